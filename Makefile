@@ -1,0 +1,99 @@
+# Driveshaft: one Makefile for the master, the worker, the tests and install.
+#
+#   make            build build/driveshaft and build/driveshaft-worker
+#   make check      install missing packages, build, run unit tests (plain and
+#                   under ASan+UBSan) and the integration tests
+#   make demo       run the main job end to end on local defaults
+#   make bench      throughput and memory figures
+#   make install    PREFIX=/usr/local DESTDIR=
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BUILD   ?= build
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+SAN     ?=
+VERSION := 0.1.0
+
+PKGS := gearmand libcurl libcjson
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
+
+DS_CFLAGS := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -I. \
+	-DDS_VERSION='"$(VERSION)"' -MMD -MP
+ifneq ($(SAN),)
+DS_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+SAN_LDFLAGS := -fsanitize=address,undefined
+endif
+
+LIB_SRC := $(wildcard common/*.c config/*.c) \
+	$(filter-out worker/main.c,$(wildcard worker/*.c)) \
+	$(filter-out master/main.c,$(wildcard master/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC := $(wildcard t/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:t/unit/%.c=$(BUILD)/t/%)
+
+BINS := $(BUILD)/driveshaft-worker $(if $(wildcard master/main.c),$(BUILD)/driveshaft)
+TOOLS := $(BUILD)/t/gmclient
+
+.PHONY: all check unit integration deps demo bench install clean san-unit
+
+all: $(BINS) $(TOOLS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(DS_CFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/libds.a: $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/driveshaft-worker: $(BUILD)/worker/main.o $(BUILD)/libds.a
+	$(CC) $(SAN_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/driveshaft: $(BUILD)/master/main.o $(BUILD)/libds.a
+	$(CC) $(SAN_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/t/gmclient: $(BUILD)/t/gmclient.o
+	$(CC) $(SAN_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/t/test_%: $(BUILD)/t/unit/test_%.o $(BUILD)/libds.a
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS)
+
+deps:
+	@sh contrib/deps.sh
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $(if $(SAN),CK_FORK=no) $$t; done
+
+# Check forks each test by default; under ASan run them in-process so leaks
+# are reported against the test that made them.
+san-unit:
+	$(MAKE) --no-print-directory BUILD=build/san SAN=1 CFLAGS='-O1 -g' unit
+
+integration: all
+	python3 t/integration/run.py
+
+check: deps
+	$(MAKE) --no-print-directory all
+	$(MAKE) --no-print-directory unit
+	$(MAKE) --no-print-directory san-unit
+	$(MAKE) --no-print-directory integration
+
+demo: deps all
+	sh contrib/demo.sh
+
+bench: deps all
+	python3 contrib/bench.py
+
+install: $(BINS)
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

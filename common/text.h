@@ -1,0 +1,30 @@
+/* text.h: byte-string helpers shared by the worker and the master: UTF-8
+ * validation, base64, and escaping of control characters so that one value
+ * always stays on one line of a log or the status port. */
+#ifndef DS_TEXT_H
+#define DS_TEXT_H
+
+#include <stddef.h>
+
+/* True when buf[0..len) is well-formed UTF-8 with no NUL byte (what a C string
+ * inside a JSON document can carry). */
+int ds_utf8_valid(const char *buf, size_t len);
+
+/* Returns a malloc'd NUL-terminated encoding; NULL on allocation failure. */
+char *ds_base64_encode(const void *in, size_t len, size_t *outlen);
+
+/* Decodes standard base64 (padding required, no whitespace). Returns a
+ * malloc'd buffer (NUL-terminated for convenience) or NULL when the input is
+ * not valid base64 or memory ran out. */
+char *ds_base64_decode(const char *in, size_t len, size_t *outlen);
+
+/* Copies src to dst, writing control bytes, DEL and backslash as \xNN.
+ * Always NUL-terminates when dstsize > 0; truncates at a whole escape.
+ * Returns the length written. */
+size_t ds_escape(char *dst, size_t dstsize, const char *src, size_t srclen);
+
+/* Formats a value for a key=value log line: bare when it is made only of
+ * safe characters, otherwise double-quoted with " and control bytes escaped. */
+const char *ds_logval(char *dst, size_t dstsize, const char *src);
+
+#endif

@@ -1,0 +1,39 @@
+#!/bin/sh
+# Installs what the build and the tests need, on Debian, when run as root;
+# elsewhere prints the exact command and fails.
+set -u
+
+missing=""
+need_pkg() { # package, test command
+	pkg=$1; shift
+	"$@" >/dev/null 2>&1 || missing="$missing $pkg"
+}
+
+need_pkg gcc            command -v cc
+need_pkg make           command -v make
+need_pkg pkg-config     command -v pkg-config
+need_pkg libgearman-dev pkg-config --exists gearmand
+need_pkg libcurl4-openssl-dev pkg-config --exists libcurl
+need_pkg libcjson-dev   pkg-config --exists libcjson
+need_pkg check          pkg-config --exists check
+need_pkg gearman-job-server test -x /usr/sbin/gearmand
+need_pkg gearman-tools  command -v gearadmin
+need_pkg python3        command -v python3
+need_pkg procps         command -v ps
+need_pkg prometheus     command -v promtool
+
+[ -z "$missing" ] && exit 0
+
+cmd="apt-get install -y --no-install-recommends$missing"
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+	echo "deps: installing$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q >/dev/null || { echo "deps: apt-get update failed" >&2; exit 1; }
+	# shellcheck disable=SC2086
+	apt-get install -y -q --no-install-recommends $missing >/dev/null ||
+		{ echo "deps: '$cmd' failed" >&2; exit 1; }
+	exit 0
+fi
+echo "deps: missing packages:$missing" >&2
+echo "deps: as root run: $cmd" >&2
+exit 1

@@ -1,0 +1,174 @@
+"""Test HTTP endpoints for Driveshaft workers: a computing one and ones that
+misbehave on purpose. Runs in a thread inside a test (so the test can read
+its counters) or standalone: python3 t/endpoint.py PORT.
+
+Paths:
+  /sum            workload is numbers separated by spaces or commas; answers
+                  their sum (JSON or form requests alike)
+  /echo           answers the workload back (decoding base64 if it came so)
+  /fail500        HTTP 500
+  /notjson        200 with a body that is not JSON
+  /array          200 with a JSON array
+  /missing        200 with gearman_ret but no response_string
+  /ret/<raw>      200 with "gearman_ret": <raw> (raw JSON text)
+  /notstring      200 with response_string a number
+  /big/<n>        200 with a body of n bytes
+  /slow/<ms>      sleeps ms, then answers like /sum
+  /nul            response_string "a\\u0000b"
+  /b64            response_string base64 of bytes ff 00 fe
+  /badb64         response_encoding base64 with bad base64
+  /retfail        gearman_ret 1
+  /mux            a workload "!CMD" behaves as path /CMD (":" for "/"), as
+                  in "!fail500" or "!slow:3000"; any other workload is /sum,
+                  so one worker can be sent bad and good jobs in turn
+"""
+import base64
+import email.parser
+import email.policy
+import http.server
+import json
+import socketserver
+import sys
+import threading
+import time
+
+
+def parse_request(handler, body):
+    ctype = handler.headers.get("Content-Type", "")
+    if ctype.startswith("multipart/form-data"):
+        raw = b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + body
+        msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(raw)
+        fields = {}
+        for part in msg.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            fields[name] = part.get_payload(decode=True)
+        return {k: v.decode("utf-8", "surrogateescape") if k != "workload" else v
+                for k, v in fields.items()}, "form"
+    req = json.loads(body)
+    w = req.get("workload", "")
+    if req.get("workload_encoding") == "base64":
+        req["workload"] = base64.b64decode(w)
+    else:
+        req["workload"] = w.encode("utf-8")
+    return req, "json"
+
+
+def answer(ret, string):
+    return json.dumps({"gearman_ret": ret, "response_string": string}).encode()
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def setup(self):
+        super().setup()
+        with self.server.lock:
+            self.server.connections += 1
+
+    def send(self, code, body, ctype="application/json"):
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        try:
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(n)
+        srv = self.server
+        try:
+            req, fmt = parse_request(self, body)
+        except Exception as e:  # noqa: BLE001 - any bad request is a 400
+            self.send(400, str(e).encode(), "text/plain")
+            return
+        with srv.lock:
+            srv.requests.append({"path": self.path, "format": fmt, "req": req,
+                                 "user_agent": self.headers.get("User-Agent")})
+        self.route(req)
+
+    def route(self, req):
+        p = self.path
+        w = req.get("workload", b"")
+        if p == "/mux":
+            p = "/" + w[1:].decode().replace(":", "/") if w.startswith(b"!") else "/sum"
+        if p.startswith("/slow/"):
+            time.sleep(int(p.split("/")[2]) / 1000.0)
+            if self.path == "/mux":
+                self.send(200, answer(0, "slept"))
+                return
+            p = "/sum"
+        if p == "/sum":
+            nums = w.decode().replace(",", " ").split()
+            self.send(200, answer(0, str(sum(int(x) for x in nums))))
+        elif p == "/echo":
+            if isinstance(w, bytes) and w.decode("utf-8", "replace").encode() == w:
+                self.send(200, answer(0, w.decode()))
+            else:
+                self.send(200, json.dumps({"gearman_ret": 0, "response_encoding": "base64",
+                          "response_string": base64.b64encode(w).decode()}).encode())
+        elif p == "/fail500":
+            self.send(500, b"internal error", "text/plain")
+        elif p == "/notjson":
+            self.send(200, b"<html>oops</html>", "text/html")
+        elif p == "/array":
+            self.send(200, b'[0, "x"]')
+        elif p == "/missing":
+            self.send(200, b'{"gearman_ret": 0}')
+        elif p.startswith("/ret/"):
+            raw = p[len("/ret/"):]
+            self.send(200, b'{"gearman_ret": ' + raw.encode() + b', "response_string": "x"}')
+        elif p == "/empty":
+            self.send(200, b"")
+        elif p == "/notstring":
+            self.send(200, b'{"gearman_ret": 0, "response_string": 42}')
+        elif p.startswith("/big/"):
+            size = int(p.split("/")[2])
+            pad = b"x" * max(0, size - 40)
+            self.send(200, b'{"gearman_ret": 0, "response_string": "' + pad + b'"}')
+        elif p == "/nul":
+            self.send(200, b'{"gearman_ret": 0, "response_string": "a\\u0000b\\u0000"}')
+        elif p == "/b64":
+            self.send(200, b'{"gearman_ret": 0, "response_encoding": "base64", '
+                           b'"response_string": "/wD+"}')
+        elif p == "/badb64":
+            self.send(200, b'{"gearman_ret": 0, "response_encoding": "base64", '
+                           b'"response_string": "!!!"}')
+        elif p == "/retfail":
+            self.send(200, answer(1, "nope"))
+        else:
+            self.send(404, b"no such endpoint", "text/plain")
+
+
+class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, port=0):
+        super().__init__(("127.0.0.1", port), Handler)
+        self.lock = threading.Lock()
+        self.connections = 0
+        self.requests = []
+
+    @property
+    def port(self):
+        return self.server_address[1]
+
+    def start(self):
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self):
+        self.shutdown()
+        self.server_close()
+
+
+if __name__ == "__main__":
+    srv = Server(int(sys.argv[1]) if len(sys.argv) > 1 else 8080)
+    print(f"endpoint listening on 127.0.0.1:{srv.port}", flush=True)
+    srv.serve_forever()

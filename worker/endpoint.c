@@ -1,0 +1,241 @@
+/* endpoint.c: builds the request, performs it with libcurl and turns what
+ * came back into a job outcome (endpoint.h). Anything the endpoint does ends
+ * as a complete or a fail with a reason; nothing here exits. */
+#include "worker/endpoint.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/parse.h"
+#include "worker/response.h"
+
+#define CONNECT_TIMEOUT_MS 5000
+
+static size_t
+on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	struct ds_endpoint *ep = userdata;
+	size_t n = size * nmemb;
+
+	if (ep->len + n > (size_t)ep->opts->max_response_bytes) {
+		ep->over_cap = 1;
+		return 0;	/* makes curl stop with CURLE_WRITE_ERROR */
+	}
+	if (ep->len + n + 1 > ep->cap) {
+		size_t cap = ep->cap ? ep->cap : 4096;
+		char *p;
+
+		while (cap < ep->len + n + 1)
+			cap *= 2;
+		if ((p = realloc(ep->body, cap)) == NULL)
+			return 0;
+		ep->body = p;
+		ep->cap = cap;
+	}
+	memcpy(ep->body + ep->len, ptr, n);
+	ep->len += n;
+	return n;
+}
+
+static int
+on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct ds_endpoint *ep = userdata;
+
+	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	return ep->should_abort && ep->should_abort(ep->abort_ctx);
+}
+
+int
+ds_endpoint_init(struct ds_endpoint *ep, const struct ds_worker_opts *o,
+    char *err, size_t errlen)
+{
+	CURL *c;
+	long connect_ms = o->max_running_ms < CONNECT_TIMEOUT_MS ?
+	    (long)o->max_running_ms : CONNECT_TIMEOUT_MS;
+
+	memset(ep, 0, sizeof(*ep));
+	ep->opts = o;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
+	    (c = curl_easy_init()) == NULL) {
+		snprintf(err, errlen, "cannot initialise libcurl");
+		return -1;
+	}
+	ep->curl = c;
+	ep->headers = curl_slist_append(NULL, "Expect:");
+	if (o->format == DS_FORMAT_JSON)
+		ep->headers = curl_slist_append(ep->headers,
+		    "Content-Type: application/json");
+	if (ep->headers == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	curl_easy_setopt(c, CURLOPT_URL, o->uri);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, ep->headers);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "driveshaft/" DS_VERSION);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)o->max_running_ms);
+	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ep->errbuf);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, ep);
+	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE,
+	    (curl_off_t)o->max_response_bytes);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, ep);
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	return 0;
+}
+
+static curl_mime *
+build_form(CURL *c, const struct ds_job_view *job)
+{
+	curl_mime *mime = curl_mime_init(c);
+	const char *names[] = {"function_name", "job_handle", "unique",
+	    "workload"};
+	const char *values[] = {job->function, job->handle, job->unique,
+	    job->workload};
+
+	if (mime == NULL)
+		return NULL;
+	for (int i = 0; i < 4; i++) {
+		curl_mimepart *part = curl_mime_addpart(mime);
+		size_t len = i == 3 ? job->workload_len : CURL_ZERO_TERMINATED;
+
+		if (part == NULL || curl_mime_name(part, names[i]) != CURLE_OK ||
+		    curl_mime_data(part, values[i], len) != CURLE_OK) {
+			curl_mime_free(mime);
+			return NULL;
+		}
+	}
+	return mime;
+}
+
+static void set_reason(struct ds_call *, enum ds_outcome, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+set_reason(struct ds_call *res, enum ds_outcome outcome, const char *fmt, ...)
+{
+	va_list ap;
+
+	res->outcome = outcome;
+	va_start(ap, fmt);
+	vsnprintf(res->reason, sizeof(res->reason), fmt, ap);
+	va_end(ap);
+}
+
+static void
+judge_transfer(struct ds_endpoint *ep, CURLcode rc, int64_t elapsed_ms,
+    struct ds_call *res)
+{
+	const char *detail = ep->errbuf[0] ? ep->errbuf : curl_easy_strerror(rc);
+
+	switch (rc) {
+	case CURLE_OPERATION_TIMEDOUT:
+		if (elapsed_ms >= ep->opts->max_running_ms)
+			set_reason(res, DS_OUT_TIMEOUT, "max_running_time of "
+			    "%lld ms exceeded", (long long)ep->opts->max_running_ms);
+		else
+			set_reason(res, DS_OUT_FAIL, "endpoint: %s", detail);
+		return;
+	case CURLE_ABORTED_BY_CALLBACK:
+		set_reason(res, DS_OUT_ABORTED, "worker stopped after %lld ms",
+		    (long long)elapsed_ms);
+		return;
+	case CURLE_WRITE_ERROR:
+	case CURLE_FILESIZE_EXCEEDED:
+		if (ep->over_cap || rc == CURLE_FILESIZE_EXCEEDED) {
+			set_reason(res, DS_OUT_FAIL, "response body over the "
+			    "max_response_bytes cap of %lld bytes",
+			    (long long)ep->opts->max_response_bytes);
+			return;
+		}
+		break;
+	default:
+		break;
+	}
+	set_reason(res, DS_OUT_FAIL, "endpoint: %s", detail);
+}
+
+static void
+judge_body(struct ds_endpoint *ep, struct ds_call *res)
+{
+	struct ds_response r;
+
+	if (res->http_status != 200) {
+		set_reason(res, DS_OUT_FAIL, "HTTP status %d", res->http_status);
+		return;
+	}
+	ds_response_parse(ep->body ? ep->body : "", ep->len, &r);
+	if (!r.complete) {
+		set_reason(res, DS_OUT_FAIL, "%s", r.reason);
+		ds_response_free(&r);
+		return;
+	}
+	res->outcome = DS_OUT_COMPLETE;
+	res->data = r.data;
+	res->len = r.len;
+}
+
+void
+ds_endpoint_call(struct ds_endpoint *ep, const struct ds_job_view *job,
+    struct ds_call *res)
+{
+	curl_mime *mime = NULL;
+	char *json = NULL;
+	int64_t started = ds_now_ms();
+	long status = 0;
+	CURLcode rc;
+
+	memset(res, 0, sizeof(*res));
+	ep->len = 0;
+	ep->over_cap = 0;
+	ep->errbuf[0] = '\0';
+	if (ep->opts->format == DS_FORMAT_FORM) {
+		mime = build_form(ep->curl, job);
+		curl_easy_setopt(ep->curl, CURLOPT_MIMEPOST, mime);
+	} else {
+		json = ds_request_json(job);
+		curl_easy_setopt(ep->curl, CURLOPT_POSTFIELDS, json);
+		curl_easy_setopt(ep->curl, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)(json ? strlen(json) : 0));
+	}
+	if (mime == NULL && json == NULL) {
+		set_reason(res, DS_OUT_FAIL, "cannot build the request");
+		return;
+	}
+	rc = curl_easy_perform(ep->curl);
+	curl_easy_getinfo(ep->curl, CURLINFO_RESPONSE_CODE, &status);
+	res->http_status = (int)status;
+	if (rc != CURLE_OK)
+		judge_transfer(ep, rc, ds_now_ms() - started, res);
+	else
+		judge_body(ep, res);
+	if (mime) {
+		curl_easy_setopt(ep->curl, CURLOPT_MIMEPOST, NULL);
+		curl_mime_free(mime);
+	}
+	free(json);
+}
+
+void
+ds_call_free(struct ds_call *res)
+{
+	free(res->data);
+	res->data = NULL;
+}
+
+void
+ds_endpoint_cleanup(struct ds_endpoint *ep)
+{
+	if (ep->curl)
+		curl_easy_cleanup(ep->curl);
+	curl_slist_free_all(ep->headers);
+	free(ep->body);
+	memset(ep, 0, sizeof(*ep));
+}

@@ -1,0 +1,42 @@
+/* endpoint.h: one POST of one job to the pool's endpoint over libcurl, with
+ * one easy handle per worker so the HTTP connection is kept alive. */
+#ifndef DS_ENDPOINT_H
+#define DS_ENDPOINT_H
+
+#include <curl/curl.h>
+#include <stdint.h>
+
+#include "common/msg.h"
+#include "worker/options.h"
+#include "worker/request.h"
+
+struct ds_endpoint {
+	CURL *curl;
+	const struct ds_worker_opts *opts;
+	struct curl_slist *headers;
+	char errbuf[CURL_ERROR_SIZE];
+	char *body;			/* response being received */
+	size_t len, cap;
+	int over_cap;
+	/* asked during the transfer (about once a second at least):
+	 * non-zero aborts the job as DS_OUT_ABORTED */
+	int (*should_abort)(void *ctx);
+	void *abort_ctx;
+};
+
+struct ds_call {
+	enum ds_outcome outcome;
+	int http_status;		/* 0 when no response came */
+	char *data;			/* WORK_COMPLETE payload */
+	size_t len;
+	char reason[256];		/* failures: why, for the log */
+};
+
+int ds_endpoint_init(struct ds_endpoint *ep, const struct ds_worker_opts *o,
+    char *err, size_t errlen);
+void ds_endpoint_call(struct ds_endpoint *ep, const struct ds_job_view *job,
+    struct ds_call *res);
+void ds_call_free(struct ds_call *res);
+void ds_endpoint_cleanup(struct ds_endpoint *ep);
+
+#endif

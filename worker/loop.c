@@ -1,0 +1,290 @@
+/* loop.c: the worker's blocking loop over libgearman (loop.h).
+ *
+ * Exactly one answer per job: every grabbed job gets WORK_COMPLETE or
+ * WORK_FAIL before the next grab. A worker that dies with a job in hand
+ * drops its gearmand connection, and gearmand hands the job to another
+ * worker, so a kill loses nothing either. */
+#include "worker/loop.h"
+
+#include <libgearman-1.0/gearman.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/parse.h"
+#include "common/text.h"
+#include "worker/endpoint.h"
+#include "worker/report.h"
+
+#define BACKOFF_FIRST_MS 100
+#define BACKOFF_MAX_MS 5000
+
+volatile sig_atomic_t ds_stop_requested;
+volatile sig_atomic_t ds_drain_requested;
+volatile sig_atomic_t ds_no_job_in_hand;
+
+struct loop {
+	const struct ds_worker_opts *o;
+	gearman_worker_st *gw;
+	struct ds_endpoint ep;
+	int64_t jobs_done;
+	int64_t outage_since;	/* 0: connected (or not yet tried) */
+	int64_t backoff_ms;
+	int64_t stop_seen_ms;	/* when the job in hand first saw a stop */
+	int in_job;		/* the last gearman_worker_work() ran a job */
+	char servers[512];	/* for log lines */
+};
+
+static int
+should_abort(void *ctx)
+{
+	struct loop *l = ctx;
+	int64_t now;
+
+	if (ds_stop_requested == 2)
+		return 1;
+	if (ds_stop_requested == 0)
+		return 0;
+	now = ds_now_ms();
+	if (l->stop_seen_ms == 0)
+		l->stop_seen_ms = now;
+	return now - l->stop_seen_ms >= 2 * l->o->loop_timeout_ms;
+}
+
+static gearman_worker_fn run_job;
+
+static int
+gearman_setup(struct loop *l, char *err, size_t errlen)
+{
+	const struct ds_worker_opts *o = l->o;
+	char id[GEARMAN_MAX_IDENTIFIER];
+	size_t off = 0;
+
+	if ((l->gw = gearman_worker_create(NULL)) == NULL) {
+		snprintf(err, errlen, "cannot create a gearman worker");
+		return -1;
+	}
+	gearman_worker_add_options(l->gw, GEARMAN_WORKER_GRAB_UNIQ);
+	gearman_worker_set_timeout(l->gw, (int)o->loop_timeout_ms);
+	for (size_t i = 0; i < o->nservers; i++) {
+		if (gearman_worker_add_server(l->gw, o->servers[i].host,
+		    (in_port_t)o->servers[i].port) != GEARMAN_SUCCESS) {
+			snprintf(err, errlen, "server %s:%d: %s",
+			    o->servers[i].host, o->servers[i].port,
+			    gearman_worker_error(l->gw));
+			return -1;
+		}
+		off += (size_t)snprintf(l->servers + off, sizeof(l->servers) - off,
+		    "%s%s:%d", i ? "," : "", o->servers[i].host,
+		    o->servers[i].port);
+		if (off >= sizeof(l->servers))
+			off = sizeof(l->servers) - 1;
+	}
+	snprintf(id, sizeof(id), "%s:%d:%d", o->pool, o->slot, (int)getpid());
+	gearman_worker_set_identifier(l->gw, id, strlen(id));
+	for (size_t i = 0; i < o->nfunctions; i++) {
+		if (gearman_worker_add_function(l->gw, o->functions[i], 0,
+		    run_job, l) != GEARMAN_SUCCESS) {
+			snprintf(err, errlen, "function %s: %s", o->functions[i],
+			    gearman_worker_error(l->gw));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void outage_ends(struct loop *l);
+
+static void
+log_job_failure(const struct loop *l, const char *function,
+    const char *handle, const struct ds_call *call)
+{
+	char f[600], h[200], r[600];
+
+	ds_log(LOG_WARNING, "event=job_failed pool=%s function=%s handle=%s "
+	    "outcome=%s http_status=%d reason=%s", l->o->pool,
+	    ds_logval(f, sizeof(f), function), ds_logval(h, sizeof(h), handle),
+	    ds_outcome_name(call->outcome), call->http_status,
+	    ds_logval(r, sizeof(r), call->reason));
+}
+
+/* Called by gearman_worker_work() with a job in hand; libgearman sends
+ * WORK_COMPLETE with what this returns, or WORK_FAIL, and frees the result. */
+static void *
+run_job(gearman_job_st *job, void *ctx, size_t *result_size,
+    gearman_return_t *ret_ptr)
+{
+	struct loop *l = ctx;
+	struct ds_job_view v = {
+		.function = gearman_job_function_name(job),
+		.handle = gearman_job_handle(job),
+		.unique = gearman_job_unique(job),
+		.workload = gearman_job_workload(job),
+		.workload_len = gearman_job_workload_size(job),
+	};
+	struct ds_call call;
+	int64_t started = ds_now_ms();
+
+	ds_no_job_in_hand = 0;
+	l->in_job = 1;
+	outage_ends(l);
+	if (v.workload == NULL)
+		v.workload = "";
+	if (v.unique == NULL)
+		v.unique = "";
+	l->stop_seen_ms = 0;
+	ds_report_busy(v.handle, v.unique, v.function, ds_wall_ms());
+	ds_endpoint_call(&l->ep, &v, &call);
+	if (call.outcome != DS_OUT_COMPLETE)
+		log_job_failure(l, v.function, v.handle, &call);
+	ds_report_done(call.outcome, call.http_status, ds_now_ms() - started);
+	l->jobs_done++;
+	*result_size = call.outcome == DS_OUT_COMPLETE ? call.len : 0;
+	*ret_ptr = call.outcome == DS_OUT_COMPLETE ? GEARMAN_SUCCESS :
+	    GEARMAN_WORK_FAIL;
+	if (call.outcome != DS_OUT_COMPLETE)
+		ds_call_free(&call);
+	return call.data;
+}
+
+static void
+outage_begins(struct loop *l, gearman_return_t rc)
+{
+	char e[600];
+
+	if (l->outage_since == 0) {
+		l->outage_since = ds_now_ms();
+		l->backoff_ms = BACKOFF_FIRST_MS;
+		ds_log(LOG_ERR, "event=gearman_down pool=%s slot=%d servers=%s "
+		    "error=%s", l->o->pool, l->o->slot, l->servers,
+		    ds_logval(e, sizeof(e), gearman_worker_error(l->gw) ?
+		    gearman_worker_error(l->gw) : gearman_strerror(rc)));
+		ds_report_state(DS_MSG_DISCONNECTED);
+	} else if ((l->backoff_ms *= 2) > BACKOFF_MAX_MS) {
+		l->backoff_ms = BACKOFF_MAX_MS;
+	}
+}
+
+static void
+outage_ends(struct loop *l)
+{
+	if (l->outage_since == 0)
+		return;
+	ds_log(LOG_NOTICE, "event=gearman_up pool=%s slot=%d servers=%s "
+	    "down_ms=%lld", l->o->pool, l->o->slot, l->servers,
+	    (long long)(ds_now_ms() - l->outage_since));
+	l->outage_since = 0;
+}
+
+/* Waits out a backoff, waking early for a signal or the master's exit. */
+static void
+backoff_wait(const struct loop *l, int master_fd)
+{
+	struct pollfd pfd = {master_fd, POLLIN, 0};
+
+	ds_no_job_in_hand = 1;
+	if (!ds_stop_requested && !ds_drain_requested)
+		poll(&pfd, master_fd >= 0 ? 1 : 0, (int)l->backoff_ms);
+	ds_no_job_in_hand = 0;
+}
+
+static const char *
+why_stop(const struct loop *l)
+{
+	if (ds_stop_requested)
+		return "stop";
+	if (ds_drain_requested)
+		return "drain";
+	if (l->o->max_jobs > 0 && l->jobs_done >= l->o->max_jobs)
+		return "max_jobs_per_worker";
+	if (ds_report_master_gone())
+		return "master_gone";
+	return NULL;
+}
+
+static gearman_return_t
+work(struct loop *l)
+{
+	gearman_return_t rc;
+
+	ds_no_job_in_hand = 1;
+	/* a signal that came before the flag was set must not be missed */
+	if (ds_stop_requested || ds_drain_requested) {
+		ds_no_job_in_hand = 0;
+		return GEARMAN_SHUTDOWN;
+	}
+	l->in_job = 0;
+	rc = gearman_worker_work(l->gw);
+	ds_no_job_in_hand = 0;
+	return rc;
+}
+
+static void
+loop_once(struct loop *l)
+{
+	gearman_return_t rc;
+	char h[64];
+
+	ds_report_state(l->outage_since ? DS_MSG_DISCONNECTED : DS_MSG_IDLE);
+	rc = work(l);
+	if (l->in_job && rc == GEARMAN_WORK_FAIL)
+		rc = GEARMAN_SUCCESS;	/* the job was answered with WORK_FAIL */
+	if (l->in_job && rc != GEARMAN_SUCCESS)
+		/* the answer could not be sent: gearmand gives the job to
+		 * another worker when it sees this connection close */
+		ds_log(LOG_WARNING, "event=job_answer_lost pool=%s slot=%d "
+		    "error=%s", l->o->pool, l->o->slot,
+		    ds_logval(h, sizeof(h), gearman_strerror(rc)));
+	switch (rc) {
+	case GEARMAN_SUCCESS:
+		outage_ends(l);
+		return;
+	case GEARMAN_TIMEOUT:
+	case GEARMAN_NO_JOBS:
+	case GEARMAN_IO_WAIT:
+	case GEARMAN_SHUTDOWN:
+		if (rc != GEARMAN_SHUTDOWN)
+			outage_ends(l);
+		return;
+	default:
+		outage_begins(l, rc);
+		backoff_wait(l, l->o->master_fd);
+		return;
+	}
+}
+
+int
+ds_worker_run(const struct ds_worker_opts *o)
+{
+	struct loop l;
+	char err[600];
+	const char *why;
+
+	memset(&l, 0, sizeof(l));
+	l.o = o;
+	ds_report_init(o->master_fd);
+	ds_report_state(DS_MSG_STARTING);
+	if (ds_endpoint_init(&l.ep, o, err, sizeof(err)) < 0 ||
+	    gearman_setup(&l, err, sizeof(err)) < 0) {
+		ds_log(LOG_ERR, "event=worker_failed pool=%s slot=%d error=%s",
+		    o->pool, o->slot, ds_logval(err + 300, 300, err));
+		return 2;
+	}
+	l.ep.should_abort = should_abort;
+	l.ep.abort_ctx = &l;
+	ds_log(LOG_INFO, "event=worker_start pool=%s slot=%d servers=%s "
+	    "functions=%zu uri=%s", o->pool, o->slot, l.servers, o->nfunctions,
+	    ds_logval(err, sizeof(err), o->uri));
+	while ((why = why_stop(&l)) == NULL)
+		loop_once(&l);
+	ds_report_state(DS_MSG_STOPPING);
+	ds_log(LOG_INFO, "event=worker_exit pool=%s slot=%d reason=%s jobs=%lld",
+	    o->pool, o->slot, why, (long long)l.jobs_done);
+	gearman_worker_free(l.gw);
+	ds_endpoint_cleanup(&l.ep);
+	curl_global_cleanup();
+	return 0;
+}

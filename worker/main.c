@@ -1,0 +1,75 @@
+/* main.c: driveshaft-worker: one child of the master per worker slot.
+ * Startup only; the job loop is in loop.c. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/proctitle.h"
+#include "worker/loop.h"
+#include "worker/options.h"
+
+/* With no job in hand there is nothing to finish: leave at once, even from
+ * inside a blocking libgearman call. A job gearmand has just assigned is
+ * handed to another worker when our connection drops. */
+static void
+on_signal(int sig)
+{
+	if (ds_no_job_in_hand)
+		_exit(0);
+	if (sig == SIGUSR1)
+		ds_drain_requested = 1;
+	else
+		ds_stop_requested = ds_stop_requested ? 2 : 1;
+}
+
+static void
+install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct ds_worker_opts o;
+	char err[512];
+	char **args = ds_proctitle_init(argc, argv);
+	int rc = ds_worker_parse_args(argc, args, &o, err, sizeof(err));
+
+	if (rc == 1) {
+		ds_worker_usage(stdout);
+		return 0;
+	}
+	if (rc < 0) {
+		fprintf(stderr, "driveshaft-worker: %s (see --help)\n", err);
+		return 1;
+	}
+	install_signals();
+	if (o.master_fd >= 0) {
+		/* the master's death drains us, like EOF on the socketpair */
+		prctl(PR_SET_PDEATHSIG, SIGUSR1);
+		if (getppid() == 1)
+			return 0;
+	}
+	ds_log_open(&o.log);
+	ds_setproctitle("driveshaft-worker: pool=%s slot=%d", o.pool, o.slot);
+	rc = ds_worker_run(&o);
+	for (int i = 0; i < argc; i++)
+		free(args[i]);
+	free(args);
+	return rc;
+}

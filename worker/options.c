@@ -1,0 +1,231 @@
+/* options.c: parses and checks the worker's command line (options.h). */
+#include "worker/options.h"
+
+#include "common/parse.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+enum {
+	OPT_POOL = 256, OPT_SLOT, OPT_SERVER, OPT_FUNCTION, OPT_URI,
+	OPT_FORMAT, OPT_MAX_RUNNING, OPT_LOOP_TIMEOUT, OPT_MAX_JOBS,
+	OPT_MAX_RESPONSE, OPT_FD, OPT_LOG_IDENT, OPT_LOG_FACILITY,
+	OPT_LOG_LEVEL, OPT_LOG_STDERR, OPT_HELP,
+};
+
+static const struct option longopts[] = {
+	{"pool", required_argument, NULL, OPT_POOL},
+	{"slot", required_argument, NULL, OPT_SLOT},
+	{"server", required_argument, NULL, OPT_SERVER},
+	{"function", required_argument, NULL, OPT_FUNCTION},
+	{"uri", required_argument, NULL, OPT_URI},
+	{"request_format", required_argument, NULL, OPT_FORMAT},
+	{"max_running_time", required_argument, NULL, OPT_MAX_RUNNING},
+	{"loop_timeout", required_argument, NULL, OPT_LOOP_TIMEOUT},
+	{"max_jobs_per_worker", required_argument, NULL, OPT_MAX_JOBS},
+	{"max_response_bytes", required_argument, NULL, OPT_MAX_RESPONSE},
+	{"master_fd", required_argument, NULL, OPT_FD},
+	{"log_ident", required_argument, NULL, OPT_LOG_IDENT},
+	{"log_facility", required_argument, NULL, OPT_LOG_FACILITY},
+	{"log_level", required_argument, NULL, OPT_LOG_LEVEL},
+	{"log_stderr", required_argument, NULL, OPT_LOG_STDERR},
+	{"help", no_argument, NULL, OPT_HELP},
+	{NULL, 0, NULL, 0},
+};
+
+void
+ds_worker_usage(FILE *f)
+{
+	fprintf(f,
+"usage: driveshaft-worker --pool NAME --server HOST[:PORT] --function NAME\n"
+"                         --uri URL [options]\n"
+"\n"
+"One Driveshaft worker: grabs jobs from gearmand, POSTs each to the pool's\n"
+"endpoint and returns the result. The master starts one per slot; it can\n"
+"also be run by hand for debugging (it then logs to standard error).\n"
+"\n"
+"  --pool NAME               pool this worker serves (required)\n"
+"  --slot N                  slot number within the pool (default 0)\n"
+"  --server HOST[:PORT]      gearmand address, [v6]:port allowed; repeat for\n"
+"                            several servers (required, port 4730 default)\n"
+"  --function NAME           function to register; repeatable (required)\n"
+"  --uri URL                 endpoint, http:// or https:// (required)\n"
+"  --request_format FMT      json (default) or form (multipart/form-data)\n"
+"  --max_running_time S      longest a job may run, seconds (default 300)\n"
+"  --loop_timeout S          longest wait on gearmand before looking around\n"
+"                            for a stop request, seconds (default 5)\n"
+"  --max_jobs_per_worker N   exit 0 after N jobs (default 0: never)\n"
+"  --max_response_bytes N    cap on the endpoint's response (default 16 MiB)\n"
+"  --master_fd FD            socketpair to the master (default: none)\n"
+"  --log_ident S, --log_facility F, --log_level L, --log_stderr 0|1\n"
+"                            syslog settings (default driveshaft, daemon,\n"
+"                            info; stderr 1 when run without a master)\n"
+"  --help                    print this and exit\n"
+"\n"
+"Signals: SIGTERM stops (a job in hand gets 2 x loop_timeout, then fails),\n"
+"a second SIGTERM fails it at once; SIGUSR1 drains (the job in hand gets\n"
+"its full max_running_time). Either one exits at once when idle.\n");
+}
+
+static void
+set_defaults(struct ds_worker_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->format = DS_FORMAT_JSON;
+	o->max_running_ms = 300 * 1000;
+	o->loop_timeout_ms = 5 * 1000;
+	o->max_response_bytes = DS_DEFAULT_MAX_RESPONSE_BYTES;
+	o->master_fd = -1;
+	ds_log_defaults(&o->log);
+	o->log.to_stderr = -1;	/* decided once we know about the master */
+}
+
+static int
+bad(char *err, size_t errlen, const char *opt, const char *val,
+    const char *want)
+{
+	snprintf(err, errlen, "--%s: expected %s, got \"%s\"", opt, want, val);
+	return -1;
+}
+
+static int
+take(int c, const char *optname, const char *a, struct ds_worker_opts *o,
+    char *err, size_t errlen)
+{
+	char why[300];
+	int64_t v;
+
+	switch (c) {
+	case OPT_POOL:
+		if (*a == '\0')
+			return bad(err, errlen, optname, a, "a pool name");
+		o->pool = a;
+		break;
+	case OPT_SLOT:
+		if (ds_parse_int64(a, 0, 1000000, &v) < 0)
+			return bad(err, errlen, optname, a, "an integer >= 0");
+		o->slot = (int)v;
+		break;
+	case OPT_SERVER:
+		if (o->nservers == DS_WORKER_MAX_SERVERS)
+			return bad(err, errlen, optname, a, "at most 64 servers");
+		if (ds_server_parse(a, &o->servers[o->nservers], why,
+		    sizeof(why)) < 0) {
+			snprintf(err, errlen, "--server: %s", why);
+			return -1;
+		}
+		o->nservers++;
+		break;
+	case OPT_FUNCTION:
+		if (*a == '\0' || strlen(a) > 512)
+			return bad(err, errlen, optname, a,
+			    "a function name of 1 to 512 bytes");
+		if (o->nfunctions == DS_WORKER_MAX_FUNCTIONS)
+			return bad(err, errlen, optname, a,
+			    "at most 256 functions");
+		o->functions[o->nfunctions++] = a;
+		break;
+	case OPT_URI:
+		if (strncmp(a, "http://", 7) != 0 &&
+		    strncmp(a, "https://", 8) != 0)
+			return bad(err, errlen, optname, a,
+			    "an http:// or https:// URL");
+		o->uri = a;
+		break;
+	case OPT_FORMAT:
+		if (strcmp(a, "json") == 0)
+			o->format = DS_FORMAT_JSON;
+		else if (strcmp(a, "form") == 0)
+			o->format = DS_FORMAT_FORM;
+		else
+			return bad(err, errlen, optname, a, "json or form");
+		break;
+	case OPT_MAX_RUNNING:
+		if ((o->max_running_ms = ds_parse_seconds_ms(a, 86400)) < 0)
+			return bad(err, errlen, optname, a,
+			    "seconds > 0 and <= 86400");
+		break;
+	case OPT_LOOP_TIMEOUT:
+		if ((o->loop_timeout_ms = ds_parse_seconds_ms(a, 3600)) < 0)
+			return bad(err, errlen, optname, a,
+			    "seconds > 0 and <= 3600");
+		break;
+	case OPT_MAX_JOBS:
+		if (ds_parse_int64(a, 0, INT64_MAX, &o->max_jobs) < 0)
+			return bad(err, errlen, optname, a, "an integer >= 0");
+		break;
+	case OPT_MAX_RESPONSE:
+		if (ds_parse_int64(a, 1, 1 << 30, &o->max_response_bytes) < 0)
+			return bad(err, errlen, optname, a,
+			    "an integer from 1 to 1073741824");
+		break;
+	case OPT_FD:
+		if (ds_parse_int64(a, 0, 65535, &v) < 0)
+			return bad(err, errlen, optname, a, "a descriptor number");
+		o->master_fd = (int)v;
+		break;
+	case OPT_LOG_IDENT:
+		if (*a == '\0' || strlen(a) >= sizeof(o->log.ident))
+			return bad(err, errlen, optname, a, "1 to 63 characters");
+		snprintf(o->log.ident, sizeof(o->log.ident), "%s", a);
+		break;
+	case OPT_LOG_FACILITY:
+		if ((o->log.facility = ds_log_facility(a)) < 0)
+			return bad(err, errlen, optname, a,
+			    "daemon, user or local0..local7");
+		break;
+	case OPT_LOG_LEVEL:
+		if ((o->log.level = ds_log_level(a)) < 0)
+			return bad(err, errlen, optname, a,
+			    "err, warning, notice, info or debug");
+		break;
+	case OPT_LOG_STDERR:
+		if (strcmp(a, "0") != 0 && strcmp(a, "1") != 0)
+			return bad(err, errlen, optname, a, "0 or 1");
+		o->log.to_stderr = a[0] == '1';
+		break;
+	}
+	return 0;
+}
+
+int
+ds_worker_parse_args(int argc, char **argv, struct ds_worker_opts *o,
+    char *err, size_t errlen)
+{
+	int c, idx;
+
+	set_defaults(o);
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":", longopts, &idx)) != -1) {
+		if (c == OPT_HELP)
+			return 1;
+		if (c == '?') {
+			snprintf(err, errlen, "unknown option \"%s\"",
+			    argv[optind - 1]);
+			return -1;
+		}
+		if (c == ':') {
+			snprintf(err, errlen, "option \"%s\" needs a value",
+			    argv[optind - 1]);
+			return -1;
+		}
+		if (take(c, longopts[idx].name, optarg, o, err, errlen) < 0)
+			return -1;
+	}
+	if (optind < argc) {
+		snprintf(err, errlen, "unexpected argument \"%s\"", argv[optind]);
+		return -1;
+	}
+	if (o->pool == NULL || o->nservers == 0 || o->nfunctions == 0 ||
+	    o->uri == NULL) {
+		snprintf(err, errlen, "missing %s", o->pool == NULL ? "--pool" :
+		    o->nservers == 0 ? "--server" :
+		    o->nfunctions == 0 ? "--function" : "--uri");
+		return -1;
+	}
+	if (o->log.to_stderr < 0)
+		o->log.to_stderr = o->master_fd < 0;
+	return 0;
+}

@@ -1,0 +1,41 @@
+/* options.h: the worker's command line. The master passes everything a
+ * worker needs here, so a worker never reads the (possibly changed) jobs
+ * config file. */
+#ifndef DS_WORKER_OPTIONS_H
+#define DS_WORKER_OPTIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/log.h"
+#include "config/config.h"
+
+#define DS_WORKER_MAX_SERVERS 64
+#define DS_WORKER_MAX_FUNCTIONS 256
+
+struct ds_worker_opts {
+	const char *pool;
+	int slot;
+	struct ds_server servers[DS_WORKER_MAX_SERVERS];
+	size_t nservers;
+	const char *functions[DS_WORKER_MAX_FUNCTIONS];
+	size_t nfunctions;
+	const char *uri;
+	enum ds_request_format format;
+	int64_t max_running_ms;
+	int64_t loop_timeout_ms;
+	int64_t max_jobs;		/* 0: never recycle */
+	int64_t max_response_bytes;
+	int master_fd;			/* -1: run by hand, no master */
+	struct ds_log_settings log;
+};
+
+/* Fills o from argv. Returns 0 to run, 1 when --help was printed, -1 on a
+ * usage error with err naming the option at fault. */
+int ds_worker_parse_args(int argc, char **argv, struct ds_worker_opts *o,
+    char *err, size_t errlen);
+
+void ds_worker_usage(FILE *f);
+
+#endif

@@ -1,0 +1,21 @@
+/* response.h: strict parsing of an endpoint's answer (SPEC section 4). */
+#ifndef DS_RESPONSE_H
+#define DS_RESPONSE_H
+
+#include <stddef.h>
+
+struct ds_response {
+	int complete;		/* 1: WORK_COMPLETE with data; 0: WORK_FAIL */
+	char *data;		/* response_string bytes (complete only) */
+	size_t len;
+	char reason[160];	/* why it is a failure */
+};
+
+/* Reads an HTTP 200 body. Returns 0 when the body is a well-formed answer
+ * (r->complete says which), -1 when it is not (r->reason says why). Either
+ * way the job's outcome is decided; free r->data after use. */
+int ds_response_parse(const char *body, size_t len, struct ds_response *r);
+
+void ds_response_free(struct ds_response *r);
+
+#endif
