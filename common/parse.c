@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 int
@@ -30,7 +31,8 @@ ds_parse_seconds_ms(const char *s, double max_s)
 	char *end;
 	double v;
 
-	if ((*s < '0' || *s > '9') && *s != '.')
+	/* decimal only: strtod would also take "0x10" and "1e3" */
+	if (*s == '\0' || s[strspn(s, "0123456789.")] != '\0')
 		return -1;
 	errno = 0;
 	v = strtod(s, &end);

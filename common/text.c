@@ -191,6 +191,8 @@ ds_logval(char *dst, size_t dstsize, const char *src)
 	}
 	dst[o++] = '"';
 	for (; *src && o + 2 < dstsize; src++) {
+		size_t n;
+
 		if (*src == '"') {
 			if (o + 3 >= dstsize)
 				break;
@@ -198,7 +200,10 @@ ds_logval(char *dst, size_t dstsize, const char *src)
 			dst[o++] = '"';
 			continue;
 		}
-		o += ds_escape(dst + o, dstsize - o - 1, src, 1);
+		n = ds_escape(dst + o, dstsize - o - 1, src, 1);
+		if (n == 0)	/* a cut escape ends the value */
+			break;
+		o += n;
 		if (o + 2 >= dstsize)
 			break;
 	}

@@ -1,0 +1,422 @@
+/* children.c: the master's process table: spawn a worker into a slot, read
+ * its state messages, reap it, restart it with backoff, and kill one that
+ * stays busy past its max_running_time plus a grace period. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/parse.h"
+#include "common/text.h"
+#include "master/master.h"
+
+#define MAX_ARGS (32 + 2 * 64 + 2 * 256)
+
+struct argv_buf {
+	char *v[MAX_ARGS];
+	int n;
+};
+
+static void
+arg(struct argv_buf *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+arg(struct argv_buf *a, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (a->n >= MAX_ARGS - 1)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&a->v[a->n], fmt, ap) >= 0)
+		a->n++;
+	va_end(ap);
+	a->v[a->n] = NULL;
+}
+
+static void
+build_argv(const struct ds_master *m, const struct ds_pool_rt *p, int slot,
+    struct argv_buf *a)
+{
+	const struct ds_pool *pc = p->cfg;
+	int64_t mrt = pc->max_running_ms ? pc->max_running_ms :
+	    m->opts->max_running_ms;
+
+	a->n = 0;
+	arg(a, "driveshaft-worker");
+	arg(a, "--pool=%s", p->name);
+	arg(a, "--slot=%d", slot);
+	for (size_t i = 0; i < m->cfg.nservers; i++)
+		arg(a, "--server=%s", m->cfg.server_strs[i]);
+	for (size_t i = 0; i < pc->njobs; i++)
+		arg(a, "--function=%s", pc->jobs[i]);
+	arg(a, "--uri=%s", pc->uri);
+	arg(a, "--request_format=%s", pc->format == DS_FORMAT_FORM ? "form" :
+	    "json");
+	arg(a, "--max_running_time=%lld.%03lld", (long long)(mrt / 1000),
+	    (long long)(mrt % 1000));
+	arg(a, "--loop_timeout=%lld.%03lld",
+	    (long long)(m->opts->loop_timeout_ms / 1000),
+	    (long long)(m->opts->loop_timeout_ms % 1000));
+	arg(a, "--max_jobs_per_worker=%lld", (long long)pc->max_jobs_per_worker);
+	arg(a, "--max_response_bytes=%lld", (long long)pc->max_response_bytes);
+	arg(a, "--master_fd=3");
+	arg(a, "--log_ident=%s", m->log.ident);
+	arg(a, "--log_facility=%s", ds_log_facility_name(m->log.facility));
+	arg(a, "--log_level=%s", ds_log_level_name(m->log.level));
+	arg(a, "--log_stderr=%d", m->log.to_stderr ? 1 : 0);
+}
+
+/* In the child between fork and exec: only async-signal-safe calls. */
+static void
+exec_worker(const char *path, char **argv, int fd)
+{
+	struct sigaction sa;
+	sigset_t none;
+	int sigs[] = {SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGCHLD,
+	    SIGPIPE};
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* keep the terminal's ^C for the master, which decides what a
+	 * child does with a job in hand */
+	setpgid(0, 0);
+	if (fd == 3)
+		fcntl(3, F_SETFD, 0);
+	else if (dup2(fd, 3) < 0)
+		_exit(127);
+	execv(path, argv);
+	_exit(127);
+}
+
+static struct ds_child *
+add_child(struct ds_master *m)
+{
+	if (m->nchildren == m->cap_children) {
+		size_t cap = m->cap_children ? m->cap_children * 2 : 16;
+		struct ds_child *p = realloc(m->children, cap * sizeof(*p));
+
+		if (p == NULL)
+			return NULL;
+		m->children = p;
+		m->cap_children = cap;
+	}
+	memset(&m->children[m->nchildren], 0, sizeof(struct ds_child));
+	return &m->children[m->nchildren++];
+}
+
+int
+ds_spawn(struct ds_master *m, struct ds_pool_rt *p, int slot)
+{
+	struct argv_buf a;
+	struct ds_child *c;
+	sigset_t all, old;
+	int sv[2];
+	pid_t pid;
+
+	if ((c = add_child(m)) == NULL)
+		return -1;
+	m->nchildren--;		/* committed only once the fork worked */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		ds_log(LOG_ERR, "event=spawn_failed pool=%s slot=%d error=%s",
+		    p->name, slot, strerror(errno));
+		return -1;
+	}
+	build_argv(m, p, slot, &a);
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	pid = fork();
+	if (pid == 0)
+		exec_worker(m->opts->worker_path, a.v, sv[1]);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	for (int i = 0; i < a.n; i++)
+		free(a.v[i]);
+	close(sv[1]);
+	if (pid < 0) {
+		close(sv[0]);
+		ds_log(LOG_ERR, "event=spawn_failed pool=%s slot=%d error=%s",
+		    p->name, slot, strerror(errno));
+		return -1;
+	}
+	fcntl(sv[0], F_SETFL, O_NONBLOCK);
+	m->nchildren++;
+	c->pid = pid;
+	c->fd = sv[0];
+	c->pool = strdup(p->name);
+	c->slot = slot;
+	c->state = DS_MSG_STARTING;
+	c->started_ms = ds_now_ms();
+	c->max_running_ms = p->cfg->max_running_ms ? p->cfg->max_running_ms :
+	    m->opts->max_running_ms;
+	p->slots[slot].pid = pid;
+	p->slots[slot].restart_at = 0;
+	ds_metrics_worker_start(&m->metrics, p->name);
+	ds_log(LOG_INFO, "event=child_start pool=%s slot=%d pid=%d", p->name,
+	    slot, (int)pid);
+	return 0;
+}
+
+struct ds_child *
+ds_child_by_pid(struct ds_master *m, pid_t pid)
+{
+	for (size_t i = 0; i < m->nchildren; i++)
+		if (m->children[i].pid == pid)
+			return &m->children[i];
+	return NULL;
+}
+
+struct ds_pool_rt *
+ds_pool_rt_find(struct ds_master *m, const char *name)
+{
+	for (size_t i = 0; i < m->npools; i++)
+		if (m->pools[i].name && strcmp(m->pools[i].name, name) == 0)
+			return &m->pools[i];
+	return NULL;
+}
+
+/* Takes c out of its slot: it takes no new job and leaves after the one
+ * in hand (SIGUSR1), or within 2 x loop_timeout (SIGTERM). */
+void
+ds_retire(struct ds_master *m, struct ds_child *c, int sig)
+{
+	struct ds_pool_rt *p = ds_pool_rt_find(m, c->pool);
+	int64_t now = ds_now_ms();
+	int64_t deadline;
+
+	if (p != NULL && c->slot >= 0 && c->slot < p->nslots &&
+	    p->slots[c->slot].pid == c->pid)
+		p->slots[c->slot].pid = 0;
+	c->slot = -1;
+	if (sig == SIGTERM)
+		deadline = now + 2 * m->opts->loop_timeout_ms + DS_KILL_GRACE_MS;
+	else if (c->state == DS_MSG_BUSY)
+		deadline = c->busy_since_ms + c->max_running_ms +
+		    DS_KILL_GRACE_MS;
+	else
+		deadline = now + m->opts->loop_timeout_ms + DS_KILL_GRACE_MS;
+	if (c->kill_at == 0 || deadline < c->kill_at)
+		c->kill_at = deadline;
+	kill(c->pid, sig);
+}
+
+void
+ds_signal_all(struct ds_master *m, int sig, int64_t kill_at)
+{
+	for (size_t i = 0; i < m->nchildren; i++) {
+		struct ds_child *c = &m->children[i];
+
+		if (c->slot >= 0)
+			ds_retire(m, c, sig);
+		else
+			kill(c->pid, sig);
+		if (kill_at && (c->kill_at == 0 || kill_at < c->kill_at))
+			c->kill_at = kill_at;
+	}
+}
+
+static void
+apply_message(struct ds_master *m, struct ds_child *c, const struct ds_msg *msg)
+{
+	struct ds_pool_rt *p = ds_pool_rt_find(m, c->pool);
+
+	switch (msg->type) {
+	case DS_MSG_BUSY:
+		c->busy_since_ms = ds_now_ms();
+		c->busy_wall_ms = msg->start_ms;
+		memcpy(c->handle, msg->handle, sizeof(c->handle));
+		memcpy(c->unique, msg->unique, sizeof(c->unique));
+		memcpy(c->function, msg->function, sizeof(c->function));
+		if (c->slot < 0)	/* retired while idle, then got a job */
+			c->kill_at = c->busy_since_ms + c->max_running_ms +
+			    DS_KILL_GRACE_MS;
+		break;
+	case DS_MSG_DONE:
+		ds_metrics_job(&m->metrics, c->pool, c->function, msg->outcome,
+		    msg->duration_ms, msg->http_status);
+		if (p != NULL) {
+			if (msg->outcome == DS_OUT_COMPLETE)
+				p->stats.completed++;
+			else if (msg->outcome == DS_OUT_TIMEOUT)
+				p->stats.timed_out++;
+			else
+				p->stats.failed++;
+		}
+		c->handle[0] = c->unique[0] = c->function[0] = '\0';
+		c->state = DS_MSG_IDLE;
+		return;
+	default:
+		break;
+	}
+	c->state = msg->type;
+}
+
+void
+ds_child_message(struct ds_master *m, struct ds_child *c)
+{
+	unsigned char buf[DS_MSG_MAX_SIZE + 1];
+	struct ds_msg msg;
+	const char *why;
+	ssize_t n;
+
+	while ((n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+		if (ds_msg_decode(buf, (size_t)n, &msg, &why) < 0) {
+			ds_log(LOG_WARNING, "event=bad_child_message pool=%s "
+			    "pid=%d error=\"%s\"", c->pool, (int)c->pid, why);
+			continue;
+		}
+		apply_message(m, c, &msg);
+	}
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		close(c->fd);
+		c->fd = -1;
+	}
+}
+
+/* A quick death backs the slot off: at once, then 1 s, 2 s, 4 s ... 30 s. */
+static void
+schedule_restart(struct ds_master *m, struct ds_pool_rt *p, int slot,
+    int64_t lived_ms, int clean)
+{
+	struct ds_slot *s = &p->slots[slot];
+	int64_t now = ds_now_ms(), delay = 0;
+
+	s->pid = 0;
+	if (clean || lived_ms >= DS_BACKOFF_WINDOW_MS)
+		s->quick_deaths = 0;
+	else
+		s->quick_deaths++;
+	if (s->quick_deaths >= 2) {
+		delay = 1000;
+		for (int i = 2; i < s->quick_deaths && delay < DS_BACKOFF_MAX_MS;
+		    i++)
+			delay *= 2;
+		if (delay > DS_BACKOFF_MAX_MS)
+			delay = DS_BACKOFF_MAX_MS;
+		ds_log(LOG_WARNING, "event=slot_backoff pool=%s slot=%d "
+		    "quick_deaths=%d delay_ms=%lld", p->name, slot,
+		    s->quick_deaths, (long long)delay);
+	}
+	s->restart_at = now + delay;
+	(void)m;
+}
+
+static void
+child_exited(struct ds_master *m, struct ds_child *c, int status)
+{
+	struct ds_pool_rt *p = ds_pool_rt_find(m, c->pool);
+	int64_t lived = ds_now_ms() - c->started_ms;
+	char how[48];
+	int clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+
+	ds_metrics_worker_exit(&m->metrics, c->pool, c->killed ? "killed" :
+	    WIFSIGNALED(status) ? "signal" : clean ? "clean" : "error");
+	if (WIFSIGNALED(status))
+		snprintf(how, sizeof(how), "signal=%s",
+		    sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status))
+		    : "?");
+	else
+		snprintf(how, sizeof(how), "status=%d", WEXITSTATUS(status));
+	ds_log(clean ? LOG_INFO : LOG_WARNING, "event=child_exit pool=%s "
+	    "slot=%d pid=%d %s lived_ms=%lld retired=%d", c->pool, c->slot,
+	    (int)c->pid, how, (long long)lived, c->slot < 0);
+	if (p != NULL && c->slot >= 0 && c->slot < p->nslots &&
+	    p->slots[c->slot].pid == c->pid)
+		schedule_restart(m, p, c->slot, lived, clean);
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c->pool);
+	*c = m->children[--m->nchildren];
+}
+
+void
+ds_reap(struct ds_master *m)
+{
+	pid_t pid;
+	int status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		struct ds_child *c = ds_child_by_pid(m, pid);
+
+		if (c != NULL) {
+			/* read what it said before it went */
+			if (c->fd >= 0)
+				ds_child_message(m, c);
+			child_exited(m, c, status);
+		}
+	}
+}
+
+void
+ds_children_tick(struct ds_master *m, int64_t now)
+{
+	for (size_t i = 0; i < m->nchildren; i++) {
+		struct ds_child *c = &m->children[i];
+		int64_t due = c->kill_at;
+
+		if (c->state == DS_MSG_BUSY && c->slot >= 0) {
+			int64_t overdue = c->busy_since_ms + c->max_running_ms +
+			    DS_KILL_GRACE_MS;
+			if (due == 0 || overdue < due)
+				due = overdue;
+		}
+		if (due == 0 || due > now || c->killed)
+			continue;
+		ds_log(LOG_WARNING, "event=child_kill pool=%s slot=%d pid=%d "
+		    "state=%s busy_ms=%lld", c->pool, c->slot, (int)c->pid,
+		    ds_msg_type_name(c->state), c->state == DS_MSG_BUSY ?
+		    (long long)(now - c->busy_since_ms) : 0LL);
+		kill(c->pid, SIGKILL);
+		c->killed = 1;
+	}
+	if (m->stopping)
+		return;
+	for (size_t i = 0; i < m->npools; i++) {
+		struct ds_pool_rt *p = &m->pools[i];
+
+		for (int s = 0; s < p->nslots; s++)
+			if (p->slots[s].pid == 0 && p->slots[s].restart_at <= now)
+				if (ds_spawn(m, p, s) < 0)
+					p->slots[s].restart_at = now + 1000;
+	}
+}
+
+int64_t
+ds_children_next_deadline(const struct ds_master *m)
+{
+	int64_t next = 0;
+
+	for (size_t i = 0; i < m->nchildren; i++) {
+		const struct ds_child *c = &m->children[i];
+		int64_t due = c->kill_at;
+
+		if (c->killed)
+			continue;
+		if (c->state == DS_MSG_BUSY && c->slot >= 0) {
+			int64_t overdue = c->busy_since_ms + c->max_running_ms +
+			    DS_KILL_GRACE_MS;
+			if (due == 0 || overdue < due)
+				due = overdue;
+		}
+		if (due && (next == 0 || due < next))
+			next = due;
+	}
+	for (size_t i = 0; i < m->npools && !m->stopping; i++)
+		for (int s = 0; s < m->pools[i].nslots; s++) {
+			const struct ds_slot *sl = &m->pools[i].slots[s];
+
+			if (sl->pid == 0 && (next == 0 || sl->restart_at < next))
+				next = sl->restart_at;
+		}
+	return next;
+}

@@ -1,0 +1,174 @@
+/* daemon.c: pid file, daemonizing and dropping privileges (daemon.h). */
+#include "master/daemon.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int status_fd = -1;	/* write end to the waiting parent */
+
+int
+ds_pidfile_lock(const char *path, char *err, size_t errlen)
+{
+	char buf[32] = "";
+	ssize_t n;
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+
+	if (fd < 0) {
+		snprintf(err, errlen, "--pid_file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return fd;
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	buf[n > 0 ? n : 0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	snprintf(err, errlen, "--pid_file %s: locked by a running driveshaft "
+	    "(pid %s)", path, buf[0] ? buf : "unknown");
+	close(fd);
+	return -1;
+}
+
+int
+ds_pidfile_write(int fd)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, (size_t)n, 0) != n)
+		return -1;
+	return 0;
+}
+
+void
+ds_pidfile_remove(const char *path, int fd)
+{
+	if (fd < 0)
+		return;
+	/* unlink may be refused after dropping privileges; an empty
+	 * unlocked file is then what is left, and it blocks nothing */
+	if (unlink(path) < 0)
+		(void)ftruncate(fd, 0);
+	close(fd);
+}
+
+int
+ds_daemonize(char *err, size_t errlen)
+{
+	int p[2];
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		snprintf(err, errlen, "daemonize: %s", strerror(errno));
+		return -1;
+	}
+	if ((pid = fork()) < 0) {
+		snprintf(err, errlen, "daemonize: %s", strerror(errno));
+		return -1;
+	}
+	if (pid > 0) {
+		char msg[1024];
+		ssize_t n, got = 0;
+
+		close(p[1]);
+		while ((n = read(p[0], msg + got, sizeof(msg) - 1 -
+		    (size_t)got)) > 0 || (n < 0 && errno == EINTR))
+			if (n > 0)
+				got += n;
+		if (got == 0) {
+			fprintf(stderr, "driveshaft: the daemon exited during "
+			    "start-up\n");
+			_exit(2);
+		}
+		msg[got] = '\0';
+		if (msg[0] != '0')
+			fprintf(stderr, "%s\n", msg + 1);
+		_exit(msg[0] - '0');
+	}
+	close(p[0]);
+	status_fd = p[1];
+	setsid();
+	umask(022);
+	if (chdir("/") < 0)
+		return -1;
+	return 0;
+}
+
+int
+ds_daemon_detached(void)
+{
+	return status_fd >= 0;
+}
+
+void
+ds_daemon_ready(void)
+{
+	int fd;
+
+	if (status_fd < 0)
+		return;
+	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	(void)write(status_fd, "0", 1);
+	close(status_fd);
+	status_fd = -1;
+}
+
+void
+ds_daemon_fail(int status, const char *msg)
+{
+	char buf[1024];
+	int n;
+
+	if (status_fd < 0)
+		return;
+	n = snprintf(buf, sizeof(buf), "%c%s", '0' + status, msg);
+	(void)write(status_fd, buf, (size_t)(n < (int)sizeof(buf) ? n :
+	    (int)sizeof(buf) - 1));
+	close(status_fd);
+	status_fd = -1;
+}
+
+int
+ds_drop_user(const char *user, char *err, size_t errlen)
+{
+	struct passwd *pw;
+
+	errno = 0;
+	if ((pw = getpwnam(user)) == NULL) {
+		snprintf(err, errlen, "--user %s: no such user", user);
+		return -1;
+	}
+	if (initgroups(pw->pw_name, pw->pw_gid) < 0) {
+		snprintf(err, errlen, "--user %s: initgroups: %s", user,
+		    strerror(errno));
+		return -1;
+	}
+	if (setgid(pw->pw_gid) < 0) {
+		snprintf(err, errlen, "--user %s: setgid(%d): %s", user,
+		    (int)pw->pw_gid, strerror(errno));
+		return -1;
+	}
+	if (setuid(pw->pw_uid) < 0) {
+		snprintf(err, errlen, "--user %s: setuid(%d): %s", user,
+		    (int)pw->pw_uid, strerror(errno));
+		return -1;
+	}
+	if (pw->pw_uid != 0 && setuid(0) == 0) {
+		snprintf(err, errlen, "--user %s: could get root back", user);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,187 @@
+/* main.c: driveshaft, the master. Start-up in this order: options, log
+ * config, jobs config, bind the status port, daemonize, pid file, drop the
+ * user, then the supervisor loop until a stop or drain ends. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/parse.h"
+#include "common/proctitle.h"
+#include "common/text.h"
+#include "master/daemon.h"
+#include "master/master.h"
+#include "master/supervisor.h"
+
+static int
+fail(int status, const char *msg)
+{
+	char v[1200];
+
+	ds_log(LOG_ERR, "event=start_failed error=%s", ds_logval(v, sizeof(v),
+	    msg));
+	if (ds_daemon_detached())
+		ds_daemon_fail(status, msg);
+	else if (!ds_log_current()->to_stderr)
+		fprintf(stderr, "driveshaft: %s\n", msg);
+	return status;
+}
+
+static int
+load_log_config(const struct ds_master_opts *o, struct ds_log_settings *ls)
+{
+	char err[512], warn[512];
+
+	ds_log_defaults(ls);
+	ls->to_stderr = !o->daemonize;
+	if (o->logconfig == NULL)
+		return 0;
+	if (ds_log_read_config(o->logconfig, ls, err, sizeof(err), warn,
+	    sizeof(warn)) < 0) {
+		fprintf(stderr, "driveshaft: --logconfig %s\n", err);
+		return -1;
+	}
+	if (warn[0])
+		fprintf(stderr, "driveshaft: warning: %s\n", warn);
+	return 0;
+}
+
+static int
+load_jobs_config(const struct ds_master_opts *o, struct ds_config *cfg)
+{
+	struct ds_diag diag;
+	int rc = ds_config_load(o->jobsconfig, cfg, &diag);
+
+	for (size_t i = 0; i < diag.nwarnings; i++)
+		fprintf(stderr, "driveshaft: warning: %s\n", diag.warnings[i]);
+	for (size_t i = 0; i < diag.nerrors; i++)
+		fprintf(stderr, "driveshaft: %s\n", diag.errors[i]);
+	ds_diag_free(&diag);
+	return rc;
+}
+
+static void
+print_plan(const struct ds_master_opts *o, const struct ds_config *cfg)
+{
+	printf("config %s: OK\nservers:", o->jobsconfig);
+	for (size_t i = 0; i < cfg->nservers; i++)
+		printf(" %s:%d", cfg->servers[i].host, cfg->servers[i].port);
+	printf("\n");
+	for (size_t i = 0; i < cfg->npools; i++) {
+		const struct ds_pool *p = &cfg->pools[i];
+		int64_t mrt = p->max_running_ms ? p->max_running_ms :
+		    o->max_running_ms;
+
+		printf("pool %s: %d workers, %s to %s, max_running_time %.3fs, "
+		    "functions:", p->name, p->worker_count,
+		    p->format == DS_FORMAT_FORM ? "form" : "json", p->uri,
+		    mrt / 1000.0);
+		for (size_t k = 0; k < p->njobs; k++)
+			printf(" %s", p->jobs[k]);
+		printf("\n");
+	}
+	printf("status port: ");
+	if (o->status_port)
+		printf("%s:%d\n", o->status_addr, o->status_port);
+	else
+		printf("none\n");
+}
+
+static int
+start(struct ds_master *m, struct ds_status *st)
+{
+	const struct ds_master_opts *o = m->opts;
+	char err[1024];
+	int fd = -1;
+
+	if (access(o->worker_path, X_OK) < 0) {
+		snprintf(err, sizeof(err), "cannot run the worker %s",
+		    o->worker_path);
+		return fail(2, err);
+	}
+	if (o->status_port &&
+	    (fd = ds_status_listen(o->status_addr, o->status_port, err,
+	    sizeof(err))) < 0)
+		return fail(2, err);
+	ds_status_init(st, fd);
+	if (o->daemonize && ds_daemonize(err, sizeof(err)) < 0)
+		return fail(2, err);
+	return 0;
+}
+
+static int
+run(struct ds_master *m)
+{
+	const struct ds_master_opts *o = m->opts;
+	struct ds_status st;
+	char err[1024];
+	int pidfd = -1, rc;
+
+	if ((rc = start(m, &st)) != 0)
+		return rc;
+	if (o->pid_file && ((pidfd = ds_pidfile_lock(o->pid_file, err,
+	    sizeof(err))) < 0 || ds_pidfile_write(pidfd) < 0))
+		return fail(2, pidfd < 0 ? err : "cannot write the pid file");
+	if (o->user && ds_drop_user(o->user, err, sizeof(err)) < 0) {
+		ds_pidfile_remove(o->pid_file, pidfd);
+		return fail(2, err);
+	}
+	if (ds_signals_init() < 0)
+		return fail(2, "cannot set up signal handling");
+	ds_setproctitle("driveshaft: master %s", o->jobsconfig);
+	m->started_wall_ms = ds_wall_ms();
+	m->generation = 1;
+	ds_pools_start(m);
+	ds_log(LOG_NOTICE, "event=start version=%s pools=%zu status_port=%d "
+	    "user=%s", DS_VERSION, m->cfg.npools, o->status_port,
+	    o->user ? o->user : "-");
+	ds_daemon_ready();
+	ds_supervise(m, &st);
+	ds_log(LOG_NOTICE, "event=stop mode=%s", m->stopping == DS_DRAIN ?
+	    "drain" : "stop");
+	ds_status_close(&st);
+	ds_pidfile_remove(o->pid_file, pidfd);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct ds_master_opts o;
+	struct ds_master m;
+	char err[512];
+	char **args = ds_proctitle_init(argc, argv);
+	int rc = ds_master_parse_args(argc, args, &o, err, sizeof(err));
+
+	if (rc < 0) {
+		fprintf(stderr, "driveshaft: %s (see --help)\n", err);
+		return 1;
+	}
+	if (rc == DS_OPTS_HELP)
+		ds_master_usage();
+	if (rc == DS_OPTS_VERSION)
+		printf("driveshaft %s\n", DS_VERSION);
+	if (rc != DS_OPTS_RUN)
+		return 0;
+	memset(&m, 0, sizeof(m));
+	m.opts = &o;
+	if (load_log_config(&o, &m.log) < 0 || load_jobs_config(&o, &m.cfg) < 0)
+		return 1;
+	if (o.check) {
+		print_plan(&o, &m.cfg);
+		ds_config_free(&m.cfg);
+		return 0;
+	}
+	ds_log_open(&m.log);
+	rc = run(&m);
+	ds_pools_free(&m);
+	ds_metrics_free(&m.metrics);
+	free(m.children);
+	ds_config_free(&m.cfg);
+	ds_master_opts_free(&o);
+	for (int i = 0; i < argc; i++)
+		free(args[i]);
+	free(args);
+	return rc;
+}

@@ -1,0 +1,94 @@
+/* master.h: the master's state: the config in force, one runtime record per
+ * pool with its slots, and one table of every child process we have not
+ * reaped yet (in a slot, or retired and finishing its job). */
+#ifndef DS_MASTER_H
+#define DS_MASTER_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/log.h"
+#include "common/msg.h"
+#include "config/config.h"
+#include "master/metrics.h"
+#include "master/options.h"
+
+#define DS_BACKOFF_WINDOW_MS 10000	/* a death sooner than this is quick */
+#define DS_BACKOFF_MAX_MS 30000
+#define DS_KILL_GRACE_MS 5000		/* past max_running_time, then KILL */
+
+struct ds_pool_stats {
+	uint64_t completed, failed, timed_out;
+};
+
+struct ds_slot {
+	pid_t pid;		/* 0: no child in this slot */
+	int quick_deaths;	/* children that died within the window */
+	int64_t restart_at;	/* monotonic ms; when pid is 0 */
+};
+
+struct ds_pool_rt {
+	char *name;
+	const struct ds_pool *cfg;	/* points into ds_master.cfg */
+	struct ds_slot *slots;
+	int nslots;
+	struct ds_pool_stats stats;
+};
+
+struct ds_child {
+	pid_t pid;
+	int fd;			/* our end of the socketpair, -1 after EOF */
+	char *pool;
+	int slot;		/* -1: retired, leaves after its job */
+	int state;		/* DS_MSG_STARTING .. DS_MSG_STOPPING */
+	int64_t started_ms;	/* monotonic */
+	int64_t busy_since_ms;	/* monotonic, when state is BUSY */
+	int64_t busy_wall_ms;	/* wall clock, as the worker reported */
+	int64_t max_running_ms;
+	int64_t kill_at;	/* monotonic; 0: no deadline */
+	int killed;
+	char handle[DS_MSG_STR_MAX + 1];
+	char unique[DS_MSG_STR_MAX + 1];
+	char function[DS_MSG_STR_MAX + 1];
+};
+
+enum ds_stopping { DS_RUNNING = 0, DS_STOP, DS_DRAIN };
+
+struct ds_master {
+	struct ds_master_opts *opts;
+	struct ds_config cfg;
+	uint64_t generation;
+	struct ds_log_settings log;
+	struct ds_pool_rt *pools;
+	size_t npools;
+	struct ds_child *children;
+	size_t nchildren, cap_children;
+	int stopping;		/* enum ds_stopping */
+	int stop_signals;	/* how many stop/drain signals came */
+	int64_t started_wall_ms;
+	uint64_t reloads, reloads_failed;
+	struct ds_metrics metrics;
+};
+
+/* children.c: the process table */
+int ds_spawn(struct ds_master *m, struct ds_pool_rt *p, int slot);
+struct ds_child *ds_child_by_pid(struct ds_master *m, pid_t pid);
+void ds_retire(struct ds_master *m, struct ds_child *c, int sig);
+void ds_reap(struct ds_master *m);
+void ds_child_message(struct ds_master *m, struct ds_child *c);
+void ds_children_tick(struct ds_master *m, int64_t now);
+int64_t ds_children_next_deadline(const struct ds_master *m);
+void ds_signal_all(struct ds_master *m, int sig, int64_t kill_at);
+struct ds_pool_rt *ds_pool_rt_find(struct ds_master *m, const char *name);
+
+/* status_reply.c */
+struct ds_buf;
+void ds_status_threads(struct ds_master *m, struct ds_buf *b);
+void ds_status_pools(struct ds_master *m, struct ds_buf *b);
+
+/* reload.c */
+void ds_pools_start(struct ds_master *m);
+int ds_reload(struct ds_master *m);
+void ds_pools_free(struct ds_master *m);
+
+#endif

@@ -1,0 +1,281 @@
+/* metrics.c: job, worker and reload counters and their Prometheus text
+ * (metrics.h). Series are few (pools x functions), so lookups are linear. */
+#include "master/metrics.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/msg.h"
+#include "master/master.h"
+
+/* seconds; the last, +Inf, is implied by count */
+static const double bucket_le[DS_METRICS_NBUCKETS] = {
+	0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300,
+};
+
+static struct ds_job_series *
+job_series(struct ds_metrics *mt, const char *pool, const char *function)
+{
+	struct ds_job_series *p;
+
+	for (size_t i = 0; i < mt->njobs; i++)
+		if (strcmp(mt->jobs[i].pool, pool) == 0 &&
+		    strcmp(mt->jobs[i].function, function) == 0)
+			return &mt->jobs[i];
+	if ((p = realloc(mt->jobs, (mt->njobs + 1) * sizeof(*p))) == NULL)
+		return NULL;
+	mt->jobs = p;
+	p = &mt->jobs[mt->njobs++];
+	memset(p, 0, sizeof(*p));
+	p->pool = strdup(pool);
+	p->function = strdup(function);
+	return p;
+}
+
+static void
+count(struct ds_count_series **arr, size_t *n, const char *pool,
+    const char *label)
+{
+	struct ds_count_series *p;
+
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp((*arr)[i].pool, pool) == 0 &&
+		    strcmp((*arr)[i].label, label) == 0) {
+			(*arr)[i].count++;
+			return;
+		}
+	if ((p = realloc(*arr, (*n + 1) * sizeof(*p))) == NULL)
+		return;
+	*arr = p;
+	p[*n].pool = strdup(pool);
+	p[*n].label = strdup(label);
+	p[*n].count = 1;
+	(*n)++;
+}
+
+void
+ds_metrics_job(struct ds_metrics *mt, const char *pool, const char *function,
+    int outcome, uint32_t duration_ms, int http_status)
+{
+	struct ds_job_series *s = job_series(mt, pool, function);
+	double secs = duration_ms / 1000.0;
+
+	if (http_status != 0 && http_status != 200) {
+		char code[16];
+
+		snprintf(code, sizeof(code), "%d", http_status);
+		count(&mt->http_errors, &mt->nhttp_errors, pool, code);
+	}
+	if (s == NULL)
+		return;
+	if (outcome == DS_OUT_COMPLETE)
+		s->completed++;
+	else if (outcome == DS_OUT_TIMEOUT)
+		s->timed_out++;
+	else
+		s->failed++;
+	for (int i = 0; i < DS_METRICS_NBUCKETS; i++)
+		if (secs <= bucket_le[i]) {
+			s->buckets[i]++;
+			break;
+		}
+	s->count++;
+	s->sum_s += secs;
+}
+
+void
+ds_metrics_worker_start(struct ds_metrics *mt, const char *pool)
+{
+	count(&mt->starts, &mt->nstarts, pool, "");
+}
+
+void
+ds_metrics_worker_exit(struct ds_metrics *mt, const char *pool,
+    const char *reason)
+{
+	count(&mt->exits, &mt->nexits, pool, reason);
+}
+
+static void
+free_counts(struct ds_count_series *a, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(a[i].pool);
+		free(a[i].label);
+	}
+	free(a);
+}
+
+void
+ds_metrics_free(struct ds_metrics *mt)
+{
+	for (size_t i = 0; i < mt->njobs; i++) {
+		free(mt->jobs[i].pool);
+		free(mt->jobs[i].function);
+	}
+	free(mt->jobs);
+	free_counts(mt->http_errors, mt->nhttp_errors);
+	free_counts(mt->starts, mt->nstarts);
+	free_counts(mt->exits, mt->nexits);
+	memset(mt, 0, sizeof(*mt));
+}
+
+/* Label values: backslash, double quote and newline escaped (0.0.4). */
+static const char *
+lv(char *dst, size_t len, const char *s)
+{
+	size_t o = 0;
+
+	for (; *s && o + 3 < len; s++) {
+		if (*s == '\\' || *s == '"') {
+			dst[o++] = '\\';
+			dst[o++] = *s;
+		} else if (*s == '\n') {
+			dst[o++] = '\\';
+			dst[o++] = 'n';
+		} else
+			dst[o++] = *s;
+	}
+	dst[o] = '\0';
+	return dst;
+}
+
+static void
+header(struct ds_buf *b, const char *name, const char *type, const char *help)
+{
+	ds_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void
+render_jobs(struct ds_metrics *mt, struct ds_buf *b)
+{
+	static const char *names[] = {"driveshaft_jobs_completed_total",
+	    "driveshaft_jobs_failed_total", "driveshaft_jobs_timed_out_total"};
+	static const char *helps[] = {"Jobs answered WORK_COMPLETE.",
+	    "Jobs answered WORK_FAIL, timeouts excluded.",
+	    "Jobs failed for running past max_running_time."};
+	char pl[256], fl[2 * DS_MSG_STR_MAX + 1];
+
+	header(b, "driveshaft_job_duration_seconds", "histogram",
+	    "Time from grabbing a job to its answer.");
+	for (size_t i = 0; i < mt->njobs; i++) {
+		struct ds_job_series *s = &mt->jobs[i];
+		uint64_t cum = 0;
+
+		lv(pl, sizeof(pl), s->pool);
+		lv(fl, sizeof(fl), s->function);
+		for (int k = 0; k < DS_METRICS_NBUCKETS; k++) {
+			cum += s->buckets[k];
+			ds_buf_printf(b, "driveshaft_job_duration_seconds_bucket{"
+			    "pool=\"%s\",function=\"%s\",le=\"%g\"} %llu\n", pl, fl,
+			    bucket_le[k], (unsigned long long)cum);
+		}
+		ds_buf_printf(b, "driveshaft_job_duration_seconds_bucket{pool=\"%s\","
+		    "function=\"%s\",le=\"+Inf\"} %llu\n", pl, fl,
+		    (unsigned long long)s->count);
+		ds_buf_printf(b, "driveshaft_job_duration_seconds_sum{pool=\"%s\","
+		    "function=\"%s\"} %.3f\n", pl, fl, s->sum_s);
+		ds_buf_printf(b, "driveshaft_job_duration_seconds_count{pool=\"%s\","
+		    "function=\"%s\"} %llu\n", pl, fl, (unsigned long long)s->count);
+	}
+	for (int k = 0; k < 3; k++) {
+		header(b, names[k], "counter", helps[k]);
+		for (size_t i = 0; i < mt->njobs; i++) {
+			struct ds_job_series *s = &mt->jobs[i];
+			uint64_t v = k == 0 ? s->completed : k == 1 ? s->failed :
+			    s->timed_out;
+
+			ds_buf_printf(b, "%s{pool=\"%s\",function=\"%s\"} %llu\n",
+			    names[k], lv(pl, sizeof(pl), s->pool),
+			    lv(fl, sizeof(fl), s->function), (unsigned long long)v);
+		}
+	}
+}
+
+static void
+render_counts(struct ds_buf *b, const char *name, const char *help,
+    const char *label, const struct ds_count_series *a, size_t n)
+{
+	char pl[256], ll[256];
+
+	header(b, name, "counter", help);
+	for (size_t i = 0; i < n; i++) {
+		if (label == NULL)
+			ds_buf_printf(b, "%s{pool=\"%s\"} %llu\n", name,
+			    lv(pl, sizeof(pl), a[i].pool),
+			    (unsigned long long)a[i].count);
+		else
+			ds_buf_printf(b, "%s{pool=\"%s\",%s=\"%s\"} %llu\n", name,
+			    lv(pl, sizeof(pl), a[i].pool), label,
+			    lv(ll, sizeof(ll), a[i].label),
+			    (unsigned long long)a[i].count);
+	}
+}
+
+static void
+render_workers(struct ds_master *m, struct ds_buf *b)
+{
+	static const char *states[] = {"starting", "idle", "busy",
+	    "disconnected", "backoff"};
+	char pl[256];
+
+	header(b, "driveshaft_workers", "gauge", "Worker slots by state.");
+	for (size_t i = 0; i < m->npools; i++) {
+		const struct ds_pool_rt *p = &m->pools[i];
+		int n[5] = {0};
+
+		for (int s = 0; s < p->nslots; s++) {
+			const struct ds_child *c = p->slots[s].pid ?
+			    ds_child_by_pid(m, p->slots[s].pid) : NULL;
+
+			if (c == NULL)
+				n[p->slots[s].quick_deaths >= 2 ? 4 : 0]++;
+			else if (c->state == DS_MSG_BUSY)
+				n[2]++;
+			else if (c->state == DS_MSG_DISCONNECTED)
+				n[3]++;
+			else if (c->state == DS_MSG_STARTING)
+				n[0]++;
+			else
+				n[1]++;
+		}
+		for (int k = 0; k < 5; k++)
+			ds_buf_printf(b, "driveshaft_workers{pool=\"%s\",state=\"%s\"} "
+			    "%d\n", lv(pl, sizeof(pl), p->name), states[k], n[k]);
+	}
+}
+
+void
+ds_metrics_render(struct ds_master *m, struct ds_buf *b)
+{
+	struct ds_metrics *mt = &m->metrics;
+
+	render_jobs(mt, b);
+	render_counts(b, "driveshaft_http_errors_total",
+	    "Endpoint answers with an HTTP status other than 200.", "code",
+	    mt->http_errors, mt->nhttp_errors);
+	render_counts(b, "driveshaft_worker_starts_total",
+	    "Worker processes started.", NULL, mt->starts, mt->nstarts);
+	render_counts(b, "driveshaft_worker_exits_total",
+	    "Worker processes that exited, by reason.", "reason", mt->exits,
+	    mt->nexits);
+	render_workers(m, b);
+	header(b, "driveshaft_reloads_total", "counter",
+	    "Config reloads applied.");
+	ds_buf_printf(b, "driveshaft_reloads_total %llu\n",
+	    (unsigned long long)m->reloads);
+	header(b, "driveshaft_reloads_failed_total", "counter",
+	    "Config reloads refused for a bad config.");
+	ds_buf_printf(b, "driveshaft_reloads_failed_total %llu\n",
+	    (unsigned long long)m->reloads_failed);
+	header(b, "driveshaft_start_time_seconds", "gauge",
+	    "When the master started, seconds since the epoch.");
+	ds_buf_printf(b, "driveshaft_start_time_seconds %.3f\n",
+	    m->started_wall_ms / 1000.0);
+	header(b, "driveshaft_config_generation", "gauge",
+	    "Config loads applied since start, the first being 1.");
+	ds_buf_printf(b, "driveshaft_config_generation %llu\n",
+	    (unsigned long long)m->generation);
+}

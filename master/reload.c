@@ -1,0 +1,252 @@
+/* reload.c: builds the pool runtime records at start and applies a SIGHUP
+ * reload: unchanged pools keep their processes, a resized pool starts or
+ * stops only the difference (idle workers first), a changed pool is drained
+ * and replaced, and a config that does not load changes nothing. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/parse.h"
+#include "common/text.h"
+#include "master/master.h"
+#include "master/reload_diff.h"
+
+static int
+init_rt(struct ds_pool_rt *rt, const struct ds_pool *cfg)
+{
+	memset(rt, 0, sizeof(*rt));
+	rt->name = strdup(cfg->name);
+	rt->cfg = cfg;
+	rt->nslots = cfg->worker_count;
+	rt->slots = calloc((size_t)rt->nslots + 1, sizeof(*rt->slots));
+	return rt->name && rt->slots ? 0 : -1;
+}
+
+static void
+free_rt(struct ds_pool_rt *rt)
+{
+	free(rt->name);
+	free(rt->slots);
+	memset(rt, 0, sizeof(*rt));
+}
+
+void
+ds_pools_start(struct ds_master *m)
+{
+	m->pools = calloc(m->cfg.npools + 1, sizeof(*m->pools));
+	m->npools = m->cfg.npools;
+	for (size_t i = 0; i < m->npools; i++)
+		init_rt(&m->pools[i], &m->cfg.pools[i]);
+}
+
+void
+ds_pools_free(struct ds_master *m)
+{
+	for (size_t i = 0; i < m->npools; i++)
+		free_rt(&m->pools[i]);
+	free(m->pools);
+	m->pools = NULL;
+	m->npools = 0;
+}
+
+static void
+retire_pool(struct ds_master *m, const char *name)
+{
+	for (size_t i = 0; i < m->nchildren; i++) {
+		struct ds_child *c = &m->children[i];
+
+		if (c->slot >= 0 && strcmp(c->pool, name) == 0)
+			ds_retire(m, c, SIGUSR1);
+	}
+}
+
+static int
+drop_rank(const struct ds_master *m, const struct ds_slot *s)
+{
+	const struct ds_child *c;
+
+	if (s->pid == 0)
+		return 0;
+	c = ds_child_by_pid((struct ds_master *)m, s->pid);
+	return c == NULL || c->state != DS_MSG_BUSY ? 1 : 2;
+}
+
+/* Stops the difference, cheapest first: empty slots, then idle workers,
+ * then busy ones (after their job); the kept slots close ranks. */
+static void
+shrink(struct ds_master *m, struct ds_pool_rt *rt, int n)
+{
+	int drop = rt->nslots - n, kept = 0;
+
+	for (int rank = 0; rank <= 2 && drop > 0; rank++)
+		for (int s = 0; s < rt->nslots && drop > 0; s++) {
+			struct ds_slot *sl = &rt->slots[s];
+
+			if (sl->restart_at < 0 || drop_rank(m, sl) != rank)
+				continue;
+			if (sl->pid != 0)
+				ds_retire(m, ds_child_by_pid(m, sl->pid), SIGUSR1);
+			sl->restart_at = -1;	/* marks it dropped */
+			drop--;
+		}
+	for (int s = 0; s < rt->nslots; s++) {
+		struct ds_child *c;
+
+		if (rt->slots[s].restart_at < 0)
+			continue;
+		rt->slots[kept] = rt->slots[s];
+		if (rt->slots[kept].pid != 0 &&
+		    (c = ds_child_by_pid(m, rt->slots[kept].pid)) != NULL)
+			c->slot = kept;
+		kept++;
+	}
+	rt->nslots = n;
+}
+
+static void
+resize(struct ds_master *m, struct ds_pool_rt *rt, int n)
+{
+	struct ds_slot *p;
+
+	if (n < rt->nslots) {
+		shrink(m, rt, n);
+		return;
+	}
+	if ((p = realloc(rt->slots, ((size_t)n + 1) * sizeof(*p))) == NULL)
+		return;
+	memset(p + rt->nslots, 0, (size_t)(n - rt->nslots) * sizeof(*p));
+	rt->slots = p;
+	rt->nslots = n;
+}
+
+static void
+log_config_messages(const struct ds_diag *diag, const char *event)
+{
+	char v[1200];
+
+	for (size_t i = 0; i < diag->nerrors; i++)
+		ds_log(LOG_ERR, "event=%s error=%s", event,
+		    ds_logval(v, sizeof(v), diag->errors[i]));
+	for (size_t i = 0; i < diag->nwarnings; i++)
+		ds_log(LOG_WARNING, "event=config_warning warning=%s",
+		    ds_logval(v, sizeof(v), diag->warnings[i]));
+}
+
+static void
+reload_log_settings(struct ds_master *m)
+{
+	struct ds_log_settings ls = m->log;
+	char err[512], warn[512], v[600];
+
+	if (m->opts->logconfig == NULL)
+		return;
+	if (ds_log_read_config(m->opts->logconfig, &ls, err, sizeof(err), warn,
+	    sizeof(warn)) < 0) {
+		ds_log(LOG_ERR, "event=logconfig_failed error=%s",
+		    ds_logval(v, sizeof(v), err));
+		return;
+	}
+	if (warn[0])
+		ds_log(LOG_WARNING, "event=logconfig_warning warning=%s",
+		    ds_logval(v, sizeof(v), warn));
+	m->log = ls;
+	ds_log_open(&m->log);
+}
+
+/* Appends " name:old->new" style items to the summary of one change. */
+static void
+summarize(char *buf, size_t len, const struct ds_pool_diff *d, size_t nd,
+    int change)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < nd && off + 1 < len; i++) {
+		if (d[i].change != change)
+			continue;
+		off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? "," : "",
+		    d[i].name);
+		if (change == DS_POOL_RESIZED && off < len)
+			off += (size_t)snprintf(buf + off, len - off, ":%d->%d",
+			    d[i].old_count, d[i].new_count);
+	}
+	if (off == 0)
+		snprintf(buf, len, "-");
+}
+
+static void
+log_reload(const struct ds_master *m, const struct ds_pool_diff *d, size_t nd)
+{
+	char added[512], removed[512], replaced[512], resized[512];
+
+	summarize(added, sizeof(added), d, nd, DS_POOL_ADDED);
+	summarize(removed, sizeof(removed), d, nd, DS_POOL_REMOVED);
+	summarize(replaced, sizeof(replaced), d, nd, DS_POOL_REPLACED);
+	summarize(resized, sizeof(resized), d, nd, DS_POOL_RESIZED);
+	ds_log(LOG_NOTICE, "event=reload generation=%llu added=%s removed=%s "
+	    "replaced=%s resized=%s", (unsigned long long)m->generation, added,
+	    removed, replaced, resized);
+}
+
+int
+ds_reload(struct ds_master *m)
+{
+	struct ds_config ncfg;
+	struct ds_diag diag;
+	struct ds_pool_diff *d;
+	struct ds_pool_rt *npools;
+	size_t nd;
+
+	if (ds_config_load(m->opts->jobsconfig, &ncfg, &diag) < 0) {
+		log_config_messages(&diag, "reload_failed");
+		ds_diag_free(&diag);
+		m->reloads_failed++;
+		return -1;
+	}
+	log_config_messages(&diag, "reload_failed");
+	ds_diag_free(&diag);
+	reload_log_settings(m);
+	d = calloc(m->cfg.npools + ncfg.npools + 1, sizeof(*d));
+	npools = calloc(ncfg.npools + 1, sizeof(*npools));
+	if (d == NULL || npools == NULL) {
+		free(d);
+		free(npools);
+		ds_config_free(&ncfg);
+		m->reloads_failed++;
+		ds_log(LOG_ERR, "event=reload_failed error=\"out of memory\"");
+		return -1;
+	}
+	nd = ds_config_diff(&m->cfg, &ncfg, d);
+	for (size_t i = 0; i < nd; i++)
+		if (d[i].change == DS_POOL_REMOVED ||
+		    d[i].change == DS_POOL_REPLACED)
+			retire_pool(m, d[i].name);
+	for (size_t i = 0; i < ncfg.npools; i++) {
+		struct ds_pool_rt *old = ds_pool_rt_find(m, ncfg.pools[i].name);
+
+		if (old == NULL || d[i].change == DS_POOL_REPLACED) {
+			init_rt(&npools[i], &ncfg.pools[i]);
+			if (old != NULL)
+				npools[i].stats = old->stats;
+			continue;
+		}
+		npools[i] = *old;	/* takes over its slots */
+		npools[i].cfg = &ncfg.pools[i];
+		old->name = NULL;
+		old->slots = NULL;
+	}
+	ds_pools_free(m);
+	m->pools = npools;
+	m->npools = ncfg.npools;
+	for (size_t i = 0; i < ncfg.npools; i++)
+		if (d[i].change == DS_POOL_RESIZED)
+			resize(m, &m->pools[i], d[i].new_count);
+	m->generation++;
+	m->reloads++;
+	log_reload(m, d, nd);	/* before the old names it points to go */
+	free(d);
+	ds_config_free(&m->cfg);
+	m->cfg = ncfg;
+	return 0;
+}

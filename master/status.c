@@ -1,0 +1,224 @@
+/* status.c: the status port's server side: non-blocking accept, read one
+ * line, write one reply, close. Every client has a deadline, lines are
+ * capped, and at the connection cap the listener pauses rather than let a
+ * flood starve the children's messages. */
+#include "master/status.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define DRAIN_MS 1000	/* after the reply, read what the client still sends */
+
+static const char too_long[] = "Error: line too long\r\n";
+
+int
+ds_status_listen(const char *addr, int port, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+	socklen_t sslen;
+	int fd, one = 1;
+
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		sslen = sizeof(*sin);
+	} else if (inet_pton(AF_INET6, addr, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		sslen = sizeof(*sin6);
+	} else {
+		snprintf(err, errlen, "--status_addr %s: not an IPv4 or IPv6 "
+		    "address", addr);
+		return -1;
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "status port: socket: %s", strerror(errno));
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, sslen) < 0 || listen(fd, 128) < 0) {
+		snprintf(err, errlen, "--status_port %d: cannot bind %s:%d: %s",
+		    port, addr, port, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+void
+ds_status_init(struct ds_status *st, int listen_fd)
+{
+	memset(st, 0, sizeof(*st));
+	st->listen_fd = listen_fd;
+}
+
+static void
+drop(struct ds_status *st, size_t i)
+{
+	close(st->clients[i].fd);
+	free(st->clients[i].out);
+	st->clients[i] = st->clients[--st->nclients];
+}
+
+void
+ds_status_close(struct ds_status *st)
+{
+	while (st->nclients)
+		drop(st, 0);
+	if (st->listen_fd >= 0)
+		close(st->listen_fd);
+	st->listen_fd = -1;
+}
+
+size_t
+ds_status_pollfds(struct ds_status *st, struct pollfd *pfd)
+{
+	size_t n = 0;
+
+	if (st->listen_fd < 0)
+		return 0;
+	/* the listener always has its place so indexes stay fixed */
+	st->paused = st->nclients >= DS_STATUS_MAX_CLIENTS;
+	pfd[n++] = (struct pollfd){st->paused ? -1 : st->listen_fd, POLLIN, 0};
+	for (size_t i = 0; i < st->nclients; i++) {
+		struct ds_status_client *c = &st->clients[i];
+		short ev = c->out && c->outoff < c->outlen ? POLLOUT : POLLIN;
+
+		pfd[n++] = (struct pollfd){c->fd, ev, 0};
+	}
+	return n;
+}
+
+static void
+accept_clients(struct ds_status *st, int64_t now)
+{
+	while (st->nclients < DS_STATUS_MAX_CLIENTS) {
+		int fd = accept4(st->listen_fd, NULL, NULL,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct ds_status_client *c;
+
+		if (fd < 0)
+			return;
+		c = &st->clients[st->nclients++];
+		memset(c, 0, sizeof(*c));
+		c->fd = fd;
+		c->deadline = now + DS_STATUS_IDLE_MS;
+	}
+}
+
+static void
+set_reply(struct ds_status_client *c, char *out, size_t len)
+{
+	c->out = out;
+	c->outlen = out ? len : 0;
+	c->outoff = 0;
+}
+
+/* Returns -1 when the client is to be dropped. */
+static int
+read_request(struct ds_status_client *c, struct ds_master *m)
+{
+	ssize_t n;
+	char *nl;
+
+	if (c->out != NULL) {	/* reply sent: discard until EOF */
+		char sink[512];
+
+		while ((n = recv(c->fd, sink, sizeof(sink), 0)) > 0)
+			;
+		return n == 0 || errno != EAGAIN ? -1 : 0;
+	}
+	n = recv(c->fd, c->in + c->inlen, DS_STATUS_LINE_MAX - c->inlen, 0);
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -1;
+	c->inlen += (size_t)n;
+	c->in[c->inlen] = '\0';
+	nl = memchr(c->in, '\n', c->inlen);
+	if (nl == NULL && n > 0 && c->inlen < DS_STATUS_LINE_MAX)
+		return 0;
+	if (nl == NULL && c->inlen >= DS_STATUS_LINE_MAX) {
+		set_reply(c, strdup(too_long), sizeof(too_long) - 1);
+		return 0;
+	}
+	if (nl == NULL && c->inlen == 0)
+		return -1;	/* closed without a word */
+	if (nl != NULL)
+		*nl = '\0';
+	c->inlen = strlen(c->in);
+	if (c->inlen && c->in[c->inlen - 1] == '\r')
+		c->in[--c->inlen] = '\0';
+	{
+		size_t len;
+		char *out = ds_status_reply(m, c->in, &len);
+
+		set_reply(c, out, len);
+	}
+	return c->out ? 0 : -1;
+}
+
+static int
+write_reply(struct ds_status_client *c, int64_t now)
+{
+	ssize_t n = send(c->fd, c->out + c->outoff, c->outlen - c->outoff,
+	    MSG_NOSIGNAL);
+
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -1;
+	c->outoff += (size_t)n;
+	if (c->outoff == c->outlen) {
+		/* closing with unread input would reset the connection and
+		 * could lose the reply: half-close, then drain briefly */
+		shutdown(c->fd, SHUT_WR);
+		c->deadline = now + DRAIN_MS;
+	}
+	return 0;
+}
+
+void
+ds_status_serve(struct ds_status *st, struct ds_master *m,
+    const struct pollfd *pfd, size_t n, int64_t now)
+{
+	size_t nclients = st->nclients;
+
+	if (n == 0)
+		return;
+	/* walk backwards: drop() moves the last client into the hole */
+	for (size_t i = nclients; i-- > 0;) {
+		const struct pollfd *p = &pfd[1 + i];
+		struct ds_status_client *c = &st->clients[i];
+		int rc = 0;
+
+		if (p->revents & POLLOUT)
+			rc = write_reply(c, now);
+		else if (p->revents & (POLLIN | POLLHUP | POLLERR))
+			rc = read_request(c, m);
+		if (rc == 0 && c->out && c->outoff < c->outlen &&
+		    !(p->revents & POLLOUT))
+			rc = write_reply(c, now);
+		if (rc < 0 || now >= c->deadline)
+			drop(st, i);
+	}
+	if (pfd[0].revents & POLLIN)
+		accept_clients(st, now);
+}
+
+int64_t
+ds_status_next_deadline(const struct ds_status *st)
+{
+	int64_t next = 0;
+
+	for (size_t i = 0; i < st->nclients; i++)
+		if (next == 0 || st->clients[i].deadline < next)
+			next = st->clients[i].deadline;
+	return next;
+}

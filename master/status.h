@@ -1,0 +1,47 @@
+/* status.h: the status port (SPEC section 5), served from the master's poll
+ * loop without ever blocking it. */
+#ifndef DS_STATUS_H
+#define DS_STATUS_H
+
+#include <poll.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct ds_master;
+
+#define DS_STATUS_MAX_CLIENTS 256
+#define DS_STATUS_LINE_MAX 1024
+#define DS_STATUS_IDLE_MS 5000
+
+struct ds_status_client {
+	int fd;
+	int64_t deadline;	/* monotonic ms: dropped when passed */
+	char in[DS_STATUS_LINE_MAX + 1];
+	size_t inlen;
+	char *out;		/* reply being written */
+	size_t outlen, outoff;
+};
+
+struct ds_status {
+	int listen_fd;		/* -1: no status port */
+	struct ds_status_client clients[DS_STATUS_MAX_CLIENTS];
+	size_t nclients;
+	int paused;		/* at the client cap: not accepting */
+};
+
+/* Binds and listens; returns the fd or -1 with err. */
+int ds_status_listen(const char *addr, int port, char *err, size_t errlen);
+void ds_status_init(struct ds_status *st, int listen_fd);
+void ds_status_close(struct ds_status *st);
+
+/* Adds the descriptors to watch; returns how many were added. */
+size_t ds_status_pollfds(struct ds_status *st, struct pollfd *pfd);
+/* Serves whatever pfd (as filled by ds_status_pollfds) says is ready. */
+void ds_status_serve(struct ds_status *st, struct ds_master *m,
+    const struct pollfd *pfd, size_t n, int64_t now);
+int64_t ds_status_next_deadline(const struct ds_status *st);
+
+/* Replies for one command line (without its line ending); malloc'd. */
+char *ds_status_reply(struct ds_master *m, const char *line, size_t *len);
+
+#endif

@@ -1,0 +1,117 @@
+/* status_reply.c: what the status port answers (SPEC section 5): threads
+ * in the original's format, pools, metrics (also over HTTP for Prometheus)
+ * and version. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/text.h"
+#include "master/master.h"
+#include "master/metrics.h"
+#include "master/status.h"
+
+static const char unrecognized[] = "Error: unrecognized command\r\n";
+
+static void
+thread_line(struct ds_buf *b, const struct ds_child *c, const char *pool,
+    int shutdown)
+{
+	char h[4 * DS_MSG_STR_MAX + 1], u[4 * DS_MSG_STR_MAX + 1];
+
+	ds_buf_printf(b, "%d\t%s\t%d\t", c ? (int)c->pid : 0, pool, shutdown);
+	if (c == NULL || c->state == DS_MSG_STARTING) {
+		ds_buf_printf(b, "Starting up\r\n");
+		return;
+	}
+	if (c->state != DS_MSG_BUSY) {
+		ds_buf_printf(b, "Waiting for work\r\n");
+		return;
+	}
+	ds_escape(h, sizeof(h), c->handle, strlen(c->handle));
+	ds_escape(u, sizeof(u), c->unique, strlen(c->unique));
+	ds_buf_printf(b, "job_handle=%s job_unique=%s\r\n", h, u);
+}
+
+/* One line per slot of every pool, then the retired children that are
+ * finishing a job (SHUTDOWN 1). An empty slot (backing off) shows pid 0. */
+void
+ds_status_threads(struct ds_master *m, struct ds_buf *b)
+{
+	for (size_t i = 0; i < m->npools; i++) {
+		const struct ds_pool_rt *p = &m->pools[i];
+
+		for (int s = 0; s < p->nslots; s++) {
+			struct ds_child *c = p->slots[s].pid ?
+			    ds_child_by_pid(m, p->slots[s].pid) : NULL;
+
+			thread_line(b, c, p->name, m->stopping != 0);
+		}
+	}
+	for (size_t i = 0; i < m->nchildren; i++)
+		if (m->children[i].slot < 0)
+			thread_line(b, &m->children[i], m->children[i].pool, 1);
+}
+
+void
+ds_status_pools(struct ds_master *m, struct ds_buf *b)
+{
+	for (size_t i = 0; i < m->npools; i++) {
+		const struct ds_pool_rt *p = &m->pools[i];
+		int running = 0, busy = 0, idle = 0;
+
+		for (int s = 0; s < p->nslots; s++) {
+			const struct ds_child *c = p->slots[s].pid ?
+			    ds_child_by_pid(m, p->slots[s].pid) : NULL;
+
+			if (c == NULL)
+				continue;
+			running++;
+			if (c->state == DS_MSG_BUSY)
+				busy++;
+			else if (c->state == DS_MSG_IDLE)
+				idle++;
+		}
+		ds_buf_printf(b, "%s\t%d\t%d\t%d\t%d\t%llu\t%llu\t%llu\r\n",
+		    p->name, p->cfg->worker_count, running, busy, idle,
+		    (unsigned long long)p->stats.completed,
+		    (unsigned long long)p->stats.failed,
+		    (unsigned long long)p->stats.timed_out);
+	}
+}
+
+static int
+is_http_metrics(const char *line)
+{
+	return strncmp(line, "GET /metrics HTTP/1.", 20) == 0 &&
+	    (line[20] == '0' || line[20] == '1') && line[21] == '\0';
+}
+
+char *
+ds_status_reply(struct ds_master *m, const char *line, size_t *len)
+{
+	struct ds_buf b = {0};
+
+	if (strcmp(line, "threads") == 0)
+		ds_status_threads(m, &b);
+	else if (strcmp(line, "pools") == 0)
+		ds_status_pools(m, &b);
+	else if (strcmp(line, "version") == 0)
+		ds_buf_printf(&b, "driveshaft %s\r\n", DS_VERSION);
+	else if (strcmp(line, "metrics") == 0)
+		ds_metrics_render(m, &b);
+	else if (is_http_metrics(line)) {
+		struct ds_buf body = {0};
+		size_t n;
+		char *text;
+
+		ds_metrics_render(m, &body);
+		text = ds_buf_take(&body, &n);
+		ds_buf_printf(&b, "HTTP/1.1 200 OK\r\nContent-Type: text/plain; "
+		    "version=0.0.4; charset=utf-8\r\nContent-Length: %zu\r\n"
+		    "Connection: close\r\n\r\n", n);
+		ds_buf_add(&b, text ? text : "", n);
+		free(text);
+	} else
+		ds_buf_add(&b, unrecognized, sizeof(unrecognized) - 1);
+	return ds_buf_take(&b, len);
+}

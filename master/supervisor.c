@@ -1,0 +1,167 @@
+/* supervisor.c: the master's poll loop, in the manner of nginx's process
+ * cycle: signal handlers only set flags and write a byte to a self-pipe;
+ * the loop acts on them, reads the children's messages, serves the status
+ * port and sleeps until the next deadline, with no periodic wake-up. */
+#include "master/supervisor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/parse.h"
+
+static volatile sig_atomic_t got_hup, got_chld, got_stop, got_drain;
+static int wake_fds[2] = {-1, -1};
+
+static void
+on_signal(int sig)
+{
+	int saved = errno;
+
+	switch (sig) {
+	case SIGHUP:
+		got_hup = 1;
+		break;
+	case SIGCHLD:
+		got_chld = 1;
+		break;
+	case SIGTERM:
+	case SIGINT:
+		got_stop++;
+		break;
+	default:
+		got_drain++;
+		break;
+	}
+	(void)write(wake_fds[1], "", 1);
+	errno = saved;
+}
+
+int
+ds_signals_init(void)
+{
+	struct sigaction sa;
+	int sigs[] = {SIGHUP, SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGUSR1};
+
+	if (pipe2(wake_fds, O_CLOEXEC | O_NONBLOCK) < 0)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;
+	sigfillset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	return 0;
+}
+
+static void
+begin_stop(struct ds_master *m, int kind)
+{
+	int64_t now = ds_now_ms();
+
+	if (++m->stop_signals > 1) {
+		/* a second signal: jobs in hand are failed back at once */
+		ds_log(LOG_NOTICE, "event=stop_now children=%zu", m->nchildren);
+		ds_signal_all(m, SIGINT, now + DS_KILL_GRACE_MS);
+		return;
+	}
+	m->stopping = kind;
+	ds_log(LOG_NOTICE, "event=%s children=%zu", kind == DS_STOP ? "stopping" :
+	    "draining", m->nchildren);
+	if (kind == DS_STOP)
+		ds_signal_all(m, SIGTERM, now + 2 * m->opts->loop_timeout_ms +
+		    DS_KILL_GRACE_MS);
+	else
+		ds_signal_all(m, SIGUSR1, 0);
+}
+
+static void
+act_on_signals(struct ds_master *m)
+{
+	char buf[64];
+
+	while (read(wake_fds[0], buf, sizeof(buf)) > 0)
+		;
+	if (got_chld) {
+		got_chld = 0;
+		ds_reap(m);
+	}
+	while (got_stop || got_drain) {
+		int kind = got_stop ? DS_STOP : DS_DRAIN;
+
+		if (got_stop)
+			got_stop--;
+		else
+			got_drain--;
+		begin_stop(m, kind);
+	}
+	if (got_hup) {
+		got_hup = 0;
+		if (!m->stopping)
+			ds_reload(m);
+	}
+}
+
+static int
+poll_timeout(const struct ds_master *m, const struct ds_status *st,
+    int64_t now)
+{
+	int64_t next = ds_children_next_deadline(m);
+	int64_t s = ds_status_next_deadline(st);
+
+	if (s && (next == 0 || s < next))
+		next = s;
+	if (next == 0)
+		return -1;
+	if (next <= now)
+		return 0;
+	return next - now > INT_MAX ? INT_MAX : (int)(next - now);
+}
+
+void
+ds_supervise(struct ds_master *m, struct ds_status *st)
+{
+	struct pollfd *pfd = NULL;
+	size_t cap = 0;
+
+	for (;;) {
+		size_t n = 0, nst;
+		int64_t now;
+
+		act_on_signals(m);
+		now = ds_now_ms();
+		ds_children_tick(m, now);
+		if (m->stopping && m->nchildren == 0)
+			break;
+		if (cap < m->nchildren + DS_STATUS_MAX_CLIENTS + 2) {
+			cap = (m->nchildren + DS_STATUS_MAX_CLIENTS + 2) * 2;
+			pfd = realloc(pfd, cap * sizeof(*pfd));
+		}
+		pfd[n++] = (struct pollfd){wake_fds[0], POLLIN, 0};
+		nst = ds_status_pollfds(st, pfd + n);
+		n += nst;
+		for (size_t i = 0; i < m->nchildren; i++)
+			pfd[n++] = (struct pollfd){m->children[i].fd, POLLIN, 0};
+		if (poll(pfd, n, poll_timeout(m, st, now)) < 0 && errno != EINTR)
+			ds_log(LOG_ERR, "event=poll_failed error=%d", errno);
+		now = ds_now_ms();
+		ds_status_serve(st, m, pfd + 1, nst, now);
+		/* children may have been reaped since; match by fd */
+		for (size_t i = 1 + nst; i < n; i++) {
+			if (pfd[i].fd < 0 || !pfd[i].revents)
+				continue;
+			for (size_t k = 0; k < m->nchildren; k++)
+				if (m->children[k].fd == pfd[i].fd) {
+					ds_child_message(m, &m->children[k]);
+					break;
+				}
+		}
+	}
+	free(pfd);
+}

@@ -1,0 +1,317 @@
+/* test_log.c: the log config file reader and the facility and level names
+ * (common/log.h). Operators read the messages, so their text is exact. */
+#include "common/log.h"
+
+#include <check.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char tmpname[64];
+static struct ds_log_settings ls;
+static char err[512], warn[512], want[512];
+
+static void
+setup(void)
+{
+	ds_log_defaults(&ls);
+	tmpname[0] = '\0';
+	memset(err, 0, sizeof(err));
+	memset(warn, 'W', sizeof(warn) - 1);
+	warn[sizeof(warn) - 1] = '\0';
+}
+
+static void
+teardown(void)
+{
+	if (tmpname[0] != '\0')
+		unlink(tmpname);
+	tmpname[0] = '\0';
+}
+
+static void
+write_tmp(const char *text)
+{
+	size_t len = strlen(text);
+	int fd;
+
+	teardown();
+	snprintf(tmpname, sizeof(tmpname), "/tmp/ds_test_log.XXXXXX");
+	fd = mkstemp(tmpname);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, len), (ssize_t)len);
+	close(fd);
+}
+
+static int
+read_text(const char *text)
+{
+	write_tmp(text);
+	memset(err, 0, sizeof(err));
+	return ds_log_read_config(tmpname, &ls, err, sizeof(err), warn,
+	    sizeof(warn));
+}
+
+static void
+assert_defaults(void)
+{
+	struct ds_log_settings d;
+
+	ds_log_defaults(&d);
+	ck_assert_str_eq(ls.ident, d.ident);
+	ck_assert_int_eq(ls.facility, d.facility);
+	ck_assert_int_eq(ls.level, d.level);
+	ck_assert_int_eq(ls.to_stderr, d.to_stderr);
+}
+
+/* The text fails with "FILE:" followed by msg, leaving ls alone. */
+static void
+fails(const char *text, const char *msg)
+{
+	ck_assert_int_eq(read_text(text), -1);
+	snprintf(want, sizeof(want), "%s:%s", tmpname, msg);
+	ck_assert_str_eq(err, want);
+	assert_defaults();
+}
+
+START_TEST(defaults)
+{
+	ck_assert_str_eq(ls.ident, "driveshaft");
+	ck_assert_int_eq(ls.facility, LOG_DAEMON);
+	ck_assert_int_eq(ls.level, LOG_INFO);
+	ck_assert_int_eq(ls.to_stderr, 0);
+}
+END_TEST
+
+START_TEST(all_keys)
+{
+	ck_assert_int_eq(read_text(
+	    "# Driveshaft logging\n"
+	    "\n"
+	    "ident = ds-prod\n"
+	    "   # indented comment\n"
+	    "facility=local5\n"
+	    "\t\n"
+	    "  level   =   debug  \n"
+	    "stderr = 1\r\n"), 0);
+	ck_assert_str_eq(warn, "");
+	ck_assert_str_eq(ls.ident, "ds-prod");
+	ck_assert_int_eq(ls.facility, LOG_LOCAL5);
+	ck_assert_int_eq(ls.level, LOG_DEBUG);
+	ck_assert_int_eq(ls.to_stderr, 1);
+}
+END_TEST
+
+START_TEST(partial_and_last_wins)
+{
+	ck_assert_int_eq(read_text("level = warning\nlevel = err"), 0);
+	ck_assert_int_eq(ls.level, LOG_ERR);
+	ck_assert_str_eq(ls.ident, "driveshaft");
+	ck_assert_int_eq(ls.facility, LOG_DAEMON);
+	/* read over what is there, not over the defaults */
+	ck_assert_int_eq(read_text("stderr = 1\n"), 0);
+	ck_assert_int_eq(ls.level, LOG_ERR);
+	ck_assert_int_eq(ls.to_stderr, 1);
+	ck_assert_int_eq(read_text("stderr = 0\nfacility = USER\n"), 0);
+	ck_assert_int_eq(ls.to_stderr, 0);
+	ck_assert_int_eq(ls.facility, LOG_USER);
+}
+END_TEST
+
+START_TEST(empty_file)
+{
+	ck_assert_int_eq(read_text(""), 0);
+	ck_assert_str_eq(warn, "");
+	assert_defaults();
+	ck_assert_int_eq(read_text("# nothing\n\n   \n"), 0);
+	assert_defaults();
+}
+END_TEST
+
+START_TEST(value_with_equals_and_spaces)
+{
+	ck_assert_int_eq(read_text("ident = a=b c\n"), 0);
+	ck_assert_str_eq(ls.ident, "a=b c");
+}
+END_TEST
+
+START_TEST(bad_values)
+{
+	fails("ident = \n", "1: ident: expected 1 to 63 characters");
+	fails("ident = 1234567890123456789012345678901234567890123456789012"
+	    "345678901234\n", "1: ident: expected 1 to 63 characters");
+	fails("# c\n\nfacility = kern\n", "3: facility: expected daemon, user "
+	    "or local0..local7, got \"kern\"");
+	fails("facility = local8\n", "1: facility: expected daemon, user or "
+	    "local0..local7, got \"local8\"");
+	fails("level = verbose\n", "1: level: expected err, warning, notice, "
+	    "info or debug, got \"verbose\"");
+	fails("level =\n", "1: level: expected err, warning, notice, info or "
+	    "debug, got \"\"");
+	fails("stderr = yes\n", "1: stderr: expected 0 or 1, got \"yes\"");
+	fails("stderr = 01\n", "1: stderr: expected 0 or 1, got \"01\"");
+	/* nothing is applied when a later line is bad */
+	fails("ident = x\nlevel = debug\nstderr = 2\n",
+	    "3: stderr: expected 0 or 1, got \"2\"");
+}
+END_TEST
+
+START_TEST(unknown_key)
+{
+	fails("ident = x\nlog_level = debug\n", "2: unknown key \"log_level\" "
+	    "(expected ident, facility, level or stderr)");
+	fails("Level = debug\n", "1: unknown key \"Level\" (expected ident, "
+	    "facility, level or stderr)");
+	fails(" = debug\n", "1: unknown key \"\" (expected ident, facility, "
+	    "level or stderr)");
+}
+END_TEST
+
+START_TEST(missing_equals)
+{
+	fails("ident x\n", "1: expected key = value, got \"ident x\"");
+	fails("\n\n  level  \n", "3: expected key = value, got \"level\"");
+	/* a very long line is cut in the message */
+	fails("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n",
+	    "1: expected key = value, got \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"");
+	/* an XML-looking line that is not the first is just bad */
+	fails("level = info\n<log4j:configuration>\n",
+	    "2: expected key = value, got \"<log4j:configuration>\"");
+}
+END_TEST
+
+START_TEST(xml_file)
+{
+	ls.level = LOG_DEBUG;
+	ls.to_stderr = 1;
+	ck_assert_int_eq(read_text(
+	    "<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n"
+	    "<log4j:configuration "
+	    "xmlns:log4j=\"http://jakarta.apache.org/log4j/\">\n"
+	    "  <root><priority value=\"info\"/></root>\n"
+	    "</log4j:configuration>\n"), 0);
+	snprintf(want, sizeof(want), "%s: log4cxx XML config is not supported, "
+	    "using default logging settings", tmpname);
+	ck_assert_str_eq(warn, want);
+	ck_assert_ptr_nonnull(strstr(warn, "log4cxx"));
+	/* settings unchanged */
+	ck_assert_str_eq(ls.ident, "driveshaft");
+	ck_assert_int_eq(ls.facility, LOG_DAEMON);
+	ck_assert_int_eq(ls.level, LOG_DEBUG);
+	ck_assert_int_eq(ls.to_stderr, 1);
+	/* leading white space before the '<' too */
+	ck_assert_int_eq(read_text("  <configuration/>\n"), 0);
+	ck_assert_ptr_nonnull(strstr(warn, "log4cxx"));
+}
+END_TEST
+
+START_TEST(unreadable)
+{
+	ls.level = LOG_DEBUG;
+	ck_assert_int_eq(ds_log_read_config("/nonexistent/log.conf", &ls, err,
+	    sizeof(err), warn, sizeof(warn)), -1);
+	ck_assert_str_eq(err,
+	    "/nonexistent/log.conf: No such file or directory");
+	ck_assert_int_eq(ls.level, LOG_DEBUG);
+	/* a directory opens, but cannot be read */
+	ck_assert_int_eq(ds_log_read_config("/tmp", &ls, err, sizeof(err),
+	    warn, sizeof(warn)), -1);
+	ck_assert_str_eq(err, "/tmp: Is a directory");
+	ck_assert_int_eq(ls.level, LOG_DEBUG);
+}
+END_TEST
+
+START_TEST(facility_names)
+{
+	ck_assert_int_eq(ds_log_facility("daemon"), LOG_DAEMON);
+	ck_assert_int_eq(ds_log_facility("user"), LOG_USER);
+	ck_assert_int_eq(ds_log_facility("local0"), LOG_LOCAL0);
+	ck_assert_int_eq(ds_log_facility("local1"), LOG_LOCAL1);
+	ck_assert_int_eq(ds_log_facility("local2"), LOG_LOCAL2);
+	ck_assert_int_eq(ds_log_facility("local3"), LOG_LOCAL3);
+	ck_assert_int_eq(ds_log_facility("local4"), LOG_LOCAL4);
+	ck_assert_int_eq(ds_log_facility("local5"), LOG_LOCAL5);
+	ck_assert_int_eq(ds_log_facility("local6"), LOG_LOCAL6);
+	ck_assert_int_eq(ds_log_facility("local7"), LOG_LOCAL7);
+	ck_assert_int_eq(ds_log_facility("DAEMON"), LOG_DAEMON);
+	ck_assert_int_eq(ds_log_facility("Local7"), LOG_LOCAL7);
+	ck_assert_int_eq(ds_log_facility("local8"), -1);
+	ck_assert_int_eq(ds_log_facility("kern"), -1);
+	ck_assert_int_eq(ds_log_facility(""), -1);
+	ck_assert_int_eq(ds_log_facility(" daemon"), -1);
+	ck_assert_str_eq(ds_log_facility_name(LOG_DAEMON), "daemon");
+	ck_assert_str_eq(ds_log_facility_name(LOG_USER), "user");
+	ck_assert_str_eq(ds_log_facility_name(LOG_LOCAL0), "local0");
+	ck_assert_str_eq(ds_log_facility_name(LOG_LOCAL7), "local7");
+	ck_assert_str_eq(ds_log_facility_name(LOG_KERN), "daemon");
+}
+END_TEST
+
+START_TEST(level_names)
+{
+	ck_assert_int_eq(ds_log_level("emerg"), LOG_EMERG);
+	ck_assert_int_eq(ds_log_level("alert"), LOG_ALERT);
+	ck_assert_int_eq(ds_log_level("crit"), LOG_CRIT);
+	ck_assert_int_eq(ds_log_level("err"), LOG_ERR);
+	ck_assert_int_eq(ds_log_level("error"), LOG_ERR);
+	ck_assert_int_eq(ds_log_level("warning"), LOG_WARNING);
+	ck_assert_int_eq(ds_log_level("warn"), LOG_WARNING);
+	ck_assert_int_eq(ds_log_level("notice"), LOG_NOTICE);
+	ck_assert_int_eq(ds_log_level("info"), LOG_INFO);
+	ck_assert_int_eq(ds_log_level("debug"), LOG_DEBUG);
+	ck_assert_int_eq(ds_log_level("DEBUG"), LOG_DEBUG);
+	ck_assert_int_eq(ds_log_level("verbose"), -1);
+	ck_assert_int_eq(ds_log_level(""), -1);
+	ck_assert_int_eq(ds_log_level("7"), -1);
+	ck_assert_str_eq(ds_log_level_name(LOG_ERR), "err");
+	ck_assert_str_eq(ds_log_level_name(LOG_WARNING), "warning");
+	ck_assert_str_eq(ds_log_level_name(LOG_NOTICE), "notice");
+	ck_assert_str_eq(ds_log_level_name(LOG_INFO), "info");
+	ck_assert_str_eq(ds_log_level_name(LOG_DEBUG), "debug");
+	ck_assert_str_eq(ds_log_level_name(LOG_EMERG), "emerg");
+	ck_assert_str_eq(ds_log_level_name(99), "info");
+}
+END_TEST
+
+static Suite *
+log_suite(void)
+{
+	Suite *s = suite_create("log");
+	TCase *tc;
+
+	tc = tcase_create("config");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, defaults);
+	tcase_add_test(tc, all_keys);
+	tcase_add_test(tc, partial_and_last_wins);
+	tcase_add_test(tc, empty_file);
+	tcase_add_test(tc, value_with_equals_and_spaces);
+	tcase_add_test(tc, bad_values);
+	tcase_add_test(tc, unknown_key);
+	tcase_add_test(tc, missing_equals);
+	tcase_add_test(tc, xml_file);
+	tcase_add_test(tc, unreadable);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("names");
+	tcase_add_test(tc, facility_names);
+	tcase_add_test(tc, level_names);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(log_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}

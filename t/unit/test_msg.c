@@ -1,0 +1,405 @@
+/* test_msg.c: the worker-to-master messages (common/msg.h). The master
+ * trusts nothing in a packet, so every way of being malformed is tried. */
+#include "common/msg.h"
+
+#include <check.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static unsigned char buf[DS_MSG_MAX_SIZE + 64];
+
+static void
+fill(struct ds_msg *m, int type)
+{
+	memset(m, 0, sizeof(*m));
+	m->type = (uint8_t)type;
+}
+
+/* Decodes len bytes from an exact-size heap copy, so that ASan catches any
+ * read past the end. */
+static int
+decode(const unsigned char *p, size_t len, struct ds_msg *m, const char **why)
+{
+	unsigned char *copy = malloc(len ? len : 1);
+	int rc;
+
+	ck_assert_ptr_nonnull(copy);
+	memcpy(copy, p, len);
+	*why = NULL;
+	rc = ds_msg_decode(copy, len, m, why);
+	free(copy);
+	return rc;
+}
+
+static void
+round_trip(const struct ds_msg *in)
+{
+	struct ds_msg out;
+	const char *why;
+	size_t len = ds_msg_encode(in, buf);
+
+	ck_assert_uint_le(len, DS_MSG_MAX_SIZE);
+	ck_assert_uint_eq(len, 24 + 6 + strlen(in->handle) +
+	    strlen(in->unique) + strlen(in->function));
+	memset(&out, 0x55, sizeof(out));
+	ck_assert_int_eq(decode(buf, len, &out, &why), 0);
+	ck_assert_ptr_null(why);
+	ck_assert_uint_eq(out.type, in->type);
+	ck_assert_uint_eq(out.outcome, in->outcome);
+	ck_assert_uint_eq(out.http_status, in->http_status);
+	ck_assert_uint_eq(out.duration_ms, in->duration_ms);
+	ck_assert_int_eq(out.start_ms, in->start_ms);
+	ck_assert_str_eq(out.handle, in->handle);
+	ck_assert_str_eq(out.unique, in->unique);
+	ck_assert_str_eq(out.function, in->function);
+}
+
+START_TEST(every_type)
+{
+	struct ds_msg m;
+
+	for (int t = DS_MSG_STARTING; t <= DS_MSG_STOPPING; t++) {
+		fill(&m, t);
+		round_trip(&m);
+	}
+}
+END_TEST
+
+START_TEST(busy_fields)
+{
+	struct ds_msg m;
+
+	fill(&m, DS_MSG_BUSY);
+	m.start_ms = INT64_C(1700000000123);
+	snprintf(m.handle, sizeof(m.handle), "H:gm.example:12345");
+	snprintf(m.unique, sizeof(m.unique), "u-\xC3\xA9\t\x01 \"x\"");
+	snprintf(m.function, sizeof(m.function), "Sum3");
+	round_trip(&m);
+	/* negative and extreme start times survive the u64 split */
+	m.start_ms = -1;
+	round_trip(&m);
+	m.start_ms = INT64_MIN;
+	round_trip(&m);
+	m.start_ms = INT64_MAX;
+	round_trip(&m);
+}
+END_TEST
+
+START_TEST(done_fields)
+{
+	static const int outcomes[] = {DS_OUT_COMPLETE, DS_OUT_FAIL,
+	    DS_OUT_TIMEOUT, DS_OUT_ABORTED};
+	struct ds_msg m;
+
+	for (size_t i = 0; i < 4; i++) {
+		fill(&m, DS_MSG_DONE);
+		m.outcome = (uint8_t)outcomes[i];
+		m.http_status = 200 + (uint16_t)i;
+		m.duration_ms = 123456 + (uint32_t)i;
+		snprintf(m.handle, sizeof(m.handle), "H:x:%zu", i);
+		round_trip(&m);
+	}
+	fill(&m, DS_MSG_DONE);
+	m.http_status = UINT16_MAX;
+	m.duration_ms = UINT32_MAX;
+	m.start_ms = INT64_C(0x0102030405060708);
+	round_trip(&m);
+}
+END_TEST
+
+START_TEST(byte_layout)
+{
+	struct ds_msg m;
+	static const unsigned char want[] = {
+		1, DS_MSG_DONE, DS_OUT_TIMEOUT, 0, 0x01, 0xF4, 0, 0,
+		0x00, 0x01, 0xE2, 0x40, 0x01, 0x02, 0x03, 0x04,
+		0x05, 0x06, 0x07, 0x08, 0, 0, 0, 0,
+		0, 1, 'h', 0, 0, 0, 2, 'f', 'n',
+	};
+
+	fill(&m, DS_MSG_DONE);
+	m.outcome = DS_OUT_TIMEOUT;
+	m.http_status = 500;
+	m.duration_ms = 123456;
+	m.start_ms = INT64_C(0x0102030405060708);
+	snprintf(m.handle, sizeof(m.handle), "h");
+	snprintf(m.function, sizeof(m.function), "fn");
+	ck_assert_uint_eq(ds_msg_encode(&m, buf), sizeof(want));
+	ck_assert(memcmp(buf, want, sizeof(want)) == 0);
+}
+END_TEST
+
+START_TEST(max_strings)
+{
+	struct ds_msg m;
+	size_t len;
+
+	fill(&m, DS_MSG_BUSY);
+	memset(m.handle, 'h', DS_MSG_STR_MAX);
+	memset(m.unique, 'u', DS_MSG_STR_MAX);
+	memset(m.function, 'f', DS_MSG_STR_MAX);
+	round_trip(&m);
+	len = ds_msg_encode(&m, buf);
+	ck_assert_uint_eq(len, DS_MSG_MAX_SIZE);
+}
+END_TEST
+
+START_TEST(strings_cut)
+{
+	/* not NUL-terminated within DS_MSG_STR_MAX: the encoder must not read
+	 * past it; the struct fields are followed by more bytes here */
+	struct {
+		struct ds_msg m;
+		char more[64];
+	} big;
+	struct ds_msg out;
+	const char *why;
+	size_t len;
+
+	memset(&big, 'x', sizeof(big));
+	big.m.type = DS_MSG_BUSY;
+	big.m.outcome = 0;
+	len = ds_msg_encode(&big.m, buf);
+	ck_assert_uint_eq(len, DS_MSG_MAX_SIZE);
+	ck_assert_int_eq(decode(buf, len, &out, &why), 0);
+	ck_assert_uint_eq(strlen(out.handle), DS_MSG_STR_MAX);
+	ck_assert_uint_eq(strlen(out.unique), DS_MSG_STR_MAX);
+	ck_assert_uint_eq(strlen(out.function), DS_MSG_STR_MAX);
+	ck_assert_int_eq(out.handle[0], 'x');
+}
+END_TEST
+
+START_TEST(names)
+{
+	ck_assert_str_eq(ds_msg_type_name(DS_MSG_STARTING), "starting");
+	ck_assert_str_eq(ds_msg_type_name(DS_MSG_IDLE), "idle");
+	ck_assert_str_eq(ds_msg_type_name(DS_MSG_BUSY), "busy");
+	ck_assert_str_eq(ds_msg_type_name(DS_MSG_DONE), "done");
+	ck_assert_str_eq(ds_msg_type_name(DS_MSG_DISCONNECTED),
+	    "disconnected");
+	ck_assert_str_eq(ds_msg_type_name(DS_MSG_STOPPING), "stopping");
+	ck_assert_str_eq(ds_msg_type_name(0), "?");
+	ck_assert_str_eq(ds_msg_type_name(7), "?");
+	ck_assert_str_eq(ds_msg_type_name(-1), "?");
+	ck_assert_str_eq(ds_outcome_name(DS_OUT_COMPLETE), "complete");
+	ck_assert_str_eq(ds_outcome_name(DS_OUT_FAIL), "fail");
+	ck_assert_str_eq(ds_outcome_name(DS_OUT_TIMEOUT), "timeout");
+	ck_assert_str_eq(ds_outcome_name(DS_OUT_ABORTED), "aborted");
+	ck_assert_str_eq(ds_outcome_name(4), "?");
+	ck_assert_str_eq(ds_outcome_name(-1), "?");
+}
+END_TEST
+
+/* A valid BUSY packet "h", "u", "f" in buf; returns its length, GOOD_LEN:
+ * the lengths at 24, 27 and 30, the bytes at 26, 29 and 32. */
+#define GOOD_LEN 33
+static size_t
+good_packet(void)
+{
+	struct ds_msg m;
+
+	fill(&m, DS_MSG_BUSY);
+	snprintf(m.handle, sizeof(m.handle), "h");
+	snprintf(m.unique, sizeof(m.unique), "u");
+	snprintf(m.function, sizeof(m.function), "f");
+	return ds_msg_encode(&m, buf);
+}
+
+static void
+rejects(const unsigned char *p, size_t len, const char *want)
+{
+	struct ds_msg out;
+	const char *why;
+
+	memset(&out, 0x55, sizeof(out));
+	ck_assert_int_eq(decode(p, len, &out, &why), -1);
+	ck_assert_ptr_nonnull(why);
+	ck_assert_str_eq(why, want);
+}
+
+START_TEST(short_header)
+{
+	size_t len = good_packet();
+
+	ck_assert_uint_eq(len, GOOD_LEN);
+	for (size_t n = 0; n < 24; n++)
+		rejects(buf, n, "message shorter than its header");
+}
+END_TEST
+
+START_TEST(bad_version)
+{
+	good_packet();
+	buf[0] = 0;
+	rejects(buf, GOOD_LEN, "unknown message version");
+	buf[0] = 2;
+	rejects(buf, GOOD_LEN, "unknown message version");
+	buf[0] = 0xFF;
+	rejects(buf, GOOD_LEN, "unknown message version");
+}
+END_TEST
+
+START_TEST(bad_type)
+{
+	good_packet();
+	buf[1] = 0;
+	rejects(buf, GOOD_LEN, "unknown message type");
+	buf[1] = DS_MSG_STOPPING + 1;
+	rejects(buf, GOOD_LEN, "unknown message type");
+	buf[1] = 0xFF;
+	rejects(buf, GOOD_LEN, "unknown message type");
+}
+END_TEST
+
+START_TEST(bad_outcome)
+{
+	good_packet();
+	buf[2] = DS_OUT_ABORTED + 1;
+	rejects(buf, GOOD_LEN, "unknown job outcome");
+	buf[2] = 0xFF;
+	rejects(buf, GOOD_LEN, "unknown job outcome");
+}
+END_TEST
+
+START_TEST(truncated_strings)
+{
+	size_t len = good_packet();
+
+	/* every cut between the header and the end of the last string */
+	for (size_t n = 24; n < len; n++)
+		rejects(buf, n, "bad string field");
+	/* a length that runs past the packet */
+	good_packet();
+	buf[24] = 0;
+	buf[25] = 100;
+	rejects(buf, GOOD_LEN, "bad string field");
+	good_packet();
+	buf[30] = 0;
+	buf[31] = 2;		/* function claims 2 bytes, has 1 */
+	rejects(buf, GOOD_LEN, "bad string field");
+}
+END_TEST
+
+START_TEST(string_over_max)
+{
+	struct ds_msg m;
+	size_t len;
+
+	fill(&m, DS_MSG_BUSY);
+	memset(m.handle, 'h', DS_MSG_STR_MAX);
+	len = ds_msg_encode(&m, buf);
+	ck_assert_uint_eq(len, 24 + 6 + DS_MSG_STR_MAX);
+	/* one more byte, and the length says so */
+	memmove(buf + 26 + DS_MSG_STR_MAX + 1, buf + 26 + DS_MSG_STR_MAX, 4);
+	buf[26 + DS_MSG_STR_MAX] = 'h';
+	buf[24] = (DS_MSG_STR_MAX + 1) >> 8;
+	buf[25] = (DS_MSG_STR_MAX + 1) & 0xFF;
+	rejects(buf, len + 1, "bad string field");
+	/* a huge length on a short packet */
+	good_packet();
+	buf[27] = 0xFF;
+	buf[28] = 0xFF;
+	rejects(buf, GOOD_LEN, "bad string field");
+}
+END_TEST
+
+START_TEST(embedded_nul)
+{
+	good_packet();
+	buf[26] = '\0';		/* the handle byte */
+	rejects(buf, GOOD_LEN, "bad string field");
+	good_packet();
+	buf[29] = '\0';		/* the unique byte */
+	rejects(buf, GOOD_LEN, "bad string field");
+	good_packet();
+	buf[32] = '\0';		/* the function byte */
+	rejects(buf, GOOD_LEN, "bad string field");
+}
+END_TEST
+
+START_TEST(trailing_bytes)
+{
+	size_t len = good_packet();
+
+	buf[len] = 0;
+	rejects(buf, len + 1, "trailing bytes after message");
+	memset(buf + len, 'x', 40);
+	rejects(buf, len + 40, "trailing bytes after message");
+}
+END_TEST
+
+START_TEST(reserved_bytes_ignored)
+{
+	struct ds_msg out;
+	const char *why;
+
+	good_packet();
+	buf[3] = 0xAA;
+	buf[6] = 0xBB;
+	buf[7] = 0xCC;
+	buf[20] = buf[21] = buf[22] = buf[23] = 0xDD;
+	ck_assert_int_eq(decode(buf, GOOD_LEN, &out, &why), 0);
+	ck_assert_str_eq(out.function, "f");
+}
+END_TEST
+
+START_TEST(failed_decode_clears)
+{
+	struct ds_msg out;
+	const char *why;
+
+	good_packet();
+	buf[32] = '\0';
+	memset(&out, 0x55, sizeof(out));
+	ck_assert_int_eq(decode(buf, GOOD_LEN, &out, &why), -1);
+	/* no stale bytes: strings are terminated whatever happened */
+	ck_assert_uint_le(strlen(out.handle), DS_MSG_STR_MAX);
+	ck_assert_uint_le(strlen(out.unique), DS_MSG_STR_MAX);
+	ck_assert_uint_le(strlen(out.function), DS_MSG_STR_MAX);
+}
+END_TEST
+
+static Suite *
+msg_suite(void)
+{
+	Suite *s = suite_create("msg");
+	TCase *tc;
+
+	tc = tcase_create("round_trip");
+	tcase_add_test(tc, every_type);
+	tcase_add_test(tc, busy_fields);
+	tcase_add_test(tc, done_fields);
+	tcase_add_test(tc, byte_layout);
+	tcase_add_test(tc, max_strings);
+	tcase_add_test(tc, strings_cut);
+	tcase_add_test(tc, names);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("decode");
+	tcase_add_test(tc, short_header);
+	tcase_add_test(tc, bad_version);
+	tcase_add_test(tc, bad_type);
+	tcase_add_test(tc, bad_outcome);
+	tcase_add_test(tc, truncated_strings);
+	tcase_add_test(tc, string_over_max);
+	tcase_add_test(tc, embedded_nul);
+	tcase_add_test(tc, trailing_bytes);
+	tcase_add_test(tc, reserved_bytes_ignored);
+	tcase_add_test(tc, failed_decode_clears);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(msg_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
