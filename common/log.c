@@ -223,6 +223,11 @@ ds_log_read_config(const char *path, struct ds_log_settings *ls, char *err,
 			return -1;
 		}
 	}
+	if (ferror(f)) {	/* a directory opens, then fails with EISDIR */
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		fclose(f);
+		return -1;
+	}
 	fclose(f);
 	*ls = next;
 	return 0;

@@ -173,7 +173,7 @@ ds_master_parse_args(int argc, char **argv, struct ds_master_opts *o,
 	o->max_running_ms = 300 * 1000;
 	o->loop_timeout_ms = 5 * 1000;
 	o->status_addr = strdup("127.0.0.1");
-	optind = 1;
+	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":", longopts, &idx)) != -1) {
 		if (c == OPT_HELP || c == OPT_VERSION) {

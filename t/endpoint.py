@@ -93,13 +93,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.route(req)
 
     def route(self, req):
-        p = self.path
+        p = path = self.path.split("?")[0]
         w = req.get("workload", b"")
         if p == "/mux":
             p = "/" + w[1:].decode().replace(":", "/") if w.startswith(b"!") else "/sum"
         if p.startswith("/slow/"):
             time.sleep(int(p.split("/")[2]) / 1000.0)
-            if self.path == "/mux":
+            if path == "/mux":
                 self.send(200, answer(0, "slept"))
                 return
             p = "/sum"

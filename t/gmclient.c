@@ -1,5 +1,6 @@
 /* gmclient.c: test and demo client over libgearman. Reads one job a line
- * from stdin, "FUNCTION<TAB>WORKLOAD" (WORKLOAD "hex:..." for bytes),
+ * from stdin, "FUNCTION<TAB>WORKLOAD[<TAB>UNIQUE]" (WORKLOAD and UNIQUE may be
+ * "hex:..." for bytes),
  * submits them all at once and prints, in input order, one line a job:
  *   N<TAB>OK<TAB>HEX-OF-RESULT | N<TAB>FAIL | N<TAB>PENDING | N<TAB>DUP
  * DUP means more than one final answer came, which must never happen.
@@ -12,6 +13,7 @@
 
 struct job {
 	char *function;
+	char *unique;
 	char *workload;
 	size_t len;
 	int answers;
@@ -72,7 +74,7 @@ read_jobs(struct job **jobs, size_t *n)
 	ssize_t len;
 
 	while ((len = getline(&line, &cap, stdin)) > 0) {
-		char *tab;
+		char *tab, *u;
 		struct job *j;
 
 		if (line[len - 1] == '\n')
@@ -87,6 +89,17 @@ read_jobs(struct job **jobs, size_t *n)
 		j = &(*jobs)[(*n)++];
 		memset(j, 0, sizeof(*j));
 		j->function = strdup(line);
+		if ((u = strchr(tab + 1, '\t')) != NULL) {
+			size_t ulen;
+
+			*u++ = '\0';
+			if (strncmp(u, "hex:", 4) == 0) {
+				if (unhex(u + 4, &j->unique, &ulen) < 0)
+					return -1;
+				j->unique[ulen] = '\0';
+			} else
+				j->unique = strdup(u);
+		}
 		if (strncmp(tab + 1, "hex:", 4) == 0) {
 			if (unhex(tab + 5, &j->workload, &j->len) < 0)
 				return -1;
@@ -137,7 +150,7 @@ main(int argc, char **argv)
 
 		snprintf(unique, sizeof(unique), "gm-%d-%zu", (int)getpid(), i);
 		if (gearman_client_add_task(c, NULL, &jobs[i], jobs[i].function,
-		    unique, jobs[i].workload, jobs[i].len, &rc) == NULL) {
+		    jobs[i].unique ? jobs[i].unique : unique, jobs[i].workload, jobs[i].len, &rc) == NULL) {
 			fprintf(stderr, "gmclient: add_task: %s\n",
 			    gearman_strerror(rc));
 			return 2;

@@ -22,6 +22,8 @@ on_signal(int sig)
 		_exit(0);
 	if (sig == SIGUSR1)
 		ds_drain_requested = 1;
+	else if (sig == SIGINT)
+		ds_stop_requested = 2;	/* fail the job in hand now */
 	else
 		ds_stop_requested = ds_stop_requested ? 2 : 1;
 }

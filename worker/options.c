@@ -64,8 +64,8 @@ ds_worker_usage(FILE *f)
 "  --help                    print this and exit\n"
 "\n"
 "Signals: SIGTERM stops (a job in hand gets 2 x loop_timeout, then fails),\n"
-"a second SIGTERM fails it at once; SIGUSR1 drains (the job in hand gets\n"
-"its full max_running_time). Either one exits at once when idle.\n");
+"a second SIGTERM or a SIGINT fails it at once; SIGUSR1 drains (the job in\n"
+"hand gets its full max_running_time). Each exits at once when idle.\n");
 }
 
 static void
@@ -196,7 +196,7 @@ ds_worker_parse_args(int argc, char **argv, struct ds_worker_opts *o,
 	int c, idx;
 
 	set_defaults(o);
-	optind = 1;
+	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":", longopts, &idx)) != -1) {
 		if (c == OPT_HELP)

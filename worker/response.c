@@ -120,8 +120,10 @@ read_ret(const cJSON *v, long long *ret, struct ds_response *r)
 		return fail(r, "gearman_ret is not a number");
 	if (!isfinite(v->valuedouble) || floor(v->valuedouble) != v->valuedouble)
 		return fail(r, "gearman_ret is not an integer");
+	/* a double cannot tell -2^63 from -2^63 - 1: reject both, as
+	 * 2^63 - 1 (which rounds to 2^63) already is */
 	if (v->valuedouble >= 9223372036854775808.0 ||
-	    v->valuedouble < -9223372036854775808.0)
+	    v->valuedouble <= -9223372036854775808.0)
 		return fail(r, "gearman_ret is out of range");
 	*ret = (long long)v->valuedouble;
 	return 0;
@@ -164,6 +166,9 @@ ds_response_parse(const char *body, size_t len, struct ds_response *r)
 	int rc;
 
 	memset(r, 0, sizeof(*r));
+	/* JSON text never holds a raw NUL; cJSON would end a string there */
+	if (memchr(body, '\0', len) != NULL)
+		return fail(r, "response is not valid JSON");
 	if (has_nul_escape(body, len)) {
 		if ((marker = pick_marker(body, len)) == 0)
 			return fail(r, "response_string: too many NUL escapes "

@@ -185,3 +185,101 @@ class ProcTestCase(unittest.TestCase):
             return sum(1 for w in self.gearmand.workers()
                        if function in w.split(":")[-1].split())
         wait_for(lambda: n() >= count, 10, f"{count} worker(s) for {function}")
+
+
+def status(port, command, timeout=5):
+    """Sends one command line to the status port; returns the whole reply."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(command if isinstance(command, bytes) else command.encode() + b"\n")
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                return data.decode("utf-8", "replace")
+            data += chunk
+
+
+def threads(port):
+    """The `threads` reply as a list of (pid, pool, shutdown, state)."""
+    rows = []
+    for line in status(port, "threads").split("\r\n"):
+        if line:
+            pid, pool, shutdown, state = line.split("\t")
+            rows.append((int(pid), pool, int(shutdown), state))
+    return rows
+
+
+def pool_pids(port, pool, shutdown=None):
+    return sorted(r[0] for r in threads(port) if r[1] == pool and r[0] and
+                  (shutdown is None or r[2] == shutdown))
+
+
+def children_of(pid):
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)],
+                         capture_output=True, text=True).stdout
+    return sorted(int(x) for x in out.split())
+
+
+def write_config(path, servers, pools):
+    """pools: name -> dict with worker_count, jobs_list, uri and extras."""
+    import json
+    doc = {"gearman_servers_list": servers, "pools_list": {}}
+    for name, p in pools.items():
+        d = dict(p)
+        d["job_processing_uri"] = d.pop("uri")
+        doc["pools_list"][name] = d
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(doc, f, indent=1)
+    os.replace(tmp, path)  # a reload never sees half a file
+
+
+class MasterTestCase(ProcTestCase):
+    """Runs a real driveshaft master with its real workers."""
+
+    def start_master(self, pools, *extra, loop_timeout="1", status=True,
+                     expect_workers=True):
+        self.config = os.path.join(self.tmp, "jobs.json")
+        self.pools = pools
+        write_config(self.config, [self.gearmand.server], pools)
+        self.status_port = free_port() if status else None
+        argv = [MASTER, "--jobsconfig", self.config, "--loop_timeout", loop_timeout]
+        if status:
+            argv += ["--status_port", str(self.status_port)]
+        argv += list(extra)
+        m = self.spawn(argv, "master.log", start_new_session=True)
+        m.own_group = False
+        self.master = m
+        if status:
+            wait_for(lambda: port_open(self.status_port) or m.poll() is not None,
+                     10, "status port")
+        if expect_workers:
+            want = sum(p["worker_count"] for p in pools.values())
+            wait_for(lambda: self.ready_workers() == want, 15,
+                     f"{want} workers waiting for work")
+        return m
+
+    def ready_workers(self):
+        return sum(1 for r in threads(self.status_port) if r[3] == "Waiting for work")
+
+    def reload(self, pools):
+        self.pools = pools
+        write_config(self.config, [self.gearmand.server], pools)
+        self.master.send_signal(signal.SIGHUP)
+
+    def master_log(self):
+        return self.log_of(self.master)
+
+    def tearDown(self):
+        # every process of ours is gone at the end of each test, whatever
+        # happened in it: workers are children of the master
+        m = getattr(self, "master", None)
+        if m is not None and m.poll() is None:
+            kids = children_of(m.pid)
+            m.kill()
+            m.wait()
+            for k in kids:
+                try:
+                    os.kill(k, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass

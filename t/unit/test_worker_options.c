@@ -213,7 +213,7 @@ START_TEST(many_servers_and_functions)
 {
 	/* up to the limits, straight through ds_worker_parse_args */
 	static char *args[2 + 2 * (DS_WORKER_MAX_FUNCTIONS + 1) + 8];
-	char fn[DS_WORKER_MAX_FUNCTIONS + 1][16];
+	char fn[DS_WORKER_MAX_FUNCTIONS + 1][32];
 	int n = 0;
 
 	args[n++] = "w";

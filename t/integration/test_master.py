@@ -1,0 +1,341 @@
+"""driveshaft, the master, with its real workers, a real gearmand and real
+endpoints: pools, supervision, reload, shutdown and daemon hygiene."""
+import os
+import pwd
+import signal
+import subprocess
+import time
+
+from harness import (GMCLIENT, MASTER, MasterTestCase, alive, children_of,
+                     pool_pids, submit, threads, wait_for, write_config)
+
+
+def sum_jobs(fn, n, base=0):
+    jobs = [(fn, f"{i + base} 1") for i in range(n)]
+    return jobs, [("OK", str(i + base + 1).encode()) for i in range(n)]
+
+
+class Background:
+    """A gmclient run in the background, for jobs in flight."""
+
+    def __init__(self, server, lines, timeout=60):
+        self.p = subprocess.Popen([GMCLIENT, "-s", server, "-t", str(timeout)],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        self.p.stdin.write("".join(f"{fn}\t{w}\n" for fn, w in lines))
+        self.p.stdin.close()
+
+    def results(self, timeout=90):
+        out = self.p.stdout.read()
+        rc = self.p.wait(timeout)
+        return rc, [ln.split("\t")[1:] for ln in out.splitlines()]
+
+
+class MasterTest(MasterTestCase):
+
+    def three_pools(self, ep, **counts):
+        u = f"http://127.0.0.1:{ep.port}"
+        return {
+            "A": {"worker_count": counts.get("A", 2), "jobs_list": ["SumA"], "uri": u + "/mux"},
+            "B": {"worker_count": counts.get("B", 1), "jobs_list": ["SumB", "SumB2"],
+                  "uri": u + "/sum", "request_format": "form"},
+            "C": {"worker_count": counts.get("C", 1), "jobs_list": ["MuxC"], "uri": u + "/mux"},
+        }
+
+    def test_three_pools_and_kill9_mid_job(self):
+        ep = self.endpoint()
+        self.start_master(self.three_pools(ep))
+        for fn in ("SumA", "SumB", "SumB2", "MuxC"):
+            jobs, want = sum_jobs(fn, 20)
+            self.assertEqual(submit(self.gearmand.server, jobs), want, fn)
+        old = pool_pids(self.status_port, "C")
+        bg = Background(self.gearmand.server, [("MuxC", "!slow:1500")])
+        wait_for(lambda: any(r[1] == "C" and r[3].startswith("job_handle=")
+                             for r in threads(self.status_port)), 10, "C busy")
+        os.kill(old[0], signal.SIGKILL)
+        wait_for(lambda: pool_pids(self.status_port, "C") not in ([], old), 10,
+                 "a new worker in C's slot")
+        rc, res = bg.results()
+        self.assertEqual((rc, res), (0, [["OK", b"slept".hex()]]))
+        with ep.lock:  # the endpoint saw it twice: killed, then retried
+            self.assertEqual(sum(1 for r in ep.requests if r["path"] == "/mux"
+                                 and r["req"]["workload"] == b"!slow:1500"), 2)
+        self.assertIn(f"pid={old[0]} signal=KILL", self.master_log())
+
+    def test_reload_resizes_only_that_pool(self):
+        ep = self.endpoint()
+        pools = self.three_pools(ep)
+        self.start_master(pools)
+        b_pids = pool_pids(self.status_port, "B")
+        pools["A"]["worker_count"] = 5
+        self.reload(pools)
+        wait_for(lambda: len(pool_pids(self.status_port, "A")) == 5, 3, "A at 5")
+        # 5 -> 1 with three jobs in hand: idle ones go at once, busy ones
+        # finish their job first
+        pools["A"]["uri"] += "?v=2"
+        self.reload(pools)  # a URI change: A is replaced (drained)
+        wait_for(lambda: len(pool_pids(self.status_port, "A", 0)) == 5 and
+                 self.ready_workers() == 7, 10, "A replaced")
+        bg = Background(self.gearmand.server, [("SumA", "!slow:1500")] * 3)
+        wait_for(lambda: sum(1 for r in threads(self.status_port)
+                             if r[1] == "A" and r[3].startswith("job_handle")) == 3,
+                 10, "three A workers busy")
+        busy = [r[0] for r in threads(self.status_port) if r[3].startswith("job_handle")]
+        pools["A"]["worker_count"] = 1
+        self.reload(pools)
+        wait_for(lambda: len(pool_pids(self.status_port, "A", 0)) == 1, 3, "A at 1")
+        self.assertIn(pool_pids(self.status_port, "A", 0)[0], busy)
+        # two busy ones are retired (shutdown 1) until their job ends
+        self.assertEqual(sum(1 for r in threads(self.status_port) if r[1] == "A" and
+                             r[2] == 1 and r[3].startswith("job_handle")), 2)
+        rc, res = bg.results()
+        self.assertEqual((rc, res), (0, [["OK", b"slept".hex()]] * 3))
+        wait_for(lambda: len(pool_pids(self.status_port, "A")) == 1, 5,
+                 "retired workers gone")
+        self.assertEqual(pool_pids(self.status_port, "B"), b_pids)
+        self.assertIn("resized=A:5->1", self.master_log())
+
+    def test_reload_adds_removes_and_changes_uri(self):
+        ep = self.endpoint()
+        pools = self.three_pools(ep)
+        self.start_master(pools)
+        a_pids = pool_pids(self.status_port, "A")
+        c_pids = pool_pids(self.status_port, "C")
+        del pools["C"]
+        pools["D"] = {"worker_count": 2, "jobs_list": ["SumD"], "uri": pools["A"]["uri"]}
+        pools["B"]["uri"] = pools["B"]["uri"].replace("/sum", "/mux")
+        self.reload(pools)
+        wait_for(lambda: not any(alive(p) for p in c_pids), 5, "C's worker gone")
+        wait_for(lambda: len(pool_pids(self.status_port, "D", 0)) == 2 and
+                 self.ready_workers() == 5, 10, "D started, B replaced")
+        self.assertEqual(pool_pids(self.status_port, "A"), a_pids)
+        self.assertNotIn("C", {r[1] for r in threads(self.status_port)})
+        jobs, want = sum_jobs("SumD", 10)
+        self.assertEqual(submit(self.gearmand.server, jobs), want)
+        n = len(ep.requests)
+        self.assertEqual(submit(self.gearmand.server, [("SumB", "2 2")]), [("OK", b"4")])
+        with ep.lock:
+            self.assertEqual(ep.requests[n]["path"], "/mux")
+        self.assertIn("added=D removed=C replaced=B", self.master_log())
+
+    def test_invalid_config_on_hup_keeps_everything(self):
+        ep = self.endpoint()
+        self.start_master(self.three_pools(ep))
+        before = sorted(r[0] for r in threads(self.status_port))
+        with open(self.config, "w") as f:
+            f.write('{"gearman_servers_list": [], "pools_list": {')
+        self.master.send_signal(signal.SIGHUP)
+        wait_for(lambda: "event=reload_failed" in self.master_log(), 5, "reload_failed")
+        self.assertIn("jobs.json:1:", self.master_log())
+        self.assertEqual(sorted(r[0] for r in threads(self.status_port)), before)
+        jobs, want = sum_jobs("SumA", 10)
+        self.assertEqual(submit(self.gearmand.server, jobs), want)
+        write_config(self.config, [self.gearmand.server],
+                     {"A": {"worker_count": "3", "jobs_list": ["SumA"], "uri": "http://x/"}})
+        self.master.send_signal(signal.SIGHUP)
+        wait_for(lambda: 'pools_list.A.worker_count: expected integer >= 0, got \\"3\\"'
+                 in self.master_log(), 5, "the bad value named in the log")
+        self.assertEqual(sorted(r[0] for r in threads(self.status_port)), before)
+
+    def test_50_reloads_under_load(self):
+        ep = self.endpoint()
+        pools = self.three_pools(ep)
+        self.start_master(pools)
+        lines = [(fn, f"{i} 1") for i in range(150) for fn in ("SumA", "SumB", "MuxC")]
+        bg = Background(self.gearmand.server, lines, timeout=120)
+        for i in range(50):
+            pools["A"]["worker_count"] = 1 + i % 4
+            pools["C"]["uri"] = pools["C"]["uri"].split("?")[0] + ("?v=%d" % (i % 2))
+            if i % 10 == 5:
+                pools["B"]["worker_count"] = 2 - pools["B"]["worker_count"] % 2
+            self.reload(pools)
+            wait_for(lambda: f"generation={i + 2} " in self.master_log(), 10,
+                     f"reload {i + 1} applied")
+        rc, res = bg.results(timeout=180)
+        self.assertEqual(rc, 0)
+        want = [["OK", str(i + 1).encode().hex()] for i in range(150) for _ in range(3)]
+        self.assertEqual(res, want, self.master_log()[-3000:])
+        self.assertTrue(alive(self.master.pid))
+
+    def test_sigterm_answers_jobs_in_flight_and_cleans_up(self):
+        ep = self.endpoint()
+        pid_file = os.path.join(self.tmp, "ds.pid")
+        self.start_master(self.three_pools(ep, A=3), "--pid_file", pid_file)
+        with open(pid_file) as f:
+            self.assertEqual(int(f.read()), self.master.pid)
+        kids = children_of(self.master.pid)
+        bg = Background(self.gearmand.server, [("MuxC", "!slow:1000"), ("SumA", "!slow:1000")])
+        wait_for(lambda: sum(1 for r in threads(self.status_port)
+                             if r[3].startswith("job_handle")) == 2, 10, "2 jobs in flight")
+        self.master.send_signal(signal.SIGTERM)
+        self.assertEqual(self.master.wait(15), 0)
+        rc, res = bg.results()
+        self.assertEqual((rc, res), (0, [["OK", b"slept".hex()]] * 2))
+        self.assertFalse(os.path.exists(pid_file))
+        self.assertEqual([k for k in kids if alive(k)], [])
+        self.assertIn("event=stop mode=stop", self.master_log())
+
+    def test_kill9_master_takes_children_down(self):
+        ep = self.endpoint()
+        self.start_master(self.three_pools(ep), loop_timeout="2")
+        kids = children_of(self.master.pid)
+        self.assertEqual(len(kids), 4)
+        self.master.kill()
+        self.master.wait()
+        wait_for(lambda: not any(alive(k) for k in kids), 2 + 2, "children gone")
+
+    def test_crashing_worker_slot_backs_off(self):
+        ep = self.endpoint()
+        fake = os.path.join(self.tmp, "crash-worker")
+        with open(fake, "w") as f:
+            f.write("#!/bin/sh\nexit 3\n")
+        os.chmod(fake, 0o755)
+        pools = {"X": {"worker_count": 1, "jobs_list": ["X"], "uri": f"http://127.0.0.1:{ep.port}/"}}
+        self.start_master(pools, "--worker", fake, expect_workers=False)
+        wait_for(lambda: "quick_deaths=3 delay_ms=2000" in self.master_log(), 10,
+                 "backoff doubling")
+        log = self.master_log()
+        self.assertIn("quick_deaths=2 delay_ms=1000", log)
+        self.assertLess(log.index("delay_ms=1000"), log.index("delay_ms=2000"))
+        self.assertEqual(log.count("event=child_start"), 3, log)  # no spinning
+        from harness import status
+        self.assertIn('driveshaft_workers{pool="X",state="backoff"} 1',
+                      status(self.status_port, "metrics"))
+
+    def test_stuck_busy_worker_is_killed_and_replaced(self):
+        ep = self.endpoint()
+        pools = {"S": {"worker_count": 1, "jobs_list": ["MuxS"], "max_running_time": 1,
+                       "uri": f"http://127.0.0.1:{ep.port}/mux"}}
+        self.start_master(pools)
+        old = pool_pids(self.status_port, "S")[0]
+        bg = Background(self.gearmand.server, [("MuxS", "!slow:20000")])
+        wait_for(lambda: len(ep.requests) == 1, 10, "job at the endpoint")
+        os.kill(old, signal.SIGSTOP)  # wedged: its own timeout cannot fire
+        wait_for(lambda: f"event=child_kill pool=S slot=0 pid={old}" in self.master_log(),
+                 10, "master kills the wedged worker")
+        rc, res = bg.results()
+        self.assertEqual((rc, res), (0, [["FAIL"]]))  # retried, timed out once
+        self.assertNotEqual(pool_pids(self.status_port, "S"), [old])
+
+    def test_pid_file_daemonize_and_second_instance(self):
+        ep = self.endpoint()
+        cfg = os.path.join(self.tmp, "d.json")
+        write_config(cfg, [self.gearmand.server], self.three_pools(ep))
+        p = subprocess.run([MASTER, "--jobsconfig", cfg, "--daemonize",
+                            "--pid_file", "/proc/nope/ds.pid"], capture_output=True,
+                           text=True, timeout=10)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("--pid_file /proc/nope/ds.pid: No such file or directory", p.stderr)
+        pid_file = os.path.join(self.tmp, "ds.pid")
+        with open(pid_file, "w") as f:
+            f.write("999999\n")  # stale
+        p = subprocess.run([MASTER, "--jobsconfig", cfg, "--daemonize", "--loop_timeout", "1",
+                            "--pid_file", pid_file], capture_output=True, text=True, timeout=10)
+        self.assertEqual((p.returncode, p.stderr), (0, ""))
+        with open(pid_file) as f:
+            daemon = int(f.read())
+        try:
+            self.assertTrue(alive(daemon))
+            p = subprocess.run([MASTER, "--jobsconfig", cfg, "--pid_file", pid_file],
+                               capture_output=True, text=True, timeout=10)
+            self.assertEqual(p.returncode, 2)
+            self.assertIn(f"locked by a running driveshaft (pid {daemon})", p.stderr)
+            jobs, want = sum_jobs("SumA", 5)
+            self.assertEqual(submit(self.gearmand.server, jobs), want)
+        finally:
+            kids = children_of(daemon)
+            os.kill(daemon, signal.SIGTERM)
+        wait_for(lambda: not alive(daemon) and not any(alive(k) for k in kids), 10,
+                 "daemon and children gone")
+        self.assertFalse(os.path.exists(pid_file))
+
+    def test_user_drops_uid_gid_and_groups(self):
+        if os.geteuid() != 0:
+            self.skipTest("needs root to create a user")
+        name = "dstestuser"
+        try:
+            pwd.getpwnam(name)
+        except KeyError:
+            subprocess.run(["useradd", "--system", "--no-create-home", name], check=True)
+        pw = pwd.getpwnam(name)
+        ep = self.endpoint()
+        self.start_master(self.three_pools(ep), "--user", name)
+        for pid in [self.master.pid] + children_of(self.master.pid):
+            with open(f"/proc/{pid}/status") as f:
+                st = dict(ln.split(":", 1) for ln in f.read().splitlines())
+            self.assertEqual(st["Uid"].split(), [str(pw.pw_uid)] * 4, pid)
+            self.assertEqual(st["Gid"].split(), [str(pw.pw_gid)] * 4, pid)
+            self.assertEqual(st["Groups"].split(), [str(pw.pw_gid)], pid)
+        jobs, want = sum_jobs("SumA", 5)
+        self.assertEqual(submit(self.gearmand.server, jobs), want)
+        p = subprocess.run([MASTER, "--jobsconfig", self.config, "--user", "no-such-user-x"],
+                           capture_output=True, text=True, timeout=10)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("--user no-such-user-x: no such user", p.stderr)
+
+    def test_process_titles(self):
+        ep = self.endpoint()
+        self.start_master(self.three_pools(ep))
+        titles = []
+        for pid in children_of(self.master.pid):
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                titles.append(f.read().split(b"\0")[0].decode())
+        self.assertEqual(sorted(titles), [
+            "driveshaft-worker: pool=A slot=0", "driveshaft-worker: pool=A slot=1",
+            "driveshaft-worker: pool=B slot=0", "driveshaft-worker: pool=C slot=0"])
+
+    def test_bad_command_lines_and_configs(self):
+        def run(*args):
+            return subprocess.run([MASTER, *args], capture_output=True, text=True, timeout=10)
+        good = os.path.join(self.tmp, "good.json")
+        write_config(good, ["127.0.0.1"], {"P": {"worker_count": 1, "jobs_list": ["F"],
+                                                 "uri": "http://127.0.0.1/"}})
+        for args, msg in [
+            ([], "missing --jobsconfig FILE"),
+            (["--jobsconfig"], 'option "--jobsconfig" needs a value'),
+            (["--jobsconfig", good, "--status_port", "70000"],
+             '--status_port: expected a port number from 0 to 65535, got "70000"'),
+            (["--jobsconfig=" + good, "--loop_timeout=abc"],
+             '--loop_timeout: expected seconds > 0 and <= 3600, got "abc"'),
+            (["--jobsconfig", good, "--frobnicate"], 'unknown option "--frobnicate"'),
+            (["--jobsconfig", os.path.join(self.tmp, "missing.json")],
+             "missing.json: cannot read: No such file or directory"),
+        ]:
+            p = run(*args)
+            self.assertEqual(p.returncode, 1, (args, p.stderr))
+            self.assertIn(msg, p.stderr)
+        bad_configs = {
+            '{"gearman_servers_list": ["h:99999"], "pools_list": {}}':
+                'gearman_servers_list[0]: "h:99999": port must be 1 to 65535',
+            '{"gearman_servers_list": ["h"], "pools_list": {"P": {"worker_count": -1, '
+            '"jobs_list": ["F"], "job_processing_uri": "http://x/"}}}':
+                "pools_list.P.worker_count: expected integer >= 0, got -1",
+            '{"gearman_servers_list": ["h"], "pools_list": {"P": {"worker_count": 1, '
+            '"jobs_list": [], "job_processing_uri": "http://x/"}}}':
+                "pools_list.P.jobs_list: expected",
+            '{"gearman_servers_list": ["h"], "pools_list": {"P": {"worker_count": 1, '
+            '"jobs_list": ["F"], "job_processing_uri": "ftp://x/"}}}':
+                "pools_list.P.job_processing_uri: expected",
+            '{"gearman_servers_list": ["h"],\n "pools_list": {,}}': "bad.json:2:",
+        }
+        bad = os.path.join(self.tmp, "bad.json")
+        for text, msg in bad_configs.items():
+            with open(bad, "w") as f:
+                f.write(text)
+            p = run("--jobsconfig", bad)
+            self.assertEqual(p.returncode, 1, text)
+            self.assertIn(msg, p.stderr, text)
+        p = run("--jobsconfig", good, "--check")
+        self.assertEqual(p.returncode, 0)
+        self.assertIn("pool P: 1 workers, json to http://127.0.0.1/", p.stdout)
+        for flag, want in (("--help", "usage: driveshaft"), ("--version", "driveshaft 0.1.0")):
+            p = run(flag)
+            self.assertEqual(p.returncode, 0)
+            self.assertIn(want, p.stdout)
+        xml = os.path.join(self.tmp, "log.xml")
+        with open(xml, "w") as f:
+            f.write("<?xml version=\"1.0\"?>\n<log4j:configuration/>\n")
+        p = run("--jobsconfig", good, "--logconfig", xml, "--check")
+        self.assertEqual(p.returncode, 0)
+        self.assertEqual(p.stderr.count("warning"), 1, p.stderr)
+        self.assertIn("log4cxx", p.stderr)
