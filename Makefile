@@ -84,7 +84,7 @@ check: deps
 	$(MAKE) --no-print-directory integration
 
 demo: deps all
-	sh contrib/demo.sh
+	bash contrib/demo.sh
 
 bench: deps all
 	python3 contrib/bench.py
