@@ -339,3 +339,56 @@ class MasterTest(MasterTestCase):
         self.assertEqual(p.returncode, 0)
         self.assertEqual(p.stderr.count("warning"), 1, p.stderr)
         self.assertIn("log4cxx", p.stderr)
+
+    def test_drain_gives_jobs_their_max_running_time(self):
+        ep = self.endpoint()
+        self.start_master(self.three_pools(ep))
+        bg = Background(self.gearmand.server, [("MuxC", "!slow:3000")])
+        wait_for(lambda: any(r[3].startswith("job_handle") for r in threads(self.status_port)),
+                 10, "job in flight")
+        self.master.send_signal(signal.SIGQUIT)  # 3 s > 2 x loop_timeout
+        self.assertEqual(self.master.wait(15), 0)
+        self.assertEqual(bg.results(), (0, [["OK", b"slept".hex()]]))
+        self.assertIn("event=stop mode=drain", self.master_log())
+
+    def test_second_signal_stops_at_once(self):
+        ep = self.endpoint()
+        self.start_master(self.three_pools(ep), loop_timeout="5")
+        bg = Background(self.gearmand.server, [("MuxC", "!slow:30000")])
+        wait_for(lambda: any(r[3].startswith("job_handle") for r in threads(self.status_port)),
+                 10, "job in flight")
+        self.master.send_signal(signal.SIGTERM)
+        wait_for(lambda: "event=stopping" in self.master_log(), 5, "stopping")
+        t0 = time.monotonic()
+        self.master.send_signal(signal.SIGTERM)
+        self.assertEqual(self.master.wait(10), 0)
+        self.assertLess(time.monotonic() - t0, 3)
+        self.assertEqual(bg.results(), (0, [["FAIL"]]))
+        self.assertIn("event=stop_now", self.master_log())
+
+    def test_idle_master_sleeps_and_children_inherit_only_their_socket(self):
+        ep = self.endpoint()
+        pid_file = os.path.join(self.tmp, "ds.pid")
+        self.start_master(self.three_pools(ep), "--pid_file", pid_file)
+
+        def switches():
+            with open(f"/proc/{self.master.pid}/status") as f:
+                return sum(int(ln.split()[1]) for ln in f
+                           if ln.endswith("ctxt_switches\n") or "ctxt_switches:" in ln)
+        before = switches()
+        time.sleep(3)  # measuring how often an idle master wakes up
+        self.assertLessEqual(switches() - before, 2)
+
+        def fds(pid):
+            d = f"/proc/{pid}/fd"
+            out = {}
+            for fd in os.listdir(d):
+                try:
+                    out[int(fd)] = os.readlink(f"{d}/{fd}")
+                except OSError:
+                    pass
+            return out
+        master = {t for fd, t in fds(self.master.pid).items() if fd > 2}
+        self.assertIn(pid_file, master)
+        for kid in children_of(self.master.pid):
+            self.assertEqual({t for fd, t in fds(kid).items() if fd > 2} & master, set(), kid)
