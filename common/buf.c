@@ -59,8 +59,8 @@ ds_buf_take(struct ds_buf *b, size_t *len)
 {
 	char *d;
 
-	if (b->data == NULL)
-		reserve(b, 0);
+	if (b->data == NULL && reserve(b, 0) == 0)
+		b->data[0] = '\0';
 	d = b->data;
 	if (len)
 		*len = b->len;

@@ -1,13 +1,17 @@
-/* config.c: loads and validates the jobs config (SPEC section 3). A strict
- * JSON syntax check runs first so that errors carry an exact line:column and
- * a reason (cJSON only says where it gave up, and accepts things JSON does
- * not, such as 01, raw control characters and \u0000); cJSON then builds the
- * tree that the validator walks, collecting every problem it finds. */
+/* config.c: loads and validates the jobs config (SPEC section 3). The
+ * strict syntax check in json_syntax.c runs first so that errors carry an
+ * exact line:column and a reason; cJSON then builds the tree that the
+ * validator walks, collecting every problem it finds. */
 #include "config/config.h"
+#include "config/json_syntax.h"
+
+#include <sys/stat.h>
 
 #include <cjson/cJSON.h>
+#include <libgearman-1.0/limits.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -15,13 +19,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #define MAX_FILE_BYTES		(16 * 1024 * 1024)
 #define MAX_RESPONSE_BYTES	(1024 * 1024 * 1024)
 #define MAX_RUNNING_SECONDS	86400
 #define MAX_EXACT_INT		9007199254740992.0	/* 2^53 */
-/* Below cJSON's own limit (1000), so it never fails where we passed. */
-#define MAX_DEPTH		512
+/* gearmand refuses longer function names, so such a job could never be
+ * served: better to say so at load time than in a worker's log. */
+#define MAX_JOB_NAME		GEARMAN_FUNCTION_MAX_SIZE
+/* Pool names end up in worker command lines, log lines and metric labels;
+ * a bound keeps all of those readable. */
+#define MAX_POOL_NAME		128
+#define READ_CHUNK		4096
 #define SHOW_CHARS		40
 #define PATH_MAX_LEN		1024
 
@@ -162,326 +172,6 @@ expected(struct ctx *c, const char *path, const char *what, const cJSON *v)
 	    show(buf, sizeof(buf), v));
 }
 
-/* --- JSON syntax check --- */
-
-struct lex {
-	const unsigned char	*s;
-	size_t			 len, pos;
-	size_t			 errpos;
-	const char		*what;
-	int			 got;	/* append what is at errpos */
-};
-
-static int
-lex_fail(struct lex *l, size_t pos, const char *what, int got)
-{
-	l->errpos = pos;
-	l->what = what;
-	l->got = got;
-	return -1;
-}
-
-static void
-lex_ws(struct lex *l)
-{
-	while (l->pos < l->len && (l->s[l->pos] == ' ' ||
-	    l->s[l->pos] == '\t' || l->s[l->pos] == '\n' ||
-	    l->s[l->pos] == '\r'))
-		l->pos++;
-}
-
-static int
-lex_peek(const struct lex *l)
-{
-	return l->pos < l->len ? l->s[l->pos] : -1;
-}
-
-static int
-hex4(const unsigned char *p, unsigned *out)
-{
-	unsigned v = 0;
-
-	for (int i = 0; i < 4; i++) {
-		unsigned char ch = p[i];
-
-		v <<= 4;
-		if (ch >= '0' && ch <= '9')
-			v |= ch - '0';
-		else if (ch >= 'a' && ch <= 'f')
-			v |= ch - 'a' + 10;
-		else if (ch >= 'A' && ch <= 'F')
-			v |= ch - 'A' + 10;
-		else
-			return -1;
-	}
-	*out = v;
-	return 0;
-}
-
-static int
-lex_unicode(struct lex *l, size_t at)
-{
-	unsigned cp, lo;
-
-	if (l->len - l->pos < 4 || hex4(l->s + l->pos, &cp) < 0)
-		return lex_fail(l, at, "\\u must be followed by 4 hex digits",
-		    0);
-	l->pos += 4;
-	/* A C string cannot carry NUL: every name would be cut short. */
-	if (cp == 0)
-		return lex_fail(l, at, "\\u0000 (NUL) is not allowed", 0);
-	if (cp >= 0xDC00 && cp <= 0xDFFF)
-		return lex_fail(l, at, "lone UTF-16 low surrogate", 0);
-	if (cp < 0xD800 || cp > 0xDBFF)
-		return 0;
-	if (l->len - l->pos < 6 || l->s[l->pos] != '\\' ||
-	    l->s[l->pos + 1] != 'u' || hex4(l->s + l->pos + 2, &lo) < 0 ||
-	    lo < 0xDC00 || lo > 0xDFFF)
-		return lex_fail(l, at, "UTF-16 high surrogate without a low "
-		    "surrogate", 0);
-	l->pos += 6;
-	return 0;
-}
-
-static int
-lex_string(struct lex *l)
-{
-	size_t start = l->pos++;
-
-	while (l->pos < l->len) {
-		unsigned char ch = l->s[l->pos];
-		size_t at = l->pos++;
-
-		if (ch == '"')
-			return 0;
-		if (ch < 0x20)
-			return lex_fail(l, at, "control character in a string "
-			    "(write it as an escape such as \\n)", 0);
-		if (ch != '\\')
-			continue;
-		if (l->pos >= l->len)
-			break;
-		ch = l->s[l->pos++];
-		if (ch == 'u') {
-			if (lex_unicode(l, at) < 0)
-				return -1;
-		} else if (strchr("\"\\/bfnrt", ch) == NULL || ch == '\0')
-			return lex_fail(l, at, "invalid escape in a string", 0);
-	}
-	return lex_fail(l, start, "unterminated string", 0);
-}
-
-static int
-lex_digits(struct lex *l)
-{
-	size_t start = l->pos;
-
-	while (l->pos < l->len && l->s[l->pos] >= '0' && l->s[l->pos] <= '9')
-		l->pos++;
-	return l->pos > start ? 0 : -1;
-}
-
-static int
-lex_number(struct lex *l)
-{
-	size_t start = l->pos;
-
-	if (lex_peek(l) == '-')
-		l->pos++;
-	if (lex_peek(l) == '0') {
-		l->pos++;
-		if (lex_peek(l) >= '0' && lex_peek(l) <= '9')
-			return lex_fail(l, start, "invalid number (leading "
-			    "zero)", 0);
-	} else if (lex_digits(l) < 0)
-		return lex_fail(l, start, "invalid number", 0);
-	if (lex_peek(l) == '.') {
-		l->pos++;
-		if (lex_digits(l) < 0)
-			return lex_fail(l, start, "invalid number (no digit "
-			    "after '.')", 0);
-	}
-	if (lex_peek(l) == 'e' || lex_peek(l) == 'E') {
-		l->pos++;
-		if (lex_peek(l) == '+' || lex_peek(l) == '-')
-			l->pos++;
-		if (lex_digits(l) < 0)
-			return lex_fail(l, start, "invalid number (no digit in "
-			    "exponent)", 0);
-	}
-	return 0;
-}
-
-static int lex_value(struct lex *, int);
-
-static int
-lex_object(struct lex *l, int depth)
-{
-	l->pos++;
-	lex_ws(l);
-	if (lex_peek(l) == '}') {
-		l->pos++;
-		return 0;
-	}
-	for (;;) {
-		if (lex_peek(l) != '"')
-			return lex_fail(l, l->pos, "expected a string key", 1);
-		if (lex_string(l) < 0)
-			return -1;
-		lex_ws(l);
-		if (lex_peek(l) != ':')
-			return lex_fail(l, l->pos, "expected ':' after an "
-			    "object key", 1);
-		l->pos++;
-		if (lex_value(l, depth + 1) < 0)
-			return -1;
-		lex_ws(l);
-		if (lex_peek(l) == '}') {
-			l->pos++;
-			return 0;
-		}
-		if (lex_peek(l) != ',')
-			return lex_fail(l, l->pos, "expected ',' or '}' after "
-			    "an object member", 1);
-		l->pos++;
-		lex_ws(l);
-		if (lex_peek(l) == '}')
-			return lex_fail(l, l->pos, "trailing comma before '}'",
-			    0);
-	}
-}
-
-static int
-lex_array(struct lex *l, int depth)
-{
-	l->pos++;
-	lex_ws(l);
-	if (lex_peek(l) == ']') {
-		l->pos++;
-		return 0;
-	}
-	for (;;) {
-		if (lex_value(l, depth + 1) < 0)
-			return -1;
-		lex_ws(l);
-		if (lex_peek(l) == ']') {
-			l->pos++;
-			return 0;
-		}
-		if (lex_peek(l) != ',')
-			return lex_fail(l, l->pos, "expected ',' or ']' after "
-			    "an array element", 1);
-		l->pos++;
-		lex_ws(l);
-		if (lex_peek(l) == ']')
-			return lex_fail(l, l->pos, "trailing comma before ']'",
-			    0);
-	}
-}
-
-static int
-lex_literal(struct lex *l, const char *word)
-{
-	size_t n = strlen(word);
-
-	if (l->len - l->pos < n || memcmp(l->s + l->pos, word, n) != 0)
-		return lex_fail(l, l->pos, "expected a value", 1);
-	l->pos += n;
-	return 0;
-}
-
-static int
-lex_value(struct lex *l, int depth)
-{
-	int ch;
-
-	if (depth > MAX_DEPTH)
-		return lex_fail(l, l->pos, "nesting too deep", 0);
-	lex_ws(l);
-	ch = lex_peek(l);
-	if (ch == '{')
-		return lex_object(l, depth);
-	if (ch == '[')
-		return lex_array(l, depth);
-	if (ch == '"')
-		return lex_string(l);
-	if (ch == '-' || (ch >= '0' && ch <= '9'))
-		return lex_number(l);
-	if (ch == 't')
-		return lex_literal(l, "true");
-	if (ch == 'f')
-		return lex_literal(l, "false");
-	if (ch == 'n')
-		return lex_literal(l, "null");
-	return lex_fail(l, l->pos, "expected a value", 1);
-}
-
-/* Line and column (1-based, in characters rather than bytes, as editors
- * count them) of byte offset pos. */
-static void
-line_col(const unsigned char *s, size_t pos, size_t *line, size_t *col)
-{
-	size_t i = 0;
-
-	*line = 1;
-	*col = 1;
-	if (pos >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
-		i = 3;
-	for (; i < pos; i++) {
-		if (s[i] == '\n') {
-			(*line)++;
-			*col = 1;
-		} else if ((s[i] & 0xC0) != 0x80)
-			(*col)++;
-	}
-}
-
-static void
-syntax_error(struct ctx *c, const struct lex *l)
-{
-	size_t line, col;
-	char got[32];
-	unsigned char ch;
-
-	line_col(l->s, l->errpos, &line, &col);
-	if (!l->got) {
-		report_at(c, "%zu:%zu: invalid JSON: %s", line, col, l->what);
-		return;
-	}
-	if (l->errpos >= l->len)
-		snprintf(got, sizeof(got), "end of input");
-	else if ((ch = l->s[l->errpos]) > 0x20 && ch < 0x7F && ch != '\'')
-		snprintf(got, sizeof(got), "'%c'", ch);
-	else
-		snprintf(got, sizeof(got), "byte 0x%02X", ch);
-	report_at(c, "%zu:%zu: invalid JSON: %s, got %s", line, col, l->what,
-	    got);
-}
-
-/* Returns 0 when text is one well-formed JSON value. */
-static int
-check_syntax(struct ctx *c, const char *text, size_t len)
-{
-	struct lex l = { .s = (const unsigned char *)text, .len = len };
-
-	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
-		l.pos = 3;
-	lex_ws(&l);
-	if (l.pos >= len) {
-		report_at(c, "1:1: invalid JSON: the file is empty");
-		return -1;
-	}
-	if (lex_value(&l, 0) == 0) {
-		lex_ws(&l);
-		if (l.pos >= len)
-			return 0;
-		lex_fail(&l, l.pos, "unexpected text after the top-level "
-		    "value", 0);
-	}
-	syntax_error(c, &l);
-	return -1;
-}
-
 /* --- validation --- */
 
 static int
@@ -615,6 +305,28 @@ parse_servers(struct ctx *c, struct ds_config *cfg, const cJSON *v)
 	}
 }
 
+static int
+check_job(struct ctx *c, const char *path, const cJSON *v)
+{
+	char what[64];
+
+	if (!cJSON_IsString(v) || *v->valuestring == '\0') {
+		expected(c, path, "non-empty string", v);
+		return -1;
+	}
+	if (has_control(v->valuestring)) {
+		expected(c, path, "job name without control characters", v);
+		return -1;
+	}
+	if (strlen(v->valuestring) > MAX_JOB_NAME) {
+		snprintf(what, sizeof(what), "a job name of at most %d bytes",
+		    MAX_JOB_NAME);
+		expected(c, path, what, v);
+		return -1;
+	}
+	return 0;
+}
+
 static void
 parse_jobs(struct ctx *c, struct ds_pool *p, const char *path, const cJSON *v)
 {
@@ -633,15 +345,8 @@ parse_jobs(struct ctx *c, struct ds_pool *p, const char *path, const cJSON *v)
 	}
 	cJSON_ArrayForEach(e, v) {
 		pathf(ipath, sizeof(ipath), "%s[%zu]", path, i++);
-		if (!cJSON_IsString(e) || *e->valuestring == '\0') {
-			expected(c, ipath, "non-empty string", e);
+		if (check_job(c, ipath, e) < 0)
 			continue;
-		}
-		if (has_control(e->valuestring)) {
-			expected(c, ipath, "job name without control "
-			    "characters", e);
-			continue;
-		}
 		for (j = 0; j < p->njobs; j++)
 			if (strcmp(p->jobs[j], e->valuestring) == 0)
 				break;
@@ -809,6 +514,22 @@ parse_pool(struct ctx *c, struct ds_pool *p, const char *path, const cJSON *v)
 			    pool_keys[k]);
 }
 
+/* A bad name is reported but the pool is still checked, so that one run
+ * shows every problem. */
+static void
+check_pool_name(struct ctx *c, const char *path, const char *name)
+{
+	char q[SHOW_CHARS * 6 + 16];
+
+	quote(q, sizeof(q), name);
+	if (!valid_name(name))
+		report(c, 0, "%s: expected pool name of letters, digits and "
+		    "_.:-, got %s", path, q);
+	if (strlen(name) > MAX_POOL_NAME)
+		report(c, 0, "%s: expected a pool name of at most %d bytes, "
+		    "got %s", path, MAX_POOL_NAME, q);
+}
+
 static void
 parse_pools(struct ctx *c, struct ds_config *cfg, const cJSON *v)
 {
@@ -837,13 +558,7 @@ parse_pools(struct ctx *c, struct ds_config *cfg, const cJSON *v)
 			report(c, 0, "%s: duplicate pool name", path);
 			continue;
 		}
-		if (!valid_name(e->string)) {
-			char q[SHOW_CHARS * 6 + 16];
-
-			quote(q, sizeof(q), e->string);
-			report(c, 0, "%s: expected pool name of letters, "
-			    "digits and _.:-, got %s", path, q);
-		}
+		check_pool_name(c, path, e->string);
 		if (dup_str(c, &p->name, e->string) < 0)
 			return;
 		parse_pool(c, p, path, e);
@@ -902,6 +617,19 @@ finish(struct ctx *c, struct ds_config *cfg)
 	return -1;
 }
 
+/* The checker knows nothing of files; the message gets the name here. */
+static int
+check_syntax(struct ctx *c, const char *text, size_t len)
+{
+	struct ds_json_syntax_error err;
+
+	if (ds_json_syntax_check(text, len, &err) == 0)
+		return 0;
+	report_at(c, "%zu:%zu: invalid JSON: %s", err.line, err.col,
+	    err.reason);
+	return -1;
+}
+
 int
 ds_config_parse(const char *text, size_t len, const char *filename,
     struct ds_config *cfg, struct ds_diag *diag)
@@ -934,36 +662,79 @@ ds_config_parse(const char *text, size_t len, const char *filename,
 	return finish(&c, cfg);
 }
 
+/* The next read buffer size: first the size fstat gave plus one byte, so
+ * that a file read whole sees end of file without growing, then doubling;
+ * never more than one byte past the limit, which is all it takes to tell a
+ * full-size file from a larger one. */
+static size_t
+next_cap(size_t cap, size_t hint)
+{
+	size_t want;
+
+	if (cap == 0)
+		want = hint < READ_CHUNK ? READ_CHUNK : hint + 1;
+	else
+		want = cap * 2;
+	return want > MAX_FILE_BYTES ? MAX_FILE_BYTES + 1 : want;
+}
+
+/* Reads fd to its end. hint is only a first guess: the file may grow while
+ * it is read, and pipes and /proc files report a size of 0. */
+static char *
+read_fd(struct ctx *c, int fd, size_t hint, size_t *lenp)
+{
+	char *buf = NULL, *nb;
+	size_t len = 0, cap = 0;
+	ssize_t n;
+
+	for (;;) {
+		if (len == cap && len > MAX_FILE_BYTES) {
+			report(c, 0, "file is larger than 16 MiB");
+			break;
+		}
+		if (len == cap) {
+			cap = next_cap(cap, hint);
+			if ((nb = realloc(buf, cap)) == NULL) {
+				c->oom = 1;
+				break;
+			}
+			buf = nb;
+		}
+		if ((n = read(fd, buf + len, cap - len)) > 0) {
+			len += (size_t)n;
+			continue;
+		}
+		if (n == 0) {
+			*lenp = len;
+			return buf;
+		}
+		if (errno != EINTR) {
+			report(c, 0, "cannot read: %s", strerror(errno));
+			break;
+		}
+	}
+	free(buf);
+	return NULL;
+}
+
 static char *
 read_file(struct ctx *c, const char *path, size_t *lenp)
 {
-	FILE *f;
+	struct stat st;
+	size_t hint = 0;
 	char *buf;
-	size_t len;
-	int err;
+	int fd;
 
-	if ((f = fopen(path, "re")) == NULL) {
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
 		report(c, 0, "cannot read: %s", strerror(errno));
 		return NULL;
 	}
-	/* One byte more than the limit tells a full file from a huge one. */
-	if ((buf = malloc(MAX_FILE_BYTES + 1)) == NULL) {
-		fclose(f);
-		c->oom = 1;
-		return NULL;
-	}
-	len = fread(buf, 1, MAX_FILE_BYTES + 1, f);
-	err = ferror(f) ? errno : 0;
-	fclose(f);
-	if (err != 0 || len > MAX_FILE_BYTES) {
-		if (err != 0)
-			report(c, 0, "cannot read: %s", strerror(err));
-		else
-			report(c, 0, "file is larger than 16 MiB");
-		free(buf);
-		return NULL;
-	}
-	*lenp = len;
+	/* No size is no problem: read_fd grows the buffer as it goes. */
+	if (fstat(fd, &st) == 0 && st.st_size > 0)
+		hint = st.st_size > MAX_FILE_BYTES ? MAX_FILE_BYTES :
+		    (size_t)st.st_size;
+	buf = read_fd(c, fd, hint, lenp);
+	close(fd);
 	return buf;
 }
 

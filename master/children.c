@@ -155,6 +155,7 @@ ds_spawn(struct ds_master *m, struct ds_pool_rt *p, int slot)
 	c->fd = sv[0];
 	c->pool = strdup(p->name);
 	c->slot = slot;
+	c->last_slot = slot;
 	c->state = DS_MSG_STARTING;
 	c->started_ms = ds_now_ms();
 	c->max_running_ms = p->cfg->max_running_ms ? p->cfg->max_running_ms :
@@ -328,7 +329,7 @@ child_exited(struct ds_master *m, struct ds_child *c, int status)
 	else
 		snprintf(how, sizeof(how), "status=%d", WEXITSTATUS(status));
 	ds_log(clean ? LOG_INFO : LOG_WARNING, "event=child_exit pool=%s "
-	    "slot=%d pid=%d %s lived_ms=%lld retired=%d", c->pool, c->slot,
+	    "slot=%d pid=%d %s lived_ms=%lld retired=%d", c->pool, c->last_slot,
 	    (int)c->pid, how, (long long)lived, c->slot < 0);
 	if (p != NULL && c->slot >= 0 && c->slot < p->nslots &&
 	    p->slots[c->slot].pid == c->pid)
@@ -373,7 +374,7 @@ ds_children_tick(struct ds_master *m, int64_t now)
 		if (due == 0 || due > now || c->killed)
 			continue;
 		ds_log(LOG_WARNING, "event=child_kill pool=%s slot=%d pid=%d "
-		    "state=%s busy_ms=%lld", c->pool, c->slot, (int)c->pid,
+		    "state=%s busy_ms=%lld", c->pool, c->last_slot, (int)c->pid,
 		    ds_msg_type_name(c->state), c->state == DS_MSG_BUSY ?
 		    (long long)(now - c->busy_since_ms) : 0LL);
 		kill(c->pid, SIGKILL);

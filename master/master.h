@@ -40,6 +40,7 @@ struct ds_child {
 	int fd;			/* our end of the socketpair, -1 after EOF */
 	char *pool;
 	int slot;		/* -1: retired, leaves after its job */
+	int last_slot;		/* the slot it had, for the log */
 	int state;		/* DS_MSG_STARTING .. DS_MSG_STOPPING */
 	int64_t started_ms;	/* monotonic */
 	int64_t busy_since_ms;	/* monotonic, when state is BUSY */

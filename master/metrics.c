@@ -122,24 +122,26 @@ ds_metrics_free(struct ds_metrics *mt)
 	memset(mt, 0, sizeof(*mt));
 }
 
-/* Label values: backslash, double quote and newline escaped (0.0.4). */
+/* Label values: backslash, double quote and newline escaped (0.0.4).
+ * Written whole into a growable scratch buffer, valid until its next use:
+ * pool names have no length limit, and a label cut to fit a fixed array
+ * would merge two pools' series or split a UTF-8 sequence. */
 static const char *
-lv(char *dst, size_t len, const char *s)
+lv(struct ds_buf *dst, const char *s)
 {
-	size_t o = 0;
-
-	for (; *s && o + 3 < len; s++) {
+	dst->len = 0;
+	if (dst->data != NULL)
+		dst->data[0] = '\0';
+	for (; *s; s++) {
 		if (*s == '\\' || *s == '"') {
-			dst[o++] = '\\';
-			dst[o++] = *s;
-		} else if (*s == '\n') {
-			dst[o++] = '\\';
-			dst[o++] = 'n';
-		} else
-			dst[o++] = *s;
+			ds_buf_add(dst, "\\", 1);
+			ds_buf_add(dst, s, 1);
+		} else if (*s == '\n')
+			ds_buf_add(dst, "\\n", 2);
+		else
+			ds_buf_add(dst, s, 1);
 	}
-	dst[o] = '\0';
-	return dst;
+	return dst->data != NULL && !dst->failed ? dst->data : "";
 }
 
 static void
@@ -156,7 +158,8 @@ render_jobs(struct ds_metrics *mt, struct ds_buf *b)
 	static const char *helps[] = {"Jobs answered WORK_COMPLETE.",
 	    "Jobs answered WORK_FAIL, timeouts excluded.",
 	    "Jobs failed for running past max_running_time."};
-	char pl[256], fl[2 * DS_MSG_STR_MAX + 1];
+	struct ds_buf plb = {0}, flb = {0};
+	const char *pl, *fl;
 
 	header(b, "driveshaft_job_duration_seconds", "histogram",
 	    "Time from grabbing a job to its answer.");
@@ -164,8 +167,8 @@ render_jobs(struct ds_metrics *mt, struct ds_buf *b)
 		struct ds_job_series *s = &mt->jobs[i];
 		uint64_t cum = 0;
 
-		lv(pl, sizeof(pl), s->pool);
-		lv(fl, sizeof(fl), s->function);
+		pl = lv(&plb, s->pool);
+		fl = lv(&flb, s->function);
 		for (int k = 0; k < DS_METRICS_NBUCKETS; k++) {
 			cum += s->buckets[k];
 			ds_buf_printf(b, "driveshaft_job_duration_seconds_bucket{"
@@ -188,30 +191,32 @@ render_jobs(struct ds_metrics *mt, struct ds_buf *b)
 			    s->timed_out;
 
 			ds_buf_printf(b, "%s{pool=\"%s\",function=\"%s\"} %llu\n",
-			    names[k], lv(pl, sizeof(pl), s->pool),
-			    lv(fl, sizeof(fl), s->function), (unsigned long long)v);
+			    names[k], lv(&plb, s->pool), lv(&flb, s->function),
+			    (unsigned long long)v);
 		}
 	}
+	free(plb.data);
+	free(flb.data);
 }
 
 static void
 render_counts(struct ds_buf *b, const char *name, const char *help,
     const char *label, const struct ds_count_series *a, size_t n)
 {
-	char pl[256], ll[256];
+	struct ds_buf pl = {0}, ll = {0};
 
 	header(b, name, "counter", help);
 	for (size_t i = 0; i < n; i++) {
 		if (label == NULL)
 			ds_buf_printf(b, "%s{pool=\"%s\"} %llu\n", name,
-			    lv(pl, sizeof(pl), a[i].pool),
-			    (unsigned long long)a[i].count);
+			    lv(&pl, a[i].pool), (unsigned long long)a[i].count);
 		else
 			ds_buf_printf(b, "%s{pool=\"%s\",%s=\"%s\"} %llu\n", name,
-			    lv(pl, sizeof(pl), a[i].pool), label,
-			    lv(ll, sizeof(ll), a[i].label),
+			    lv(&pl, a[i].pool), label, lv(&ll, a[i].label),
 			    (unsigned long long)a[i].count);
 	}
+	free(pl.data);
+	free(ll.data);
 }
 
 static void
@@ -219,7 +224,7 @@ render_workers(struct ds_master *m, struct ds_buf *b)
 {
 	static const char *states[] = {"starting", "idle", "busy",
 	    "disconnected", "backoff"};
-	char pl[256];
+	struct ds_buf pl = {0};
 
 	header(b, "driveshaft_workers", "gauge", "Worker slots by state.");
 	for (size_t i = 0; i < m->npools; i++) {
@@ -243,8 +248,9 @@ render_workers(struct ds_master *m, struct ds_buf *b)
 		}
 		for (int k = 0; k < 5; k++)
 			ds_buf_printf(b, "driveshaft_workers{pool=\"%s\",state=\"%s\"} "
-			    "%d\n", lv(pl, sizeof(pl), p->name), states[k], n[k]);
+			    "%d\n", lv(&pl, p->name), states[k], n[k]);
 	}
+	free(pl.data);
 }
 
 void

@@ -98,7 +98,7 @@ shrink(struct ds_master *m, struct ds_pool_rt *rt, int n)
 		rt->slots[kept] = rt->slots[s];
 		if (rt->slots[kept].pid != 0 &&
 		    (c = ds_child_by_pid(m, rt->slots[kept].pid)) != NULL)
-			c->slot = kept;
+			c->slot = c->last_slot = kept;
 		kept++;
 	}
 	rt->nslots = n;

@@ -4,6 +4,8 @@
  * flood starve the children's messages. */
 #include "master/status.h"
 
+#include "common/parse.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -88,7 +90,10 @@ ds_status_pollfds(struct ds_status *st, struct pollfd *pfd)
 	if (st->listen_fd < 0)
 		return 0;
 	/* the listener always has its place so indexes stay fixed */
-	st->paused = st->nclients >= DS_STATUS_MAX_CLIENTS;
+	if (st->accept_after && ds_now_ms() >= st->accept_after)
+		st->accept_after = 0;
+	st->paused = st->nclients >= DS_STATUS_MAX_CLIENTS ||
+	    st->accept_after != 0;
 	pfd[n++] = (struct pollfd){st->paused ? -1 : st->listen_fd, POLLIN, 0};
 	for (size_t i = 0; i < st->nclients; i++) {
 		struct ds_status_client *c = &st->clients[i];
@@ -107,8 +112,13 @@ accept_clients(struct ds_status *st, int64_t now)
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct ds_status_client *c;
 
-		if (fd < 0)
+		if (fd < 0) {
+			/* out of descriptors the listener stays readable:
+			 * back off instead of spinning on it */
+			if (errno == EMFILE || errno == ENFILE)
+				st->accept_after = now + 250;
 			return;
+		}
 		c = &st->clients[st->nclients++];
 		memset(c, 0, sizeof(*c));
 		c->fd = fd;
@@ -215,7 +225,7 @@ ds_status_serve(struct ds_status *st, struct ds_master *m,
 int64_t
 ds_status_next_deadline(const struct ds_status *st)
 {
-	int64_t next = 0;
+	int64_t next = st->accept_after;
 
 	for (size_t i = 0; i < st->nclients; i++)
 		if (next == 0 || st->clients[i].deadline < next)

@@ -27,6 +27,7 @@ struct ds_status {
 	struct ds_status_client clients[DS_STATUS_MAX_CLIENTS];
 	size_t nclients;
 	int paused;		/* at the client cap: not accepting */
+	int64_t accept_after;	/* out of descriptors: retry accept then */
 };
 
 /* Binds and listens; returns the fd or -1 with err. */

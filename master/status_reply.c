@@ -44,7 +44,8 @@ ds_status_threads(struct ds_master *m, struct ds_buf *b)
 			struct ds_child *c = p->slots[s].pid ?
 			    ds_child_by_pid(m, p->slots[s].pid) : NULL;
 
-			thread_line(b, c, p->name, m->stopping != 0);
+			thread_line(b, c, p->name, m->stopping != 0 ||
+			    (c != NULL && c->state == DS_MSG_STOPPING));
 		}
 	}
 	for (size_t i = 0; i < m->nchildren; i++)

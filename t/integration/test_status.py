@@ -275,7 +275,7 @@ class StatusTest(MasterTestCase):
             self.addCleanup(resource.setrlimit, resource.RLIMIT_NOFILE, (soft, hard))
         ep = self.endpoint()
         m = self.start_master(self.mux_pool(ep, name="Sum", count=2,
-                                            function="Sum", path="/slow/50"))
+                                            function="Sum", path="/slow/80"))
         port = self.status_port
         kids = children_of(m.pid)
         n = 300
@@ -285,11 +285,12 @@ class StatusTest(MasterTestCase):
         wait_for(lambda: int(pools_rows(port)[0][5]) > 0, 10, "the load under way")
 
         # silent clients: dropped after the idle timeout, nobody waits on them
-        silent = {}
+        silent, connected = {}, []
 
         def hold(i):
             s = socket.create_connection(("127.0.0.1", port), timeout=15)
             t0 = time.monotonic()
+            connected.append(i)
             try:
                 silent[i] = (s.recv(100), time.monotonic() - t0)
             except OSError as e:
@@ -298,7 +299,7 @@ class StatusTest(MasterTestCase):
         holders = [threading.Thread(target=hold, args=(i,)) for i in range(20)]
         for t in holders:
             t.start()
-        time.sleep(0.3)  # let them connect; their timing is measured inside
+        wait_for(lambda: len(connected) == 20, 5, "20 silent clients connected")
         for _ in range(10):
             t0 = time.monotonic()
             self.assertEqual(raw(port, b"version\n"), VERSION)
