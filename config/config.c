@@ -25,13 +25,15 @@
 #define MAX_RESPONSE_BYTES	(1024 * 1024 * 1024)
 #define MAX_RUNNING_SECONDS	86400
 #define MAX_EXACT_INT		9007199254740992.0	/* 2^53 */
-/* gearmand refuses longer function names, so such a job could never be
- * served: better to say so at load time than in a worker's log. */
+/* libgearman refuses to register a longer function name, so such a job
+ * could never be served: better to say so at load time than in a worker's
+ * log. */
 #define MAX_JOB_NAME		GEARMAN_FUNCTION_MAX_SIZE
 /* Pool names end up in worker command lines, log lines and metric labels;
  * a bound keeps all of those readable. */
 #define MAX_POOL_NAME		128
-#define READ_CHUNK		4096
+/* First buffer for a file whose size fstat does not know (a pipe). */
+#define MIN_READ_BUF		4096
 #define SHOW_CHARS		40
 #define PATH_MAX_LEN		1024
 
@@ -672,7 +674,7 @@ next_cap(size_t cap, size_t hint)
 	size_t want;
 
 	if (cap == 0)
-		want = hint < READ_CHUNK ? READ_CHUNK : hint + 1;
+		want = hint < MIN_READ_BUF ? MIN_READ_BUF : hint + 1;
 	else
 		want = cap * 2;
 	return want > MAX_FILE_BYTES ? MAX_FILE_BYTES + 1 : want;

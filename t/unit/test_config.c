@@ -2,8 +2,12 @@
  * exact text of every kind of message, since operators and scripts read them. */
 #include "config/config.h"
 
+#include <sys/stat.h>
+#include <sys/wait.h>
+
 #include <check.h>
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -528,6 +532,98 @@ START_TEST(jobs_list)
 }
 END_TEST
 
+/* n copies of s, in a static buffer big enough for the tests below. */
+static const char *
+rep(const char *s, size_t n)
+{
+	static char buf[2048];
+	size_t len = strlen(s);
+
+	ck_assert_uint_lt(n * len, sizeof(buf));
+	for (size_t i = 0; i < n; i++)
+		memcpy(buf + i * len, s, len);
+	buf[n * len] = '\0';
+	return buf;
+}
+
+#define X40	"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+#define E20	"\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9" \
+		"\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9" \
+		"\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"
+
+/* A pool P whose jobs_list holds the one job name j. */
+static const char *
+one_job(const char *j)
+{
+	static char text[4096];
+
+	snprintf(text, sizeof(text), POOL("\"worker_count\": 1, "
+	    "\"jobs_list\": [\"%s\", \"ok\"], \"job_processing_uri\": "
+	    "\"http://h\""), j);
+	return text;
+}
+
+START_TEST(job_name_length)
+{
+	/* gearmand's limit is GEARMAN_FUNCTION_MAX_SIZE bytes, not chars. */
+	loads(one_job(rep("x", 512)));
+	ck_assert_uint_eq(strlen(cfg.pools[0].jobs[0]), 512);
+	ck_assert_uint_eq(cfg.pools[0].njobs, 2);
+	fails(one_job(rep("x", 513)), "jobs.json: pools_list.P.jobs_list[0]: "
+	    "expected a job name of at most 512 bytes, got \"" X40 "...\"");
+	loads(one_job(rep("\xC3\xA9", 256)));
+	fails(one_job(rep("\xC3\xA9", 257)), "jobs.json: "
+	    "pools_list.P.jobs_list[0]: expected a job name of at most 512 "
+	    "bytes, got \"" E20 "...\"");
+	/* Escapes count as the bytes they stand for. */
+	loads(one_job(rep("\\u00e9", 256)));
+	fails(one_job(rep("\\u00e9", 257)), "jobs.json: "
+	    "pools_list.P.jobs_list[0]: expected a job name of at most 512 "
+	    "bytes, got \"" E20 "...\"");
+}
+END_TEST
+
+/* A config with the one pool name p. */
+static const char *
+one_pool(const char *p)
+{
+	static char text[4096];
+
+	snprintf(text, sizeof(text), "{" SERVERS ", \"pools_list\": "
+	    "{\"%s\": {" GOOD "}}}", p);
+	return text;
+}
+
+START_TEST(pool_name_length)
+{
+	char want[4096];
+	const char *name;
+
+	loads(one_pool(rep("p", 128)));
+	ck_assert_uint_eq(strlen(cfg.pools[0].name), 128);
+	name = rep("p", 129);
+	snprintf(want, sizeof(want), "jobs.json: pools_list.%s: expected a "
+	    "pool name of at most 128 bytes, got \"%.40s...\"", name, name);
+	fails(one_pool(name), want);
+	/* Both problems of a long name with a bad character are reported. */
+	name = rep("p p", 43);
+	snprintf(want, sizeof(want), "jobs.json: pools_list[\"%.40s...\"]: "
+	    "expected pool name of letters, digits and _.:-, got \"%.40s...\"\n"
+	    "jobs.json: pools_list[\"%.40s...\"]: expected a pool name of at "
+	    "most 128 bytes, got \"%.40s...\"", name, name, name, name);
+	fails(one_pool(name), want);
+	/* Errors inside such a pool are still reported. */
+	name = rep("p", 129);
+	snprintf(want, sizeof(want), "{" SERVERS ", \"pools_list\": {\"%s\": "
+	    "{\"worker_count\": -1}}}", name);
+	ck_assert_int_eq(parse(want), -1);
+	ck_assert_uint_eq(diag.nerrors, 4);
+	ck_assert(strstr(diag.errors[0], "at most 128 bytes") != NULL);
+	ck_assert(strstr(diag.errors[1], "worker_count: expected integer") !=
+	    NULL);
+}
+END_TEST
+
 #define URI(v) POOL("\"worker_count\": 1, \"jobs_list\": [\"j\"], " \
 	"\"job_processing_uri\": " v)
 #define URI_ERR "jobs.json: pools_list.P.job_processing_uri: expected " \
@@ -744,6 +840,78 @@ START_TEST(load_too_big)
 }
 END_TEST
 
+/* readme after pad bytes of blank lines, in a new heap buffer. */
+static char *
+padded_readme(size_t pad, size_t *lenp)
+{
+	size_t rlen = strlen(readme);
+	char *text = malloc(pad + rlen);
+
+	ck_assert_ptr_nonnull(text);
+	memset(text, '\n', pad);
+	memcpy(text + pad, readme, rlen);
+	*lenp = pad + rlen;
+	return text;
+}
+
+START_TEST(load_sizes)
+{
+	static const size_t pads[] = { 0, 3000, 4096, 70000, 1 << 20 };
+	size_t len;
+	char *text;
+
+	for (size_t i = 0; i < sizeof(pads) / sizeof(pads[0]); i++) {
+		text = padded_readme(pads[i], &len);
+		write_tmp(text, len);
+		free(text);
+		ck_assert_int_eq(ds_config_load(tmpname, &cfg, &diag), 0);
+		unlink(tmpname);
+		ck_assert_uint_eq(cfg.npools, 3);
+		teardown();
+	}
+	/* An empty file is read and then found empty. */
+	write_tmp("", 0);
+	ck_assert_int_eq(ds_config_load(tmpname, &cfg, &diag), -1);
+	unlink(tmpname);
+	snprintf(joined, sizeof(joined), "%s:1:1: invalid JSON: the file is "
+	    "empty", tmpname);
+	ck_assert_str_eq(join(diag.errors, diag.nerrors), joined);
+}
+END_TEST
+
+/* A pipe has no size to start from, so the buffer grows as it is read. */
+START_TEST(load_fifo)
+{
+	size_t len, off;
+	char *text;
+	pid_t pid;
+	ssize_t n;
+	int fd, status;
+
+	snprintf(tmpname, sizeof(tmpname), "/tmp/ds_test_config_%d.fifo",
+	    (int)getpid());
+	ck_assert_int_eq(mkfifo(tmpname, 0600), 0);
+	text = padded_readme(100000, &len);
+	if ((pid = fork()) == 0) {
+		if ((fd = open(tmpname, O_WRONLY)) < 0)
+			_exit(1);
+		/* Small writes, so the reader sees the data come in pieces. */
+		for (off = 0; off < len; off += (size_t)n)
+			if ((n = write(fd, text + off, len - off < 1000 ?
+			    len - off : 1000)) < 0)
+				_exit(1);
+		_exit(0);
+	}
+	ck_assert_int_gt(pid, 0);
+	ck_assert_int_eq(ds_config_load(tmpname, &cfg, &diag), 0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	unlink(tmpname);
+	free(text);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert_uint_eq(cfg.npools, 3);
+}
+END_TEST
+
 static Suite *
 config_suite(void)
 {
@@ -778,6 +946,8 @@ config_suite(void)
 	tcase_add_test(tc, missing_pool_keys);
 	tcase_add_test(tc, worker_count);
 	tcase_add_test(tc, jobs_list);
+	tcase_add_test(tc, job_name_length);
+	tcase_add_test(tc, pool_name_length);
 	tcase_add_test(tc, processing_uri);
 	tcase_add_test(tc, request_format);
 	tcase_add_test(tc, max_running_time);
@@ -794,6 +964,8 @@ config_suite(void)
 	tcase_add_test(tc, load_file);
 	tcase_add_test(tc, load_unreadable);
 	tcase_add_test(tc, load_too_big);
+	tcase_add_test(tc, load_sizes);
+	tcase_add_test(tc, load_fifo);
 	suite_add_tcase(s, tc);
 	return s;
 }
