@@ -27,6 +27,12 @@ ds_pidfile_lock(const char *path, char *err, size_t errlen)
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
 		return fd;
+	if (errno != EWOULDBLOCK) {
+		snprintf(err, errlen, "--pid_file %s: %s", path,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
 	n = pread(fd, buf, sizeof(buf) - 1, 0);
 	buf[n > 0 ? n : 0] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';

@@ -180,6 +180,12 @@ ds_master_parse_args(int argc, char **argv, struct ds_master_opts *o,
 			wanted = c == OPT_HELP ? DS_OPTS_HELP : DS_OPTS_VERSION;
 			continue;
 		}
+		/* in a cluster ("-xy") argv[optind - 1] is not the option */
+		if (c == '?' && optopt > 0 && optopt < OPT_JOBSCONFIG) {
+			snprintf(err, errlen, "unknown option \"-%c\"",
+			    optopt);
+			return -1;
+		}
 		if (c == '?' || c == ':') {
 			snprintf(err, errlen, c == '?' ? "unknown option \"%s\"" :
 			    "option \"%s\" needs a value", argv[optind - 1]);

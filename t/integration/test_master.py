@@ -18,10 +18,12 @@ def sum_jobs(fn, n, base=0):
 class Background:
     """A gmclient run in the background, for jobs in flight."""
 
-    def __init__(self, server, lines, timeout=60):
+    def __init__(self, test, lines, timeout=60):
+        server = test.gearmand.server
         self.p = subprocess.Popen([GMCLIENT, "-s", server, "-t", str(timeout)],
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True)
+        test.procs.append(self.p)  # killed at cleanup if the test fails
         self.p.stdin.write("".join(f"{fn}\t{w}\n" for fn, w in lines))
         self.p.stdin.close()
 
@@ -49,7 +51,7 @@ class MasterTest(MasterTestCase):
             jobs, want = sum_jobs(fn, 20)
             self.assertEqual(submit(self.gearmand.server, jobs), want, fn)
         old = pool_pids(self.status_port, "C")
-        bg = Background(self.gearmand.server, [("MuxC", "!slow:1500")])
+        bg = Background(self, [("MuxC", "!slow:1500")])
         wait_for(lambda: any(r[1] == "C" and r[3].startswith("job_handle=")
                              for r in threads(self.status_port)), 10, "C busy")
         os.kill(old[0], signal.SIGKILL)
@@ -76,7 +78,7 @@ class MasterTest(MasterTestCase):
         self.reload(pools)  # a URI change: A is replaced (drained)
         wait_for(lambda: len(pool_pids(self.status_port, "A", 0)) == 5 and
                  self.ready_workers() == 7, 10, "A replaced")
-        bg = Background(self.gearmand.server, [("SumA", "!slow:1500")] * 3)
+        bg = Background(self, [("SumA", "!slow:1500")] * 3)
         wait_for(lambda: sum(1 for r in threads(self.status_port)
                              if r[1] == "A" and r[3].startswith("job_handle")) == 3,
                  10, "three A workers busy")
@@ -142,7 +144,7 @@ class MasterTest(MasterTestCase):
         pools = self.three_pools(ep)
         self.start_master(pools)
         lines = [(fn, f"{i} 1") for i in range(150) for fn in ("SumA", "SumB", "MuxC")]
-        bg = Background(self.gearmand.server, lines, timeout=120)
+        bg = Background(self, lines, timeout=120)
         for i in range(50):
             pools["A"]["worker_count"] = 1 + i % 4
             pools["C"]["uri"] = pools["C"]["uri"].split("?")[0] + ("?v=%d" % (i % 2))
@@ -164,7 +166,7 @@ class MasterTest(MasterTestCase):
         with open(pid_file) as f:
             self.assertEqual(int(f.read()), self.master.pid)
         kids = children_of(self.master.pid)
-        bg = Background(self.gearmand.server, [("MuxC", "!slow:1000"), ("SumA", "!slow:1000")])
+        bg = Background(self, [("MuxC", "!slow:1000"), ("SumA", "!slow:1000")])
         wait_for(lambda: sum(1 for r in threads(self.status_port)
                              if r[3].startswith("job_handle")) == 2, 10, "2 jobs in flight")
         self.master.send_signal(signal.SIGTERM)
@@ -208,7 +210,7 @@ class MasterTest(MasterTestCase):
                        "uri": f"http://127.0.0.1:{ep.port}/mux"}}
         self.start_master(pools)
         old = pool_pids(self.status_port, "S")[0]
-        bg = Background(self.gearmand.server, [("MuxS", "!slow:20000")])
+        bg = Background(self, [("MuxS", "!slow:20000")])
         wait_for(lambda: len(ep.requests) == 1, 10, "job at the endpoint")
         os.kill(old, signal.SIGSTOP)  # wedged: its own timeout cannot fire
         wait_for(lambda: f"event=child_kill pool=S slot=0 pid={old}" in self.master_log(),
@@ -343,7 +345,7 @@ class MasterTest(MasterTestCase):
     def test_drain_gives_jobs_their_max_running_time(self):
         ep = self.endpoint()
         self.start_master(self.three_pools(ep))
-        bg = Background(self.gearmand.server, [("MuxC", "!slow:3000")])
+        bg = Background(self, [("MuxC", "!slow:3000")])
         wait_for(lambda: any(r[3].startswith("job_handle") for r in threads(self.status_port)),
                  10, "job in flight")
         self.master.send_signal(signal.SIGQUIT)  # 3 s > 2 x loop_timeout
@@ -354,7 +356,7 @@ class MasterTest(MasterTestCase):
     def test_second_signal_stops_at_once(self):
         ep = self.endpoint()
         self.start_master(self.three_pools(ep), loop_timeout="5")
-        bg = Background(self.gearmand.server, [("MuxC", "!slow:30000")])
+        bg = Background(self, [("MuxC", "!slow:30000")])
         wait_for(lambda: any(r[3].startswith("job_handle") for r in threads(self.status_port)),
                  10, "job in flight")
         self.master.send_signal(signal.SIGTERM)
