@@ -1,6 +1,7 @@
 /* main.c: driveshaft, the master. Start-up in this order: options, log
  * config, jobs config, bind the status port, daemonize, pid file, drop the
  * user, then the supervisor loop until a stop or drain ends. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,11 +96,6 @@ start(struct ds_master *m, struct ds_status *st)
 	char err[1024];
 	int fd = -1;
 
-	if (access(o->worker_path, X_OK) < 0) {
-		snprintf(err, sizeof(err), "cannot run the worker %s",
-		    o->worker_path);
-		return fail(2, err);
-	}
 	if (o->status_port &&
 	    (fd = ds_status_listen(o->status_addr, o->status_port, err,
 	    sizeof(err))) < 0)
@@ -124,6 +120,14 @@ run(struct ds_master *m)
 	    sizeof(err))) < 0 || ds_pidfile_write(pidfd) < 0))
 		return fail(2, pidfd < 0 ? err : "cannot write the pid file");
 	if (o->user && ds_drop_user(o->user, err, sizeof(err)) < 0) {
+		ds_pidfile_remove(o->pid_file, pidfd);
+		return fail(2, err);
+	}
+	/* checked as the user the workers will run as */
+	if (access(o->worker_path, X_OK) < 0) {
+		snprintf(err, sizeof(err), "cannot run the worker %s%s%s: %s",
+		    o->worker_path, o->user ? " as user " : "",
+		    o->user ? o->user : "", strerror(errno));
 		ds_pidfile_remove(o->pid_file, pidfd);
 		return fail(2, err);
 	}

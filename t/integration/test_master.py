@@ -2,11 +2,12 @@
 endpoints: pools, supervision, reload, shutdown and daemon hygiene."""
 import os
 import pwd
+import shutil
 import signal
 import subprocess
 import time
 
-from harness import (GMCLIENT, MASTER, MasterTestCase, alive, children_of,
+from harness import (GMCLIENT, MASTER, WORKER, MasterTestCase, alive, children_of,
                      pool_pids, submit, threads, wait_for, write_config)
 
 
@@ -261,7 +262,29 @@ class MasterTest(MasterTestCase):
             subprocess.run(["useradd", "--system", "--no-create-home", name], check=True)
         pw = pwd.getpwnam(name)
         ep = self.endpoint()
-        self.start_master(self.three_pools(ep), "--user", name)
+        # the user must be able to reach the worker binary: a checkout
+        # under a private directory may not be
+        private = os.path.join(self.tmp, "private")
+        public = os.path.join(self.tmp, "public")
+        for d, mode in ((private, 0o700), (public, 0o755)):
+            os.mkdir(d)
+            os.chmod(d, mode)
+            shutil.copy(WORKER, d)
+        os.chmod(self.tmp, 0o755)
+        p = subprocess.run([MASTER, "--jobsconfig", os.path.join(self.tmp, "none.json"),
+                            "--user", name, "--worker", private + "/driveshaft-worker"],
+                           capture_output=True, text=True, timeout=10)
+        self.assertEqual(p.returncode, 1)  # no config yet: config errors come first
+        write_config(os.path.join(self.tmp, "p.json"), [self.gearmand.server],
+                     self.three_pools(ep))
+        p = subprocess.run([MASTER, "--jobsconfig", os.path.join(self.tmp, "p.json"),
+                            "--user", name, "--worker", private + "/driveshaft-worker"],
+                           capture_output=True, text=True, timeout=10)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn(f"cannot run the worker {private}/driveshaft-worker as user {name}: "
+                      "Permission denied", p.stderr)
+        self.start_master(self.three_pools(ep), "--user", name,
+                          "--worker", public + "/driveshaft-worker")
         for pid in [self.master.pid] + children_of(self.master.pid):
             with open(f"/proc/{pid}/status") as f:
                 st = dict(ln.split(":", 1) for ln in f.read().splitlines())
