@@ -3,7 +3,7 @@
  * The full messages, with the file name, are in test_config.c. */
 #include "config/json_syntax.h"
 
-#include <check.h>
+#include "unit.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -117,22 +117,18 @@ START_TEST(depth_limit)
 }
 END_TEST
 
-int
-main(void)
+static Suite *
+json_syntax_suite(void)
 {
 	Suite *s = suite_create("json_syntax");
 	TCase *tc = tcase_create("check");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, accepts);
 	tcase_add_test(tc, rejects);
 	tcase_add_test(tc, not_nul_terminated);
 	tcase_add_test(tc, depth_limit);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return s;
 }
+
+DS_CHECK_MAIN(json_syntax_suite)

@@ -3,7 +3,7 @@
  * --help and --version, and the exact text of every usage error. */
 #include "master/options.h"
 
-#include <check.h>
+#include "unit.h"
 
 #include <limits.h>
 #include <stdarg.h>
@@ -12,36 +12,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MAXARGS 64
-
 static struct ds_master_opts o;
 static char err[1024];
-static char *argv[MAXARGS + 1];
-static int argc;
+static struct ds_args args;
 static char cwd[PATH_MAX];
 static char want[PATH_MAX + 64];
-
-/* getopt keeps a pointer into the argv it last parsed (after "-x" it points
- * at the end of that string); only optind = 0 clears it. Clear it before
- * the strings are freed, or the next parse reads freed memory. */
-static void
-reset_getopt(void)
-{
-	char *none[] = {"reset", NULL};
-
-	optind = 0;
-	ck_assert_int_eq(getopt(1, none, ""), -1);
-}
-
-static void
-free_args(void)
-{
-	reset_getopt();
-	for (int i = 0; i < argc; i++)
-		free(argv[i]);
-	argc = 0;
-	argv[0] = NULL;
-}
 
 static void
 setup(void)
@@ -53,7 +28,7 @@ static void
 teardown(void)
 {
 	ds_master_opts_free(&o);
-	free_args();
+	ds_args_free(&args);
 }
 
 /* Parses "driveshaft" followed by the NULL-terminated arguments, from
@@ -64,17 +39,12 @@ run(const char *first, ...)
 	va_list ap;
 
 	ds_master_opts_free(&o);
-	free_args();
-	argv[argc++] = strdup("driveshaft");
 	va_start(ap, first);
-	for (const char *a = first; a != NULL; a = va_arg(ap, const char *)) {
-		ck_assert_int_lt(argc, MAXARGS);
-		argv[argc++] = strdup(a);
-	}
+	ds_args_vset(&args, "driveshaft", first, ap);
 	va_end(ap);
-	argv[argc] = NULL;
 	memset(err, 0, sizeof(err));
-	return ds_master_parse_args(argc, argv, &o, err, sizeof(err));
+	return ds_master_parse_args(args.argc, args.argv, &o, err,
+	    sizeof(err));
 }
 
 /* cwd + "/" + rel */
@@ -485,14 +455,4 @@ master_options_suite(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner *sr = srunner_create(master_options_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
-}
+DS_CHECK_MAIN(master_options_suite)

@@ -2,7 +2,7 @@
  * trusts nothing in a packet, so every way of being malformed is tried. */
 #include "common/msg.h"
 
-#include <check.h>
+#include "unit.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -392,14 +392,4 @@ msg_suite(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner *sr = srunner_create(msg_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
-}
+DS_CHECK_MAIN(msg_suite)

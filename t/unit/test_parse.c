@@ -1,7 +1,7 @@
 /* test_parse.c: strict number parsing for command lines (common/parse.h). */
 #include "common/parse.h"
 
-#include <check.h>
+#include "unit.h"
 
 #include <stdint.h>
 
@@ -165,14 +165,4 @@ parse_suite(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner *sr = srunner_create(parse_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
-}
+DS_CHECK_MAIN(parse_suite)

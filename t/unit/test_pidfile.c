@@ -3,7 +3,7 @@
  * file never blocks a start, removed on clean exit. */
 #include "master/daemon.h"
 
-#include <check.h>
+#include "unit.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -122,21 +122,17 @@ END_TEST
 
 START_TEST(stale_garbage_and_empty)
 {
+	static const char *stale[] = {"not a pid", ""};
 	int fd;
 
-	put(path, "not a pid");
-	fd = ds_pidfile_lock(path, err, sizeof(err));
-	ck_assert_msg(fd >= 0, "lock failed: %s", err);
-	ck_assert_int_eq(ds_pidfile_write(fd), 0);
-	ck_assert_str_eq(slurp(path), my_pid());
-	ds_pidfile_remove(path, fd);
-
-	put(path, "");
-	fd = ds_pidfile_lock(path, err, sizeof(err));
-	ck_assert_msg(fd >= 0, "lock failed: %s", err);
-	ck_assert_int_eq(ds_pidfile_write(fd), 0);
-	ck_assert_str_eq(slurp(path), my_pid());
-	ds_pidfile_remove(path, fd);
+	for (size_t i = 0; i < sizeof(stale) / sizeof(stale[0]); i++) {
+		put(path, stale[i]);
+		fd = ds_pidfile_lock(path, err, sizeof(err));
+		ck_assert_msg(fd >= 0, "lock failed: %s", err);
+		ck_assert_int_eq(ds_pidfile_write(fd), 0);
+		ck_assert_str_eq(slurp(path), my_pid());
+		ds_pidfile_remove(path, fd);
+	}
 }
 END_TEST
 
@@ -371,14 +367,4 @@ pidfile_suite(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner *sr = srunner_create(pidfile_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
-}
+DS_CHECK_MAIN(pidfile_suite)

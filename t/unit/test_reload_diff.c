@@ -3,7 +3,7 @@
  * worker gets on its command line replaces the pool's workers. */
 #include "master/reload_diff.h"
 
-#include <check.h>
+#include "unit.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -402,14 +402,4 @@ reload_diff_suite(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner *sr = srunner_create(reload_diff_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
-}
+DS_CHECK_MAIN(reload_diff_suite)

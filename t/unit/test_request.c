@@ -2,7 +2,7 @@
  * read back with cJSON as an endpoint would. */
 #include "worker/request.h"
 
-#include <check.h>
+#include "unit.h"
 #include <cjson/cJSON.h>
 
 #include <stdlib.h>
@@ -226,14 +226,4 @@ request_suite(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner *sr = srunner_create(request_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
-}
+DS_CHECK_MAIN(request_suite)

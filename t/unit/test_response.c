@@ -2,7 +2,7 @@
  * what is WORK_COMPLETE, what is WORK_FAIL, and the exact reason logged. */
 #include "worker/response.h"
 
-#include <check.h>
+#include "unit.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -398,14 +398,4 @@ response_suite(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner *sr = srunner_create(response_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
-}
+DS_CHECK_MAIN(response_suite)

@@ -2,7 +2,7 @@
  * command line (config/server.h). */
 #include "config/server.h"
 
-#include <check.h>
+#include "unit.h"
 
 #include <string.h>
 
@@ -83,22 +83,18 @@ START_TEST(host_length)
 }
 END_TEST
 
-int
-main(void)
+static Suite *
+server_suite(void)
 {
 	Suite *s = suite_create("server");
 	TCase *tc = tcase_create("parse");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, valid);
 	tcase_add_test(tc, bad_ports);
 	tcase_add_test(tc, bad_hosts);
 	tcase_add_test(tc, host_length);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return s;
 }
+
+DS_CHECK_MAIN(server_suite)

@@ -6,7 +6,7 @@
 #include "master/metrics.h"
 #include "master/status.h"
 
-#include <check.h>
+#include "unit.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -459,14 +459,4 @@ status_suite(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner *sr = srunner_create(status_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
-}
+DS_CHECK_MAIN(status_suite)

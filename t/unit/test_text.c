@@ -1,7 +1,7 @@
 /* test_text.c: UTF-8 validation, base64 and escaping (common/text.h). */
 #include "common/text.h"
 
-#include <check.h>
+#include "unit.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -416,14 +416,4 @@ text_suite(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner *sr = srunner_create(text_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
-}
+DS_CHECK_MAIN(text_suite)

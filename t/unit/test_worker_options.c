@@ -2,48 +2,20 @@
  * exact text of every usage error. */
 #include "worker/options.h"
 
-#include <check.h>
+#include "unit.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-#define MAXARGS 64
 
 static struct ds_worker_opts o;
 static char err[1024];
-static char *argv[MAXARGS + 1];
-static int argc;
-
-/* getopt keeps a pointer into the argv it last parsed: after an unknown
- * short option ("-x") it points at the end of that string, and resetting
- * optind to 1 (as ds_worker_parse_args does) does not clear it; only
- * optind = 0 does. Clear it before the strings are freed, or the next parse
- * reads freed memory. */
-static void
-reset_getopt(void)
-{
-	char *none[] = {"reset", NULL};
-
-	optind = 0;
-	ck_assert_int_eq(getopt(1, none, ""), -1);
-}
-
-static void
-free_args(void)
-{
-	reset_getopt();
-	for (int i = 0; i < argc; i++)
-		free(argv[i]);
-	argc = 0;
-	argv[0] = NULL;
-}
+static struct ds_args args;
 
 static void
 teardown(void)
 {
-	free_args();
+	ds_args_free(&args);
 }
 
 /* Parses "driveshaft-worker" followed by the NULL-terminated arguments,
@@ -54,17 +26,12 @@ run(const char *first, ...)
 {
 	va_list ap;
 
-	free_args();
-	argv[argc++] = strdup("driveshaft-worker");
 	va_start(ap, first);
-	for (const char *a = first; a != NULL; a = va_arg(ap, const char *)) {
-		ck_assert_int_lt(argc, MAXARGS);
-		argv[argc++] = strdup(a);
-	}
+	ds_args_vset(&args, "driveshaft-worker", first, ap);
 	va_end(ap);
-	argv[argc] = NULL;
 	memset(err, 0, sizeof(err));
-	return ds_worker_parse_args(argc, argv, &o, err, sizeof(err));
+	return ds_worker_parse_args(args.argc, args.argv, &o, err,
+	    sizeof(err));
 }
 
 #define REQUIRED "--pool", "P", "--server", "localhost", "--function", "F", \
@@ -447,14 +414,4 @@ worker_options_suite(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner *sr = srunner_create(worker_options_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
-}
+DS_CHECK_MAIN(worker_options_suite)
