@@ -1,8 +1,8 @@
 # Driveshaft: one Makefile for the master, the worker, the tests and install.
 #
 #   make            build build/driveshaft and build/driveshaft-worker
-#   make check      install missing packages, build, run unit tests (plain and
-#                   under ASan+UBSan) and the integration tests
+#   make check      install missing packages, build, run the unit and the
+#                   integration tests, plain and under ASan+UBSan
 #   make demo       run the main job end to end on local defaults
 #   make bench      throughput and memory figures
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -38,7 +38,8 @@ UNIT_BIN := $(UNIT_SRC:t/unit/%.c=$(BUILD)/t/%)
 BINS := $(BUILD)/driveshaft-worker $(if $(wildcard master/main.c),$(BUILD)/driveshaft)
 TOOLS := $(BUILD)/t/gmclient
 
-.PHONY: all check unit integration deps demo bench install clean san-unit
+.PHONY: all check unit integration deps demo bench install clean san-unit \
+	san-integration
 
 all: $(BINS) $(TOOLS)
 
@@ -77,11 +78,18 @@ san-unit:
 integration: all
 	python3 t/integration/run.py
 
+# The same integration tests with the master, the workers and the client
+# built with ASan+UBSan: a memory error in a real process fails its test.
+san-integration:
+	$(MAKE) --no-print-directory BUILD=build/san SAN=1 CFLAGS='-O1 -g' all
+	DS_BUILD=build/san python3 t/integration/run.py
+
 check: deps
 	$(MAKE) --no-print-directory all
 	$(MAKE) --no-print-directory unit
 	$(MAKE) --no-print-directory san-unit
 	$(MAKE) --no-print-directory integration
+	$(MAKE) --no-print-directory san-integration
 
 demo: deps all
 	bash contrib/demo.sh

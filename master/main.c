@@ -149,6 +149,14 @@ run(struct ds_master *m)
 	return 0;
 }
 
+static void
+free_args(int argc, char **args)
+{
+	for (int i = 0; i < argc; i++)
+		free(args[i]);
+	free(args);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -158,34 +166,32 @@ main(int argc, char **argv)
 	char **args = ds_proctitle_init(argc, argv);
 	int rc = ds_master_parse_args(argc, args, &o, err, sizeof(err));
 
-	if (rc < 0) {
-		fprintf(stderr, "driveshaft: %s (see --help)\n", err);
-		return 1;
-	}
-	if (rc == DS_OPTS_HELP)
-		ds_master_usage();
-	if (rc == DS_OPTS_VERSION)
-		printf("driveshaft %s\n", DS_VERSION);
-	if (rc != DS_OPTS_RUN)
-		return 0;
 	memset(&m, 0, sizeof(m));
 	m.opts = &o;
-	if (load_log_config(&o, &m.log) < 0 || load_jobs_config(&o, &m.cfg) < 0)
-		return 1;
-	if (o.check) {
+	if (rc < 0) {
+		fprintf(stderr, "driveshaft: %s (see --help)\n", err);
+		rc = 1;
+	} else if (rc == DS_OPTS_HELP) {
+		ds_master_usage();
+		rc = 0;
+	} else if (rc == DS_OPTS_VERSION) {
+		printf("driveshaft %s\n", DS_VERSION);
+		rc = 0;
+	} else if (load_log_config(&o, &m.log) < 0 ||
+	    load_jobs_config(&o, &m.cfg) < 0) {
+		rc = 1;
+	} else if (o.check) {
 		print_plan(&o, &m.cfg);
-		ds_config_free(&m.cfg);
-		return 0;
+		rc = 0;
+	} else {
+		ds_log_open(&m.log);
+		rc = run(&m);
 	}
-	ds_log_open(&m.log);
-	rc = run(&m);
 	ds_pools_free(&m);
 	ds_metrics_free(&m.metrics);
 	free(m.children);
 	ds_config_free(&m.cfg);
 	ds_master_opts_free(&o);
-	for (int i = 0; i < argc; i++)
-		free(args[i]);
-	free(args);
+	free_args(argc, args);
 	return rc;
 }

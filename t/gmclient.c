@@ -178,5 +178,12 @@ main(int argc, char **argv)
 		printf("\n");
 	}
 	gearman_client_free(c);
+	for (size_t i = 0; i < n; i++) {
+		free(jobs[i].function);
+		free(jobs[i].unique);
+		free(jobs[i].workload);
+		free(jobs[i].result);
+	}
+	free(jobs);
 	return bad ? 1 : 0;
 }

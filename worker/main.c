@@ -44,6 +44,21 @@ install_signals(void)
 	sigaction(SIGHUP, &sa, NULL);
 }
 
+static int
+start(const struct ds_worker_opts *o)
+{
+	install_signals();
+	if (o->master_fd >= 0) {
+		/* the master's death drains us, like EOF on the socketpair */
+		prctl(PR_SET_PDEATHSIG, SIGUSR1);
+		if (getppid() == 1)
+			return 0;
+	}
+	ds_log_open(&o->log);
+	ds_setproctitle("driveshaft-worker: pool=%s slot=%d", o->pool, o->slot);
+	return ds_worker_run(o);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -54,22 +69,13 @@ main(int argc, char **argv)
 
 	if (rc == 1) {
 		ds_worker_usage(stdout);
-		return 0;
-	}
-	if (rc < 0) {
+		rc = 0;
+	} else if (rc < 0) {
 		fprintf(stderr, "driveshaft-worker: %s (see --help)\n", err);
-		return 1;
+		rc = 1;
+	} else {
+		rc = start(&o);
 	}
-	install_signals();
-	if (o.master_fd >= 0) {
-		/* the master's death drains us, like EOF on the socketpair */
-		prctl(PR_SET_PDEATHSIG, SIGUSR1);
-		if (getppid() == 1)
-			return 0;
-	}
-	ds_log_open(&o.log);
-	ds_setproctitle("driveshaft-worker: pool=%s slot=%d", o.pool, o.slot);
-	rc = ds_worker_run(&o);
 	for (int i = 0; i < argc; i++)
 		free(args[i]);
 	free(args);
