@@ -276,6 +276,11 @@ parse_servers(struct ctx *c, struct ds_config *cfg, const cJSON *v)
 		return;
 	}
 	n = (size_t)cJSON_GetArraySize(v);
+	if (n > DS_MAX_SERVERS) {
+		report(c, 0, "%s: expected at most %d servers, got %zu", path,
+		    DS_MAX_SERVERS, n);
+		return;
+	}
 	cfg->server_strs = calloc(n, sizeof(*cfg->server_strs));
 	cfg->servers = calloc(n, sizeof(*cfg->servers));
 	if (cfg->server_strs == NULL || cfg->servers == NULL) {
@@ -338,6 +343,11 @@ parse_jobs(struct ctx *c, struct ds_pool *p, const char *path, const cJSON *v)
 
 	if (!cJSON_IsArray(v) || v->child == NULL) {
 		expected(c, path, "non-empty array of job names", v);
+		return;
+	}
+	if (cJSON_GetArraySize(v) > DS_MAX_JOBS_PER_POOL) {
+		report(c, 0, "%s: expected at most %d job names, got %d", path,
+		    DS_MAX_JOBS_PER_POOL, cJSON_GetArraySize(v));
 		return;
 	}
 	p->jobs = calloc((size_t)cJSON_GetArraySize(v), sizeof(*p->jobs));
@@ -644,6 +654,11 @@ ds_config_parse(const char *text, size_t len, const char *filename,
 	memset(diag, 0, sizeof(*diag));
 	if (check_syntax(&c, text, len) < 0)
 		return finish(&c, cfg);
+	/* cJSON skips a BOM only when more than one byte follows it. */
+	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
+		text += 3;
+		len -= 3;
+	}
 	/* cJSON gets a NUL-terminated copy so it can never read past len. */
 	if ((copy = malloc(len + 1)) == NULL) {
 		c.oom = 1;

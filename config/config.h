@@ -12,6 +12,9 @@
 enum ds_request_format { DS_FORMAT_JSON = 0, DS_FORMAT_FORM = 1 };
 
 #define DS_DEFAULT_MAX_RESPONSE_BYTES (16 * 1024 * 1024)
+/* What one worker's command line carries; the worker enforces the same. */
+#define DS_MAX_SERVERS 64
+#define DS_MAX_JOBS_PER_POOL 256
 
 struct ds_pool {
 	char *name;

@@ -41,13 +41,39 @@ arg(struct argv_buf *a, const char *fmt, ...)
 	a->v[a->n] = NULL;
 }
 
+int64_t
+ds_pool_max_running_ms(const struct ds_master *m, const struct ds_pool *p)
+{
+	return p->max_running_ms ? p->max_running_ms : m->opts->max_running_ms;
+}
+
+/* When a busy child is past its job's time and the grace period. */
+static int64_t
+overdue_at(const struct ds_child *c)
+{
+	return c->busy_since_ms + c->max_running_ms + DS_KILL_GRACE_MS;
+}
+
+/* The earliest moment c is to be killed, 0 for never. */
+static int64_t
+kill_deadline(const struct ds_child *c)
+{
+	int64_t due = c->kill_at;
+
+	if (c->killed)
+		return 0;
+	if (c->state == DS_MSG_BUSY && c->slot >= 0 &&
+	    (due == 0 || overdue_at(c) < due))
+		due = overdue_at(c);
+	return due;
+}
+
 static void
 build_argv(const struct ds_master *m, const struct ds_pool_rt *p, int slot,
     struct argv_buf *a)
 {
 	const struct ds_pool *pc = p->cfg;
-	int64_t mrt = pc->max_running_ms ? pc->max_running_ms :
-	    m->opts->max_running_ms;
+	int64_t mrt = ds_pool_max_running_ms(m, pc);
 
 	a->n = 0;
 	arg(a, "driveshaft-worker");
@@ -68,6 +94,7 @@ build_argv(const struct ds_master *m, const struct ds_pool_rt *p, int slot,
 	arg(a, "--max_jobs_per_worker=%lld", (long long)pc->max_jobs_per_worker);
 	arg(a, "--max_response_bytes=%lld", (long long)pc->max_response_bytes);
 	arg(a, "--master_fd=3");
+	arg(a, "--master_pid=%d", (int)getpid());
 	arg(a, "--log_ident=%s", m->log.ident);
 	arg(a, "--log_facility=%s", ds_log_facility_name(m->log.facility));
 	arg(a, "--log_level=%s", ds_log_level_name(m->log.level));
@@ -87,7 +114,12 @@ exec_worker(const char *path, char **argv, int fd)
 	sa.sa_handler = SIG_DFL;
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		sigaction(sigs[i], &sa, NULL);
+	/* a stop that comes before the worker has its handlers waits,
+	 * blocked, instead of killing it: the mask survives exec */
 	sigemptyset(&none);
+	sigaddset(&none, SIGTERM);
+	sigaddset(&none, SIGINT);
+	sigaddset(&none, SIGUSR1);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	/* keep the terminal's ^C for the master, which decides what a
 	 * child does with a job in hand */
@@ -158,8 +190,7 @@ ds_spawn(struct ds_master *m, struct ds_pool_rt *p, int slot)
 	c->last_slot = slot;
 	c->state = DS_MSG_STARTING;
 	c->started_ms = ds_now_ms();
-	c->max_running_ms = p->cfg->max_running_ms ? p->cfg->max_running_ms :
-	    m->opts->max_running_ms;
+	c->max_running_ms = ds_pool_max_running_ms(m, p->cfg);
 	p->slots[slot].pid = pid;
 	p->slots[slot].restart_at = 0;
 	ds_metrics_worker_start(&m->metrics, p->name);
@@ -202,8 +233,7 @@ ds_retire(struct ds_master *m, struct ds_child *c, int sig)
 	if (sig == SIGTERM)
 		deadline = now + 2 * m->opts->loop_timeout_ms + DS_KILL_GRACE_MS;
 	else if (c->state == DS_MSG_BUSY)
-		deadline = c->busy_since_ms + c->max_running_ms +
-		    DS_KILL_GRACE_MS;
+		deadline = overdue_at(c);
 	else
 		deadline = now + m->opts->loop_timeout_ms + DS_KILL_GRACE_MS;
 	if (c->kill_at == 0 || deadline < c->kill_at)
@@ -239,8 +269,7 @@ apply_message(struct ds_master *m, struct ds_child *c, const struct ds_msg *msg)
 		memcpy(c->unique, msg->unique, sizeof(c->unique));
 		memcpy(c->function, msg->function, sizeof(c->function));
 		if (c->slot < 0)	/* retired while idle, then got a job */
-			c->kill_at = c->busy_since_ms + c->max_running_ms +
-			    DS_KILL_GRACE_MS;
+			c->kill_at = overdue_at(c);
 		break;
 	case DS_MSG_DONE:
 		ds_metrics_job(&m->metrics, c->pool, c->function, msg->outcome,
@@ -333,7 +362,9 @@ child_exited(struct ds_master *m, struct ds_child *c, int status)
 	    (int)c->pid, how, (long long)lived, c->slot < 0);
 	if (p != NULL && c->slot >= 0 && c->slot < p->nslots &&
 	    p->slots[c->slot].pid == c->pid)
-		schedule_restart(m, p, c->slot, lived, clean);
+		/* a child we killed for an overdue job was not failing to
+		 * start: that must not back its slot off */
+		schedule_restart(m, p, c->slot, lived, clean || c->killed);
 	if (c->fd >= 0)
 		close(c->fd);
 	free(c->pool);
@@ -363,15 +394,9 @@ ds_children_tick(struct ds_master *m, int64_t now)
 {
 	for (size_t i = 0; i < m->nchildren; i++) {
 		struct ds_child *c = &m->children[i];
-		int64_t due = c->kill_at;
+		int64_t due = kill_deadline(c);
 
-		if (c->state == DS_MSG_BUSY && c->slot >= 0) {
-			int64_t overdue = c->busy_since_ms + c->max_running_ms +
-			    DS_KILL_GRACE_MS;
-			if (due == 0 || overdue < due)
-				due = overdue;
-		}
-		if (due == 0 || due > now || c->killed)
+		if (due == 0 || due > now)
 			continue;
 		ds_log(LOG_WARNING, "event=child_kill pool=%s slot=%d pid=%d "
 		    "state=%s busy_ms=%lld", c->pool, c->last_slot, (int)c->pid,
@@ -398,17 +423,8 @@ ds_children_next_deadline(const struct ds_master *m)
 	int64_t next = 0;
 
 	for (size_t i = 0; i < m->nchildren; i++) {
-		const struct ds_child *c = &m->children[i];
-		int64_t due = c->kill_at;
+		int64_t due = kill_deadline(&m->children[i]);
 
-		if (c->killed)
-			continue;
-		if (c->state == DS_MSG_BUSY && c->slot >= 0) {
-			int64_t overdue = c->busy_since_ms + c->max_running_ms +
-			    DS_KILL_GRACE_MS;
-			if (due == 0 || overdue < due)
-				due = overdue;
-		}
 		if (due && (next == 0 || due < next))
 			next = due;
 	}

@@ -102,8 +102,10 @@ ds_daemonize(char *err, size_t errlen)
 	status_fd = p[1];
 	setsid();
 	umask(022);
-	if (chdir("/") < 0)
+	if (chdir("/") < 0) {
+		snprintf(err, errlen, "daemonize: chdir /: %s", strerror(errno));
 		return -1;
+	}
 	return 0;
 }
 

@@ -114,11 +114,19 @@ run(struct ds_master *m)
 	char err[1024];
 	int pidfd = -1, rc;
 
-	if ((rc = start(m, &st)) != 0)
+	/* the lock first, so a second instance is told who holds it rather
+	 * than that the port is taken; the daemon inherits the lock */
+	if (o->pid_file && (pidfd = ds_pidfile_lock(o->pid_file, err,
+	    sizeof(err))) < 0)
+		return fail(2, err);
+	if ((rc = start(m, &st)) != 0) {
+		ds_pidfile_remove(o->pid_file, pidfd);
 		return rc;
-	if (o->pid_file && ((pidfd = ds_pidfile_lock(o->pid_file, err,
-	    sizeof(err))) < 0 || ds_pidfile_write(pidfd) < 0))
-		return fail(2, pidfd < 0 ? err : "cannot write the pid file");
+	}
+	if (pidfd >= 0 && ds_pidfile_write(pidfd) < 0) {
+		ds_pidfile_remove(o->pid_file, pidfd);
+		return fail(2, "cannot write the pid file");
+	}
 	if (o->user && ds_drop_user(o->user, err, sizeof(err)) < 0) {
 		ds_pidfile_remove(o->pid_file, pidfd);
 		return fail(2, err);

@@ -72,6 +72,8 @@ struct ds_master {
 };
 
 /* children.c: the process table */
+int64_t ds_pool_max_running_ms(const struct ds_master *m,
+    const struct ds_pool *p);
 int ds_spawn(struct ds_master *m, struct ds_pool_rt *p, int slot);
 struct ds_child *ds_child_by_pid(struct ds_master *m, pid_t pid);
 void ds_retire(struct ds_master *m, struct ds_child *c, int sig);

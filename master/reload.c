@@ -12,15 +12,18 @@
 #include "master/master.h"
 #include "master/reload_diff.h"
 
+/* On failure the pool runs no slots rather than dereference NULL. */
 static int
 init_rt(struct ds_pool_rt *rt, const struct ds_pool *cfg)
 {
 	memset(rt, 0, sizeof(*rt));
 	rt->name = strdup(cfg->name);
 	rt->cfg = cfg;
+	rt->slots = calloc((size_t)cfg->worker_count + 1, sizeof(*rt->slots));
+	if (rt->name == NULL || rt->slots == NULL)
+		return -1;
 	rt->nslots = cfg->worker_count;
-	rt->slots = calloc((size_t)rt->nslots + 1, sizeof(*rt->slots));
-	return rt->name && rt->slots ? 0 : -1;
+	return 0;
 }
 
 static void
@@ -35,9 +38,11 @@ void
 ds_pools_start(struct ds_master *m)
 {
 	m->pools = calloc(m->cfg.npools + 1, sizeof(*m->pools));
-	m->npools = m->cfg.npools;
+	m->npools = m->pools ? m->cfg.npools : 0;
 	for (size_t i = 0; i < m->npools; i++)
-		init_rt(&m->pools[i], &m->cfg.pools[i]);
+		if (init_rt(&m->pools[i], &m->cfg.pools[i]) < 0)
+			ds_log(LOG_ERR, "event=out_of_memory where=pool pool=%s",
+			    m->cfg.pools[i].name);
 }
 
 void
@@ -85,7 +90,7 @@ shrink(struct ds_master *m, struct ds_pool_rt *rt, int n)
 
 			if (sl->restart_at < 0 || drop_rank(m, sl) != rank)
 				continue;
-			if (sl->pid != 0)
+			if (sl->pid != 0 && ds_child_by_pid(m, sl->pid) != NULL)
 				ds_retire(m, ds_child_by_pid(m, sl->pid), SIGUSR1);
 			sl->restart_at = -1;	/* marks it dropped */
 			drop--;
@@ -113,8 +118,11 @@ resize(struct ds_master *m, struct ds_pool_rt *rt, int n)
 		shrink(m, rt, n);
 		return;
 	}
-	if ((p = realloc(rt->slots, ((size_t)n + 1) * sizeof(*p))) == NULL)
+	if ((p = realloc(rt->slots, ((size_t)n + 1) * sizeof(*p))) == NULL) {
+		ds_log(LOG_ERR, "event=out_of_memory where=resize pool=%s",
+		    rt->name);
 		return;
+	}
 	memset(p + rt->nslots, 0, (size_t)(n - rt->nslots) * sizeof(*p));
 	rt->slots = p;
 	rt->nslots = n;
@@ -133,25 +141,29 @@ log_config_messages(const struct ds_diag *diag, const char *event)
 		    ds_logval(v, sizeof(v), diag->warnings[i]));
 }
 
-static void
+/* Returns 1 when the settings changed (workers get them at start). */
+static int
 reload_log_settings(struct ds_master *m)
 {
 	struct ds_log_settings ls = m->log;
 	char err[512], warn[512], v[600];
 
 	if (m->opts->logconfig == NULL)
-		return;
+		return 0;
 	if (ds_log_read_config(m->opts->logconfig, &ls, err, sizeof(err), warn,
 	    sizeof(warn)) < 0) {
 		ds_log(LOG_ERR, "event=logconfig_failed error=%s",
 		    ds_logval(v, sizeof(v), err));
-		return;
+		return 0;
 	}
 	if (warn[0])
 		ds_log(LOG_WARNING, "event=logconfig_warning warning=%s",
 		    ds_logval(v, sizeof(v), warn));
+	if (memcmp(&ls, &m->log, sizeof(ls)) == 0)
+		return 0;
 	m->log = ls;
 	ds_log_open(&m->log);
+	return 1;
 }
 
 /* Appends " name:old->new" style items to the summary of one change. */
@@ -197,6 +209,7 @@ ds_reload(struct ds_master *m)
 	struct ds_pool_diff *d;
 	struct ds_pool_rt *npools;
 	size_t nd;
+	int log_changed;
 
 	if (ds_config_load(m->opts->jobsconfig, &ncfg, &diag) < 0) {
 		log_config_messages(&diag, "reload_failed");
@@ -206,7 +219,7 @@ ds_reload(struct ds_master *m)
 	}
 	log_config_messages(&diag, "reload_failed");
 	ds_diag_free(&diag);
-	reload_log_settings(m);
+	log_changed = reload_log_settings(m);
 	d = calloc(m->cfg.npools + ncfg.npools + 1, sizeof(*d));
 	npools = calloc(ncfg.npools + 1, sizeof(*npools));
 	if (d == NULL || npools == NULL) {
@@ -218,6 +231,9 @@ ds_reload(struct ds_master *m)
 		return -1;
 	}
 	nd = ds_config_diff(&m->cfg, &ncfg, d);
+	for (size_t i = 0; i < nd && log_changed; i++)
+		if (d[i].change == DS_POOL_SAME || d[i].change == DS_POOL_RESIZED)
+			d[i].change = DS_POOL_REPLACED;
 	for (size_t i = 0; i < nd; i++)
 		if (d[i].change == DS_POOL_REMOVED ||
 		    d[i].change == DS_POOL_REPLACED)

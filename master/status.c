@@ -113,9 +113,10 @@ accept_clients(struct ds_status *st, int64_t now)
 		struct ds_status_client *c;
 
 		if (fd < 0) {
-			/* out of descriptors the listener stays readable:
-			 * back off instead of spinning on it */
-			if (errno == EMFILE || errno == ENFILE)
+			/* out of descriptors or memory the listener stays
+			 * readable: back off instead of spinning on it */
+			if (errno != EAGAIN && errno != EINTR &&
+			    errno != ECONNABORTED)
 				st->accept_after = now + 250;
 			return;
 		}

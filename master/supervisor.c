@@ -14,7 +14,10 @@
 
 #include "common/parse.h"
 
-static volatile sig_atomic_t got_hup, got_chld, got_stop, got_drain;
+static volatile sig_atomic_t got_hup, got_chld;
+/* only the handler writes these; the loop counts what it has acted on */
+static volatile sig_atomic_t got_stop, got_drain;
+static sig_atomic_t done_stop, done_drain;
 static int wake_fds[2] = {-1, -1};
 
 static void
@@ -92,13 +95,13 @@ act_on_signals(struct ds_master *m)
 		got_chld = 0;
 		ds_reap(m);
 	}
-	while (got_stop || got_drain) {
-		int kind = got_stop ? DS_STOP : DS_DRAIN;
+	while (got_stop != done_stop || got_drain != done_drain) {
+		int kind = got_stop != done_stop ? DS_STOP : DS_DRAIN;
 
-		if (got_stop)
-			got_stop--;
+		if (kind == DS_STOP)
+			done_stop++;
 		else
-			got_drain--;
+			done_drain++;
 		begin_stop(m, kind);
 	}
 	if (got_hup) {
@@ -140,16 +143,26 @@ ds_supervise(struct ds_master *m, struct ds_status *st)
 		if (m->stopping && m->nchildren == 0)
 			break;
 		if (cap < m->nchildren + DS_STATUS_MAX_CLIENTS + 2) {
-			cap = (m->nchildren + DS_STATUS_MAX_CLIENTS + 2) * 2;
-			pfd = realloc(pfd, cap * sizeof(*pfd));
+			size_t ncap = (m->nchildren + DS_STATUS_MAX_CLIENTS + 2) * 2;
+			struct pollfd *p = realloc(pfd, ncap * sizeof(*p));
+
+			if (p == NULL) {
+				ds_log(LOG_ERR, "event=out_of_memory where=poll");
+				sleep(1);
+				continue;
+			}
+			pfd = p;
+			cap = ncap;
 		}
 		pfd[n++] = (struct pollfd){wake_fds[0], POLLIN, 0};
 		nst = ds_status_pollfds(st, pfd + n);
 		n += nst;
 		for (size_t i = 0; i < m->nchildren; i++)
 			pfd[n++] = (struct pollfd){m->children[i].fd, POLLIN, 0};
-		if (poll(pfd, n, poll_timeout(m, st, now)) < 0 && errno != EINTR)
+		if (poll(pfd, n, poll_timeout(m, st, now)) < 0 && errno != EINTR) {
 			ds_log(LOG_ERR, "event=poll_failed error=%d", errno);
+			sleep(1);	/* not a spin, should it persist */
+		}
 		now = ds_now_ms();
 		ds_status_serve(st, m, pfd + 1, nst, now);
 		/* children may have been reaped since; match by fd */

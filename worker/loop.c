@@ -35,6 +35,8 @@ struct loop {
 	int64_t backoff_ms;
 	int64_t stop_seen_ms;	/* when the job in hand first saw a stop */
 	int in_job;		/* the last gearman_worker_work() ran a job */
+	int answer_pending;	/* its answer is still to be sent */
+	int answer_retries;
 	char servers[512];	/* for log lines */
 };
 
@@ -205,20 +207,28 @@ why_stop(const struct loop *l)
 	return NULL;
 }
 
+/* One gearman_worker_work() call. An answer libgearman could not send at
+ * once (IO_WAIT, TIMEOUT) goes out at the start of the next call, so that
+ * call must run, and may not be cut short by a stop, before we leave. */
 static gearman_return_t
 work(struct loop *l)
 {
+	int pending = l->answer_pending;
 	gearman_return_t rc;
 
-	ds_no_job_in_hand = 1;
+	ds_no_job_in_hand = !pending;
 	/* a signal that came before the flag was set must not be missed */
-	if (ds_stop_requested || ds_drain_requested) {
+	if (!pending && (ds_stop_requested || ds_drain_requested)) {
 		ds_no_job_in_hand = 0;
 		return GEARMAN_SHUTDOWN;
 	}
 	l->in_job = 0;
 	rc = gearman_worker_work(l->gw);
 	ds_no_job_in_hand = 0;
+	l->answer_pending = (rc == GEARMAN_IO_WAIT || rc == GEARMAN_TIMEOUT) &&
+	    (l->in_job || pending) && l->answer_retries++ < 3;
+	if (!l->answer_pending)
+		l->answer_retries = 0;
 	return rc;
 }
 
@@ -232,7 +242,7 @@ loop_once(struct loop *l)
 	rc = work(l);
 	if (l->in_job && rc == GEARMAN_WORK_FAIL)
 		rc = GEARMAN_SUCCESS;	/* the job was answered with WORK_FAIL */
-	if (l->in_job && rc != GEARMAN_SUCCESS)
+	if (l->in_job && rc != GEARMAN_SUCCESS && !l->answer_pending)
 		/* the answer could not be sent: gearmand gives the job to
 		 * another worker when it sees this connection close */
 		ds_log(LOG_WARNING, "event=job_answer_lost pool=%s slot=%d "
@@ -260,7 +270,7 @@ int
 ds_worker_run(const struct ds_worker_opts *o)
 {
 	struct loop l;
-	char err[600];
+	char err[600], v[700];
 	const char *why;
 
 	memset(&l, 0, sizeof(l));
@@ -270,15 +280,15 @@ ds_worker_run(const struct ds_worker_opts *o)
 	if (ds_endpoint_init(&l.ep, o, err, sizeof(err)) < 0 ||
 	    gearman_setup(&l, err, sizeof(err)) < 0) {
 		ds_log(LOG_ERR, "event=worker_failed pool=%s slot=%d error=%s",
-		    o->pool, o->slot, ds_logval(err + 300, 300, err));
+		    o->pool, o->slot, ds_logval(v, sizeof(v), err));
 		return 2;
 	}
 	l.ep.should_abort = should_abort;
 	l.ep.abort_ctx = &l;
 	ds_log(LOG_INFO, "event=worker_start pool=%s slot=%d servers=%s "
 	    "functions=%zu uri=%s", o->pool, o->slot, l.servers, o->nfunctions,
-	    ds_logval(err, sizeof(err), o->uri));
-	while ((why = why_stop(&l)) == NULL)
+	    ds_logval(v, sizeof(v), o->uri));
+	while ((why = why_stop(&l)) == NULL || l.answer_pending)
 		loop_once(&l);
 	ds_report_state(DS_MSG_STOPPING);
 	ds_log(LOG_INFO, "event=worker_exit pool=%s slot=%d reason=%s jobs=%lld",

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -47,11 +48,19 @@ install_signals(void)
 static int
 start(const struct ds_worker_opts *o)
 {
+	sigset_t stops;
+
 	install_signals();
+	/* the master blocks these across exec until the handlers are in */
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGTERM);
+	sigaddset(&stops, SIGINT);
+	sigaddset(&stops, SIGUSR1);
+	sigprocmask(SIG_UNBLOCK, &stops, NULL);
 	if (o->master_fd >= 0) {
 		/* the master's death drains us, like EOF on the socketpair */
 		prctl(PR_SET_PDEATHSIG, SIGUSR1);
-		if (getppid() == 1)
+		if (o->master_pid ? getppid() != o->master_pid : getppid() == 1)
 			return 0;
 	}
 	ds_log_open(&o->log);
@@ -71,7 +80,10 @@ main(int argc, char **argv)
 		ds_worker_usage(stdout);
 		rc = 0;
 	} else if (rc < 0) {
+		/* a daemonized master's stderr is /dev/null: say it in the
+		 * log too, or a pool that cannot start is a mystery */
 		fprintf(stderr, "driveshaft-worker: %s (see --help)\n", err);
+		syslog(LOG_ERR, "event=worker_usage_error error=\"%s\"", err);
 		rc = 1;
 	} else {
 		rc = start(&o);

@@ -6,12 +6,13 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 enum {
 	OPT_POOL = 256, OPT_SLOT, OPT_SERVER, OPT_FUNCTION, OPT_URI,
 	OPT_FORMAT, OPT_MAX_RUNNING, OPT_LOOP_TIMEOUT, OPT_MAX_JOBS,
 	OPT_MAX_RESPONSE, OPT_FD, OPT_LOG_IDENT, OPT_LOG_FACILITY,
-	OPT_LOG_LEVEL, OPT_LOG_STDERR, OPT_HELP,
+	OPT_LOG_LEVEL, OPT_LOG_STDERR, OPT_HELP, OPT_MASTER_PID,
 };
 
 static const struct option longopts[] = {
@@ -26,6 +27,7 @@ static const struct option longopts[] = {
 	{"max_jobs_per_worker", required_argument, NULL, OPT_MAX_JOBS},
 	{"max_response_bytes", required_argument, NULL, OPT_MAX_RESPONSE},
 	{"master_fd", required_argument, NULL, OPT_FD},
+	{"master_pid", required_argument, NULL, OPT_MASTER_PID},
 	{"log_ident", required_argument, NULL, OPT_LOG_IDENT},
 	{"log_facility", required_argument, NULL, OPT_LOG_FACILITY},
 	{"log_level", required_argument, NULL, OPT_LOG_LEVEL},
@@ -58,6 +60,7 @@ ds_worker_usage(FILE *f)
 "  --max_jobs_per_worker N   exit 0 after N jobs (default 0: never)\n"
 "  --max_response_bytes N    cap on the endpoint's response (default 16 MiB)\n"
 "  --master_fd FD            socketpair to the master (default: none)\n"
+"  --master_pid PID          the master; exit if it is already gone\n"
 "  --log_ident S, --log_facility F, --log_level L, --log_stderr 0|1\n"
 "                            syslog settings (default driveshaft, daemon,\n"
 "                            info; stderr 1 when run without a master)\n"
@@ -127,8 +130,8 @@ take(int c, const char *optname, const char *a, struct ds_worker_opts *o,
 		o->functions[o->nfunctions++] = a;
 		break;
 	case OPT_URI:
-		if (strncmp(a, "http://", 7) != 0 &&
-		    strncmp(a, "https://", 8) != 0)
+		if (strncasecmp(a, "http://", 7) != 0 &&
+		    strncasecmp(a, "https://", 8) != 0)
 			return bad(err, errlen, optname, a,
 			    "an http:// or https:// URL");
 		o->uri = a;
@@ -164,6 +167,11 @@ take(int c, const char *optname, const char *a, struct ds_worker_opts *o,
 		if (ds_parse_int64(a, 0, 65535, &v) < 0)
 			return bad(err, errlen, optname, a, "a descriptor number");
 		o->master_fd = (int)v;
+		break;
+	case OPT_MASTER_PID:
+		if (ds_parse_int64(a, 1, INT32_MAX, &v) < 0)
+			return bad(err, errlen, optname, a, "a process id");
+		o->master_pid = (int)v;
 		break;
 	case OPT_LOG_IDENT:
 		if (*a == '\0' || strlen(a) >= sizeof(o->log.ident))

@@ -11,8 +11,8 @@
 #include "common/log.h"
 #include "config/config.h"
 
-#define DS_WORKER_MAX_SERVERS 64
-#define DS_WORKER_MAX_FUNCTIONS 256
+#define DS_WORKER_MAX_SERVERS DS_MAX_SERVERS
+#define DS_WORKER_MAX_FUNCTIONS DS_MAX_JOBS_PER_POOL
 
 struct ds_worker_opts {
 	const char *pool;
@@ -28,6 +28,7 @@ struct ds_worker_opts {
 	int64_t max_jobs;		/* 0: never recycle */
 	int64_t max_response_bytes;
 	int master_fd;			/* -1: run by hand, no master */
+	int master_pid;			/* 0: not given */
 	struct ds_log_settings log;
 };
 

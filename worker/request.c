@@ -3,6 +3,7 @@
 #include "worker/request.h"
 
 #include <cjson/cJSON.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,20 +16,24 @@ ds_workload_needs_base64(const struct ds_job_view *job)
 }
 
 /* Gearman handles, uniques and function names are C strings in libgearman;
- * they can still hold bytes that are not UTF-8, which JSON cannot carry. */
+ * they can still hold bytes that are not UTF-8, which JSON cannot carry:
+ * those go base64-encoded, flagged with "<key>_encoding", like a workload. */
 static int
 add_text(cJSON *obj, const char *key, const char *s)
 {
 	size_t n = strlen(s);
+	char flag[64], *b;
+	int ok;
 
-	if (!ds_utf8_valid(s, n)) {
-		char *b = ds_base64_encode(s, n, NULL);
-		cJSON *item = b ? cJSON_AddStringToObject(obj, key, b) : NULL;
-
-		free(b);
-		return item ? 0 : -1;
-	}
-	return cJSON_AddStringToObject(obj, key, s) ? 0 : -1;
+	if (ds_utf8_valid(s, n))
+		return cJSON_AddStringToObject(obj, key, s) ? 0 : -1;
+	if ((b = ds_base64_encode(s, n, NULL)) == NULL)
+		return -1;
+	snprintf(flag, sizeof(flag), "%s_encoding", key);
+	ok = cJSON_AddStringToObject(obj, key, b) != NULL &&
+	    cJSON_AddStringToObject(obj, flag, "base64") != NULL;
+	free(b);
+	return ok ? 0 : -1;
 }
 
 char *

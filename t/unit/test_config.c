@@ -363,6 +363,10 @@ START_TEST(top_level)
 	    "empty array");
 	fails("\"x\"", "jobs.json: expected an object at the top level, got "
 	    "\"x\"");
+	/* found by t/fuzz: cJSON skips a BOM only when more than one byte
+	 * follows, so this was reported as "out of memory" */
+	fails("\xEF\xBB\xBF" "3", "jobs.json: expected an object at the top "
+	    "level, got 3");
 	fails("{}", "jobs.json: missing required key gearman_servers_list\n"
 	    "jobs.json: missing required key pools_list");
 	fails("{" SERVERS "}", "jobs.json: missing required key pools_list");
@@ -580,6 +584,38 @@ START_TEST(job_name_length)
 	fails(one_job(rep("\\u00e9", 257)), "jobs.json: "
 	    "pools_list.P.jobs_list[0]: expected a job name of at most 512 "
 	    "bytes, got \"" E20 "...\"");
+}
+END_TEST
+
+/* n servers, or n job names: what one worker's command line can carry. */
+static const char *
+many(int servers, int jobs)
+{
+	static char text[16384];
+	size_t o = 0;
+
+	o += (size_t)snprintf(text + o, sizeof(text) - o,
+	    "{\"gearman_servers_list\": [");
+	for (int i = 0; i < servers; i++)
+		o += (size_t)snprintf(text + o, sizeof(text) - o, "%s\"h%d\"",
+		    i ? "," : "", i);
+	o += (size_t)snprintf(text + o, sizeof(text) - o, "], \"pools_list\": "
+	    "{\"P\": {\"worker_count\": 1, \"job_processing_uri\": "
+	    "\"http://h/\", \"jobs_list\": [");
+	for (int i = 0; i < jobs; i++)
+		o += (size_t)snprintf(text + o, sizeof(text) - o, "%s\"j%d\"",
+		    i ? "," : "", i);
+	snprintf(text + o, sizeof(text) - o, "]}}}");
+	return text;
+}
+
+START_TEST(list_limits)
+{
+	loads(many(64, 256));
+	fails(many(65, 1), "jobs.json: gearman_servers_list: expected at most "
+	    "64 servers, got 65");
+	fails(many(1, 257), "jobs.json: pools_list.P.jobs_list: expected at "
+	    "most 256 job names, got 257");
 }
 END_TEST
 
@@ -947,6 +983,7 @@ config_suite(void)
 	tcase_add_test(tc, worker_count);
 	tcase_add_test(tc, jobs_list);
 	tcase_add_test(tc, job_name_length);
+	tcase_add_test(tc, list_limits);
 	tcase_add_test(tc, pool_name_length);
 	tcase_add_test(tc, processing_uri);
 	tcase_add_test(tc, request_format);

@@ -205,6 +205,19 @@ START_TEST(needs_base64)
 }
 END_TEST
 
+/* A unique (or handle, or function) that is not UTF-8 is flagged too. */
+START_TEST(non_utf8_unique_is_flagged)
+{
+	build("Sum", "H:gm:1", "u\xFF", "1 2", 3);
+	ck_assert_str_eq(field("unique"), "df8=");
+	ck_assert_str_eq(field("unique_encoding"), "base64");
+	ck_assert_str_eq(field("job_handle"), "H:gm:1");
+	ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(doc,
+	    "job_handle_encoding"));
+	ck_assert_str_eq(field("workload"), "1 2");
+}
+END_TEST
+
 static Suite *
 request_suite(void)
 {
@@ -222,6 +235,7 @@ request_suite(void)
 	tcase_add_test(tc, binary_round_trip);
 	tcase_add_test(tc, large_workload);
 	tcase_add_test(tc, needs_base64);
+	tcase_add_test(tc, non_utf8_unique_is_flagged);
 	suite_add_tcase(s, tc);
 	return s;
 }
