@@ -113,6 +113,19 @@ log_job_failure(const struct loop *l, const char *function,
 	    ds_logval(r, sizeof(r), call->reason));
 }
 
+static void
+log_job_done(const struct loop *l, const char *function, const char *handle,
+    int64_t ms)
+{
+	char f[600], h[200];
+
+	if (ds_log_current()->level < LOG_DEBUG)
+		return;
+	ds_log(LOG_DEBUG, "event=job_done pool=%s function=%s handle=%s "
+	    "duration_ms=%lld", l->o->pool, ds_logval(f, sizeof(f), function),
+	    ds_logval(h, sizeof(h), handle), (long long)ms);
+}
+
 /* Called by gearman_worker_work() with a job in hand; libgearman sends
  * WORK_COMPLETE with what this returns, or WORK_FAIL, and frees the result. */
 static void *
@@ -142,6 +155,8 @@ run_job(gearman_job_st *job, void *ctx, size_t *result_size,
 	ds_endpoint_call(&l->ep, &v, &call);
 	if (call.outcome != DS_OUT_COMPLETE)
 		log_job_failure(l, v.function, v.handle, &call);
+	else
+		log_job_done(l, v.function, v.handle, ds_now_ms() - started);
 	ds_report_done(call.outcome, call.http_status, ds_now_ms() - started);
 	l->jobs_done++;
 	*result_size = call.outcome == DS_OUT_COMPLETE ? call.len : 0;

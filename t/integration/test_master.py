@@ -232,14 +232,19 @@ class MasterTest(MasterTestCase):
         pid_file = os.path.join(self.tmp, "ds.pid")
         with open(pid_file, "w") as f:
             f.write("999999\n")  # stale
+        from harness import free_port
+        port = str(free_port())
         p = subprocess.run([MASTER, "--jobsconfig", cfg, "--daemonize", "--loop_timeout", "1",
-                            "--pid_file", pid_file], capture_output=True, text=True, timeout=10)
+                            "--pid_file", pid_file, "--status_port", port],
+                           capture_output=True, text=True, timeout=10)
         self.assertEqual((p.returncode, p.stderr), (0, ""))
         with open(pid_file) as f:
             daemon = int(f.read())
         try:
             self.assertTrue(alive(daemon))
-            p = subprocess.run([MASTER, "--jobsconfig", cfg, "--pid_file", pid_file],
+            # same port too: the pid file's lock is what it is told about
+            p = subprocess.run([MASTER, "--jobsconfig", cfg, "--pid_file", pid_file,
+                                "--status_port", port],
                                capture_output=True, text=True, timeout=10)
             self.assertEqual(p.returncode, 2)
             self.assertIn(f"locked by a running driveshaft (pid {daemon})", p.stderr)
@@ -417,3 +422,25 @@ class MasterTest(MasterTestCase):
         self.assertIn(pid_file, master)
         for kid in children_of(self.master.pid):
             self.assertEqual({t for fd, t in fds(kid).items() if fd > 2} & master, set(), kid)
+
+    def test_log_config_change_on_hup_reaches_workers(self):
+        ep = self.endpoint()
+        logconf = os.path.join(self.tmp, "log.conf")
+        with open(logconf, "w") as f:
+            f.write("stderr = 1\nlevel = info\n")
+        self.start_master(self.three_pools(ep), "--logconfig", logconf)
+        before = sorted(r[0] for r in threads(self.status_port))
+        with open(logconf, "w") as f:
+            f.write("stderr = 1\nlevel = debug\n")
+        self.master.send_signal(signal.SIGHUP)
+        wait_for(lambda: "replaced=A,B,C" in self.master_log(), 5, "every pool replaced")
+        wait_for(lambda: self.ready_workers() == 4 and
+                 not set(r[0] for r in threads(self.status_port)) & set(before),
+                 10, "new workers")
+        # the new workers log at debug level too
+        jobs, want = sum_jobs("SumA", 1)
+        self.assertEqual(submit(self.gearmand.server, jobs), want)
+        wait_for(lambda: "debug" in self.master_log(), 5, "a worker's debug line")
+        self.master.send_signal(signal.SIGHUP)  # unchanged: nothing replaced
+        wait_for(lambda: "generation=3 added=- removed=- replaced=- resized=-"
+                 in self.master_log(), 5, "a reload that changes nothing")
