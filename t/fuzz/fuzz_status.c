@@ -1,0 +1,84 @@
+/* fuzz_status.c: libFuzzer harness for ds_status_reply() (master/status.h):
+ * one command line of the status port, any bytes up to the first NUL (the
+ * server hands it a C string). The master has one pool with a busy child
+ * whose handle and unique come from the rest of the input, so that the
+ * threads, pools and metrics replies escape untrusted text too. */
+#include <assert.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "master/master.h"
+#include "master/status.h"
+
+static void
+check_reply(const char *out, size_t len)
+{
+	assert(out != NULL);
+	assert(strlen(out) == len);
+	/* a reply is empty (no pools) or ends a line */
+	assert(len == 0 || (len >= 2 && out[len - 1] == '\n'));
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct ds_master zero;
+	struct ds_master m;
+	struct ds_pool cfg;
+	struct ds_slot slot;
+	struct ds_pool_rt pool;
+	struct ds_child child;
+	char *line = malloc(size + 1), *out, *rest;
+	size_t len, rlen, hl;
+
+	assert(line != NULL);
+	memcpy(line, data, size);
+	line[size] = '\0';
+	len = strlen(line);
+
+	/* a zeroed master with no pools */
+	memset(&m, 0, sizeof(m));
+	out = ds_status_reply(&zero, line, &rlen);
+	check_reply(out, rlen);
+	free(out);
+
+	/* one pool, one busy child: handle and unique from after the NUL */
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.name = "fuzz";
+	cfg.worker_count = 1;
+	memset(&slot, 0, sizeof(slot));
+	slot.pid = 4242;
+	memset(&pool, 0, sizeof(pool));
+	pool.name = "fuzz";
+	pool.cfg = &cfg;
+	pool.slots = &slot;
+	pool.nslots = 1;
+	memset(&child, 0, sizeof(child));
+	child.pid = 4242;
+	child.fd = -1;
+	child.pool = "fuzz";
+	child.slot = 0;
+	child.state = DS_MSG_BUSY;
+	rest = len < size ? line + len + 1 : line + size;
+	hl = strnlen(rest, DS_MSG_STR_MAX);
+	memcpy(child.handle, rest, hl);
+	child.handle[hl] = '\0';
+	memcpy(child.unique, child.handle, hl + 1);
+	m.pools = &pool;
+	m.npools = 1;
+	m.children = &child;
+	m.nchildren = m.cap_children = 1;
+	out = ds_status_reply(&m, line, &rlen);
+	check_reply(out, rlen);
+	if (strcmp(line, "threads") == 0)
+		for (size_t i = 0; i + 1 < rlen; i++)
+			assert((unsigned char)out[i] >= 0x20 ||
+			    out[i] == '\t' ||
+			    (out[i] == '\r' && out[i + 1] == '\n') ||
+			    (out[i] == '\n' && i > 0 && out[i - 1] == '\r'));
+	free(out);
+	free(line);
+	return 0;
+}
