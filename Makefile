@@ -5,6 +5,7 @@
 #                   integration tests, plain and under ASan+UBSan
 #   make demo       run the main job end to end on local defaults
 #   make bench      throughput and memory figures
+#   make fuzz       libFuzzer on the parsers (FUZZ_SECONDS per target)
 #   make install    PREFIX=/usr/local DESTDIR=
 
 PREFIX  ?= /usr/local
@@ -39,7 +40,7 @@ BINS := $(BUILD)/driveshaft-worker $(if $(wildcard master/main.c),$(BUILD)/drive
 TOOLS := $(BUILD)/t/gmclient
 
 .PHONY: all check unit integration deps demo bench install clean san-unit \
-	san-integration
+	san-integration fuzz
 
 all: $(BINS) $(TOOLS)
 
@@ -96,6 +97,11 @@ demo: deps all
 
 bench: deps all
 	python3 contrib/bench.py
+
+# libFuzzer on every parser of untrusted bytes, FUZZ_SECONDS each (clang)
+FUZZ_SECONDS ?= 60
+fuzz:
+	sh t/fuzz/run.sh $(FUZZ_SECONDS)
 
 install: $(BINS)
 	install -d $(DESTDIR)$(PREFIX)/bin
