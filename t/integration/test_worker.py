@@ -207,3 +207,16 @@ class WorkerTest(ProcTestCase):
         p = subprocess.run([WORKER, "--help"], capture_output=True, text=True, timeout=10)
         self.assertEqual(p.returncode, 0)
         self.assertIn("--max_running_time", p.stdout)
+
+    def test_worker_started_before_gearmand(self):
+        ep = self.endpoint()
+        self.gearmand.stop()
+        w = self.worker("Early", ["Sum"], f"http://127.0.0.1:{ep.port}/sum")
+        wait_for(lambda: "event=gearman_down" in self.log_of(w), 10, "outage logged")
+        self.gearmand.start()
+        self.wait_registered("Sum")
+        self.assertEqual(submit(self.gearmand.server, [("Sum", "20 22")]), [("OK", b"42")])
+        log = self.log_of(w)
+        self.assertEqual((log.count("event=gearman_down"), log.count("event=gearman_up")),
+                         (1, 1), log)
+        self.assertTrue(alive(w.pid))
