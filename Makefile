@@ -36,7 +36,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(wildcard t/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:t/unit/%.c=$(BUILD)/t/%)
 
-BINS := $(BUILD)/driveshaft-worker $(if $(wildcard master/main.c),$(BUILD)/driveshaft)
+BINS := $(BUILD)/driveshaft $(BUILD)/driveshaft-worker
 TOOLS := $(BUILD)/t/gmclient
 
 .PHONY: all check unit integration deps demo bench install clean san-unit \
