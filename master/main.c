@@ -13,6 +13,7 @@
 #include "common/text.h"
 #include "master/daemon.h"
 #include "master/master.h"
+#include "master/query.h"
 #include "master/supervisor.h"
 
 static int
@@ -185,6 +186,8 @@ main(int argc, char **argv)
 	} else if (rc == DS_OPTS_VERSION) {
 		printf("driveshaft %s\n", DS_VERSION);
 		rc = 0;
+	} else if (rc == DS_OPTS_QUERY) {
+		rc = ds_query_main(&o);
 	} else if (load_log_config(&o, &m.log) < 0 ||
 	    load_jobs_config(&o, &m.cfg) < 0) {
 		rc = 1;
