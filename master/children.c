@@ -84,6 +84,8 @@ build_argv(const struct ds_master *m, const struct ds_pool_rt *p, int slot,
 	for (size_t i = 0; i < pc->njobs; i++)
 		arg(a, "--function=%s", pc->jobs[i]);
 	arg(a, "--uri=%s", pc->uri);
+	if (pc->unix_socket != NULL)
+		arg(a, "--unix_socket=%s", pc->unix_socket);
 	arg(a, "--request_format=%s", pc->format == DS_FORMAT_FORM ? "form" :
 	    "json");
 	arg(a, "--max_running_time=%lld.%03lld", (long long)(mrt / 1000),

@@ -13,6 +13,7 @@ enum {
 	OPT_FORMAT, OPT_MAX_RUNNING, OPT_LOOP_TIMEOUT, OPT_MAX_JOBS,
 	OPT_MAX_RESPONSE, OPT_FD, OPT_LOG_IDENT, OPT_LOG_FACILITY,
 	OPT_LOG_LEVEL, OPT_LOG_STDERR, OPT_HELP, OPT_MASTER_PID,
+	OPT_UNIX_SOCKET,
 };
 
 static const struct option longopts[] = {
@@ -33,6 +34,7 @@ static const struct option longopts[] = {
 	{"log_level", required_argument, NULL, OPT_LOG_LEVEL},
 	{"log_stderr", required_argument, NULL, OPT_LOG_STDERR},
 	{"help", no_argument, NULL, OPT_HELP},
+	{"unix_socket", required_argument, NULL, OPT_UNIX_SOCKET},
 	{NULL, 0, NULL, 0},
 };
 
@@ -53,6 +55,7 @@ ds_worker_usage(FILE *f)
 "                            several servers (required, port 4730 default)\n"
 "  --function NAME           function to register; repeatable (required)\n"
 "  --uri URL                 endpoint, http:// or https:// (required)\n"
+"  --unix_socket PATH        connect to the endpoint there, not the URI's host\n"
 "  --request_format FMT      json (default) or form (multipart/form-data)\n"
 "  --max_running_time S      longest a job may run, seconds (default 300)\n"
 "  --loop_timeout S          longest wait on gearmand before looking around\n"
@@ -135,6 +138,12 @@ take(int c, const char *optname, const char *a, struct ds_worker_opts *o,
 			return bad(err, errlen, optname, a,
 			    "an http:// or https:// URL");
 		o->uri = a;
+		break;
+	case OPT_UNIX_SOCKET:
+		if (a[0] != '/' || strlen(a) > DS_MAX_UNIX_SOCKET_PATH)
+			return bad(err, errlen, optname, a,
+			    "an absolute path of at most 107 bytes");
+		o->unix_socket = a;
 		break;
 	case OPT_FORMAT:
 		if (strcmp(a, "json") == 0)
