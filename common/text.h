@@ -27,4 +27,9 @@ size_t ds_escape(char *dst, size_t dstsize, const char *src, size_t srclen);
  * safe characters, otherwise double-quoted with " and control bytes escaped. */
 const char *ds_logval(char *dst, size_t dstsize, const char *src);
 
+/* Copies uri to dst with any user:password@ of its authority shown as
+ * ***@, so that credentials reach no log, title or status line. Always
+ * NUL-terminates when dstsize > 0. Returns dst. */
+const char *ds_uri_redact(char *dst, size_t dstsize, const char *uri);
+
 #endif

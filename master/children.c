@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/parse.h"
+#include "common/worker_env.h"
 #include "common/text.h"
 #include "master/master.h"
 
@@ -22,6 +23,8 @@ struct argv_buf {
 	char *v[MAX_ARGS];
 	int n;
 };
+
+extern char **environ;
 
 static void
 arg(struct argv_buf *a, const char *fmt, ...)
@@ -83,7 +86,6 @@ build_argv(const struct ds_master *m, const struct ds_pool_rt *p, int slot,
 		arg(a, "--server=%s", m->cfg.server_strs[i]);
 	for (size_t i = 0; i < pc->njobs; i++)
 		arg(a, "--function=%s", pc->jobs[i]);
-	arg(a, "--uri=%s", pc->uri);
 	if (pc->unix_socket != NULL)
 		arg(a, "--unix_socket=%s", pc->unix_socket);
 	arg(a, "--request_format=%s", pc->format == DS_FORMAT_FORM ? "form" :
@@ -103,9 +105,40 @@ build_argv(const struct ds_master *m, const struct ds_pool_rt *p, int slot,
 	arg(a, "--log_stderr=%d", m->log.to_stderr ? 1 : 0);
 }
 
+/* The master's environment plus the pool's URI (worker_env.h); NULL when
+ * out of memory. Free with free_env(). */
+static char **
+build_env(const char *uri)
+{
+	size_t n = 0, k = 0, keylen = strlen(DS_WORKER_URI_ENV);
+	char **env;
+
+	while (environ[n] != NULL)
+		n++;
+	if ((env = calloc(n + 2, sizeof(*env))) == NULL)
+		return NULL;
+	if (asprintf(&env[k++], "%s=%s", DS_WORKER_URI_ENV, uri) < 0) {
+		free(env);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(environ[i], DS_WORKER_URI_ENV, keylen) != 0 ||
+		    environ[i][keylen] != '=')
+			env[k++] = environ[i];
+	return env;
+}
+
+static void
+free_env(char **env)
+{
+	if (env != NULL)
+		free(env[0]);
+	free(env);
+}
+
 /* In the child between fork and exec: only async-signal-safe calls. */
 static void
-exec_worker(const char *path, char **argv, int fd)
+exec_worker(const char *path, char **argv, char **env, int fd)
 {
 	struct sigaction sa;
 	sigset_t none;
@@ -130,7 +163,7 @@ exec_worker(const char *path, char **argv, int fd)
 		fcntl(3, F_SETFD, 0);
 	else if (dup2(fd, 3) < 0)
 		_exit(127);
-	execv(path, argv);
+	execve(path, argv, env);
 	_exit(127);
 }
 
@@ -146,25 +179,27 @@ add_child(struct ds_master *m)
 		m->children = p;
 		m->cap_children = cap;
 	}
+	/* not counted until the caller commits it */
 	memset(&m->children[m->nchildren], 0, sizeof(struct ds_child));
-	return &m->children[m->nchildren++];
+	return &m->children[m->nchildren];
 }
 
-int
-ds_spawn(struct ds_master *m, struct ds_pool_rt *p, int slot)
+/* Forks and execs the worker; returns its pid, or -1 with errno set. */
+static pid_t
+fork_worker(struct ds_master *m, struct ds_pool_rt *p, int slot, int *fd)
 {
 	struct argv_buf a;
-	struct ds_child *c;
 	sigset_t all, old;
-	int sv[2];
+	char **env;
+	int sv[2], saved;
 	pid_t pid;
 
-	if ((c = add_child(m)) == NULL)
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return -1;
-	m->nchildren--;		/* committed only once the fork worked */
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-		ds_log(LOG_ERR, "event=spawn_failed pool=%s slot=%d error=%s",
-		    p->name, slot, strerror(errno));
+	if ((env = build_env(p->cfg->uri)) == NULL) {
+		close(sv[0]);
+		close(sv[1]);
+		errno = ENOMEM;
 		return -1;
 	}
 	build_argv(m, p, slot, &a);
@@ -172,21 +207,41 @@ ds_spawn(struct ds_master *m, struct ds_pool_rt *p, int slot)
 	sigprocmask(SIG_BLOCK, &all, &old);
 	pid = fork();
 	if (pid == 0)
-		exec_worker(m->opts->worker_path, a.v, sv[1]);
+		exec_worker(m->opts->worker_path, a.v, env, sv[1]);
+	saved = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	for (int i = 0; i < a.n; i++)
 		free(a.v[i]);
+	free_env(env);
 	close(sv[1]);
 	if (pid < 0) {
 		close(sv[0]);
-		ds_log(LOG_ERR, "event=spawn_failed pool=%s slot=%d error=%s",
-		    p->name, slot, strerror(errno));
+		errno = saved;
 		return -1;
 	}
 	fcntl(sv[0], F_SETFL, O_NONBLOCK);
-	m->nchildren++;
+	*fd = sv[0];
+	return pid;
+}
+
+/* Starts a worker in p's slot. On failure returns -1 with errno set and
+ * logs nothing: the caller backs the pool off and says so once. */
+int
+ds_spawn(struct ds_master *m, struct ds_pool_rt *p, int slot)
+{
+	struct ds_child *c;
+	pid_t pid;
+	int fd;
+
+	if ((c = add_child(m)) == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if ((pid = fork_worker(m, p, slot, &fd)) < 0)
+		return -1;
+	m->nchildren++;		/* add_child made room; commit it now */
 	c->pid = pid;
-	c->fd = sv[0];
+	c->fd = fd;
 	c->pool = strdup(p->name);
 	c->slot = slot;
 	c->last_slot = slot;

@@ -92,6 +92,10 @@ void ds_status_pools(struct ds_master *m, struct ds_buf *b);
 /* reload.c */
 void ds_pools_start(struct ds_master *m);
 int ds_reload(struct ds_master *m);
+/* The log settings o asks for, with stderr decided for this process. */
+int ds_master_log_settings(const struct ds_master_opts *o,
+    struct ds_log_settings *ls, char *err, size_t errlen, char *warn,
+    size_t warnlen);
 void ds_pools_free(struct ds_master *m);
 
 #endif

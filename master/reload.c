@@ -141,16 +141,33 @@ log_config_messages(const struct ds_diag *diag, const char *event)
 		    ds_logval(v, sizeof(v), diag->warnings[i]));
 }
 
+int
+ds_master_log_settings(const struct ds_master_opts *o,
+    struct ds_log_settings *ls, char *err, size_t errlen, char *warn,
+    size_t warnlen)
+{
+	ds_log_defaults(ls);
+	warn[0] = '\0';
+	if (o->logconfig != NULL && ds_log_read_config(o->logconfig, ls, err,
+	    errlen, warn, warnlen) < 0)
+		return -1;
+	/* a daemon's stderr is /dev/null once it is ready */
+	if (o->daemonize && ls->to_stderr == DS_LOG_STDERR_AUTO)
+		ls->to_stderr = 0;
+	ds_log_resolve_stderr(ls);
+	return 0;
+}
+
 /* Returns 1 when the settings changed (workers get them at start). */
 static int
 reload_log_settings(struct ds_master *m)
 {
-	struct ds_log_settings ls = m->log;
+	struct ds_log_settings ls;
 	char err[512], warn[512], v[600];
 
 	if (m->opts->logconfig == NULL)
 		return 0;
-	if (ds_log_read_config(m->opts->logconfig, &ls, err, sizeof(err), warn,
+	if (ds_master_log_settings(m->opts, &ls, err, sizeof(err), warn,
 	    sizeof(warn)) < 0) {
 		ds_log(LOG_ERR, "event=logconfig_failed error=%s",
 		    ds_logval(v, sizeof(v), err));

@@ -91,7 +91,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         with srv.lock:
             srv.requests.append({"path": self.path, "format": fmt, "req": req,
-                                 "user_agent": self.headers.get("User-Agent")})
+                                 "user_agent": self.headers.get("User-Agent"),
+                                 "authorization": self.headers.get("Authorization")})
         self.route(req)
 
     def route(self, req):

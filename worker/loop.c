@@ -285,7 +285,7 @@ int
 ds_worker_run(const struct ds_worker_opts *o)
 {
 	struct loop l;
-	char err[600], v[700];
+	char err[600], v[700], u[600];
 	const char *why;
 
 	memset(&l, 0, sizeof(l));
@@ -302,7 +302,7 @@ ds_worker_run(const struct ds_worker_opts *o)
 	l.ep.abort_ctx = &l;
 	ds_log(LOG_INFO, "event=worker_start pool=%s slot=%d servers=%s "
 	    "functions=%zu uri=%s", o->pool, o->slot, l.servers, o->nfunctions,
-	    ds_logval(v, sizeof(v), o->uri));
+	    ds_logval(v, sizeof(v), ds_uri_redact(u, sizeof(u), o->uri)));
 	while ((why = why_stop(&l)) == NULL || l.answer_pending)
 		loop_once(&l);
 	ds_report_state(DS_MSG_STOPPING);

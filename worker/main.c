@@ -8,6 +8,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "common/fds.h"
 #include "common/log.h"
 #include "common/proctitle.h"
 #include "worker/loop.h"
@@ -86,6 +87,8 @@ main(int argc, char **argv)
 		syslog(LOG_ERR, "event=worker_usage_error error=\"%s\"", err);
 		rc = 1;
 	} else {
+		/* only 0, 1, 2 and the master's socketpair are ours to keep */
+		ds_close_inherited(o.master_fd);
 		rc = start(&o);
 	}
 	for (int i = 0; i < argc; i++)

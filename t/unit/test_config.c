@@ -673,7 +673,9 @@ START_TEST(processing_uri)
 	fails(URI("\"localhost/job.php\""), URI_ERR "\"localhost/job.php\"");
 	fails(URI("\"http://\""), URI_ERR "\"http://\"");
 	fails(URI("\"https:///x\""), URI_ERR "\"https:///x\"");
-	fails(URI("\"http://user@/x\""), URI_ERR "\"http://user@/x\"");
+	fails(URI("\"http://user@/x\""), URI_ERR "\"http://***@/x\"");
+	/* a password is never shown, not even in an error */
+	fails(URI("\"ftp://u:secret@h/\""), URI_ERR "\"ftp://***@h/\"");
 	fails(URI("\"http://:80/x\""), URI_ERR "\"http://:80/x\"");
 	fails(URI("\"http:/h\""), URI_ERR "\"http:/h\"");
 	fails(URI("\"\""), URI_ERR "\"\"");
