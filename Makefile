@@ -6,7 +6,8 @@
 #   make demo       run the main job end to end on local defaults
 #   make bench      throughput and memory figures
 #   make fuzz       libFuzzer on the parsers (FUZZ_SECONDS per target)
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (contrib/install.sh)
+#   make deb        build/driveshaft_VERSION_ARCH.deb (contrib/deb.sh)
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -39,24 +40,24 @@ UNIT_BIN := $(UNIT_SRC:t/unit/%.c=$(BUILD)/t/%)
 BINS := $(BUILD)/driveshaft $(BUILD)/driveshaft-worker
 TOOLS := $(BUILD)/t/gmclient
 
-.PHONY: all check unit integration deps demo bench install clean san-unit \
-	san-integration fuzz
+.PHONY: all check unit integration deps demo bench install deb clean \
+	san-unit san-integration fuzz
 
 all: $(BINS) $(TOOLS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(DS_CFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(DS_CFLAGS) $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/libds.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/driveshaft-worker: $(BUILD)/worker/main.o $(BUILD)/libds.a
-	$(CC) $(SAN_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(SAN_LDFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/driveshaft: $(BUILD)/master/main.o $(BUILD)/libds.a
-	$(CC) $(SAN_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(SAN_LDFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/t/gmclient: $(BUILD)/t/gmclient.o
 	$(CC) $(SAN_LDFLAGS) -o $@ $^ $(PKG_LIBS)
@@ -104,10 +105,13 @@ fuzz:
 	sh t/fuzz/run.sh $(FUZZ_SECONDS)
 
 install: $(BINS)
-	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	PREFIX='$(PREFIX)' DESTDIR='$(DESTDIR)' BUILD='$(BUILD)' \
+		VERSION='$(VERSION)' sh contrib/install.sh
+
+deb:
+	@VERSION='$(VERSION)' BUILD='$(BUILD)' sh contrib/deb.sh
 
 clean:
 	rm -rf build
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)
