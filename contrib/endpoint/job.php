@@ -35,6 +35,7 @@ $DRIVESHAFT_JOBS = [
     'Sum2' => 'job_sum',
     'Sum3' => 'job_sum',
     'FormSum' => 'job_sum',
+    'FormEcho' => 'job_echo',
     'Echo' => 'job_echo',
     'Fail' => 'job_fail',
 ];

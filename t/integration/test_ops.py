@@ -70,3 +70,50 @@ class UnixSocketTest(MasterTestCase):
         out = subprocess.run([MASTER, "--jobsconfig", self.config, "--check"],
                              capture_output=True, text=True)
         self.assertEqual(out.returncode, 0, out.stderr)
+
+
+def php_endpoint(test, workers=4):
+    """contrib/endpoint/job.php under `php -S` on a free port, in its own
+    process group (PHP_CLI_SERVER_WORKERS forks) that cleanup kills."""
+    port = harness.free_port()
+    env = dict(os.environ, PHP_CLI_SERVER_WORKERS=str(workers))
+    p = test.spawn(["php", "-S", f"127.0.0.1:{port}",
+                    os.path.join(harness.TOP, "contrib", "endpoint", "job.php")],
+                   "php.log", env=env, start_new_session=True)
+    p.own_group = True
+    wait_for(lambda: harness.port_open(port) or p.poll() is not None, 10, "php -S")
+    if p.poll() is not None:
+        raise AssertionError(f"php -S exited: {test.log_of(p)}")
+    return f"http://127.0.0.1:{port}/job.php"
+
+
+class PhpEndpointTest(MasterTestCase):
+
+    def test_job_php_both_formats_binary_and_exceptions(self):
+        uri = php_endpoint(self)
+        logconf = os.path.join(self.tmp, "log.conf")
+        with open(logconf, "w") as f:
+            f.write("stderr = 1\n")
+        self.start_master({
+            "J": {"worker_count": 3, "jobs_list": ["Sum", "Echo", "Fail"], "uri": uri},
+            "F": {"worker_count": 3, "jobs_list": ["FormSum", "FormEcho"],
+                  "uri": uri.replace("job.php", "job.php?f"), "request_format": "form"},
+        }, "--logconfig", logconf)
+        for fn in ("Sum", "FormSum"):
+            jobs = [(fn, f"{i} {i + 1} 7") for i in range(1000)]
+            self.assertEqual(submit(self.gearmand.server, jobs, timeout=120),
+                             [("OK", str(2 * i + 8).encode()) for i in range(1000)], fn)
+        # every byte value, NUL included: not UTF-8, so base64 both ways
+        # in JSON (workload_encoding, response_encoding), raw in the form
+        blob = bytes(range(256)) * 4
+        self.assertEqual(submit(self.gearmand.server, [("Echo", blob), ("FormEcho", blob)]),
+                         [("OK", blob), ("OK", blob)])
+        self.assertEqual(submit(self.gearmand.server, [("Sum", "[1,2]")]), [("OK", b"3")])
+        # a PHP exception, and a PHP warning made one, are WORK_FAIL
+        self.assertEqual(submit(self.gearmand.server, [("Fail", "x"), ("Sum", "1 x")]),
+                         [("FAIL", None), ("FAIL", None)])
+        wait_for(lambda: "function=Fail" in self.master_log(), 10, "job_failed line")
+        line = next(ln for ln in self.master_log().splitlines()
+                    if "event=job_failed" in ln and "function=Fail" in ln)
+        self.assertIn("pool=J", line)
+        self.assertIn("gearman_ret", line)
