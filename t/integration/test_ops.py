@@ -8,7 +8,8 @@ import subprocess
 import time
 
 import harness
-from harness import MASTER, MasterTestCase, submit, threads, wait_for
+from harness import (MASTER, MasterTestCase, pool_pids, submit, threads, wait_for,
+                     write_config)
 
 
 class QueryTest(MasterTestCase):
@@ -117,3 +118,195 @@ class PhpEndpointTest(MasterTestCase):
                     if "event=job_failed" in ln and "function=Fail" in ln)
         self.assertIn("pool=J", line)
         self.assertIn("gearman_ret", line)
+
+
+TEST_USER = "dsopstest"
+
+
+def ensure_test_user(test):
+    """A system user for the service, as the package's would be; removed
+    at the end when this test made it."""
+    import pwd
+    try:
+        pwd.getpwnam(TEST_USER)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home", "--home-dir",
+                        "/nonexistent", "--shell", "/usr/sbin/nologin", TEST_USER],
+                       check=True)
+        test.addCleanup(subprocess.run, ["userdel", TEST_USER], check=False)
+    return pwd.getpwnam(TEST_USER).pw_uid
+
+
+def install_tree(test, prefix="/usr"):
+    """`make install PREFIX=prefix DESTDIR=tmp/root` of the binaries under
+    test; returns the DESTDIR."""
+    root = os.path.join(test.tmp, "root")
+    env = dict(os.environ, PREFIX=prefix, DESTDIR=root, BUILD=harness.BUILD,
+               VERSION="0.0-test")
+    subprocess.run(["sh", os.path.join(harness.TOP, "contrib", "install.sh")],
+                   env=env, check=True, stdout=subprocess.DEVNULL)
+    return root
+
+
+def owner(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("Uid:"):
+                return int(line.split()[1])
+    return None
+
+
+class InitScriptTest(MasterTestCase):
+    """/etc/init.d/driveshaft from a `make install DESTDIR=` tree against a
+    real gearmand, with a service user, as an operator would run it."""
+
+    def setUp(self):
+        super().setUp()
+        os.chmod(self.tmp, 0o755)  # the service user reaches the tree
+        self.uid = ensure_test_user(self)
+        self.root = install_tree(self)
+        self.ep = self.endpoint()
+        self.config = os.path.join(self.tmp, "jobs.json")
+        self.status_port = harness.free_port()
+        self.pidfile = os.path.join(self.tmp, "run", "driveshaft", "driveshaft.pid")
+        self.addCleanup(self.kill_leftovers)
+
+    def pools_cfg(self, a=2, b=1):
+        u = f"http://127.0.0.1:{self.ep.port}"
+        return {"A": {"worker_count": a, "jobs_list": ["InitA"], "uri": u + "/mux"},
+                "B": {"worker_count": b, "jobs_list": ["InitB"], "uri": u + "/sum"}}
+
+    def write_defaults(self, text):
+        self.defaults = os.path.join(self.tmp, "default")
+        with open(self.defaults, "w") as f:
+            f.write(f"DAEMON={self.root}/usr/sbin/driveshaft\n" + text)
+
+    def service(self, action):
+        p = subprocess.run(["sh", os.path.join(self.root, "etc/init.d/driveshaft"), action],
+                           env=dict(os.environ, DRIVESHAFT_DEFAULTS=self.defaults),
+                           capture_output=True, text=True, timeout=120)
+        return p.returncode, p.stdout + p.stderr
+
+    def master_pid(self):
+        with open(self.pidfile) as f:
+            return int(f.read().strip() or 0)
+
+    def kill_leftovers(self):
+        # whatever the test did, no process of ours survives it
+        out = subprocess.run(["ps", "-o", "pid=", "-u", TEST_USER],
+                             capture_output=True, text=True).stdout
+        for pid in (int(x) for x in out.split()):
+            try:
+                os.kill(pid, 9)
+            except ProcessLookupError:
+                pass
+
+    def user_procs(self):
+        out = subprocess.run(["ps", "-o", "pid=,args=", "-u", TEST_USER],
+                             capture_output=True, text=True).stdout
+        return [ln.strip() for ln in out.splitlines() if "driveshaft" in ln]
+
+    def test_start_status_reload_bad_reload_stop(self):
+        write_config(self.config, [self.gearmand.server], self.pools_cfg())
+        self.write_defaults(
+            f"JOBSCONFIG={self.config}\nSTATUS_PORT={self.status_port}\n"
+            f"RUN_AS={TEST_USER}\nPIDFILE={self.pidfile}\n"
+            "EXTRA_OPTS='--loop_timeout 1'\nSTOP_TIMEOUT=30\n")
+        rc, out = self.service("start")
+        self.assertEqual(rc, 0, out)
+        master = self.master_pid()
+        self.assertTrue(harness.alive(master))
+        wait_for(lambda: sum(1 for r in threads(self.status_port)
+                             if r[3] == "Waiting for work") == 3, 15, "3 workers")
+        kids = harness.children_of(master)
+        self.assertEqual(len(kids), 3)
+        self.assertEqual({owner(p) for p in [master] + kids}, {self.uid})
+
+        rc, out = self.service("status")
+        self.assertEqual(rc, 0, out)
+        self.assertIn(f"driveshaft is running (pid {master})", out)
+        self.assertIn("pool A: 2 configured, 2 running, 0 busy, 2 idle", out)
+        self.assertIn("pool B: 1 configured, 1 running", out)
+
+        b_pids = pool_pids(self.status_port, "B")
+        write_config(self.config, [self.gearmand.server], self.pools_cfg(a=4))
+        rc, out = self.service("reload")
+        self.assertEqual(rc, 0, out)
+        wait_for(lambda: len(pool_pids(self.status_port, "A")) == 4, 10, "A at 4")
+        self.assertEqual(pool_pids(self.status_port, "B"), b_pids)
+        self.assertEqual(self.master_pid(), master)
+
+        before = sorted(r[0] for r in threads(self.status_port))
+        good = open(self.config).read()
+        with open(self.config, "w") as f:
+            f.write(good.replace('"worker_count": 4', '"worker_count": "five"'))
+        rc, out = self.service("reload")
+        self.assertNotEqual(rc, 0, out)
+        self.assertIn('pools_list.A.worker_count: expected integer >= 0, got "five"', out)
+        self.assertIn("not reloaded", out)
+        time.sleep(0.5)  # a HUP, had one been sent, acts well within this
+        self.assertEqual(sorted(r[0] for r in threads(self.status_port)), before)
+        self.assertEqual(self.master_pid(), master)
+        with open(self.config, "w") as f:
+            f.write(good)
+
+        # stop with a job in hand: it is answered, then everything is gone
+        bg = subprocess.Popen([harness.GMCLIENT, "-s", self.gearmand.server, "-t", "60"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.procs.append(bg)
+        bg.stdin.write("InitA\t!slow:1500\n")
+        bg.stdin.close()
+        wait_for(lambda: any(r[3].startswith("job_handle=")
+                             for r in threads(self.status_port)), 10, "a job in hand")
+        workers = harness.children_of(master)
+        rc, out = self.service("stop")
+        self.assertEqual(rc, 0, out)
+        self.assertIn("stopped after", out)
+        self.assertEqual(bg.stdout.read().split("\t")[1:], ["OK", b"slept".hex() + "\n"])
+        self.assertFalse(os.path.exists(self.pidfile))
+        self.assertFalse(any(harness.alive(p) for p in [master] + workers))
+        self.assertEqual(self.user_procs(), [])
+
+        rc, out = self.service("status")
+        self.assertEqual(rc, 3, out)
+        self.assertIn("driveshaft is not running", out)
+        rc, out = self.service("stop")  # stopping a stopped service is fine
+        self.assertEqual(rc, 0, out)
+
+    def test_original_command_line_in_daemon_opts(self):
+        write_config(self.config, [self.gearmand.server], self.pools_cfg(a=1))
+        pidfile = os.path.join(self.tmp, "driveshaft.pid")  # dir not the user's
+        self.pidfile = pidfile
+        self.write_defaults(
+            f'DAEMON_OPTS="--jobsconfig {self.config} --status_port={self.status_port} '
+            f'--user {TEST_USER} --pid_file {pidfile} --loop_timeout=1 --daemonize"\n')
+        rc, out = self.service("start")
+        self.assertEqual(rc, 0, out)
+        master = self.master_pid()
+        self.assertEqual(owner(master), self.uid)
+        wait_for(lambda: len(threads(self.status_port)) == 2, 10, "2 workers")
+        rc, out = self.service("status")
+        self.assertEqual(rc, 0, out)
+        self.assertIn("pool A: 1 configured, 1 running", out)
+        rc, out = self.service("start")  # already running: nothing to do
+        self.assertEqual(rc, 0, out)
+        self.assertEqual(self.master_pid(), master)
+        rc, out = self.service("restart")
+        self.assertEqual(rc, 0, out)
+        self.assertNotEqual(self.master_pid(), master)
+        self.assertFalse(harness.alive(master))
+        rc, out = self.service("stop")
+        self.assertEqual(rc, 0, out)
+        self.assertFalse(os.path.exists(pidfile))
+        self.assertEqual(self.user_procs(), [])
+        self.assertEqual(self.service("status")[0], 3)
+
+    def test_start_with_a_bad_config_says_why(self):
+        with open(self.config, "w") as f:
+            f.write('{"gearman_servers_list": [], "pools_list": {}}')
+        self.write_defaults(f"JOBSCONFIG={self.config}\nSTATUS_PORT=0\n"
+                            f"RUN_AS={TEST_USER}\nPIDFILE={self.pidfile}\n")
+        rc, out = self.service("start")
+        self.assertNotEqual(rc, 0, out)
+        self.assertIn("gearman_servers_list: expected non-empty array", out)
+        self.assertEqual(self.service("status")[0], 3)
