@@ -4,6 +4,7 @@ example endpoint under php -S, the init script from a `make install
 DESTDIR=` tree, rsyslog with the contrib snippet plus a logrotate run, the
 man pages, the install tree and the .deb."""
 import os
+import signal
 import subprocess
 import time
 
@@ -310,3 +311,143 @@ class InitScriptTest(MasterTestCase):
         self.assertNotEqual(rc, 0, out)
         self.assertIn("gearman_servers_list: expected non-empty array", out)
         self.assertEqual(self.service("status")[0], 3)
+
+
+PRIVATE_DEV = r"""
+set -eu
+T=$1
+# a /dev of our own, so rsyslogd's /dev/log is seen by our processes only:
+# the host's device nodes bound in, the rest left out
+mkdir -p "$T/dev/pts" "$T/dev/shm" "$T/varlog" "$T/run"
+for n in null zero full random urandom tty; do
+	touch "$T/dev/$n"
+	mount --bind "/dev/$n" "$T/dev/$n"
+done
+ln -s /proc/self/fd "$T/dev/fd"
+mount --rbind /dev/pts "$T/dev/pts"
+mount --rbind /dev/shm "$T/dev/shm"
+mount --rbind "$T/dev" /dev
+# the contrib snippets' paths, /var/log and /run (rsyslogd.pid), private too
+mount --bind "$T/varlog" /var/log
+mount --bind "$T/run" /run
+"""
+
+
+class SyslogTest(MasterTestCase):
+    """A real rsyslogd with contrib/rsyslog.d/driveshaft.conf and a
+    logrotate run with contrib/logrotate.d/driveshaft, in a private mount
+    namespace with its own /dev/log, /var/log and /run: the machine's
+    logging is untouched."""
+
+    def ns(self, argv, log_name=None, **kw):
+        cmd = ["nsenter", "-t", str(self.holder.pid), "-m", "--", *argv]
+        if log_name:
+            return self.spawn(cmd, log_name, **kw)
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=60, **kw)
+
+    def log_lines(self):
+        lines = []
+        for name in ("driveshaft.log.1", "driveshaft.log"):
+            path = os.path.join(self.tmp, "varlog", name)
+            if os.path.exists(path):
+                with open(path, errors="replace") as f:
+                    lines += f.read().splitlines()
+        return lines
+
+    def count(self, what):
+        return sum(1 for ln in self.log_lines() if what in ln)
+
+    def fail_jobs(self, n, base):
+        jobs = [("LogJob", "!fail500") for i in range(n)]
+        return subprocess.Popen(
+            [harness.GMCLIENT, "-s", self.gearmand.server, "-t", "60"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True), jobs
+
+    def run_failures(self, n, base, during=None):
+        p, jobs = self.fail_jobs(n, base)
+        self.procs.append(p)
+        p.stdin.write("".join(f"{fn}\thex:{w.encode().hex()}\n" for fn, w in jobs))
+        p.stdin.close()
+        if during:
+            during()
+        out = p.stdout.read()
+        self.assertEqual(p.wait(60), 0)
+        self.assertEqual(out.count("\tFAIL"), n)
+
+    def test_rsyslog_file_and_logrotate_lose_no_line(self):
+        self.holder = self.spawn(["unshare", "--mount", "--propagation", "private",
+                                  "sleep", "600"], "holder.log")
+        wait_for(lambda: os.readlink(f"/proc/{self.holder.pid}/ns/mnt") !=
+                 os.readlink("/proc/self/ns/mnt"), 10, "a private mount namespace")
+        r = self.ns(["sh", "-c", PRIVATE_DEV, "setup", self.tmp])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        conf = os.path.join(self.tmp, "rsyslog.conf")
+        with open(conf, "w") as f:
+            f.write('module(load="imuxsock")\n'
+                    f'$IncludeConfig {harness.TOP}/contrib/rsyslog.d/driveshaft.conf\n'
+                    f'*.* {self.tmp}/other.log\n')
+        self.ns(["/usr/sbin/rsyslogd", "-n", "-f", conf, "-i", "/run/rsyslogd.pid"],
+                "rsyslogd.log")
+        wait_for(lambda: os.path.exists(os.path.join(self.tmp, "dev", "log")) and
+                 os.path.exists(os.path.join(self.tmp, "run", "rsyslogd.pid")),
+                 10, "rsyslogd's /dev/log")
+
+        ep = self.endpoint()
+        self.config = os.path.join(self.tmp, "jobs.json")
+        pools = {"Logs": {"worker_count": 2, "jobs_list": ["LogJob"],
+                          "uri": f"http://127.0.0.1:{ep.port}/mux"}}
+        write_config(self.config, [self.gearmand.server], pools)
+        logconf = os.path.join(self.tmp, "log.conf")
+        with open(logconf, "w") as f:
+            f.write("stderr = 0\n")  # syslog only
+        self.status_port = harness.free_port()
+        self.master = self.ns([MASTER, "--jobsconfig", self.config, "--logconfig", logconf,
+                               "--status_port", str(self.status_port),
+                               "--loop_timeout", "1"], "master.log")
+        wait_for(lambda: self.count("event=start ") == 1, 10, "event=start in the file")
+        wait_for(lambda: self.ready_workers() == 2, 10, "2 workers")
+
+        # failures before, during and after a rotation; each is one line
+        self.run_failures(30, 0)
+        wait_for(lambda: self.count("event=job_failed") == 30, 10, "30 failures logged")
+
+        def rotate():
+            r = self.ns(["/usr/sbin/logrotate", "-f", "-s",
+                         os.path.join(self.tmp, "logrotate.state"),
+                         f"{harness.TOP}/contrib/logrotate.d/driveshaft"])
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.run_failures(60, 100, during=rotate)
+        pools["Logs"]["worker_count"] = 3
+        write_config(self.config, [self.gearmand.server], pools)
+        self.master.send_signal(signal.SIGHUP)
+        wait_for(lambda: self.ready_workers() == 3, 10, "3 workers after the reload")
+        self.run_failures(30, 200)
+        self.master.send_signal(signal.SIGTERM)
+        self.assertEqual(self.master.wait(30), 0)
+        wait_for(lambda: self.count("event=stop ") == 1, 10, "event=stop in the file")
+
+        varlog = os.path.join(self.tmp, "varlog")
+        self.assertTrue(os.path.exists(os.path.join(varlog, "driveshaft.log.1")),
+                        os.listdir(varlog))
+        with open(os.path.join(varlog, "driveshaft.log")) as f:
+            after = f.read()
+        self.assertIn("event=stop ", after)  # the new file is written to
+        with open(os.path.join(varlog, "driveshaft.log.1")) as f:
+            before = f.read()
+        # the rotation is in the middle of the stream of failures
+        self.assertGreaterEqual(before.count("event=job_failed"), 30)
+        self.assertGreaterEqual(after.count("event=job_failed"), 30)
+        lines = self.log_lines()
+        failed = [ln for ln in lines if "event=job_failed" in ln]
+        self.assertEqual(len(failed), 120, "a line was lost or doubled")
+        self.assertEqual(len({ln.split("handle=")[1].split()[0] for ln in failed}), 120)
+        self.assertIn("pool=Logs", failed[0])
+        self.assertIn("reason=", failed[0])
+        self.assertIn("HTTP status 500", failed[0])
+        self.assertEqual(self.count("event=reload "), 1)
+        self.assertIn("resized=Logs:2->3", next(ln for ln in lines if "event=reload " in ln))
+        self.assertTrue(all(" driveshaft[" in ln for ln in lines))
+        other = os.path.join(self.tmp, "other.log")
+        if os.path.exists(other):
+            with open(other) as f:
+                self.assertNotIn("driveshaft", f.read())
