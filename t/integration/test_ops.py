@@ -451,3 +451,216 @@ class SyslogTest(MasterTestCase):
         if os.path.exists(other):
             with open(other) as f:
                 self.assertNotIn("driveshaft", f.read())
+
+
+def session_procs(sid):
+    out = subprocess.run(["ps", "-o", "pid=,args=", "-s", str(sid)],
+                         capture_output=True, text=True).stdout
+    return [ln.strip() for ln in out.splitlines() if ln.strip()]
+
+
+class DemoTest(harness.ProcTestCase):
+    """make demo: under a minute, exit 0, nothing left behind, also when
+    interrupted with Ctrl-C (SIGINT to its process group, as a terminal
+    sends it)."""
+
+    def demo(self):
+        p = subprocess.Popen(["bash", os.path.join(harness.TOP, "contrib", "demo.sh")],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        p.own_group = True
+        self.procs.append(p)
+        self.addCleanup(self.kill_session, p.pid)
+        return p
+
+    def kill_session(self, sid):
+        for ln in session_procs(sid):
+            try:
+                os.kill(int(ln.split()[0]), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def test_demo_runs_and_leaves_nothing(self):
+        t0 = time.monotonic()
+        p = self.demo()
+        out, _ = p.communicate(timeout=90)
+        took = time.monotonic() - t0
+        self.assertEqual(p.returncode, 0, out)
+        self.assertLess(took, 60)
+        self.assertIn("answers: 200 right, 0 wrong", out)
+        self.assertIn("driveshaft exited 0", out)
+        self.assertIn("event=reload", out)
+        wait_for(lambda: session_procs(p.pid) == [], 5, "no process of the demo left")
+
+    def test_demo_interrupted_leaves_nothing(self):
+        p = self.demo()
+        seen = []
+        for line in p.stdout:
+            seen.append(line)
+            if line.startswith("== 200 jobs"):
+                break
+        self.assertTrue(seen and seen[-1].startswith("== 200 jobs"), "".join(seen))
+        os.killpg(p.pid, signal.SIGINT)
+        out = p.stdout.read()
+        self.assertEqual(p.wait(30), 130, "".join(seen) + out)
+        wait_for(lambda: session_procs(p.pid) == [], 10,
+                 f"no process of the demo left: {session_procs(p.pid)}")
+
+
+class PackagingTest(harness.ProcTestCase):
+    """make install DESTDIR= and make deb, checked file by file; lintian;
+    man pages render without warnings; the unit verifies; scripts pass
+    shellcheck."""
+
+    ETC = ["etc/default/driveshaft", "etc/driveshaft/jobs.json", "etc/init.d/driveshaft",
+           "etc/logrotate.d/driveshaft", "etc/rsyslog.d/driveshaft.conf"]
+    DOC = ["usr/share/doc/driveshaft/README.md",
+           "usr/share/doc/driveshaft/examples/job.php",
+           "usr/share/doc/driveshaft/examples/jobs.json",
+           "usr/share/doc/driveshaft/examples/logconfig"]
+    FILES = {  # path in a PREFIX=/usr tree: mode
+        **{p: 0o644 for p in ETC + DOC}, "etc/init.d/driveshaft": 0o755,
+        "lib/systemd/system/driveshaft.service": 0o644,
+        "usr/sbin/driveshaft": 0o755,
+        "usr/libexec/driveshaft/driveshaft-worker": 0o755,
+        "usr/share/man/man8/driveshaft.8": 0o644,
+        "usr/share/man/man8/driveshaft-worker.8": 0o644,
+    }
+
+    def tree(self, root):
+        out = {}
+        for d, _, files in os.walk(root):
+            for f in files:
+                p = os.path.join(d, f)
+                out[os.path.relpath(p, root)] = os.stat(p).st_mode & 0o7777
+        return out
+
+    def test_install_tree(self):
+        root = install_tree(self)
+        self.assertEqual(self.tree(root), self.FILES)
+        for rel in self.FILES:
+            if not rel.startswith("usr/sbin") and "libexec" not in rel:
+                with open(os.path.join(root, rel), errors="replace") as f:
+                    self.assertNotRegex(f.read(), r"@[A-Z]+@", rel)
+        with open(os.path.join(root, "etc/init.d/driveshaft")) as f:
+            self.assertIn("DAEMON=/usr/sbin/driveshaft\n", f.read())
+        with open(os.path.join(root, "lib/systemd/system/driveshaft.service")) as f:
+            self.assertIn("ExecStart=/usr/sbin/driveshaft ", f.read())
+        # the installed master finds its worker under libexec
+        cfg = os.path.join(root, "etc/driveshaft/jobs.json")
+        p = subprocess.run([os.path.join(root, "usr/sbin/driveshaft"), "--jobsconfig", cfg,
+                            "--check"], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        # an operator's edited files survive a second install
+        with open(cfg, "w") as f:
+            f.write("{}")
+        install_tree(self)
+        with open(cfg) as f:
+            self.assertEqual(f.read(), "{}")
+        # PREFIX=/usr/local: same layout under it, the unit too
+        local = os.path.join(self.tmp, "local")
+        subprocess.run(["sh", os.path.join(harness.TOP, "contrib", "install.sh")], check=True,
+                       env=dict(os.environ, PREFIX="/usr/local", DESTDIR=local,
+                                BUILD=harness.BUILD), stdout=subprocess.DEVNULL)
+        self.assertIn("usr/local/lib/systemd/system/driveshaft.service", self.tree(local))
+        self.assertIn("usr/local/libexec/driveshaft/driveshaft-worker", self.tree(local))
+
+    def test_man_pages_render_without_warnings(self):
+        for page in ("driveshaft.8", "driveshaft-worker.8"):
+            path = os.path.join(harness.TOP, "contrib", "man", page)
+            p = subprocess.run(["groff", "-man", "-ww", "-z", path],
+                               capture_output=True, text=True)
+            self.assertEqual((p.returncode, p.stderr), (0, ""), page)
+            p = subprocess.run(["man", "--warnings", "-l", path], capture_output=True,
+                               text=True, env=dict(os.environ, MANWIDTH="80"))
+            self.assertEqual((p.returncode, p.stderr), (0, ""), page)
+            self.assertIn("SYNOPSIS", p.stdout)
+        # every option of --help is in the page, every event the code logs too
+        p = subprocess.run(["man", "-l", os.path.join(harness.TOP, "contrib/man/driveshaft.8")],
+                           capture_output=True, text=True, env=dict(os.environ, MANWIDTH="200"))
+        page = p.stdout.replace("\u2010", "-").replace("\u2011", "-")
+        helptext = subprocess.run([MASTER, "--help"], capture_output=True, text=True).stdout
+        import re
+        for opt in set(re.findall(r"--[a-z_]+", helptext)):
+            self.assertIn(opt, page)
+        src = ""
+        for d in ("master", "worker"):
+            for f in os.listdir(os.path.join(harness.TOP, d)):
+                with open(os.path.join(harness.TOP, d, f)) as fh:
+                    src += fh.read()
+        for event in set(re.findall(r"event=([a-z_]+)", src)):
+            self.assertIn(event, page, event)
+        with open(os.path.join(harness.TOP, "config", "config.c")) as fh:
+            keys = re.search(r"pool_keys\[K_NKEYS\] = \{(.*?)\};", fh.read(), re.S).group(1)
+        for key in re.findall(r'"([a-z_]+)"', keys):
+            self.assertIn(key, page, key)
+
+    def test_systemd_unit_verifies(self):
+        root = install_tree(self)
+        units = os.path.join(root, "lib/systemd/system")
+        for f in os.listdir("/lib/systemd/system"):  # what the unit refers to
+            if f.endswith((".target", ".slice")):
+                subprocess.run(["cp", "-a", os.path.join("/lib/systemd/system", f), units])
+        p = subprocess.run(["systemd-analyze", "verify", f"--root={root}",
+                            "driveshaft.service"], capture_output=True, text=True,
+                           env=dict(os.environ, MANPATH=os.path.join(root, "usr/share/man")))
+        self.assertEqual((p.returncode, p.stdout + p.stderr), (0, ""))
+
+    def test_shell_scripts_pass_shellcheck(self):
+        c = os.path.join(harness.TOP, "contrib")
+        p = subprocess.run(["shellcheck", "init.d/driveshaft", "default/driveshaft",
+                            "install.sh", "deb.sh", "demo.sh", "deps.sh",
+                            "debian/postinst", "debian/prerm", "debian/postrm"],
+                           cwd=c, capture_output=True, text=True)
+        self.assertEqual((p.returncode, p.stdout), (0, ""))
+
+    def test_deb(self):
+        p = subprocess.run(["make", "--no-print-directory", "deb"], cwd=harness.TOP,
+                           capture_output=True, text=True, timeout=300)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        deb = p.stdout.strip().splitlines()[-1]
+        listing = subprocess.run(["dpkg-deb", "-c", deb], capture_output=True,
+                                 text=True, check=True).stdout
+        files = {}
+        for ln in listing.splitlines():
+            f = ln.split()
+            if not f[0].startswith("d"):
+                files[f[-1].lstrip("./")] = (f[0], f[1])
+        want = {p: ("-rwxr-xr-x" if m == 0o755 else "-rw-r--r--", "root/root")
+                for p, m in self.FILES.items()}
+        for page in ("driveshaft.8", "driveshaft-worker.8"):
+            want[f"usr/share/man/man8/{page}.gz"] = want.pop(f"usr/share/man/man8/{page}")
+        want["usr/share/doc/driveshaft/copyright"] = ("-rw-r--r--", "root/root")
+        want["usr/share/doc/driveshaft/changelog.gz"] = ("-rw-r--r--", "root/root")
+        self.assertEqual(files, want)
+
+        def field(name):
+            return subprocess.run(["dpkg-deb", "-f", deb, name], capture_output=True,
+                                  text=True, check=True).stdout.strip()
+        self.assertEqual(field("Package"), "driveshaft")
+        self.assertIn("libgearman", field("Depends"))
+        self.assertIn("adduser", field("Depends"))
+        ctrl = os.path.join(self.tmp, "ctrl")
+        subprocess.run(["dpkg-deb", "-e", deb, ctrl], check=True)
+        with open(os.path.join(ctrl, "conffiles")) as f:
+            self.assertEqual(f.read().split(), ["/" + p for p in sorted(self.ETC)])
+        with open(os.path.join(ctrl, "postinst")) as f:
+            postinst = f.read()
+        self.assertIn("adduser --system", postinst)
+        self.assertIn("defaults-disabled", postinst)  # registered, not enabled
+        code = [ln for ln in postinst.splitlines() if not ln.lstrip().startswith("#")]
+        self.assertFalse(any(w in ln for ln in code for w in (" start", "systemctl",
+                                                              "invoke-rc.d")), postinst)
+        # the binaries are stripped and run
+        x = os.path.join(self.tmp, "x")
+        subprocess.run(["dpkg-deb", "-x", deb, x], check=True)
+        p = subprocess.run([os.path.join(x, "usr/sbin/driveshaft"), "--version"],
+                           capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0)
+        self.assertNotIn("with debug_info", subprocess.run(
+            ["file", "-L", os.path.join(x, "usr/sbin/driveshaft")],
+            capture_output=True, text=True).stdout)
+        p = subprocess.run(["lintian", "--fail-on", "error", deb], capture_output=True,
+                           text=True, timeout=300)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertNotRegex(p.stdout, r"(?m)^E: ", p.stdout)
