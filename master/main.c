@@ -13,6 +13,7 @@
 #include "common/proctitle.h"
 #include "common/text.h"
 #include "master/daemon.h"
+#include "master/limits.h"
 #include "master/master.h"
 #include "master/supervisor.h"
 
@@ -49,6 +50,7 @@ static int
 load_jobs_config(const struct ds_master_opts *o, struct ds_config *cfg)
 {
 	struct ds_diag diag;
+	char err[512];
 	int rc = ds_config_load(o->jobsconfig, cfg, &diag);
 
 	for (size_t i = 0; i < diag.nwarnings; i++)
@@ -56,6 +58,11 @@ load_jobs_config(const struct ds_master_opts *o, struct ds_config *cfg)
 	for (size_t i = 0; i < diag.nerrors; i++)
 		fprintf(stderr, "driveshaft: %s\n", diag.errors[i]);
 	ds_diag_free(&diag);
+	if (rc == 0 && ds_config_fits(cfg, ds_raise_nofile(), err,
+	    sizeof(err)) < 0) {
+		fprintf(stderr, "driveshaft: %s: %s\n", o->jobsconfig, err);
+		return -1;
+	}
 	return rc;
 }
 

@@ -9,6 +9,7 @@
 
 #include "common/parse.h"
 #include "common/text.h"
+#include "master/limits.h"
 #include "master/master.h"
 #include "master/reload_diff.h"
 
@@ -228,6 +229,11 @@ ds_reload(struct ds_master *m)
 	size_t nd;
 	int log_changed;
 
+	char err[512], v[600];
+
+	/* a HUP is the operator saying "try again now" */
+	for (size_t i = 0; i < m->npools; i++)
+		m->pools[i].spawn_retry_at = m->pools[i].spawn_failures = 0;
 	if (ds_config_load(m->opts->jobsconfig, &ncfg, &diag) < 0) {
 		log_config_messages(&diag, "reload_failed");
 		ds_diag_free(&diag);
@@ -236,6 +242,13 @@ ds_reload(struct ds_master *m)
 	}
 	log_config_messages(&diag, "reload_failed");
 	ds_diag_free(&diag);
+	if (ds_config_fits(&ncfg, ds_raise_nofile(), err, sizeof(err)) < 0) {
+		ds_log(LOG_ERR, "event=reload_failed error=%s",
+		    ds_logval(v, sizeof(v), err));
+		ds_config_free(&ncfg);
+		m->reloads_failed++;
+		return -1;
+	}
 	log_changed = reload_log_settings(m);
 	d = calloc(m->cfg.npools + ncfg.npools + 1, sizeof(*d));
 	npools = calloc(ncfg.npools + 1, sizeof(*npools));

@@ -37,6 +37,11 @@ struct loop {
 	int in_job;		/* the last gearman_worker_work() ran a job */
 	int answer_pending;	/* its answer is still to be sent */
 	int answer_retries;
+	struct {		/* the last job, counted once its answer left */
+		int unreported;
+		int outcome, http_status;
+		int64_t started_ms;
+	} last;
 	char servers[512];	/* for log lines */
 };
 
@@ -126,6 +131,62 @@ log_job_done(const struct loop *l, const char *function, const char *handle,
 	    ds_logval(h, sizeof(h), handle), (long long)ms);
 }
 
+/* Tells the master how the last job ended, now that we know whether its
+ * answer reached gearmand: a job is counted once, and only as what
+ * gearmand was told. */
+static void
+report_sent(struct loop *l, int sent)
+{
+	if (!l->last.unreported)
+		return;
+	l->last.unreported = 0;
+	ds_report_done(sent ? l->last.outcome : DS_OUT_ANSWER_LOST,
+	    l->last.http_status, ds_now_ms() - l->last.started_ms);
+}
+
+static void
+log_answer_lost(const struct loop *l, gearman_return_t rc)
+{
+	char e[64];
+
+	/* gearmand gives the job to another worker when it sees this
+	 * connection close */
+	ds_log(LOG_WARNING, "event=job_answer_lost pool=%s slot=%d error=%s",
+	    l->o->pool, l->o->slot, ds_logval(e, sizeof(e),
+	    gearman_strerror(rc)));
+}
+
+/* Sends the job's answer ourselves: gearman_worker_work() reports success
+ * even when the connection was lost under the answer, and a job must be
+ * counted as what gearmand was told. An answer that is only part-sent when
+ * the loop timeout strikes is left to libgearman, which finishes sending it
+ * on the next gearman_worker_work(); loop_once() counts it then. */
+static void *
+answer(struct loop *l, gearman_job_st *job, struct ds_call *call,
+    size_t *result_size, gearman_return_t *ret_ptr)
+{
+	int complete = call->outcome == DS_OUT_COMPLETE;
+	gearman_return_t rc = complete ? gearman_job_send_complete(job,
+	    call->data, call->len) : gearman_job_send_fail(job);
+
+	*result_size = 0;
+	*ret_ptr = complete ? GEARMAN_SUCCESS : GEARMAN_WORK_FAIL;
+	if (rc == GEARMAN_IO_WAIT || rc == GEARMAN_TIMEOUT) {
+		if (!complete)
+			return NULL;
+		*result_size = call->len;
+		return call->data;	/* libgearman frees it */
+	}
+	ds_call_free(call);
+	if (rc != GEARMAN_SUCCESS) {
+		log_answer_lost(l, rc);
+		/* never a WORK_COMPLETE with no data on a new connection */
+		*ret_ptr = GEARMAN_WORK_FAIL;
+	}
+	report_sent(l, rc == GEARMAN_SUCCESS);
+	return NULL;
+}
+
 /* Called by gearman_worker_work() with a job in hand; libgearman sends
  * WORK_COMPLETE with what this returns, or WORK_FAIL, and frees the result. */
 static void *
@@ -151,20 +212,20 @@ run_job(gearman_job_st *job, void *ctx, size_t *result_size,
 	if (v.unique == NULL)
 		v.unique = "";
 	l->stop_seen_ms = 0;
+	/* libgearman only grabs again once the last answer has left */
+	report_sent(l, 1);
 	ds_report_busy(v.handle, v.unique, v.function, ds_wall_ms());
 	ds_endpoint_call(&l->ep, &v, &call);
 	if (call.outcome != DS_OUT_COMPLETE)
 		log_job_failure(l, v.function, v.handle, &call);
 	else
 		log_job_done(l, v.function, v.handle, ds_now_ms() - started);
-	ds_report_done(call.outcome, call.http_status, ds_now_ms() - started);
+	l->last.unreported = 1;
+	l->last.outcome = call.outcome;
+	l->last.http_status = call.http_status;
+	l->last.started_ms = started;
 	l->jobs_done++;
-	*result_size = call.outcome == DS_OUT_COMPLETE ? call.len : 0;
-	*ret_ptr = call.outcome == DS_OUT_COMPLETE ? GEARMAN_SUCCESS :
-	    GEARMAN_WORK_FAIL;
-	if (call.outcome != DS_OUT_COMPLETE)
-		ds_call_free(&call);
-	return call.data;
+	return answer(l, job, &call, result_size, ret_ptr);
 }
 
 static void
@@ -251,18 +312,16 @@ static void
 loop_once(struct loop *l)
 {
 	gearman_return_t rc;
-	char h[64];
 
 	ds_report_state(l->outage_since ? DS_MSG_DISCONNECTED : DS_MSG_IDLE);
 	rc = work(l);
-	if (l->in_job && rc == GEARMAN_WORK_FAIL)
+	if (l->last.unreported && rc == GEARMAN_WORK_FAIL)
 		rc = GEARMAN_SUCCESS;	/* the job was answered with WORK_FAIL */
-	if (l->in_job && rc != GEARMAN_SUCCESS && !l->answer_pending)
-		/* the answer could not be sent: gearmand gives the job to
-		 * another worker when it sees this connection close */
-		ds_log(LOG_WARNING, "event=job_answer_lost pool=%s slot=%d "
-		    "error=%s", l->o->pool, l->o->slot,
-		    ds_logval(h, sizeof(h), gearman_strerror(rc)));
+	if (l->last.unreported && !l->answer_pending) {
+		if (rc != GEARMAN_SUCCESS)
+			log_answer_lost(l, rc);
+		report_sent(l, rc == GEARMAN_SUCCESS);
+	}
 	switch (rc) {
 	case GEARMAN_SUCCESS:
 		outage_ends(l);

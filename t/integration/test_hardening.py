@@ -301,3 +301,41 @@ class HardeningTest(MasterTestCase):
         self.assertEqual(m.wait(15), 0)
         wait_for(lambda: "event=stop " in drain(), 5, "stop in syslog")
         return drain()
+
+    # 9. a job is counted once its answer has left
+    def test_answer_that_cannot_be_sent_counts_as_answer_lost(self):
+        ep = self.endpoint()
+        # a big answer takes several writes: once gearmand is gone the
+        # first one draws a reset and the next fails for certain
+        pools = {"P": {"worker_count": 1, "jobs_list": ["Big"],
+                       "uri": f"http://127.0.0.1:{ep.port}/slow/1500/big/8000000"}}
+        self.start_master(pools)
+        from test_master import Background
+        bg = Background(self, [("Big", "x")], timeout=20)
+        wait_for(lambda: len(ep.requests) == 1, 10, "the job at the endpoint")
+        port = self.gearmand.port
+        self.gearmand.proc.kill()
+        self.gearmand.proc.wait()
+        rc, res = bg.results()
+        self.assertNotEqual(res, [["OK"]])  # its client was told the server went
+        wait_for(lambda: "event=job_answer_lost pool=P" in self.master_log(), 10,
+                 "job_answer_lost in the log")
+
+        def pools_row():
+            return status(self.status_port, "pools").split("\r\n")[0].split("\t")
+        wait_for(lambda: pools_row()[5:] == ["0", "0", "0", "1"], 5,
+                 "pools: completed 0, failed 0, timed out 0, answers lost 1")
+        metrics = status(self.status_port, "metrics")
+        self.assertIn('driveshaft_jobs_answer_lost_total{pool="P",function="Big"} 1',
+                      metrics)
+        self.assertIn('driveshaft_jobs_completed_total{pool="P",function="Big"} 0',
+                      metrics)
+        # gearmand back on its port: the same pool serves and counts again
+        from harness import Gearmand
+        self.gearmand = Gearmand(self.tmp, port=port).start()
+        pools["P"]["uri"] = f"http://127.0.0.1:{ep.port}/sum"
+        pools["P"]["jobs_list"] = ["Sum"]
+        self.reload(pools)
+        self.wait_registered("Sum")
+        self.assertEqual(submit(self.gearmand.server, [("Sum", "1 1")]), [("OK", b"2")])
+        wait_for(lambda: pools_row()[5:] == ["1", "0", "0", "1"], 5, "completed 1")
