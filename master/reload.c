@@ -233,7 +233,7 @@ ds_reload(struct ds_master *m)
 
 	/* a HUP is the operator saying "try again now" */
 	for (size_t i = 0; i < m->npools; i++)
-		m->pools[i].spawn_retry_at = m->pools[i].spawn_failures = 0;
+		m->pools[i].spawn_retry_at = 0;
 	if (ds_config_load(m->opts->jobsconfig, &ncfg, &diag) < 0) {
 		log_config_messages(&diag, "reload_failed");
 		ds_diag_free(&diag);
