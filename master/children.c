@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/nelem.h"
 #include "common/parse.h"
 #include "common/worker_env.h"
 #include "common/text.h"
@@ -146,7 +147,7 @@ exec_worker(const char *path, char **argv, char **env, int fd)
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+	for (size_t i = 0; i < NELEM(sigs); i++)
 		sigaction(sigs[i], &sa, NULL);
 	/* a stop that comes before the worker has its handlers waits,
 	 * blocked, instead of killing it: the mask survives exec */

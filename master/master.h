@@ -44,7 +44,7 @@ struct ds_child {
 	char *pool;
 	int slot;		/* -1: retired, leaves after its job */
 	int last_slot;		/* the slot it had, for the log */
-	int state;		/* DS_MSG_STARTING .. DS_MSG_STOPPING */
+	enum ds_msg_type state;
 	int64_t started_ms;	/* monotonic */
 	int64_t busy_since_ms;	/* monotonic, when state is BUSY */
 	int64_t busy_wall_ms;	/* wall clock, as the worker reported */
@@ -67,7 +67,7 @@ struct ds_master {
 	size_t npools;
 	struct ds_child *children;
 	size_t nchildren, cap_children;
-	int stopping;		/* enum ds_stopping */
+	enum ds_stopping stopping;
 	int stop_signals;	/* how many stop/drain signals came */
 	int64_t started_wall_ms;
 	uint64_t reloads, reloads_failed;

@@ -187,7 +187,7 @@ reload_log_settings(struct ds_master *m)
 /* Appends " name:old->new" style items to the summary of one change. */
 static void
 summarize(char *buf, size_t len, const struct ds_pool_diff *d, size_t nd,
-    int change)
+    enum ds_pool_change change)
 {
 	size_t off = 0;
 

@@ -18,13 +18,11 @@
 #include "common/text.h"
 #include "worker/endpoint.h"
 #include "worker/report.h"
+#include "worker/signals.h"
 
 #define BACKOFF_FIRST_MS 100
 #define BACKOFF_MAX_MS 5000
 
-volatile sig_atomic_t ds_stop_requested;
-volatile sig_atomic_t ds_drain_requested;
-volatile sig_atomic_t ds_no_job_in_hand;
 
 struct loop {
 	const struct ds_worker_opts *o;
@@ -51,9 +49,9 @@ should_abort(void *ctx)
 	struct loop *l = ctx;
 	int64_t now;
 
-	if (ds_stop_requested == 2)
+	if (ds_stop_requested() == DS_STOP_NOW)
 		return 1;
-	if (ds_stop_requested == 0)
+	if (ds_stop_requested() == DS_STOP_NONE)
 		return 0;
 	now = ds_now_ms();
 	if (l->stop_seen_ms == 0)
@@ -204,7 +202,7 @@ run_job(gearman_job_st *job, void *ctx, size_t *result_size,
 	struct ds_call call;
 	int64_t started = ds_now_ms();
 
-	ds_no_job_in_hand = 0;
+	ds_set_no_job_in_hand(0);
 	l->in_job = 1;
 	outage_ends(l);
 	if (v.workload == NULL)
@@ -263,18 +261,18 @@ backoff_wait(const struct loop *l, int master_fd)
 {
 	struct pollfd pfd = {master_fd, POLLIN, 0};
 
-	ds_no_job_in_hand = 1;
-	if (!ds_stop_requested && !ds_drain_requested)
+	ds_set_no_job_in_hand(1);
+	if (!ds_stop_requested() && !ds_drain_requested())
 		poll(&pfd, master_fd >= 0 ? 1 : 0, (int)l->backoff_ms);
-	ds_no_job_in_hand = 0;
+	ds_set_no_job_in_hand(0);
 }
 
 static const char *
 why_stop(const struct loop *l)
 {
-	if (ds_stop_requested)
+	if (ds_stop_requested())
 		return "stop";
-	if (ds_drain_requested)
+	if (ds_drain_requested())
 		return "drain";
 	if (l->o->max_jobs > 0 && l->jobs_done >= l->o->max_jobs)
 		return "max_jobs_per_worker";
@@ -292,15 +290,15 @@ work(struct loop *l)
 	int pending = l->answer_pending;
 	gearman_return_t rc;
 
-	ds_no_job_in_hand = !pending;
+	ds_set_no_job_in_hand(!pending);
 	/* a signal that came before the flag was set must not be missed */
-	if (!pending && (ds_stop_requested || ds_drain_requested)) {
-		ds_no_job_in_hand = 0;
+	if (!pending && (ds_stop_requested() || ds_drain_requested())) {
+		ds_set_no_job_in_hand(0);
 		return GEARMAN_SHUTDOWN;
 	}
 	l->in_job = 0;
 	rc = gearman_worker_work(l->gw);
-	ds_no_job_in_hand = 0;
+	ds_set_no_job_in_hand(0);
 	l->answer_pending = (rc == GEARMAN_IO_WAIT || rc == GEARMAN_TIMEOUT) &&
 	    (l->in_job || pending) && l->answer_retries++ < 3;
 	if (!l->answer_pending)
