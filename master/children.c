@@ -458,7 +458,7 @@ ds_pool_spawn_failed(struct ds_pool_rt *p, const char *why, int64_t now)
 {
 	int64_t delay;
 	int missing = 0;
-	char v[200];
+	struct ds_lv v;
 
 	if (p->spawn_retry_at > now)
 		return;		/* this step is already said and scheduled */
@@ -467,7 +467,7 @@ ds_pool_spawn_failed(struct ds_pool_rt *p, const char *why, int64_t now)
 	for (int s = 0; s < p->nslots; s++)
 		missing += p->slots[s].pid == 0;
 	ds_log(LOG_ERR, "event=spawn_failed pool=%s error=%s failures=%d "
-	    "retry_ms=%lld missing=%d", p->name, ds_logval(v, sizeof(v), why),
+	    "retry_ms=%lld missing=%d", p->name, DS_LV(v, why),
 	    p->spawn_failures, (long long)delay, missing);
 }
 

@@ -20,10 +20,9 @@
 static int
 fail(int status, const char *msg)
 {
-	char v[1200];
+	struct ds_lv v;
 
-	ds_log(LOG_ERR, "event=start_failed error=%s", ds_logval(v, sizeof(v),
-	    msg));
+	ds_log(LOG_ERR, "event=start_failed error=%s", DS_LV(v, msg));
 	if (ds_daemon_detached())
 		ds_daemon_fail(status, msg);
 	else if (!ds_log_current()->to_stderr)

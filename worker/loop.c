@@ -107,26 +107,26 @@ static void
 log_job_failure(const struct loop *l, const char *function,
     const char *handle, const struct ds_call *call)
 {
-	char f[600], h[200], r[600];
+	struct ds_lv f, h, r;
 
 	ds_log(LOG_WARNING, "event=job_failed pool=%s function=%s handle=%s "
 	    "outcome=%s http_status=%d reason=%s", l->o->pool,
-	    ds_logval(f, sizeof(f), function), ds_logval(h, sizeof(h), handle),
+	    DS_LV(f, function), DS_LV(h, handle),
 	    ds_outcome_name(call->outcome), call->http_status,
-	    ds_logval(r, sizeof(r), call->reason));
+	    DS_LV(r, call->reason));
 }
 
 static void
 log_job_done(const struct loop *l, const char *function, const char *handle,
     int64_t ms)
 {
-	char f[600], h[200];
+	struct ds_lv f, h;
 
 	if (ds_log_current()->level < LOG_DEBUG)
 		return;
 	ds_log(LOG_DEBUG, "event=job_done pool=%s function=%s handle=%s "
-	    "duration_ms=%lld", l->o->pool, ds_logval(f, sizeof(f), function),
-	    ds_logval(h, sizeof(h), handle), (long long)ms);
+	    "duration_ms=%lld", l->o->pool, DS_LV(f, function),
+	    DS_LV(h, handle), (long long)ms);
 }
 
 /* Tells the master how the last job ended, now that we know whether its
@@ -145,13 +145,12 @@ report_sent(struct loop *l, int sent)
 static void
 log_answer_lost(const struct loop *l, gearman_return_t rc)
 {
-	char e[64];
+	struct ds_lv e;
 
 	/* gearmand gives the job to another worker when it sees this
 	 * connection close */
 	ds_log(LOG_WARNING, "event=job_answer_lost pool=%s slot=%d error=%s",
-	    l->o->pool, l->o->slot, ds_logval(e, sizeof(e),
-	    gearman_strerror(rc)));
+	    l->o->pool, l->o->slot, DS_LV(e, gearman_strerror(rc)));
 }
 
 /* Sends the job's answer ourselves: gearman_worker_work() reports success
@@ -229,14 +228,14 @@ run_job(gearman_job_st *job, void *ctx, size_t *result_size,
 static void
 outage_begins(struct loop *l, gearman_return_t rc)
 {
-	char e[600];
+	struct ds_lv e;
 
 	if (l->outage_since == 0) {
 		l->outage_since = ds_now_ms();
 		l->backoff_ms = BACKOFF_FIRST_MS;
 		ds_log(LOG_ERR, "event=gearman_down pool=%s slot=%d servers=%s "
 		    "error=%s", l->o->pool, l->o->slot, l->servers,
-		    ds_logval(e, sizeof(e), gearman_worker_error(l->gw) ?
+		    DS_LV(e, gearman_worker_error(l->gw) ?
 		    gearman_worker_error(l->gw) : gearman_strerror(rc)));
 		ds_report_state(DS_MSG_DISCONNECTED);
 	} else if ((l->backoff_ms *= 2) > BACKOFF_MAX_MS) {
@@ -342,7 +341,8 @@ int
 ds_worker_run(const struct ds_worker_opts *o)
 {
 	struct loop l;
-	char err[600], v[700], u[600];
+	char err[600], u[2048];
+	struct ds_lv v;
 	const char *why;
 
 	memset(&l, 0, sizeof(l));
@@ -352,14 +352,14 @@ ds_worker_run(const struct ds_worker_opts *o)
 	if (ds_endpoint_init(&l.ep, o, err, sizeof(err)) < 0 ||
 	    gearman_setup(&l, err, sizeof(err)) < 0) {
 		ds_log(LOG_ERR, "event=worker_failed pool=%s slot=%d error=%s",
-		    o->pool, o->slot, ds_logval(v, sizeof(v), err));
+		    o->pool, o->slot, DS_LV(v, err));
 		return 2;
 	}
 	l.ep.should_abort = should_abort;
 	l.ep.abort_ctx = &l;
 	ds_log(LOG_INFO, "event=worker_start pool=%s slot=%d servers=%s "
 	    "functions=%zu uri=%s", o->pool, o->slot, l.servers, o->nfunctions,
-	    ds_logval(v, sizeof(v), ds_uri_redact(u, sizeof(u), o->uri)));
+	    DS_LV(v, ds_uri_redact(u, sizeof(u), o->uri)));
 	while ((why = why_stop(&l)) == NULL || l.answer_pending)
 		loop_once(&l);
 	ds_report_state(DS_MSG_STOPPING);
