@@ -1,6 +1,7 @@
 /* log.c: syslog(3) with an optional copy on stderr, and the log config file
  * reader. One event is one line so that grep and tail -f work on it. */
 #include "common/log.h"
+#include "common/nelem.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -30,8 +31,6 @@ static const struct {
 	{"warn", LOG_WARNING}, {"notice", LOG_NOTICE}, {"info", LOG_INFO},
 	{"debug", LOG_DEBUG},
 };
-
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 void
 ds_log_defaults(struct ds_log_settings *ls)

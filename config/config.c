@@ -515,7 +515,7 @@ parse_pool_key(struct ctx *c, struct ds_pool *p, enum pool_key k,
 
 	switch (k) {
 	case K_WORKERS:
-		if (get_int(c, path, v, 0, INT_MAX, &n) == 0)
+		if (get_int(c, path, v, 0, DS_MAX_WORKERS_PER_POOL, &n) == 0)
 			p->worker_count = (int)n;
 		break;
 	case K_JOBS:

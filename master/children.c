@@ -12,9 +12,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/nelem.h"
 #include "common/parse.h"
 #include "common/worker_env.h"
 #include "common/text.h"
+#include "master/limits.h"
 #include "master/master.h"
 
 #define MAX_ARGS (32 + 2 * 64 + 2 * 256)
@@ -147,7 +149,7 @@ exec_worker(const char *path, char **argv, char **env, int fd)
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+	for (size_t i = 0; i < NELEM(sigs); i++)
 		sigaction(sigs[i], &sa, NULL);
 	/* a stop that comes before the worker has its handlers waits,
 	 * blocked, instead of killing it: the mask survives exec */
@@ -162,9 +164,9 @@ exec_worker(const char *path, char **argv, char **env, int fd)
 	if (fd == 3)
 		fcntl(3, F_SETFD, 0);
 	else if (dup2(fd, 3) < 0)
-		_exit(127);
+		_exit(DS_EXEC_FAILED);
 	execve(path, argv, env);
-	_exit(127);
+	_exit(DS_EXEC_FAILED);
 }
 
 static struct ds_child *
@@ -336,6 +338,8 @@ apply_message(struct ds_master *m, struct ds_child *c, const struct ds_msg *msg)
 				p->stats.completed++;
 			else if (msg->outcome == DS_OUT_TIMEOUT)
 				p->stats.timed_out++;
+			else if (msg->outcome == DS_OUT_ANSWER_LOST)
+				p->stats.answer_lost++;
 			else
 				p->stats.failed++;
 		}
@@ -384,12 +388,7 @@ schedule_restart(struct ds_master *m, struct ds_pool_rt *p, int slot,
 	else
 		s->quick_deaths++;
 	if (s->quick_deaths >= 2) {
-		delay = 1000;
-		for (int i = 2; i < s->quick_deaths && delay < DS_BACKOFF_MAX_MS;
-		    i++)
-			delay *= 2;
-		if (delay > DS_BACKOFF_MAX_MS)
-			delay = DS_BACKOFF_MAX_MS;
+		delay = ds_backoff_ms(s->quick_deaths - 1);
 		ds_log(LOG_WARNING, "event=slot_backoff pool=%s slot=%d "
 		    "quick_deaths=%d delay_ms=%lld", p->name, slot,
 		    s->quick_deaths, (long long)delay);
@@ -418,10 +417,20 @@ child_exited(struct ds_master *m, struct ds_child *c, int status)
 	    "slot=%d pid=%d %s lived_ms=%lld retired=%d", c->pool, c->last_slot,
 	    (int)c->pid, how, (long long)lived, c->slot < 0);
 	if (p != NULL && c->slot >= 0 && c->slot < p->nslots &&
-	    p->slots[c->slot].pid == c->pid)
-		/* a child we killed for an overdue job was not failing to
-		 * start: that must not back its slot off */
-		schedule_restart(m, p, c->slot, lived, clean || c->killed);
+	    p->slots[c->slot].pid == c->pid) {
+		if (WIFEXITED(status) && WEXITSTATUS(status) == DS_EXEC_FAILED) {
+			/* it never ran: a resource problem of the pool, not
+			 * of the slot */
+			p->slots[c->slot].pid = 0;
+			p->slots[c->slot].restart_at = 0;
+			ds_pool_spawn_failed(p, "exec failed", ds_now_ms());
+		} else {
+			/* a child we killed for an overdue job was not
+			 * failing to start: that must not back it off */
+			schedule_restart(m, p, c->slot, lived, clean ||
+			    c->killed);
+		}
+	}
 	if (c->fd >= 0)
 		close(c->fd);
 	free(c->pool);
@@ -447,6 +456,50 @@ ds_reap(struct ds_master *m)
 }
 
 void
+ds_pool_spawn_failed(struct ds_pool_rt *p, const char *why, int64_t now)
+{
+	int64_t delay;
+	int missing = 0;
+	struct ds_lv v;
+
+	if (p->spawn_retry_at > now)
+		return;		/* this step is already said and scheduled */
+	delay = ds_backoff_ms(++p->spawn_failures);
+	p->spawn_retry_at = now + delay;
+	for (int s = 0; s < p->nslots; s++)
+		missing += p->slots[s].pid == 0;
+	ds_log(LOG_ERR, "event=spawn_failed pool=%s error=%s failures=%d "
+	    "retry_ms=%lld missing=%d", p->name, DS_LV(v, why),
+	    p->spawn_failures, (long long)delay, missing);
+}
+
+/* Starts what p's empty slots are due; the first failure stops the pool
+ * until its backoff passes, so a host out of processes or descriptors
+ * costs one log line and one attempt per step, not a loop. */
+static void
+fill_pool(struct ds_master *m, struct ds_pool_rt *p, int64_t now)
+{
+	int started = 0;
+
+	if (p->spawn_retry_at > now)
+		return;
+	for (int s = 0; s < p->nslots; s++) {
+		if (p->slots[s].pid != 0 || p->slots[s].restart_at > now)
+			continue;
+		if (ds_spawn(m, p, s) < 0) {
+			ds_pool_spawn_failed(p, strerror(errno), now);
+			return;
+		}
+		started++;
+	}
+	if (p->spawn_failures && started) {
+		ds_log(LOG_NOTICE, "event=spawn_recovered pool=%s failures=%d",
+		    p->name, p->spawn_failures);
+		p->spawn_failures = 0;
+	}
+}
+
+void
 ds_children_tick(struct ds_master *m, int64_t now)
 {
 	for (size_t i = 0; i < m->nchildren; i++) {
@@ -464,14 +517,8 @@ ds_children_tick(struct ds_master *m, int64_t now)
 	}
 	if (m->stopping)
 		return;
-	for (size_t i = 0; i < m->npools; i++) {
-		struct ds_pool_rt *p = &m->pools[i];
-
-		for (int s = 0; s < p->nslots; s++)
-			if (p->slots[s].pid == 0 && p->slots[s].restart_at <= now)
-				if (ds_spawn(m, p, s) < 0)
-					p->slots[s].restart_at = now + 1000;
-	}
+	for (size_t i = 0; i < m->npools; i++)
+		fill_pool(m, &m->pools[i], now);
 }
 
 int64_t
@@ -488,9 +535,11 @@ ds_children_next_deadline(const struct ds_master *m)
 	for (size_t i = 0; i < m->npools && !m->stopping; i++)
 		for (int s = 0; s < m->pools[i].nslots; s++) {
 			const struct ds_slot *sl = &m->pools[i].slots[s];
+			int64_t due = sl->restart_at > m->pools[i].spawn_retry_at ?
+			    sl->restart_at : m->pools[i].spawn_retry_at;
 
-			if (sl->pid == 0 && (next == 0 || sl->restart_at < next))
-				next = sl->restart_at;
+			if (sl->pid == 0 && (next == 0 || due < next))
+				next = due;
 		}
 	return next;
 }

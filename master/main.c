@@ -13,6 +13,7 @@
 #include "common/proctitle.h"
 #include "common/text.h"
 #include "master/daemon.h"
+#include "master/limits.h"
 #include "master/master.h"
 #include "master/query.h"
 #include "master/supervisor.h"
@@ -20,10 +21,9 @@
 static int
 fail(int status, const char *msg)
 {
-	char v[1200];
+	struct ds_lv v;
 
-	ds_log(LOG_ERR, "event=start_failed error=%s", ds_logval(v, sizeof(v),
-	    msg));
+	ds_log(LOG_ERR, "event=start_failed error=%s", DS_LV(v, msg));
 	if (ds_daemon_detached())
 		ds_daemon_fail(status, msg);
 	else if (!ds_log_current()->to_stderr)
@@ -50,6 +50,7 @@ static int
 load_jobs_config(const struct ds_master_opts *o, struct ds_config *cfg)
 {
 	struct ds_diag diag;
+	char err[512];
 	int rc = ds_config_load(o->jobsconfig, cfg, &diag);
 
 	for (size_t i = 0; i < diag.nwarnings; i++)
@@ -57,6 +58,11 @@ load_jobs_config(const struct ds_master_opts *o, struct ds_config *cfg)
 	for (size_t i = 0; i < diag.nerrors; i++)
 		fprintf(stderr, "driveshaft: %s\n", diag.errors[i]);
 	ds_diag_free(&diag);
+	if (rc == 0 && ds_config_fits(cfg, ds_raise_nofile(), err,
+	    sizeof(err)) < 0) {
+		fprintf(stderr, "driveshaft: %s: %s\n", o->jobsconfig, err);
+		return -1;
+	}
 	return rc;
 }
 

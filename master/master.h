@@ -16,9 +16,10 @@
 #define DS_BACKOFF_WINDOW_MS 10000	/* a death sooner than this is quick */
 #define DS_BACKOFF_MAX_MS 30000
 #define DS_KILL_GRACE_MS 5000		/* past max_running_time, then KILL */
+#define DS_EXEC_FAILED 127		/* a child's status when exec failed */
 
 struct ds_pool_stats {
-	uint64_t completed, failed, timed_out;
+	uint64_t completed, failed, timed_out, answer_lost;
 };
 
 struct ds_slot {
@@ -33,6 +34,8 @@ struct ds_pool_rt {
 	struct ds_slot *slots;
 	int nslots;
 	struct ds_pool_stats stats;
+	int spawn_failures;	/* fork/socketpair/exec failures in a row */
+	int64_t spawn_retry_at;	/* monotonic ms; no spawn before it */
 };
 
 struct ds_child {
@@ -41,7 +44,7 @@ struct ds_child {
 	char *pool;
 	int slot;		/* -1: retired, leaves after its job */
 	int last_slot;		/* the slot it had, for the log */
-	int state;		/* DS_MSG_STARTING .. DS_MSG_STOPPING */
+	enum ds_msg_type state;
 	int64_t started_ms;	/* monotonic */
 	int64_t busy_since_ms;	/* monotonic, when state is BUSY */
 	int64_t busy_wall_ms;	/* wall clock, as the worker reported */
@@ -64,7 +67,7 @@ struct ds_master {
 	size_t npools;
 	struct ds_child *children;
 	size_t nchildren, cap_children;
-	int stopping;		/* enum ds_stopping */
+	enum ds_stopping stopping;
 	int stop_signals;	/* how many stop/drain signals came */
 	int64_t started_wall_ms;
 	uint64_t reloads, reloads_failed;
@@ -82,6 +85,9 @@ void ds_child_message(struct ds_master *m, struct ds_child *c);
 void ds_children_tick(struct ds_master *m, int64_t now);
 int64_t ds_children_next_deadline(const struct ds_master *m);
 void ds_signal_all(struct ds_master *m, int sig, int64_t kill_at);
+/* A worker of p could not be started: back the pool off, one log line a
+ * step. */
+void ds_pool_spawn_failed(struct ds_pool_rt *p, const char *why, int64_t now);
 struct ds_pool_rt *ds_pool_rt_find(struct ds_master *m, const char *name);
 
 /* status_reply.c */

@@ -74,6 +74,8 @@ ds_metrics_job(struct ds_metrics *mt, const char *pool, const char *function,
 		s->completed++;
 	else if (outcome == DS_OUT_TIMEOUT)
 		s->timed_out++;
+	else if (outcome == DS_OUT_ANSWER_LOST)
+		s->answer_lost++;
 	else
 		s->failed++;
 	for (int i = 0; i < DS_METRICS_NBUCKETS; i++)
@@ -154,10 +156,12 @@ static void
 render_jobs(struct ds_metrics *mt, struct ds_buf *b)
 {
 	static const char *names[] = {"driveshaft_jobs_completed_total",
-	    "driveshaft_jobs_failed_total", "driveshaft_jobs_timed_out_total"};
+	    "driveshaft_jobs_failed_total", "driveshaft_jobs_timed_out_total",
+	    "driveshaft_jobs_answer_lost_total"};
 	static const char *helps[] = {"Jobs answered WORK_COMPLETE.",
 	    "Jobs answered WORK_FAIL, timeouts excluded.",
-	    "Jobs failed for running past max_running_time."};
+	    "Jobs failed for running past max_running_time.",
+	    "Jobs whose answer could not be sent to gearmand."};
 	struct ds_buf plb = {0}, flb = {0};
 	const char *pl, *fl;
 
@@ -183,12 +187,12 @@ render_jobs(struct ds_metrics *mt, struct ds_buf *b)
 		ds_buf_printf(b, "driveshaft_job_duration_seconds_count{pool=\"%s\","
 		    "function=\"%s\"} %llu\n", pl, fl, (unsigned long long)s->count);
 	}
-	for (int k = 0; k < 3; k++) {
+	for (int k = 0; k < 4; k++) {
 		header(b, names[k], "counter", helps[k]);
 		for (size_t i = 0; i < mt->njobs; i++) {
 			struct ds_job_series *s = &mt->jobs[i];
 			uint64_t v = k == 0 ? s->completed : k == 1 ? s->failed :
-			    s->timed_out;
+			    k == 2 ? s->timed_out : s->answer_lost;
 
 			ds_buf_printf(b, "%s{pool=\"%s\",function=\"%s\"} %llu\n",
 			    names[k], lv(&plb, s->pool), lv(&flb, s->function),

@@ -14,7 +14,7 @@ struct ds_buf;
 
 struct ds_job_series {
 	char *pool, *function;
-	uint64_t completed, failed, timed_out;
+	uint64_t completed, failed, timed_out, answer_lost;
 	uint64_t buckets[DS_METRICS_NBUCKETS];	/* cumulative at render */
 	uint64_t count;
 	double sum_s;

@@ -9,6 +9,7 @@
 
 #include "common/parse.h"
 #include "common/text.h"
+#include "master/limits.h"
 #include "master/master.h"
 #include "master/reload_diff.h"
 
@@ -131,14 +132,14 @@ resize(struct ds_master *m, struct ds_pool_rt *rt, int n)
 static void
 log_config_messages(const struct ds_diag *diag, const char *event)
 {
-	char v[1200];
+	struct ds_lv v;
 
 	for (size_t i = 0; i < diag->nerrors; i++)
 		ds_log(LOG_ERR, "event=%s error=%s", event,
-		    ds_logval(v, sizeof(v), diag->errors[i]));
+		    DS_LV(v, diag->errors[i]));
 	for (size_t i = 0; i < diag->nwarnings; i++)
 		ds_log(LOG_WARNING, "event=config_warning warning=%s",
-		    ds_logval(v, sizeof(v), diag->warnings[i]));
+		    DS_LV(v, diag->warnings[i]));
 }
 
 int
@@ -163,19 +164,20 @@ static int
 reload_log_settings(struct ds_master *m)
 {
 	struct ds_log_settings ls;
-	char err[512], warn[512], v[600];
+	char err[512], warn[512];
+	struct ds_lv v;
 
 	if (m->opts->logconfig == NULL)
 		return 0;
 	if (ds_master_log_settings(m->opts, &ls, err, sizeof(err), warn,
 	    sizeof(warn)) < 0) {
 		ds_log(LOG_ERR, "event=logconfig_failed error=%s",
-		    ds_logval(v, sizeof(v), err));
+		    DS_LV(v, err));
 		return 0;
 	}
 	if (warn[0])
 		ds_log(LOG_WARNING, "event=logconfig_warning warning=%s",
-		    ds_logval(v, sizeof(v), warn));
+		    DS_LV(v, warn));
 	if (memcmp(&ls, &m->log, sizeof(ls)) == 0)
 		return 0;
 	m->log = ls;
@@ -186,7 +188,7 @@ reload_log_settings(struct ds_master *m)
 /* Appends " name:old->new" style items to the summary of one change. */
 static void
 summarize(char *buf, size_t len, const struct ds_pool_diff *d, size_t nd,
-    int change)
+    enum ds_pool_change change)
 {
 	size_t off = 0;
 
@@ -228,6 +230,12 @@ ds_reload(struct ds_master *m)
 	size_t nd;
 	int log_changed;
 
+	char err[512];
+	struct ds_lv v;
+
+	/* a HUP is the operator saying "try again now" */
+	for (size_t i = 0; i < m->npools; i++)
+		m->pools[i].spawn_retry_at = 0;
 	if (ds_config_load(m->opts->jobsconfig, &ncfg, &diag) < 0) {
 		log_config_messages(&diag, "reload_failed");
 		ds_diag_free(&diag);
@@ -236,6 +244,13 @@ ds_reload(struct ds_master *m)
 	}
 	log_config_messages(&diag, "reload_failed");
 	ds_diag_free(&diag);
+	if (ds_config_fits(&ncfg, ds_raise_nofile(), err, sizeof(err)) < 0) {
+		ds_log(LOG_ERR, "event=reload_failed error=%s",
+		    DS_LV(v, err));
+		ds_config_free(&ncfg);
+		m->reloads_failed++;
+		return -1;
+	}
 	log_changed = reload_log_settings(m);
 	d = calloc(m->cfg.npools + ncfg.npools + 1, sizeof(*d));
 	npools = calloc(ncfg.npools + 1, sizeof(*npools));

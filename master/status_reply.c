@@ -72,11 +72,14 @@ ds_status_pools(struct ds_master *m, struct ds_buf *b)
 			else if (c->state == DS_MSG_IDLE)
 				idle++;
 		}
-		ds_buf_printf(b, "%s\t%d\t%d\t%d\t%d\t%llu\t%llu\t%llu\r\n",
+		/* answers lost comes last: scripts that read the original
+		 * eight columns keep working */
+		ds_buf_printf(b, "%s\t%d\t%d\t%d\t%d\t%llu\t%llu\t%llu\t%llu\r\n",
 		    p->name, p->cfg->worker_count, running, busy, idle,
 		    (unsigned long long)p->stats.completed,
 		    (unsigned long long)p->stats.failed,
-		    (unsigned long long)p->stats.timed_out);
+		    (unsigned long long)p->stats.timed_out,
+		    (unsigned long long)p->stats.answer_lost);
 	}
 }
 

@@ -301,3 +301,137 @@ class HardeningTest(MasterTestCase):
         self.assertEqual(m.wait(15), 0)
         wait_for(lambda: "event=stop " in drain(), 5, "stop in syslog")
         return drain()
+
+    # 9. a job is counted once its answer has left
+    def test_answer_that_cannot_be_sent_counts_as_answer_lost(self):
+        ep = self.endpoint()
+        # a big answer takes several writes: once gearmand is gone the
+        # first one draws a reset and the next fails for certain
+        pools = {"P": {"worker_count": 1, "jobs_list": ["Big"],
+                       "uri": f"http://127.0.0.1:{ep.port}/slow/1500/big/8000000"}}
+        self.start_master(pools)
+        from test_master import Background
+        bg = Background(self, [("Big", "x")], timeout=20)
+        wait_for(lambda: len(ep.requests) == 1, 10, "the job at the endpoint")
+        port = self.gearmand.port
+        self.gearmand.proc.kill()
+        self.gearmand.proc.wait()
+        rc, res = bg.results()
+        self.assertNotEqual(res, [["OK"]])  # its client was told the server went
+        wait_for(lambda: "event=job_answer_lost pool=P" in self.master_log(), 10,
+                 "job_answer_lost in the log")
+
+        def pools_row():
+            return status(self.status_port, "pools").split("\r\n")[0].split("\t")
+        wait_for(lambda: pools_row()[5:] == ["0", "0", "0", "1"], 5,
+                 "pools: completed 0, failed 0, timed out 0, answers lost 1")
+        metrics = status(self.status_port, "metrics")
+        self.assertIn('driveshaft_jobs_answer_lost_total{pool="P",function="Big"} 1',
+                      metrics)
+        self.assertIn('driveshaft_jobs_completed_total{pool="P",function="Big"} 0',
+                      metrics)
+        # gearmand back on its port: the same pool serves and counts again
+        from harness import Gearmand
+        self.gearmand = Gearmand(self.tmp, port=port).start()
+        pools["P"]["uri"] = f"http://127.0.0.1:{ep.port}/sum"
+        pools["P"]["jobs_list"] = ["Sum"]
+        self.reload(pools)
+        self.wait_registered("Sum")
+        self.assertEqual(submit(self.gearmand.server, [("Sum", "1 1")]), [("OK", b"2")])
+        wait_for(lambda: pools_row()[5:] == ["1", "0", "0", "1"], 5, "completed 1")
+
+    # 3. running out of descriptors or processes
+    def test_config_that_cannot_fit_the_descriptor_limit_is_refused(self):
+        ep = self.endpoint()
+        cfg = os.path.join(self.tmp, "j.json")
+        write_config(cfg, [self.gearmand.server], self.pool(ep, count=20))
+        want = (f"driveshaft: {cfg}: 20 workers need 308 descriptors (one each and 288 "
+                "for the master), but RLIMIT_NOFILE is 300: lower worker_count or raise "
+                "the limit (ulimit -n, LimitNOFILE=)")
+        for extra, rc in (([], 1), (["--check"], 1)):
+            p = subprocess.run(["prlimit", "--nofile=300:300", MASTER, "--jobsconfig", cfg,
+                                *extra], capture_output=True, text=True, timeout=15)
+            self.assertEqual((p.returncode, p.stderr.strip()), (rc, want))
+        p = self.run_master("--jobsconfig", cfg, "--check")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        # on HUP: one line, and the running config stays in force
+        pools = self.pool(ep, count=2)
+        self.start_master_limited(["prlimit", "--nofile=300:300"], pools)
+        before = sorted(r[0] for r in threads(self.status_port))
+        pools["P"]["worker_count"] = 20
+        self.reload(pools)
+        wait_for(lambda: "event=reload_failed" in self.master_log(), 5, "reload_failed")
+        self.assertEqual(self.master_log().count("event=reload_failed"), 1)
+        self.assertIn("20 workers need 308 descriptors", self.master_log())
+        self.assertEqual(sorted(r[0] for r in threads(self.status_port)), before)
+        self.assertEqual(submit(self.gearmand.server, [("Sum", "2 3")]), [("OK", b"5")])
+
+    def start_master_limited(self, prefix, pools, *extra):
+        """start_master, run under a prefix such as prlimit."""
+        self.config = os.path.join(self.tmp, "jobs.json")
+        self.pools = pools
+        write_config(self.config, [self.gearmand.server], pools)
+        self.status_port = free_port()
+        m = self.spawn([*prefix, MASTER, "--jobsconfig", self.config, "--loop_timeout", "1",
+                        "--status_port", str(self.status_port), *extra], "master.log",
+                       start_new_session=True)
+        self.master = m
+        wait_for(lambda: port_open(self.status_port) or m.poll() is not None, 10,
+                 "status port")
+        self.assertIsNone(m.poll(), self.log_of(m))
+        return m
+
+    def test_spawn_failures_back_off_quietly_and_fill_in_after_hup(self):
+        if os.geteuid() != 0:
+            self.skipTest("needs root to create a user")
+        pw = test_user()
+
+        def user_procs():
+            n = 0
+            for p in os.listdir("/proc"):
+                try:
+                    n += p.isdigit() and os.stat(f"/proc/{p}").st_uid == pw.pw_uid
+                except OSError:
+                    pass
+            return n
+        # the process limit counts every process of the user: wait for the
+        # workers of an earlier test to finish leaving
+        wait_for(lambda: user_procs() == 0, 15, f"no process of {TEST_USER}")
+        ep = self.endpoint()
+        os.chmod(self.tmp, 0o755)
+        pools = self.pool(ep, count=10)
+        # the master and 3 workers: the 4th fork fails with EAGAIN
+        m = self.start_master_limited(["prlimit", "--nproc=4:64"], pools, "--user", TEST_USER,
+                                      "--worker", self.public_worker())
+        wait_for(lambda: self.ready_workers() == 3, 10, "3 workers up")
+        wait_for(lambda: "event=spawn_failed pool=P" in self.master_log(), 5, "spawn_failed")
+
+        def cpu_ticks():
+            with open(f"/proc/{m.pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return int(fields[11]) + int(fields[12])
+        lines_before, ticks_before = self.master_log().count("\n"), cpu_ticks()
+        t0 = time.monotonic()
+        self.assertEqual(submit(self.gearmand.server, [("Sum", f"{i} 1") for i in range(30)]),
+                         [("OK", str(i + 1).encode()) for i in range(30)])
+        time.sleep(max(0.0, 5 - (time.monotonic() - t0)))  # a window to measure
+        ticks = cpu_ticks() - ticks_before
+        log = self.master_log()
+        new_lines = log.count("\n") - lines_before
+        failed = log.count("event=spawn_failed")
+        print(f"\n  nproc 4: {failed} spawn_failed lines, {new_lines} log lines and "
+              f"{ticks} CPU ticks of the master in 5 s", end=" ")
+        self.assertLessEqual(failed, 5)       # 1 s, 2 s, 4 s ...: not one per slot
+        self.assertLessEqual(new_lines, 12)
+        self.assertLessEqual(ticks, 30)       # 0.3 s of CPU in 5 s at most
+        self.assertIn("error=\"Resource temporarily unavailable\"", log)
+        row = status(self.status_port, "pools").split("\t")
+        self.assertEqual(row[1:3], ["10", "3"])
+        # the operator raises the limit and sends HUP: the pool fills in
+        # (as its own user: this container's root lacks CAP_SYS_RESOURCE)
+        subprocess.run(["setpriv", f"--reuid={pw.pw_uid}", f"--regid={pw.pw_gid}",
+                        "--clear-groups", "prlimit", "--pid", str(m.pid), "--nproc=64:64"],
+                       check=True)
+        m.send_signal(signal.SIGHUP)
+        wait_for(lambda: self.ready_workers() == 10, 10, "10 workers after HUP")
+        self.assertIn("event=spawn_recovered pool=P", self.master_log())

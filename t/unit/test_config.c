@@ -500,12 +500,14 @@ START_TEST(worker_count)
 	fails(WC("{\"a\": 1}"), WC_ERR "an object");
 	fails(WC("[1]"), WC_ERR "an array");
 	fails(WC("-1e400"), WC_ERR "-inf");
+	fails(WC("10001"), "jobs.json: pools_list.P.worker_count: "
+	    "expected integer <= 10000, got 10001");
 	fails(WC("2147483648"), "jobs.json: pools_list.P.worker_count: "
-	    "expected integer <= 2147483647, got 2.14748e+09");
+	    "expected integer <= 10000, got 2.14748e+09");
 	fails(WC("1e400"), "jobs.json: pools_list.P.worker_count: "
-	    "expected integer <= 2147483647, got inf");
-	loads(WC("2147483647"));
-	ck_assert_int_eq(cfg.pools[0].worker_count, 2147483647);
+	    "expected integer <= 10000, got inf");
+	loads(WC("10000"));
+	ck_assert_int_eq(cfg.pools[0].worker_count, DS_MAX_WORKERS_PER_POOL);
 	loads(WC("-0"));
 	ck_assert_int_eq(cfg.pools[0].worker_count, 0);
 }

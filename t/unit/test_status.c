@@ -90,6 +90,7 @@ setup(void)
 	m.pools[0].stats.completed = 5;
 	m.pools[0].stats.failed = 2;
 	m.pools[0].stats.timed_out = 1;
+	m.pools[0].stats.answer_lost = 4;
 	m.started_wall_ms = 1700000000123LL;
 	m.generation = 2;
 	m.reloads = 1;
@@ -205,8 +206,8 @@ START_TEST(pools_counts)
 	char *s = run(ds_status_pools, &len);
 
 	ck_assert_str_eq(s,
-	    "Web\t3\t2\t1\t1\t5\t2\t1\r\n"
-	    "Idle\t1\t1\t0\t0\t0\t0\t0\r\n");
+	    "Web\t3\t2\t1\t1\t5\t2\t1\t4\r\n"
+	    "Idle\t1\t1\t0\t0\t0\t0\t0\t0\r\n");
 	free(s);
 }
 END_TEST
@@ -313,6 +314,10 @@ Q("1") Q("2.5") Q("5") Q("10") Q("30") Q("60") Q("300") Q("+Inf")
 "# TYPE driveshaft_jobs_timed_out_total counter\n"
 "driveshaft_jobs_timed_out_total{pool=\"Web\",function=\"Sum\"} 1\n"
 "driveshaft_jobs_timed_out_total{pool=\"Web\",function=\"a\\\"b\\\\c\"} 0\n"
+"# HELP driveshaft_jobs_answer_lost_total Jobs whose answer could not be sent to gearmand.\n"
+"# TYPE driveshaft_jobs_answer_lost_total counter\n"
+"driveshaft_jobs_answer_lost_total{pool=\"Web\",function=\"Sum\"} 0\n"
+"driveshaft_jobs_answer_lost_total{pool=\"Web\",function=\"a\\\"b\\\\c\"} 0\n"
 "# HELP driveshaft_http_errors_total Endpoint answers with an HTTP status other than 200.\n"
 "# TYPE driveshaft_http_errors_total counter\n"
 "driveshaft_http_errors_total{pool=\"Web\",code=\"500\"} 1\n"
