@@ -582,18 +582,18 @@ class PackagingTest(harness.ProcTestCase):
         helptext = subprocess.run([MASTER, "--help"], capture_output=True, text=True).stdout
         import re
         for opt in set(re.findall(r"--[a-z_]+", helptext)):
-            self.assertIn(opt, page)
+            self.assertTrue(opt in page, f"option {opt} missing from driveshaft(8)")
         src = ""
         for d in ("master", "worker"):
             for f in os.listdir(os.path.join(harness.TOP, d)):
                 with open(os.path.join(harness.TOP, d, f)) as fh:
                     src += fh.read()
         for event in set(re.findall(r"event=([a-z_]+)", src)):
-            self.assertIn(event, page, event)
+            self.assertTrue(event in page, f"event {event} missing from driveshaft(8)")
         with open(os.path.join(harness.TOP, "config", "config.c")) as fh:
             keys = re.search(r"pool_keys\[K_NKEYS\] = \{(.*?)\};", fh.read(), re.S).group(1)
         for key in re.findall(r'"([a-z_]+)"', keys):
-            self.assertIn(key, page, key)
+            self.assertTrue(key in page, f"config key {key} missing from driveshaft(8)")
 
     def test_systemd_unit_verifies(self):
         root = install_tree(self)
