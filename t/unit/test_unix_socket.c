@@ -82,6 +82,7 @@ START_TEST(bad_shapes)
 	snprintf(text, sizeof(text), "%s, \"unix_socket\": \"/a\", "
 	    "\"unix_socket\": \"/b\"}}}", HEAD);
 	ds_config_free(&cfg);
+	ds_diag_free(&diag);
 	ck_assert_int_eq(ds_config_parse(text, strlen(text), "jobs.json",
 	    &cfg, &diag), -1);
 	ck_assert_str_eq(diag.errors[0], "jobs.json: pools_list.P.unix_socket: "
@@ -108,6 +109,7 @@ START_TEST(good_paths)
 	/* absent: TCP to the URI's host */
 	snprintf(text, sizeof(text), "%s}}}", HEAD);
 	ds_config_free(&cfg);
+	ds_diag_free(&diag);
 	ck_assert_int_eq(ds_config_parse(text, strlen(text), "jobs.json",
 	    &cfg, &diag), 0);
 	ck_assert_ptr_null(cfg.pools[0].unix_socket);
