@@ -401,10 +401,15 @@ class SyslogTest(MasterTestCase):
         with open(logconf, "w") as f:
             f.write("stderr = 0\n")  # syslog only
         self.status_port = harness.free_port()
-        self.master = self.ns([MASTER, "--jobsconfig", self.config, "--logconfig", logconf,
+        # nsenter enters the namespace at /: absolute paths only
+        self.master = self.ns([os.path.abspath(MASTER), "--jobsconfig", self.config, "--logconfig", logconf,
                                "--status_port", str(self.status_port),
                                "--loop_timeout", "1"], "master.log")
-        wait_for(lambda: self.count("event=start ") == 1, 10, "event=start in the file")
+        wait_for(lambda: self.count("event=start ") == 1 or self.master.poll() is not None,
+                 10, "event=start in the file")
+        self.assertEqual(self.count("event=start "), 1,
+                         f"master: {self.master.poll()} {self.master_log()} "
+                         f"rsyslogd: {self.log_of(self.procs[1])}")
         wait_for(lambda: self.ready_workers() == 2, 10, "2 workers")
 
         # failures before, during and after a rotation; each is one line
