@@ -46,6 +46,14 @@ arg(struct argv_buf *a, const char *fmt, ...)
 	a->v[a->n] = NULL;
 }
 
+/* Every signal to a child goes through here, so that the supervision rules
+ * can be tested without processes (ds_master.kill_fn). */
+static void
+signal_child(struct ds_master *m, pid_t pid, int sig)
+{
+	(void)(m->kill_fn ? m->kill_fn : kill)(pid, sig);
+}
+
 int64_t
 ds_pool_max_running_ms(const struct ds_master *m, const struct ds_pool *p)
 {
@@ -295,7 +303,7 @@ ds_retire(struct ds_master *m, struct ds_child *c, int sig)
 		deadline = now + m->opts->loop_timeout_ms + DS_KILL_GRACE_MS;
 	if (c->kill_at == 0 || deadline < c->kill_at)
 		c->kill_at = deadline;
-	kill(c->pid, sig);
+	signal_child(m, c->pid, sig);
 }
 
 void
@@ -307,7 +315,7 @@ ds_signal_all(struct ds_master *m, int sig, int64_t kill_at)
 		if (c->slot >= 0)
 			ds_retire(m, c, sig);
 		else
-			kill(c->pid, sig);
+			signal_child(m, c->pid, sig);
 		if (kill_at && (c->kill_at == 0 || kill_at < c->kill_at))
 			c->kill_at = kill_at;
 	}
@@ -373,12 +381,12 @@ ds_child_message(struct ds_master *m, struct ds_child *c)
 }
 
 /* A quick death backs the slot off: at once, then 1 s, 2 s, 4 s ... 30 s. */
-static void
-schedule_restart(struct ds_master *m, struct ds_pool_rt *p, int slot,
-    int64_t lived_ms, int clean)
+void
+ds_schedule_restart(struct ds_pool_rt *p, int slot, int64_t lived_ms,
+    int clean, int64_t now)
 {
 	struct ds_slot *s = &p->slots[slot];
-	int64_t now = ds_now_ms(), delay = 0;
+	int64_t delay = 0;
 
 	s->pid = 0;
 	if (clean || lived_ms >= DS_BACKOFF_WINDOW_MS)
@@ -392,7 +400,6 @@ schedule_restart(struct ds_master *m, struct ds_pool_rt *p, int slot,
 		    s->quick_deaths, (long long)delay);
 	}
 	s->restart_at = now + delay;
-	(void)m;
 }
 
 static void
@@ -425,8 +432,8 @@ child_exited(struct ds_master *m, struct ds_child *c, int status)
 		} else {
 			/* a child we killed for an overdue job was not
 			 * failing to start: that must not back it off */
-			schedule_restart(m, p, c->slot, lived, clean ||
-			    c->killed);
+			ds_schedule_restart(p, c->slot, lived, clean ||
+			    c->killed, ds_now_ms());
 		}
 	}
 	if (c->fd >= 0)
@@ -510,7 +517,7 @@ ds_children_tick(struct ds_master *m, int64_t now)
 		    "state=%s busy_ms=%lld", c->pool, c->last_slot, (int)c->pid,
 		    ds_msg_type_name(c->state), c->state == DS_MSG_BUSY ?
 		    (long long)(now - c->busy_since_ms) : 0LL);
-		kill(c->pid, SIGKILL);
+		signal_child(m, c->pid, SIGKILL);
 		c->killed = 1;
 	}
 	if (m->stopping)

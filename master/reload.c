@@ -110,8 +110,8 @@ shrink(struct ds_master *m, struct ds_pool_rt *rt, int n)
 	rt->nslots = n;
 }
 
-static void
-resize(struct ds_master *m, struct ds_pool_rt *rt, int n)
+void
+ds_pool_resize(struct ds_master *m, struct ds_pool_rt *rt, int n)
 {
 	struct ds_slot *p;
 
@@ -289,7 +289,7 @@ ds_reload(struct ds_master *m)
 	m->npools = ncfg.npools;
 	for (size_t i = 0; i < ncfg.npools; i++)
 		if (d[i].change == DS_POOL_RESIZED)
-			resize(m, &m->pools[i], d[i].new_count);
+			ds_pool_resize(m, &m->pools[i], d[i].new_count);
 	m->generation++;
 	m->reloads++;
 	log_reload(m, d, nd);	/* before the old names it points to go */
