@@ -548,3 +548,40 @@ ds_children_next_deadline(const struct ds_master *m)
 		}
 	return next;
 }
+
+int
+ds_pool_gauges(struct ds_master *m, const struct ds_pool_rt *p,
+    int n[DS_WG_N])
+{
+	int running = 0;
+
+	memset(n, 0, DS_WG_N * sizeof(n[0]));
+	for (int s = 0; s < p->nslots; s++) {
+		const struct ds_child *c = p->slots[s].pid ?
+		    ds_child_by_pid(m, p->slots[s].pid) : NULL;
+
+		if (c == NULL) {
+			n[p->slots[s].quick_deaths >= 2 ? DS_WG_BACKOFF :
+			    DS_WG_STARTING]++;
+			continue;
+		}
+		running++;
+		switch (c->state) {
+		case DS_MSG_STARTING:
+			n[DS_WG_STARTING]++;
+			break;
+		case DS_MSG_BUSY:
+			n[DS_WG_BUSY]++;
+			break;
+		case DS_MSG_DISCONNECTED:
+			n[DS_WG_DISCONNECTED]++;
+			break;
+		case DS_MSG_IDLE:
+		case DS_MSG_DONE:
+		case DS_MSG_STOPPING:
+			n[DS_WG_IDLE]++;
+			break;
+		}
+	}
+	return running;
+}

@@ -96,6 +96,10 @@ void ds_schedule_restart(struct ds_pool_rt *p, int slot, int64_t lived_ms,
 void ds_pool_spawn_failed(struct ds_pool_rt *p, const char *why, int64_t now);
 struct ds_pool_rt *ds_pool_rt_find(struct ds_master *m, const char *name);
 
+/* Fills n with p's slots by state; returns how many have a process. */
+int ds_pool_gauges(struct ds_master *m, const struct ds_pool_rt *p,
+    int n[DS_WG_N]);
+
 /* status_reply.c */
 struct ds_buf;
 void ds_status_threads(struct ds_master *m, struct ds_buf *b);
