@@ -200,7 +200,10 @@ main(int argc, char **argv)
 	/* before anything of ours is open: what the caller left open (a
 	 * launcher's pipe, a file) must reach neither us nor the workers */
 	ds_close_inherited(-1);
-	args = ds_proctitle_init(argc, argv);
+	if ((args = ds_proctitle_init(argc, argv)) == NULL) {
+		fprintf(stderr, "driveshaft: out of memory\n");
+		return 2;
+	}
 	rc = ds_master_parse_args(argc, args, &o, err, sizeof(err));
 
 	memset(&m, 0, sizeof(m));

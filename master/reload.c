@@ -13,6 +13,14 @@
 #include "master/master.h"
 #include "master/reload_diff.h"
 
+static void
+free_rt(struct ds_pool_rt *rt)
+{
+	free(rt->name);
+	free(rt->slots);
+	memset(rt, 0, sizeof(*rt));
+}
+
 /* On failure the pool runs no slots rather than dereference NULL. */
 static int
 init_rt(struct ds_pool_rt *rt, const struct ds_pool *cfg)
@@ -21,19 +29,14 @@ init_rt(struct ds_pool_rt *rt, const struct ds_pool *cfg)
 	rt->name = strdup(cfg->name);
 	rt->cfg = cfg;
 	rt->slots = calloc((size_t)cfg->worker_count + 1, sizeof(*rt->slots));
-	if (rt->name == NULL || rt->slots == NULL)
+	if (rt->name == NULL || rt->slots == NULL) {
+		free_rt(rt);	/* a pool with no name and no slots runs nothing */
 		return -1;
+	}
 	rt->nslots = cfg->worker_count;
 	return 0;
 }
 
-static void
-free_rt(struct ds_pool_rt *rt)
-{
-	free(rt->name);
-	free(rt->slots);
-	memset(rt, 0, sizeof(*rt));
-}
 
 void
 ds_pools_start(struct ds_master *m)
