@@ -16,6 +16,8 @@ struct ds_master;
 struct ds_status_client {
 	int fd;
 	int64_t deadline;	/* monotonic ms: dropped when passed */
+	int64_t last_rx;	/* monotonic ms: accepted or last request byte */
+	int polled;		/* been through a poll: its bytes were read */
 	char in[DS_STATUS_LINE_MAX + 1];
 	size_t inlen;
 	char *out;		/* reply being written */
@@ -26,7 +28,7 @@ struct ds_status {
 	int listen_fd;		/* -1: no status port */
 	struct ds_status_client clients[DS_STATUS_MAX_CLIENTS];
 	size_t nclients;
-	int paused;		/* at the client cap: not accepting */
+	int paused;		/* full and nobody evictable, or accept_after */
 	int64_t accept_after;	/* out of descriptors: retry accept then */
 };
 
@@ -41,6 +43,11 @@ size_t ds_status_pollfds(struct ds_status *st, struct pollfd *pfd);
 void ds_status_serve(struct ds_status *st, struct ds_master *m,
     const struct pollfd *pfd, size_t n, int64_t now);
 int64_t ds_status_next_deadline(const struct ds_status *st);
+
+/* The client a new connection evicts when the table is full: the one idle
+ * longest (oldest last_rx) among those without a complete command that
+ * have been polled at least once; n when there is none. */
+size_t ds_status_victim(const struct ds_status_client *c, size_t n);
 
 /* Replies for one command line (without its line ending); malloc'd. */
 char *ds_status_reply(struct ds_master *m, const char *line, size_t *len);
