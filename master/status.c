@@ -87,55 +87,76 @@ ds_status_close(struct ds_status *st)
 }
 
 size_t
-ds_status_victim(const struct ds_status_client *c, size_t n)
+ds_status_oldest_idle(const struct ds_status_client *c, size_t n)
 {
 	size_t v = n;
 
-	for (size_t i = 0; i < n; i++) {
-		/* one that has a command is being answered; one not yet
-		 * polled may have sent its command that we have not read */
-		if (c[i].out != NULL || !c[i].polled)
-			continue;
-		if (v == n || c[i].last_rx < c[v].last_rx)
+	/* one that has a command is being answered: never a candidate */
+	for (size_t i = 0; i < n; i++)
+		if (c[i].out == NULL && (v == n || c[i].last_rx < c[v].last_rx))
 			v = i;
-	}
 	return v;
+}
+
+size_t
+ds_status_victim(const struct ds_status_client *c, size_t n, int64_t now)
+{
+	size_t v = ds_status_oldest_idle(c, n);
+
+	/* a newcomer is not evicted before its line had time to come */
+	if (v < n && now - c[v].last_rx < DS_STATUS_EVICT_MS)
+		return n;
+	return v;
+}
+
+/* The listener is watched only when a connection would find a place, so a
+ * full table of busy clients never makes the loop spin on it; when a
+ * client will become evictable, evict_at says when to look again. */
+static void
+set_paused(struct ds_status *st, int64_t now)
+{
+	size_t o;
+
+	if (st->accept_after && now >= st->accept_after)
+		st->accept_after = 0;
+	st->evict_at = 0;
+	st->paused = st->accept_after != 0;
+	if (st->paused || st->nclients < DS_STATUS_MAX_CLIENTS ||
+	    ds_status_victim(st->clients, st->nclients, now) < st->nclients)
+		return;
+	st->paused = 1;
+	o = ds_status_oldest_idle(st->clients, st->nclients);
+	if (o < st->nclients)
+		st->evict_at = st->clients[o].last_rx + DS_STATUS_EVICT_MS;
 }
 
 size_t
 ds_status_pollfds(struct ds_status *st, struct pollfd *pfd)
 {
-	size_t n = 1;
+	size_t n = 0;
 
 	if (st->listen_fd < 0)
 		return 0;
+	set_paused(st, ds_now_ms());
+	/* the listener always has its place so indexes stay fixed */
+	pfd[n++] = (struct pollfd){st->paused ? -1 : st->listen_fd, POLLIN, 0};
 	for (size_t i = 0; i < st->nclients; i++) {
 		struct ds_status_client *c = &st->clients[i];
 		short ev = c->out && c->outoff < c->outlen ? POLLOUT : POLLIN;
 
-		c->polled = 1;
 		pfd[n++] = (struct pollfd){c->fd, ev, 0};
 	}
-	/* the listener always has its place so indexes stay fixed; it is
-	 * watched only when a connection would find a place, so a full table
-	 * of busy clients never makes the loop spin on it */
-	if (st->accept_after && ds_now_ms() >= st->accept_after)
-		st->accept_after = 0;
-	st->paused = st->accept_after != 0 ||
-	    (st->nclients >= DS_STATUS_MAX_CLIENTS &&
-	    ds_status_victim(st->clients, st->nclients) == st->nclients);
-	pfd[0] = (struct pollfd){st->paused ? -1 : st->listen_fd, POLLIN, 0};
 	return n;
 }
 
 /* Where a new connection goes: a free place, else the victim's (evicted
  * only once a connection is really there); nclients when neither. */
 static size_t
-free_place(const struct ds_status *st)
+free_place(const struct ds_status *st, int64_t now)
 {
 	if (st->nclients < DS_STATUS_MAX_CLIENTS)
 		return st->nclients;
-	return ds_status_victim(st->clients, st->nclients);
+	return ds_status_victim(st->clients, st->nclients, now);
 }
 
 static void
@@ -143,7 +164,7 @@ accept_clients(struct ds_status *st, int64_t now)
 {
 	size_t i;
 
-	while ((i = free_place(st)) < DS_STATUS_MAX_CLIENTS) {
+	while ((i = free_place(st, now)) < DS_STATUS_MAX_CLIENTS) {
 		int fd = accept4(st->listen_fd, NULL, NULL,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct ds_status_client *c = &st->clients[i];
@@ -300,7 +321,7 @@ ds_status_serve(struct ds_status *st, struct ds_master *m,
 int64_t
 ds_status_next_deadline(const struct ds_status *st)
 {
-	int64_t next = st->accept_after;
+	int64_t next = st->accept_after ? st->accept_after : st->evict_at;
 
 	for (size_t i = 0; i < st->nclients; i++)
 		if (next == 0 || st->clients[i].deadline < next)

@@ -7,6 +7,8 @@
 #include "master/master.h"
 #include "master/status.h"
 
+#include "common/parse.h"
+
 #include "unit.h"
 
 #include <arpa/inet.h>
@@ -24,11 +26,13 @@ static struct pollfd pfd[1 + DS_STATUS_MAX_CLIENTS];
 
 /* A clients' table row: out set means it has a command being answered. */
 struct row {
-	int answering, polled;
+	int answering;
 	int64_t last_rx;
 };
 
-#define END { -1, 0, 0 }
+#define NOW 10000
+#define OLD (NOW - DS_STATUS_EVICT_MS)	/* just old enough to evict */
+#define END { -1, 0 }
 
 static const struct {
 	const char *what;
@@ -36,31 +40,31 @@ static const struct {
 	size_t want;		/* index; the row count when nobody */
 } victims[] = {
 	{ "empty table", { END }, 0 },
-	{ "the oldest last byte", { {0, 1, 50}, {0, 1, 20}, {0, 1, 30}, END },
-	    1 },
-	{ "one answering is not evicted", { {0, 1, 50}, {1, 1, 10},
-	    {0, 1, 30}, END }, 2 },
-	{ "one not yet polled is not evicted", { {0, 0, 10}, {0, 1, 40},
-	    {0, 1, 30}, END }, 2 },
-	{ "ties: the first", { {0, 1, 7}, {0, 1, 7}, END }, 0 },
-	{ "all answering: nobody", { {1, 1, 1}, {1, 1, 2}, END }, 2 },
-	{ "none polled: nobody", { {0, 0, 1}, {0, 0, 2}, {0, 0, 3}, END }, 3 },
+	{ "the oldest last byte", { {0, OLD - 5}, {0, OLD - 90}, {0, OLD},
+	    END }, 1 },
+	{ "one answering is not evicted", { {0, OLD - 5}, {1, OLD - 90},
+	    {0, OLD - 10}, END }, 2 },
+	{ "idle just long enough", { {0, NOW}, {0, OLD}, END }, 1 },
+	{ "nobody idle long enough", { {0, OLD + 1}, {0, NOW}, END }, 2 },
+	{ "ties: the first", { {0, 7}, {0, 7}, END }, 0 },
+	{ "all answering: nobody", { {1, 1}, {1, 2}, END }, 2 },
 };
 
 START_TEST(victim_choice)
 {
 	for (size_t t = 0; t < sizeof(victims) / sizeof(victims[0]); t++) {
 		struct ds_status_client c[5];
-		size_t n = 0;
+		size_t n = 0, v;
 
 		memset(c, 0, sizeof(c));
 		for (; victims[t].rows[n].answering >= 0; n++) {
-			c[n].out = victims[t].rows[n].answering ? (char *)"x" : NULL;
-			c[n].polled = victims[t].rows[n].polled;
+			c[n].out = victims[t].rows[n].answering ? (char *)"x" :
+			    NULL;
 			c[n].last_rx = victims[t].rows[n].last_rx;
 		}
-		ck_assert_msg(ds_status_victim(c, n) == victims[t].want,
-		    "%s: got %zu", victims[t].what, ds_status_victim(c, n));
+		v = ds_status_victim(c, n, NOW);
+		ck_assert_msg(v == victims[t].want, "%s: got %zu",
+		    victims[t].what, v);
 	}
 }
 END_TEST
@@ -131,44 +135,54 @@ START_TEST(full_table_evicts_the_idle_longest)
 	char err[256];
 	int lfd = ds_status_listen("127.0.0.1", 0, err, sizeof(err));
 	int peer[DS_STATUS_MAX_CLIENTS], c[3];
+	int64_t now = ds_now_ms();
 	struct pollfd lp;
 
 	ck_assert_int_ge(lfd, 0);
 	st.listen_fd = lfd;
 	/* all being answered but 7 and 9; 3 is the oldest of all */
 	for (int i = 0; i < DS_STATUS_MAX_CLIENTS; i++) {
-		peer[i] = add_client(10000, i == 7 || i == 9 ? NULL : "reply",
-		    0);
-		st.clients[i].last_rx = 1000 + i;
+		peer[i] = add_client(now + 5000, i == 7 || i == 9 ? NULL :
+		    "reply", 0);
+		st.clients[i].last_rx = now - 1000 + i;
 	}
-	st.clients[3].last_rx = 1;
-	st.clients[7].last_rx = 900;
-	st.clients[9].last_rx = 5;
+	st.clients[3].last_rx = now - 9000;
+	st.clients[7].last_rx = now - 300;
+	st.clients[9].last_rx = now - 2000;
 	for (int i = 0; i < 3; i++)
 		c[i] = connect_to(lfd);
-	serve(POLLIN, 0, 2000);
+	serve(POLLIN, 0, now);
 	ck_assert_uint_eq(st.nclients, DS_STATUS_MAX_CLIENTS);
 	/* 9 made room first, then 7; their peers see the close */
-	ck_assert_int_eq(st.clients[9].last_rx, 2000);
-	ck_assert_int_eq(st.clients[7].last_rx, 2000);
+	ck_assert_int_eq(st.clients[9].last_rx, now);
+	ck_assert_int_eq(st.clients[7].last_rx, now);
 	ck_assert_int_eq(recv(peer[9], err, 1, MSG_DONTWAIT), 0);
 	ck_assert_int_eq(recv(peer[7], err, 1, MSG_DONTWAIT), 0);
-	ck_assert_int_eq(st.clients[3].last_rx, 1);
-	/* the third waits: the newcomers may have sent a line not yet read */
+	ck_assert_int_eq(st.clients[3].last_rx, now - 9000);
+	/* the third waits: the newcomers have had no time to send a line,
+	 * and the listener is not watched until one has, so no spin */
 	lp = (struct pollfd){lfd, POLLIN, 0};
 	ck_assert_int_eq(poll(&lp, 1, 0), 1);
-	serve(POLLIN, 0, 2001);
-	ck_assert_int_eq(st.clients[7].last_rx, 2001);
-	ck_assert_int_eq(st.clients[9].last_rx, 2000);
+	ck_assert_uint_eq(ds_status_pollfds(&st, pfd), 1 + st.nclients);
+	ck_assert_int_eq(pfd[0].fd, -1);
+	ck_assert_int_eq(st.evict_at, now + DS_STATUS_EVICT_MS);
+	ck_assert_int_eq(ds_status_next_deadline(&st),
+	    now + DS_STATUS_EVICT_MS);
+	/* as if that time had passed for the one at 7 */
+	st.clients[7].last_rx -= DS_STATUS_EVICT_MS;
+	serve(POLLIN, 0, now + 1);
+	ck_assert_int_eq(pfd[0].fd, lfd);
+	ck_assert_int_eq(st.clients[7].last_rx, now + 1);
 	ck_assert_int_eq(recv(c[1], err, 1, MSG_DONTWAIT), 0);	/* was at 7 */
 
-	/* nobody evictable: the listener is not watched, so no spin */
+	/* nobody without a command: paused with no wake-up for it */
 	for (size_t i = 0; i < st.nclients; i++)
 		if (st.clients[i].out == NULL)
 			st.clients[i].out = strdup("x");
 	ck_assert_uint_eq(ds_status_pollfds(&st, pfd), 1 + st.nclients);
 	ck_assert_int_eq(pfd[0].fd, -1);
 	ck_assert_int_eq(st.paused, 1);
+	ck_assert_int_eq(st.evict_at, 0);
 	for (int i = 0; i < DS_STATUS_MAX_CLIENTS; i++)
 		close(peer[i]);
 	for (int i = 0; i < 3; i++)
