@@ -15,6 +15,8 @@
 #include "master/daemon.h"
 #include "master/limits.h"
 #include "master/master.h"
+#include "master/reload.h"
+#include "master/status_reply.h"
 #include "master/supervisor.h"
 
 static int
@@ -123,7 +125,7 @@ start(struct ds_master *m, struct ds_status *st)
 	    (fd = ds_status_listen(o->status_addr, o->status_port, err,
 	    sizeof(err))) < 0)
 		return fail(2, err);
-	ds_status_init(st, fd);
+	ds_status_init(st, fd, ds_status_reply, m);
 	if (o->daemonize && ds_daemonize(err, sizeof(err)) < 0)
 		return fail(2, err);
 	return 0;

@@ -10,7 +10,8 @@
 #include "common/parse.h"
 #include "common/text.h"
 #include "master/limits.h"
-#include "master/master.h"
+#include "master/children.h"
+#include "master/reload.h"
 #include "master/reload_diff.h"
 
 static void

@@ -62,10 +62,19 @@ ds_status_listen(const char *addr, int port, char *err, size_t errlen)
 }
 
 void
-ds_status_init(struct ds_status *st, int listen_fd)
+ds_status_init(struct ds_status *st, int listen_fd, ds_status_reply_fn *reply,
+    void *reply_ctx)
 {
 	memset(st, 0, sizeof(*st));
 	st->listen_fd = listen_fd;
+	st->reply = reply;
+	st->reply_ctx = reply_ctx;
+}
+
+size_t
+ds_status_max_pollfds(void)
+{
+	return 1 + DS_STATUS_MAX_CLIENTS;
 }
 
 static void
@@ -227,10 +236,10 @@ discard_input(struct ds_status_client *c)
 }
 
 static int
-answer(struct ds_status_client *c, struct ds_master *m, int64_t now)
+answer(struct ds_status *st, struct ds_status_client *c, int64_t now)
 {
 	size_t len;
-	char *out = ds_status_reply(m, c->in, &len);
+	char *out = st->reply(st->reply_ctx, c->in, &len);
 
 	if (out == NULL)
 		return -1;
@@ -242,7 +251,7 @@ answer(struct ds_status_client *c, struct ds_master *m, int64_t now)
 
 /* Returns -1 when the client is to be dropped. */
 static int
-read_request(struct ds_status_client *c, struct ds_master *m, int64_t now)
+read_request(struct ds_status *st, struct ds_status_client *c, int64_t now)
 {
 	ssize_t n;
 	char *nl;
@@ -270,7 +279,7 @@ read_request(struct ds_status_client *c, struct ds_master *m, int64_t now)
 	c->inlen = strlen(c->in);
 	if (c->inlen && c->in[c->inlen - 1] == '\r')
 		c->in[--c->inlen] = '\0';
-	return answer(c, m, now);
+	return answer(st, c, now);
 }
 
 static int
@@ -291,8 +300,8 @@ write_reply(struct ds_status_client *c, int64_t now)
 }
 
 void
-ds_status_serve(struct ds_status *st, struct ds_master *m,
-    const struct pollfd *pfd, size_t n, int64_t now)
+ds_status_serve(struct ds_status *st, const struct pollfd *pfd, size_t n,
+    int64_t now)
 {
 	size_t nclients = st->nclients;
 
@@ -307,7 +316,7 @@ ds_status_serve(struct ds_status *st, struct ds_master *m,
 		if (p->revents & POLLOUT)
 			rc = write_reply(c, now);
 		else if (p->revents & (POLLIN | POLLHUP | POLLERR))
-			rc = read_request(c, m, now);
+			rc = read_request(st, c, now);
 		if (rc == 0 && c->out && c->outoff < c->outlen &&
 		    !(p->revents & POLLOUT))
 			rc = write_reply(c, now);

@@ -4,7 +4,6 @@
  * that an empty reply closes at once, that a slow reader keeps its
  * connection while it makes progress, and that the discard after a reply
  * is bounded per wake-up. */
-#include "master/master.h"
 #include "master/status.h"
 
 #include "common/parse.h"
@@ -19,8 +18,6 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
-static struct ds_master m;
-static struct ds_master_opts opts;
 static struct ds_status st;
 static struct pollfd pfd[1 + DS_STATUS_MAX_CLIENTS];
 
@@ -69,12 +66,22 @@ START_TEST(victim_choice)
 }
 END_TEST
 
+/* The server side needs no master: `threads` of a master with no pools is
+ * the empty reply, anything else a short one. */
+static char *
+fake_reply(void *ctx, const char *line, size_t *len)
+{
+	char *s = strdup(strcmp(line, "threads") == 0 ? "" : "ok\r\n");
+
+	(void)ctx;
+	*len = s ? strlen(s) : 0;
+	return s;
+}
+
 static void
 setup(void)
 {
-	memset(&m, 0, sizeof(m));
-	m.opts = &opts;
-	ds_status_init(&st, -1);
+	ds_status_init(&st, -1, fake_reply, NULL);
 }
 
 static void
@@ -115,7 +122,7 @@ serve(short listener, short client_ev, int64_t now)
 	pfd[0].revents = listener;
 	for (size_t i = 1; i < n; i++)
 		pfd[i].revents = client_ev;
-	ds_status_serve(&st, &m, pfd, n, now);
+	ds_status_serve(&st, pfd, n, now);
 }
 
 static int
