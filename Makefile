@@ -21,6 +21,11 @@ PKGS := gearmand libcurl libcjson
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
+# each program links only what it calls: the master no gearman or curl
+MASTER_LIBS  = $(shell pkg-config --libs libcjson 2>/dev/null) -lm
+WORKER_LIBS  = $(PKG_LIBS)
+GEARMAN_LIBS = $(shell pkg-config --libs gearmand 2>/dev/null)
+LDFLAGS_ALL  = -Wl,--as-needed
 
 DS_CFLAGS := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -I. \
 	-DDS_VERSION='"$(VERSION)"' -MMD -MP
@@ -30,10 +35,13 @@ DS_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
 SAN_LDFLAGS := -fsanitize=address,undefined
 endif
 
-LIB_SRC := $(wildcard common/*.c config/*.c) \
-	$(filter-out worker/main.c,$(wildcard worker/*.c)) \
-	$(filter-out master/main.c,$(wildcard master/*.c))
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+COMMON_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard common/*.c config/*.c))
+MASTER_OBJ := $(patsubst %.c,$(BUILD)/%.o,\
+	$(filter-out master/main.c,$(wildcard master/*.c)))
+WORKER_OBJ := $(patsubst %.c,$(BUILD)/%.o,\
+	$(filter-out worker/main.c,$(wildcard worker/*.c)))
+LIBS_ALL := $(BUILD)/libdsmaster.a $(BUILD)/libdsworker.a \
+	$(BUILD)/libdscommon.a
 UNIT_SRC := $(wildcard t/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:t/unit/%.c=$(BUILD)/t/%)
 
@@ -49,20 +57,25 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(DS_CFLAGS) $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/libds.a: $(LIB_OBJ)
+$(BUILD)/libdscommon.a: $(COMMON_OBJ)
+$(BUILD)/libdsmaster.a: $(MASTER_OBJ)
+$(BUILD)/libdsworker.a: $(WORKER_OBJ)
+$(BUILD)/libds%.a:
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/driveshaft-worker: $(BUILD)/worker/main.o $(BUILD)/libds.a
-	$(CC) $(SAN_LDFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+$(BUILD)/driveshaft-worker: $(BUILD)/worker/main.o $(BUILD)/libdsworker.a \
+    $(BUILD)/libdscommon.a
+	$(CC) $(SAN_LDFLAGS) $(LDFLAGS_ALL) $(LDFLAGS) -o $@ $^ $(WORKER_LIBS)
 
-$(BUILD)/driveshaft: $(BUILD)/master/main.o $(BUILD)/libds.a
-	$(CC) $(SAN_LDFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+$(BUILD)/driveshaft: $(BUILD)/master/main.o $(BUILD)/libdsmaster.a \
+    $(BUILD)/libdscommon.a
+	$(CC) $(SAN_LDFLAGS) $(LDFLAGS_ALL) $(LDFLAGS) -o $@ $^ $(MASTER_LIBS)
 
 $(BUILD)/t/gmclient: $(BUILD)/t/gmclient.o
-	$(CC) $(SAN_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(SAN_LDFLAGS) $(LDFLAGS_ALL) -o $@ $^ $(GEARMAN_LIBS)
 
-$(BUILD)/t/test_%: $(BUILD)/t/unit/test_%.o $(BUILD)/libds.a
+$(BUILD)/t/test_%: $(BUILD)/t/unit/test_%.o $(LIBS_ALL)
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS)
 

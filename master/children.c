@@ -17,7 +17,7 @@
 #include "common/worker_env.h"
 #include "common/text.h"
 #include "master/limits.h"
-#include "master/master.h"
+#include "master/children.h"
 
 #define MAX_ARGS (32 + 2 * 64 + 2 * 256)
 
@@ -46,10 +46,12 @@ arg(struct argv_buf *a, const char *fmt, ...)
 	a->v[a->n] = NULL;
 }
 
-int64_t
-ds_pool_max_running_ms(const struct ds_master *m, const struct ds_pool *p)
+/* Every signal to a child goes through here, so that the supervision rules
+ * can be tested without processes (ds_master.kill_fn). */
+static void
+signal_child(struct ds_master *m, pid_t pid, int sig)
 {
-	return p->max_running_ms ? p->max_running_ms : m->opts->max_running_ms;
+	(void)(m->kill_fn ? m->kill_fn : kill)(pid, sig);
 }
 
 /* When a busy child is past its job's time and the grace period. */
@@ -258,24 +260,6 @@ ds_spawn(struct ds_master *m, struct ds_pool_rt *p, int slot)
 	return 0;
 }
 
-struct ds_child *
-ds_child_by_pid(struct ds_master *m, pid_t pid)
-{
-	for (size_t i = 0; i < m->nchildren; i++)
-		if (m->children[i].pid == pid)
-			return &m->children[i];
-	return NULL;
-}
-
-struct ds_pool_rt *
-ds_pool_rt_find(struct ds_master *m, const char *name)
-{
-	for (size_t i = 0; i < m->npools; i++)
-		if (m->pools[i].name && strcmp(m->pools[i].name, name) == 0)
-			return &m->pools[i];
-	return NULL;
-}
-
 /* Takes c out of its slot: it takes no new job and leaves after the one
  * in hand (SIGUSR1), or within 2 x loop_timeout (SIGTERM). */
 void
@@ -297,7 +281,7 @@ ds_retire(struct ds_master *m, struct ds_child *c, int sig)
 		deadline = now + m->opts->loop_timeout_ms + DS_KILL_GRACE_MS;
 	if (c->kill_at == 0 || deadline < c->kill_at)
 		c->kill_at = deadline;
-	kill(c->pid, sig);
+	signal_child(m, c->pid, sig);
 }
 
 void
@@ -309,7 +293,7 @@ ds_signal_all(struct ds_master *m, int sig, int64_t kill_at)
 		if (c->slot >= 0)
 			ds_retire(m, c, sig);
 		else
-			kill(c->pid, sig);
+			signal_child(m, c->pid, sig);
 		if (kill_at && (c->kill_at == 0 || kill_at < c->kill_at))
 			c->kill_at = kill_at;
 	}
@@ -375,12 +359,12 @@ ds_child_message(struct ds_master *m, struct ds_child *c)
 }
 
 /* A quick death backs the slot off: at once, then 1 s, 2 s, 4 s ... 30 s. */
-static void
-schedule_restart(struct ds_master *m, struct ds_pool_rt *p, int slot,
-    int64_t lived_ms, int clean)
+void
+ds_schedule_restart(struct ds_pool_rt *p, int slot, int64_t lived_ms,
+    int clean, int64_t now)
 {
 	struct ds_slot *s = &p->slots[slot];
-	int64_t now = ds_now_ms(), delay = 0;
+	int64_t delay = 0;
 
 	s->pid = 0;
 	if (clean || lived_ms >= DS_BACKOFF_WINDOW_MS)
@@ -394,7 +378,6 @@ schedule_restart(struct ds_master *m, struct ds_pool_rt *p, int slot,
 		    s->quick_deaths, (long long)delay);
 	}
 	s->restart_at = now + delay;
-	(void)m;
 }
 
 static void
@@ -427,8 +410,8 @@ child_exited(struct ds_master *m, struct ds_child *c, int status)
 		} else {
 			/* a child we killed for an overdue job was not
 			 * failing to start: that must not back it off */
-			schedule_restart(m, p, c->slot, lived, clean ||
-			    c->killed);
+			ds_schedule_restart(p, c->slot, lived, clean ||
+			    c->killed, ds_now_ms());
 		}
 	}
 	if (c->fd >= 0)
@@ -512,7 +495,7 @@ ds_children_tick(struct ds_master *m, int64_t now)
 		    "state=%s busy_ms=%lld", c->pool, c->last_slot, (int)c->pid,
 		    ds_msg_type_name(c->state), c->state == DS_MSG_BUSY ?
 		    (long long)(now - c->busy_since_ms) : 0LL);
-		kill(c->pid, SIGKILL);
+		signal_child(m, c->pid, SIGKILL);
 		c->killed = 1;
 	}
 	if (m->stopping)
@@ -543,3 +526,4 @@ ds_children_next_deadline(const struct ds_master *m)
 		}
 	return next;
 }
+
