@@ -5,6 +5,7 @@
 #include "config/config.h"
 
 #include "common/text.h"
+#include "common/worker_args.h"
 #include "config/json_syntax.h"
 
 #include <sys/stat.h>
@@ -24,8 +25,6 @@
 #include <unistd.h>
 
 #define MAX_FILE_BYTES		(16 * 1024 * 1024)
-#define MAX_RESPONSE_BYTES	(1024 * 1024 * 1024)
-#define MAX_RUNNING_SECONDS	86400
 #define MAX_EXACT_INT		9007199254740992.0	/* 2^53 */
 /* libgearman refuses to register a longer function name, so such a job
  * could never be served: better to say so at load time than in a worker's
@@ -455,8 +454,9 @@ parse_running_time(struct ctx *c, struct ds_pool *p, const char *path,
 		expected(c, path, "number of seconds > 0", v);
 		return;
 	}
-	if (d > MAX_RUNNING_SECONDS) {
-		expected(c, path, "number of seconds <= 86400", v);
+	if (d > DS_MAX_RUNNING_SECONDS) {
+		expected(c, path, "number of seconds <= "
+		    DS_XSTR(DS_MAX_RUNNING_SECONDS), v);
 		return;
 	}
 	/* 0 ms would mean "use the command line option". */
@@ -535,7 +535,7 @@ parse_pool_key(struct ctx *c, struct ds_pool *p, enum pool_key k,
 		    &p->max_jobs_per_worker);
 		break;
 	case K_RESPONSE:
-		get_int(c, path, v, 1, MAX_RESPONSE_BYTES,
+		get_int(c, path, v, 1, DS_MAX_RESPONSE_BYTES_CAP,
 		    &p->max_response_bytes);
 		break;
 	case K_SOCKET:

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,37 +13,12 @@
 
 #include "common/nelem.h"
 #include "common/parse.h"
-#include "common/worker_env.h"
+#include "common/worker_args.h"
 #include "common/text.h"
 #include "master/limits.h"
 #include "master/children.h"
 
-#define MAX_ARGS (32 + 2 * 64 + 2 * 256)
-
-struct argv_buf {
-	char *v[MAX_ARGS];
-	int n;
-};
-
 extern char **environ;
-
-static void
-arg(struct argv_buf *a, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-arg(struct argv_buf *a, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (a->n >= MAX_ARGS - 1)
-		return;
-	va_start(ap, fmt);
-	if (vasprintf(&a->v[a->n], fmt, ap) >= 0)
-		a->n++;
-	va_end(ap);
-	a->v[a->n] = NULL;
-}
 
 /* Every signal to a child goes through here, so that the supervision rules
  * can be tested without processes (ds_master.kill_fn). */
@@ -75,41 +49,32 @@ kill_deadline(const struct ds_child *c)
 	return due;
 }
 
-static void
+static int
 build_argv(const struct ds_master *m, const struct ds_pool_rt *p, int slot,
-    struct argv_buf *a)
+    struct ds_worker_argv *a)
 {
 	const struct ds_pool *pc = p->cfg;
-	int64_t mrt = ds_pool_max_running_ms(m, pc);
+	struct ds_worker_spec spec = {
+		.pool = p->name,
+		.slot = slot,
+		.servers = m->cfg.server_strs,
+		.nservers = m->cfg.nservers,
+		.functions = pc->jobs,
+		.nfunctions = pc->njobs,
+		.unix_socket = pc->unix_socket,
+		.format = pc->format,
+		.max_running_ms = ds_pool_max_running_ms(m, pc),
+		.loop_timeout_ms = m->opts->loop_timeout_ms,
+		.max_jobs = pc->max_jobs_per_worker,
+		.max_response_bytes = pc->max_response_bytes,
+		.master_pid = (int)getpid(),
+		.log = &m->log,
+	};
 
-	a->n = 0;
-	arg(a, "driveshaft-worker");
-	arg(a, "--pool=%s", p->name);
-	arg(a, "--slot=%d", slot);
-	for (size_t i = 0; i < m->cfg.nservers; i++)
-		arg(a, "--server=%s", m->cfg.server_strs[i]);
-	for (size_t i = 0; i < pc->njobs; i++)
-		arg(a, "--function=%s", pc->jobs[i]);
-	if (pc->unix_socket != NULL)
-		arg(a, "--unix_socket=%s", pc->unix_socket);
-	arg(a, "--request_format=%s", pc->format == DS_FORMAT_FORM ? "form" :
-	    "json");
-	arg(a, "--max_running_time=%lld.%03lld", (long long)(mrt / 1000),
-	    (long long)(mrt % 1000));
-	arg(a, "--loop_timeout=%lld.%03lld",
-	    (long long)(m->opts->loop_timeout_ms / 1000),
-	    (long long)(m->opts->loop_timeout_ms % 1000));
-	arg(a, "--max_jobs_per_worker=%lld", (long long)pc->max_jobs_per_worker);
-	arg(a, "--max_response_bytes=%lld", (long long)pc->max_response_bytes);
-	arg(a, "--master_fd=3");
-	arg(a, "--master_pid=%d", (int)getpid());
-	arg(a, "--log_ident=%s", m->log.ident);
-	arg(a, "--log_facility=%s", ds_log_facility_name(m->log.facility));
-	arg(a, "--log_level=%s", ds_log_level_name(m->log.level));
-	arg(a, "--log_stderr=%d", m->log.to_stderr ? 1 : 0);
+	return ds_worker_argv_build(&spec, a);
 }
 
-/* The master's environment plus the pool's URI (worker_env.h); NULL when
+/* The master's environment plus the pool's URI (worker_args.h); NULL when
  * out of memory. Free with free_env(). */
 static char **
 build_env(const char *uri)
@@ -163,9 +128,9 @@ exec_worker(const char *path, char **argv, char **env, int fd)
 	/* keep the terminal's ^C for the master, which decides what a
 	 * child does with a job in hand */
 	setpgid(0, 0);
-	if (fd == 3)
-		fcntl(3, F_SETFD, 0);
-	else if (dup2(fd, 3) < 0)
+	if (fd == DS_WORKER_FD)
+		fcntl(DS_WORKER_FD, F_SETFD, 0);
+	else if (dup2(fd, DS_WORKER_FD) < 0)
 		_exit(DS_EXEC_FAILED);
 	execve(path, argv, env);
 	_exit(DS_EXEC_FAILED);
@@ -192,7 +157,7 @@ add_child(struct ds_master *m)
 static pid_t
 fork_worker(struct ds_master *m, struct ds_pool_rt *p, int slot, int *fd)
 {
-	struct argv_buf a;
+	struct ds_worker_argv a;
 	sigset_t all, old;
 	char **env;
 	int sv[2], saved;
@@ -200,13 +165,14 @@ fork_worker(struct ds_master *m, struct ds_pool_rt *p, int slot, int *fd)
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return -1;
-	if ((env = build_env(p->cfg->uri)) == NULL) {
+	if ((env = build_env(p->cfg->uri)) == NULL ||
+	    build_argv(m, p, slot, &a) < 0) {
+		free_env(env);
 		close(sv[0]);
 		close(sv[1]);
 		errno = ENOMEM;
 		return -1;
 	}
-	build_argv(m, p, slot, &a);
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
 	pid = fork();
@@ -214,8 +180,7 @@ fork_worker(struct ds_master *m, struct ds_pool_rt *p, int slot, int *fd)
 		exec_worker(m->opts->worker_path, a.v, env, sv[1]);
 	saved = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	for (int i = 0; i < a.n; i++)
-		free(a.v[i]);
+	ds_worker_argv_free(&a);
 	free_env(env);
 	close(sv[1]);
 	if (pid < 0) {

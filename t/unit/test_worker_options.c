@@ -1,6 +1,7 @@
 /* test_worker_options.c: the worker's command line (worker/options.h) and the
  * exact text of every usage error. */
 #include "worker/options.h"
+#include "common/worker_args.h"
 
 #include "unit.h"
 
@@ -42,6 +43,71 @@ run(const char *first, ...)
 	ck_assert_int_eq(run(REQUIRED, __VA_ARGS__, (char *)NULL), -1);	\
 	ck_assert_str_eq(err, (msg));					\
 } while (0)
+
+/* What the master builds, the worker parses back to the same values: the
+ * contract has one owner (common/worker_args.h). */
+START_TEST(round_trip_from_the_master)
+{
+	char *servers[] = {"gm1", "gm2:4731", "[::1]:4732"};
+	char *functions[DS_MAX_JOBS_PER_POOL];
+	char name[DS_MAX_FUNCTION_LEN + 1];
+	struct ds_log_settings log;
+	struct ds_worker_spec spec = {
+		.pool = "Regular", .slot = 9999,
+		.servers = servers, .nservers = 3,
+		.functions = functions, .nfunctions = DS_MAX_JOBS_PER_POOL,
+		.unix_socket = "/run/ep.sock", .format = DS_FORMAT_FORM,
+		.max_running_ms = DS_MAX_RUNNING_SECONDS * 1000LL - 1,
+		.loop_timeout_ms = 1,
+		.max_jobs = 123456789012LL,
+		.max_response_bytes = DS_MAX_RESPONSE_BYTES_CAP,
+		.master_pid = 4242, .log = &log,
+	};
+	struct ds_worker_argv a;
+	struct ds_worker_opts o;
+	char err[512];
+
+	memset(name, 'f', DS_MAX_FUNCTION_LEN);
+	name[DS_MAX_FUNCTION_LEN] = '\0';
+	for (int i = 0; i < DS_MAX_JOBS_PER_POOL; i++)
+		functions[i] = name;
+	ds_log_defaults(&log);
+	snprintf(log.ident, sizeof(log.ident), "ds-prod");
+	log.facility = LOG_LOCAL3;
+	log.level = LOG_DEBUG;
+	log.to_stderr = 1;
+	ck_assert_int_eq(ds_worker_argv_build(&spec, &a), 0);
+	setenv(DS_WORKER_URI_ENV, "http://u:p@h/x", 1);
+	ds_reset_getopt();
+	ck_assert_int_eq(ds_worker_parse_args(a.n, a.v, &o, err, sizeof(err)),
+	    0);
+	unsetenv(DS_WORKER_URI_ENV);
+	ck_assert_str_eq(o.pool, "Regular");
+	ck_assert_int_eq(o.slot, 9999);
+	ck_assert_uint_eq(o.nservers, 3);
+	ck_assert_str_eq(o.servers[1].host, "gm2");
+	ck_assert_int_eq(o.servers[1].port, 4731);
+	ck_assert_str_eq(o.servers[2].host, "::1");
+	ck_assert_uint_eq(o.nfunctions, DS_MAX_JOBS_PER_POOL);
+	ck_assert_str_eq(o.functions[DS_MAX_JOBS_PER_POOL - 1], name);
+	ck_assert_str_eq(o.uri, "http://u:p@h/x");
+	ck_assert_str_eq(o.unix_socket, "/run/ep.sock");
+	ck_assert_int_eq(o.format, DS_FORMAT_FORM);
+	ck_assert_int_eq(o.max_running_ms, spec.max_running_ms);
+	ck_assert_int_eq(o.loop_timeout_ms, 1);
+	ck_assert_int_eq(o.max_jobs, spec.max_jobs);
+	ck_assert_int_eq(o.max_response_bytes, DS_MAX_RESPONSE_BYTES_CAP);
+	ck_assert_int_eq(o.master_fd, DS_WORKER_FD);
+	ck_assert_int_eq(o.master_pid, 4242);
+	ck_assert_str_eq(o.log.ident, "ds-prod");
+	ck_assert_int_eq(o.log.facility, LOG_LOCAL3);
+	ck_assert_int_eq(o.log.level, LOG_DEBUG);
+	ck_assert_int_eq(o.log.to_stderr, 1);
+	for (int i = 0; i < a.n; i++)	/* argv carries no URI */
+		ck_assert_ptr_null(strstr(a.v[i], "u:p@"));
+	ds_worker_argv_free(&a);
+}
+END_TEST
 
 START_TEST(full_command_line)
 {
@@ -391,6 +457,7 @@ worker_options_suite(void)
 
 	tc = tcase_create("valid");
 	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_test(tc, round_trip_from_the_master);
 	tcase_add_test(tc, full_command_line);
 	tcase_add_test(tc, defaults);
 	tcase_add_test(tc, stderr_follows_master_fd);
