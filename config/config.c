@@ -46,6 +46,11 @@ struct ctx {
 
 /* --- messages --- */
 
+/* -fanalyzer loses s and the array once stored through list and calls
+ * them leaked; ds_diag_free() frees both. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpragmas"
+#pragma GCC diagnostic ignored "-Wanalyzer-malloc-leak"
 static int
 push(char ***list, size_t *n, char *s)
 {
@@ -84,6 +89,7 @@ vreport(struct ctx *c, int warning, const char *sep, const char *fmt,
 		c->oom = 1;
 	}
 }
+#pragma GCC diagnostic pop
 
 static void __attribute__((format(printf, 3, 4)))
 report(struct ctx *c, int warning, const char *fmt, ...)

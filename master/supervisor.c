@@ -131,6 +131,21 @@ poll_timeout(const struct ds_master *m, const struct ds_status *st,
 	return next - now > INT_MAX ? INT_MAX : (int)(next - now);
 }
 
+/* Room for need descriptors in *pfd; -1 when out of memory. */
+static int
+grow_pollfds(struct pollfd **pfd, size_t *cap, size_t need)
+{
+	struct pollfd *p;
+
+	if (*pfd != NULL && *cap >= need)
+		return 0;
+	if ((p = realloc(*pfd, 2 * need * sizeof(*p))) == NULL)
+		return -1;
+	*pfd = p;
+	*cap = 2 * need;
+	return 0;
+}
+
 void
 ds_supervise(struct ds_master *m, struct ds_status *st)
 {
@@ -146,18 +161,11 @@ ds_supervise(struct ds_master *m, struct ds_status *st)
 		ds_children_tick(m, now);
 		if (m->stopping && m->nchildren == 0)
 			break;
-		if (cap < m->nchildren + ds_status_max_pollfds() + 1) {
-			size_t ncap = (m->nchildren + ds_status_max_pollfds() + 1) *
-			    2;
-			struct pollfd *p = realloc(pfd, ncap * sizeof(*p));
-
-			if (p == NULL) {
-				ds_log(LOG_ERR, "event=out_of_memory where=poll");
-				sleep(1);
-				continue;
-			}
-			pfd = p;
-			cap = ncap;
+		if (grow_pollfds(&pfd, &cap, m->nchildren +
+		    ds_status_max_pollfds() + 1) < 0) {
+			ds_log(LOG_ERR, "event=out_of_memory where=poll");
+			sleep(1);	/* not a spin, should it persist */
+			continue;
 		}
 		pfd[n++] = (struct pollfd){wake_fds[0], POLLIN, 0};
 		nst = ds_status_pollfds(st, pfd + n);

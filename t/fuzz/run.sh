@@ -15,8 +15,7 @@ SECS=${1:-60}
 TARGETS=${*:-response config msg text status}
 OUT=build/fuzz
 CC=${CC_FUZZ:-clang}
-CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE \
--DDS_VERSION=\"0.1.0\" -I."
+CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE -I."
 PKG="$(pkg-config --cflags --libs libcjson gearmand libcurl) -lm"
 
 mkdir -p "$OUT"
@@ -37,7 +36,8 @@ for t in $TARGETS; do
 	bin=$OUT/fuzz_$t
 	echo "== build $t"
 	# shellcheck disable=SC2046,SC2086
-	$CC $CFLAGS -o "$bin" t/fuzz/fuzz_$t.c $(srcs "$t") $PKG
+	$CC $CFLAGS '-DDS_VERSION="0.1.0"' -o "$bin" t/fuzz/fuzz_$t.c \
+	    $(srcs "$t") $PKG
 	mkdir -p "$OUT/corpus_$t" "$OUT/artifacts_$t"
 	echo "== run $t for ${SECS}s"
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
