@@ -22,7 +22,8 @@ mkdir -p "$OUT"
 srcs() {
 	case $1 in
 	response) echo worker/response.c common/text.c ;;
-	config)	echo config/config.c config/json_syntax.c config/server.c ;;
+	config)	echo config/config.c config/cfg_util.c config/pool.c \
+		    config/json_syntax.c config/server.c common/text.c ;;
 	msg)	echo common/msg.c ;;
 	text)	echo common/text.c ;;
 	status)	echo master/status_reply.c master/metrics.c master/table.c \
