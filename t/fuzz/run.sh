@@ -27,7 +27,8 @@ srcs() {
 	msg)	echo common/msg.c ;;
 	text)	echo common/text.c ;;
 	status)	echo master/status_reply.c master/metrics.c master/table.c \
-		    common/buf.c common/text.c ;;
+		    master/slot_page.c common/slot.c common/buf.c \
+		    common/text.c common/parse.c ;;
 	*)	echo "run.sh: unknown target $1" >&2; exit 1 ;;
 	esac
 }
