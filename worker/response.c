@@ -166,8 +166,9 @@ decode_string(const char *text, size_t len, char **out, size_t *outlen)
 		cJSON_Delete(item);
 		return DECODE_NOMEM;
 	}
-	/* take the string over rather than copy it (cJSON's hooks are left
-	 * at malloc and free) */
+	/* take the string over rather than copy it: it goes back with
+	 * cJSON_free(), or to callers as r->data, who free() it (the worker
+	 * leaves cJSON's hooks at malloc and free) */
 	*out = item->valuestring;
 	item->valuestring = NULL;
 	cJSON_Delete(item);
@@ -206,7 +207,7 @@ on_member(const struct ds_json_member *m, void *ctx)
 		mb->found[i] = *m;
 		mb->nfound++;
 	}
-	free(decoded);
+	cJSON_free(decoded);
 	return 0;
 }
 
@@ -260,7 +261,7 @@ read_encoding(const struct ds_json_member *m, struct ds_response *r)
 	if ((rc = decode_string(m->value, m->valuelen, &enc, &n)) != DECODE_OK)
 		return fail(r, decode_error(rc));
 	base64 = n == 6 && memcmp(enc, "base64", 6) == 0;
-	free(enc);
+	cJSON_free(enc);
 	return base64 ? 0 : fail(r, "response_encoding is not \"base64\"");
 }
 
@@ -287,7 +288,7 @@ read_string(const struct members *mb, struct ds_response *r)
 		return 0;
 	}
 	r->data = ds_base64_decode(text, n, &r->len);
-	free(text);
+	cJSON_free(text);
 	return r->data ? 0 : fail(r, "response_string is not valid base64");
 }
 
