@@ -81,6 +81,10 @@ def hostile_body(kind, n):
         ret = kind == "failstring"
         return (b'{"gearman_ret":%d,"response_string":"' % ret + b"x" * k + b'"}',
                 ("FAIL", None) if ret else ("OK", b"x" * k))
+    if kind == "failbase64":  # decoded from base64 (and checked) as well
+        k = max(0, (n - 80) // 4 * 4)
+        return (b'{"gearman_ret":1,"response_encoding":"base64","response_string":"'
+                + b"AAAA" * (k // 4) + b'"}', ("FAIL", None))
     if kind == "nul":  # NUL escapes, then all noncharacters but the last:
         k = max(0, (n - 40 - len(NONCHARS)) // 6)  # the marker search's worst case
         want = b"\0" * k + "".join(chr(c) for c in range(0xFDD0, 0xFDEF)).encode()

@@ -187,12 +187,13 @@ static void
 judge_body(struct ds_endpoint *ep, struct ds_call *res)
 {
 	struct ds_response r;
+	char none[1] = "";
 
 	if (res->http_status != 200) {
 		set_reason(res, DS_OUT_FAIL, "HTTP status %d", res->http_status);
 		return;
 	}
-	ds_response_parse(ep->body ? ep->body : "", ep->len, &r);
+	ds_response_parse(ep->body ? ep->body : none, ep->len, &r);
 	if (!r.complete) {
 		set_reason(res, DS_OUT_FAIL, "%s", r.reason);
 		ds_response_free(&r);

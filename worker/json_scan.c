@@ -6,14 +6,16 @@
  *   - any byte up to 32 is white space between tokens;
  *   - a UTF-8 BOM is skipped at the start of a body of 5 bytes or more;
  *   - a number is what strtod() reads from the bytes of [0-9+-eE.] that
- *     start with '-' or a digit (so 01, 1. and -.5 pass; Debian's cJSON
- *     1.7.15 reads them all, upstream's only 63);
+ *     start with '-' or a digit (so 01, 1. and -.5 pass), however many
+ *     (Debian's 1.7.15 reads them all; older builds stopped at 63);
  *   - a string ends at the first quote not paired with a backslash; its
  *     escapes are then checked in a second pass that steps over \uXXXX as a
  *     whole, a bad hex digit reads as 0, surrogates must pair; raw control
  *     bytes are allowed;
  *   - arrays and objects nest at most CJSON_NESTING_LIMIT deep.
- * Nothing is allocated; each byte is read at most three times. */
+ * Nothing is allocated; each byte is read at most three times.
+ * t/unit/test_json_scan.c holds each rule against the cJSON installed, and
+ * t/fuzz/fuzz_response.c the whole parser against the one that used cJSON. */
 #include "worker/json_scan.h"
 
 #include <cjson/cJSON.h>

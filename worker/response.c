@@ -8,10 +8,11 @@
  * cJSON_GetObjectItemCaseSensitive, the first of duplicate keys counts.
  *
  * cJSON keeps strings NUL-terminated, so a "\u0000" escape would cut a
- * string short. Before a string is parsed, each such escape is swapped for
- * an escape of a Unicode noncharacter that the string does not otherwise
- * contain (same length); the marker's UTF-8 bytes are turned back into NULs
- * afterwards. */
+ * string short. Before a string is parsed, each such escape is swapped, in
+ * the body itself, for an escape of a Unicode noncharacter that the string
+ * does not otherwise contain (same length); the marker's UTF-8 bytes are
+ * turned back into NULs afterwards. Swapping in place spares a copy of the
+ * string: at most the body and one decoded string are held at once. */
 #include "worker/response.h"
 
 #include <cjson/cJSON.h>
@@ -27,6 +28,7 @@
 #define NUL_ESCAPE	"\\u0000"
 #define MARKER_FIRST	0xFDD0	/* U+FDD0 .. U+FDEF: 32 noncharacters */
 #define MARKER_COUNT	32
+#define B64_CHUNK	(48 * 1024)	/* base64 decoded at a time; 4 | it */
 
 enum decode_rc { DECODE_OK, DECODE_NOMEM, DECODE_NO_MARKER };
 
@@ -41,6 +43,7 @@ static const char *const member_names[MEMBERS] = {
 /* What the walk over the body found: the first member of each name (key
  * NULL when absent), and why it stopped if it did. */
 struct members {
+	char			*body;	/* what found[] points into */
 	struct ds_json_member	found[MEMBERS];
 	int			nfound;
 	enum decode_rc		rc;
@@ -104,24 +107,19 @@ pick_marker(const char *s, size_t len)
 	return 0;
 }
 
-static char *
-swap_nul_escapes(const char *s, size_t len, unsigned marker)
+static void
+swap_nul_escapes(char *s, size_t len, unsigned marker)
 {
-	char *copy = malloc(len ? len : 1);
 	char esc[8];
 
-	if (copy == NULL)
-		return NULL;
-	memcpy(copy, s, len);
 	snprintf(esc, sizeof(esc), "\\u%04X", marker);
 	for (size_t i = 0; i + 1 < len; i++) {
-		if (copy[i] != '\\')
+		if (s[i] != '\\')
 			continue;
-		if (len - i >= 6 && memcmp(copy + i, NUL_ESCAPE, 6) == 0)
-			memcpy(copy + i, esc, 6);
+		if (len - i >= 6 && memcmp(s + i, NUL_ESCAPE, 6) == 0)
+			memcpy(s + i, esc, 6);
 		i++;
 	}
-	return copy;
 }
 
 /* Turns marker sequences in s back into NULs, in place; returns the length.
@@ -144,24 +142,23 @@ restore_nuls(char *s, unsigned marker)
 	return o;
 }
 
-/* Decodes the JSON string text[0..len) (quotes included, already checked
- * by the walk) into a malloc'd buffer, NULs from \u0000 included. */
+/* Decodes the JSON string at p (quotes included, already checked by the
+ * walk; its \u0000 escapes are rewritten) into a malloc'd buffer, NULs
+ * included. */
 static enum decode_rc
-decode_string(const char *text, size_t len, char **out, size_t *outlen)
+decode_string(const struct members *mb, const char *p, size_t len,
+    char **out, size_t *outlen)
 {
+	char *text = mb->body + (p - mb->body);
 	unsigned marker = 0;
-	char *copy = NULL;
 	cJSON *item;
 
 	if (has_nul_escape(text, len)) {
 		if ((marker = pick_marker(text, len)) == 0)
 			return DECODE_NO_MARKER;
-		if ((copy = swap_nul_escapes(text, len, marker)) == NULL)
-			return DECODE_NOMEM;
-		text = copy;
+		swap_nul_escapes(text, len, marker);
 	}
 	item = cJSON_ParseWithLength(text, len);
-	free(copy);
 	if (!cJSON_IsString(item)) {	/* the text was checked: no memory */
 		cJSON_Delete(item);
 		return DECODE_NOMEM;
@@ -195,7 +192,7 @@ on_member(const struct ds_json_member *m, void *ctx)
 	if (mb->nfound == MEMBERS)
 		return 0;
 	if (memchr(key, '\\', klen) != NULL) {
-		mb->rc = decode_string(m->key, m->keylen, &decoded, &klen);
+		mb->rc = decode_string(mb, m->key, m->keylen, &decoded, &klen);
 		if (mb->rc != DECODE_OK)
 			return -1;
 		key = decoded;
@@ -249,8 +246,9 @@ read_ret(const struct ds_json_member *m, long long *ret, struct ds_response *r)
 }
 
 static int
-read_encoding(const struct ds_json_member *m, struct ds_response *r)
+read_encoding(const struct members *mb, struct ds_response *r)
 {
+	const struct ds_json_member *m = &mb->found[ENCODING];
 	enum decode_rc rc;
 	char *enc;
 	size_t n;
@@ -258,11 +256,39 @@ read_encoding(const struct ds_json_member *m, struct ds_response *r)
 
 	if (m->value[0] != '"')
 		return fail(r, "response_encoding is not \"base64\"");
-	if ((rc = decode_string(m->value, m->valuelen, &enc, &n)) != DECODE_OK)
+	if ((rc = decode_string(mb, m->value, m->valuelen, &enc, &n)) !=
+	    DECODE_OK)
 		return fail(r, decode_error(rc));
 	base64 = n == 6 && memcmp(enc, "base64", 6) == 0;
 	cJSON_free(enc);
 	return base64 ? 0 : fail(r, "response_encoding is not \"base64\"");
+}
+
+/* Decodes base64 text[0..len) into text itself, B64_CHUNK bytes at a time
+ * (the output never overtakes the input), so that a large answer is not
+ * held twice. Padding may only end the whole text, as ds_base64_decode()
+ * wants of each chunk it sees. */
+static int
+base64_in_place(char *text, size_t len, size_t *outlen)
+{
+	size_t i = 0, o = 0;
+
+	do {
+		size_t n = len - i < B64_CHUNK ? len - i : B64_CHUNK, got;
+		char *dec;
+
+		if (i + n < len && memchr(text + i, '=', n) != NULL)
+			return -1;
+		if ((dec = ds_base64_decode(text + i, n, &got)) == NULL)
+			return -1;
+		memcpy(text + o, dec, got);
+		free(dec);
+		i += n;
+		o += got;
+	} while (i < len);
+	text[o] = '\0';
+	*outlen = o;
+	return 0;
 }
 
 static int
@@ -278,24 +304,29 @@ read_string(const struct members *mb, struct ds_response *r)
 		return fail(r, "response has no response_string");
 	if (s->value[0] != '"')
 		return fail(r, "response_string is not a string");
-	if (enc->key != NULL && read_encoding(enc, r) < 0)
+	if (enc->key != NULL && read_encoding(mb, r) < 0)
 		return -1;
-	if ((rc = decode_string(s->value, s->valuelen, &text, &n)) != DECODE_OK)
+	if ((rc = decode_string(mb, s->value, s->valuelen, &text, &n)) !=
+	    DECODE_OK)
 		return fail(r, decode_error(rc));
 	if (enc->key == NULL) {
 		r->data = text;
 		r->len = n;
 		return 0;
 	}
-	r->data = ds_base64_decode(text, n, &r->len);
-	cJSON_free(text);
-	return r->data ? 0 : fail(r, "response_string is not valid base64");
+	if (base64_in_place(text, n, &n) < 0) {
+		cJSON_free(text);
+		return fail(r, "response_string is not valid base64");
+	}
+	r->data = text;
+	r->len = n;
+	return 0;
 }
 
 int
-ds_response_parse(const char *body, size_t len, struct ds_response *r)
+ds_response_parse(char *body, size_t len, struct ds_response *r)
 {
-	struct members mb = {0};
+	struct members mb = {.body = body};
 	long long ret;
 
 	memset(r, 0, sizeof(*r));

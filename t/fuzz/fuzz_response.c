@@ -48,6 +48,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(body, data, size);
 	rc = ds_response_parse(body, size, &r);
+	memcpy(body, data, size);	/* the parser may rewrite it */
 	assert(rc == 0 || rc == -1);
 	if (rc < 0 || !r.complete) {
 		assert(r.data == NULL && r.len == 0);

@@ -57,7 +57,8 @@ class HostileResponseTest(ProcTestCase):
         # "string" sends a 16 MiB WORK_COMPLETE: about 11 s, as libgearman
         # pins its socket's send buffer at 32 KiB (one segment in flight,
         # 40 ms delayed ACKs)
-        for kind in ("array", "members", "nests", "deep", "nul", "string"):
+        for kind in ("array", "members", "nests", "deep", "nul", "failbase64",
+                     "string"):
             size, peak = self.run_hostile(w, kind)
             if not SANITIZED:
                 self.assertLessEqual(peak, 3 * size + 16 * MiB,

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/text.h"
+
 #define BODY	(4u << 20)
 
 static size_t live, peak;
@@ -146,6 +148,47 @@ START_TEST(nul_escapes_worst_case)
 }
 END_TEST
 
+/* Base64 answers are decoded in place a chunk at a time (worker/response.c,
+ * 48 KiB): the bytes and the rules on padding are those of the whole text. */
+START_TEST(base64_larger_than_a_chunk)
+{
+	const char *head = "{\"gearman_ret\":0,\"response_encoding\":"
+	    "\"base64\",\"response_string\":\"";
+	size_t n = 200002, elen, h = strlen(head), chunk = 48 * 1024;
+	char *raw = malloc(n), *enc, *b;
+	struct ds_response r;
+
+	ck_assert_ptr_nonnull(raw);
+	for (size_t i = 0; i < n; i++)
+		raw[i] = (char)(i * 7 + i / 251);
+	enc = ds_base64_encode(raw, n, &elen);
+	ck_assert_ptr_nonnull(enc);
+	ck_assert_int_eq(enc[elen - 1], '=');
+	ck_assert_ptr_nonnull(b = malloc(h + elen + 2));
+	memcpy(b, head, h);
+	memcpy(b + h, enc, elen);
+	memcpy(b + h + elen, "\"}", 2);
+	ck_assert_int_eq(ds_response_parse(b, h + elen + 2, &r), 0);
+	ck_assert_int_eq(r.complete, 1);
+	ck_assert_uint_eq(r.len, n);
+	ck_assert(memcmp(r.data, raw, n) == 0);
+	ds_response_free(&r);
+	/* padding that ends a chunk but not the text */
+	memcpy(b + h, enc, elen);
+	memcpy(b + h + chunk - 4, "Zg==", 4);
+	ck_assert_int_eq(ds_response_parse(b, h + elen + 2, &r), -1);
+	ck_assert_str_eq(r.reason, "response_string is not valid base64");
+	/* a bad byte in the last chunk */
+	memcpy(b + h, enc, elen);
+	b[h + elen - 5] = '!';
+	ck_assert_int_eq(ds_response_parse(b, h + elen + 2, &r), -1);
+	ck_assert_str_eq(r.reason, "response_string is not valid base64");
+	free(enc);
+	free(raw);
+	free(b);
+}
+END_TEST
+
 static Suite *
 hostile_suite(void)
 {
@@ -155,6 +198,7 @@ hostile_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, cjson_holds_only_the_values_used);
 	tcase_add_test(tc, nul_escapes_worst_case);
+	tcase_add_test(tc, base64_larger_than_a_chunk);
 	suite_add_tcase(s, tc);
 	return s;
 }
