@@ -65,8 +65,9 @@ ds_endpoint_init(struct ds_endpoint *ep, const struct ds_worker_opts *o,
 	ep->opts = o;
 	/* Response-sized blocks must go back to the kernel when freed. By
 	 * default glibc raises its mmap threshold to the size of any mmapped
-	 * block freed, so after one large answer the next ones come from the
-	 * heap and stay resident; a fixed threshold turns that off. */
+	 * block freed (up to 32 MiB), so after one large answer the next ones
+	 * come from the heap and stay resident; a fixed threshold turns that
+	 * off. */
 	mallopt(M_MMAP_THRESHOLD, BODY_KEEP_BYTES);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
 	    (c = curl_easy_init()) == NULL) {
