@@ -447,7 +447,6 @@ START_TEST(load_fifo)
 }
 END_TEST
 
-
 static Suite *
 config_suite(void)
 {
