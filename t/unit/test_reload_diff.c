@@ -48,8 +48,7 @@ diff(const char *o, const char *n)
 {
 	load(&oldc, o);
 	load(&newc, n);
-	ck_assert_uint_le(oldc.npools + newc.npools,
-	    NELEM(out));
+	ck_assert_uint_le(oldc.npools + newc.npools, NELEM(out));
 	for (size_t i = 0; i < NELEM(out); i++) {
 		out[i].name = NULL;
 		out[i].change = (enum ds_pool_change)-1;
