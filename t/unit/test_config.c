@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 
 #include <fcntl.h>
+#include <inttypes.h>
 #include <unistd.h>
 
 /* --- valid configs --- */
@@ -57,6 +58,14 @@ END_TEST
 
 START_TEST(all_options)
 {
+	static const struct {
+		const char *name;
+		enum ds_request_format format;
+		int64_t running_ms, jobs, bytes;
+	} pools[] = {
+		{"a.b:c-d_1", DS_FORMAT_FORM, 1500, 100, 1073741824},
+		{"B", DS_FORMAT_JSON, 86400000, 0, 1},
+	};
 	const struct ds_pool *p;
 
 	loads("{\"gearman_servers_list\": [\"g1:4731\", \"[::1]:4732\", "
@@ -77,18 +86,17 @@ START_TEST(all_options)
 	ck_assert_str_eq(cfg.servers[2].host, "fe80::1");
 	ck_assert_int_eq(cfg.servers[2].port, 4730);
 	ck_assert_str_eq(cfg.servers[3].host, "10.0.0.1");
-	p = ds_config_pool(&cfg, "a.b:c-d_1");
-	ck_assert_ptr_nonnull(p);
-	ck_assert_int_eq(p->format, DS_FORMAT_FORM);
-	ck_assert_int_eq(p->max_running_ms, 1500);
-	ck_assert_int_eq(p->max_jobs_per_worker, 100);
-	ck_assert_int_eq(p->max_response_bytes, 1073741824);
-	p = ds_config_pool(&cfg, "B");
-	ck_assert_ptr_nonnull(p);
-	ck_assert_int_eq(p->format, DS_FORMAT_JSON);
-	ck_assert_int_eq(p->max_running_ms, 86400000);
-	ck_assert_int_eq(p->max_response_bytes, 1);
-	ck_assert_int_eq(p->max_jobs_per_worker, 0);
+	for (size_t i = 0; i < NELEM(pools); i++) {
+		p = ds_config_pool(&cfg, pools[i].name);
+		ck_assert_msg(p != NULL, "pool %s", pools[i].name);
+		ck_assert_msg(p->format == pools[i].format &&
+		    p->max_running_ms == pools[i].running_ms &&
+		    p->max_jobs_per_worker == pools[i].jobs &&
+		    p->max_response_bytes == pools[i].bytes, "pool %s: %d %"
+		    PRId64 " %" PRId64 " %" PRId64, pools[i].name, p->format,
+		    p->max_running_ms, p->max_jobs_per_worker,
+		    p->max_response_bytes);
+	}
 }
 END_TEST
 
@@ -453,8 +461,7 @@ config_suite(void)
 	Suite *s = suite_create("config");
 	TCase *tc;
 
-	tc = tcase_create("valid");
-	tcase_add_checked_fixture(tc, NULL, teardown);
+	tc = config_tcase(s, "valid");
 	tcase_add_test(tc, readme_example);
 	tcase_add_test(tc, defaults);
 	tcase_add_test(tc, all_options);
@@ -462,29 +469,22 @@ config_suite(void)
 	tcase_add_test(tc, lenient_but_valid_forms);
 	tcase_add_test(tc, unknown_keys_warn);
 	tcase_add_test(tc, warnings_kept_on_failure);
-	suite_add_tcase(s, tc);
 
-	tc = tcase_create("syntax");
-	tcase_add_checked_fixture(tc, NULL, teardown);
+	tc = config_tcase(s, "syntax");
 	tcase_add_loop_test(tc, syntax_errors, 0, NELEM(syntax_cases));
 	tcase_add_test(tc, deep_nesting);
-	suite_add_tcase(s, tc);
 
-	tc = tcase_create("values");
-	tcase_add_checked_fixture(tc, NULL, teardown);
+	tc = config_tcase(s, "values");
 	tcase_add_loop_test(tc, top_level, 0, NELEM(top_level_cases));
 	tcase_add_loop_test(tc, bad_servers, 0, NELEM(server_cases));
-	suite_add_tcase(s, tc);
 
-	tc = tcase_create("load");
-	tcase_add_checked_fixture(tc, NULL, teardown);
+	tc = config_tcase(s, "load");
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, load_file);
 	tcase_add_test(tc, load_unreadable);
 	tcase_add_test(tc, load_too_big);
 	tcase_add_test(tc, load_sizes);
 	tcase_add_test(tc, load_fifo);
-	suite_add_tcase(s, tc);
 	return s;
 }
 

@@ -470,26 +470,20 @@ config_pool_suite(void)
 	Suite *s = suite_create("config_pool");
 	TCase *tc;
 
-	tc = tcase_create("pools");
-	tcase_add_checked_fixture(tc, NULL, teardown);
+	tc = config_tcase(s, "pools");
 	tcase_add_loop_test(tc, bad_pools, 0, NELEM(pool_cases));
 	tcase_add_test(tc, same_job_in_two_pools);
 	tcase_add_test(tc, all_problems_reported);
 	tcase_add_test(tc, reuse_after_failure);
-	suite_add_tcase(s, tc);
 
-	tc = tcase_create("keys");
-	tcase_add_checked_fixture(tc, NULL, teardown);
+	tc = config_tcase(s, "keys");
 	tcase_add_loop_test(tc, bad_values, 0, NELEM(key_cases));
 	tcase_add_loop_test(tc, good_value, 0, NELEM(good_values));
-	suite_add_tcase(s, tc);
 
-	tc = tcase_create("limits");
-	tcase_add_checked_fixture(tc, NULL, teardown);
+	tc = config_tcase(s, "limits");
 	tcase_add_loop_test(tc, job_name_length, 0, NELEM(job_name_cases));
 	tcase_add_loop_test(tc, list_limits, 0, NELEM(list_cases));
 	tcase_add_test(tc, pool_name_length);
-	suite_add_tcase(s, tc);
 	return s;
 }
 

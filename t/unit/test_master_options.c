@@ -352,32 +352,37 @@ START_TEST(missing_value)
 }
 END_TEST
 
-/* Each bad value of --loop_timeout and of --max_running_time. */
-static const char *const bad_loop[] = {"0", "0.0", "3601", "3600.5", "-1",
-    "", "5s", "1e3", "0x10", "abc", " 5", "inf", "nan"};
-static const char *const bad_running[] = {"0", "86401", "86400.001", "-5",
-    "", "1m", "1e2", "x", "inf"};
+/* Each bad value of the two options in seconds, and their upper limits. */
+static const struct {
+	const char *option, *max, *value;
+} bad_seconds[] = {
+	{"--loop_timeout", "3600", "0"}, {"--loop_timeout", "3600", "0.0"},
+	{"--loop_timeout", "3600", "3601"}, {"--loop_timeout", "3600", "3600.5"},
+	{"--loop_timeout", "3600", "-1"}, {"--loop_timeout", "3600", ""},
+	{"--loop_timeout", "3600", "5s"}, {"--loop_timeout", "3600", "1e3"},
+	{"--loop_timeout", "3600", "0x10"}, {"--loop_timeout", "3600", "abc"},
+	{"--loop_timeout", "3600", " 5"}, {"--loop_timeout", "3600", "inf"},
+	{"--loop_timeout", "3600", "nan"},
+	{"--max_running_time", "86400", "0"},
+	{"--max_running_time", "86400", "86401"},
+	{"--max_running_time", "86400", "86400.001"},
+	{"--max_running_time", "86400", "-5"},
+	{"--max_running_time", "86400", ""},
+	{"--max_running_time", "86400", "1m"},
+	{"--max_running_time", "86400", "1e2"},
+	{"--max_running_time", "86400", "x"},
+	{"--max_running_time", "86400", "inf"},
+};
 
-START_TEST(bad_loop_timeout)
+START_TEST(bad_seconds_value)
 {
-	struct usage_case c = {{J, "--loop_timeout", bad_loop[_i]}, NULL};
-	char msg[128];
-
-	snprintf(msg, sizeof(msg), "--loop_timeout: expected seconds "
-	    "> 0 and <= 3600, got \"%s\"", bad_loop[_i]);
-	c.msg = msg;
-	usage_fails(&c);
-}
-END_TEST
-
-START_TEST(bad_max_running_time)
-{
-	struct usage_case c = {{J, "--max_running_time", bad_running[_i]},
+	struct usage_case c = {{J, bad_seconds[_i].option, bad_seconds[_i].value},
 	    NULL};
 	char msg[128];
 
-	snprintf(msg, sizeof(msg), "--max_running_time: expected "
-	    "seconds > 0 and <= 86400, got \"%s\"", bad_running[_i]);
+	snprintf(msg, sizeof(msg), "%s: expected seconds > 0 and <= %s, got "
+	    "\"%s\"", bad_seconds[_i].option, bad_seconds[_i].max,
+	    bad_seconds[_i].value);
 	c.msg = msg;
 	usage_fails(&c);
 }
@@ -439,8 +444,7 @@ master_options_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, usage, 0, NELEM(usage_cases));
 	tcase_add_loop_test(tc, missing_value, 0, NELEM(valued));
-	tcase_add_loop_test(tc, bad_loop_timeout, 0, NELEM(bad_loop));
-	tcase_add_loop_test(tc, bad_max_running_time, 0, NELEM(bad_running));
+	tcase_add_loop_test(tc, bad_seconds_value, 0, NELEM(bad_seconds));
 	suite_add_tcase(s, tc);
 	return s;
 }
