@@ -300,12 +300,7 @@ END_TEST
 #define FAC_NAME(v, s)	{"facility", ds_log_facility_name, (v), (s)}
 #define LVL_NAME(v, s)	{"level", ds_log_level_name, (v), (s)}
 
-static const struct {
-	const char *what;
-	const char *(*name)(int);
-	int v;
-	const char *want;
-} name_cases[] = {
+static const struct ds_name_case name_cases[] = {
 	FAC_NAME(LOG_DAEMON, "daemon"), FAC_NAME(LOG_USER, "user"),
 	FAC_NAME(LOG_LOCAL0, "local0"), FAC_NAME(LOG_LOCAL7, "local7"),
 	FAC_NAME(LOG_KERN, "daemon"),
@@ -318,11 +313,7 @@ static const struct {
 
 START_TEST(value_names)
 {
-	const char *got = name_cases[_i].name(name_cases[_i].v);
-
-	ck_assert_msg(strcmp(got, name_cases[_i].want) == 0, "case %s %d: "
-	    "\"%s\", expected \"%s\"", name_cases[_i].what, name_cases[_i].v,
-	    got, name_cases[_i].want);
+	ds_check_name(&name_cases[_i]);
 }
 END_TEST
 

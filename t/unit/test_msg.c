@@ -175,12 +175,7 @@ END_TEST
 #define TYPE(v, s)	{"type", ds_msg_type_name, (v), (s)}
 #define OUT(v, s)	{"outcome", ds_outcome_name, (v), (s)}
 
-static const struct {
-	const char *what;
-	const char *(*name)(int);
-	int v;
-	const char *want;
-} name_cases[] = {
+static const struct ds_name_case name_cases[] = {
 	TYPE(DS_MSG_STARTING, "starting"), TYPE(DS_MSG_IDLE, "idle"),
 	TYPE(DS_MSG_BUSY, "busy"), TYPE(DS_MSG_DONE, "done"),
 	TYPE(DS_MSG_DISCONNECTED, "disconnected"),
@@ -194,11 +189,7 @@ static const struct {
 
 START_TEST(names)
 {
-	const char *got = name_cases[_i].name(name_cases[_i].v);
-
-	ck_assert_msg(strcmp(got, name_cases[_i].want) == 0, "case %s %d: "
-	    "\"%s\", expected \"%s\"", name_cases[_i].what, name_cases[_i].v,
-	    got, name_cases[_i].want);
+	ds_check_name(&name_cases[_i]);
 }
 END_TEST
 

@@ -9,6 +9,8 @@
  *   ds_show(s, len)          bytes made printable, to name a table's case
  *                            in a failure message.
  *   ds_show_argv(v)          a NULL-terminated argument list, likewise.
+ *   struct ds_name_case      a row of a table of names: a value and the
+ *                            name a function gives it, run by ds_check_name.
  *
  * A table of same-shape cases runs as tcase_add_loop_test(tc, fn, 0,
  * NELEM(table)): each row is one check (_i is its index), and a failing row
@@ -91,6 +93,24 @@ ds_show_argv(const char *const *v)
 		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s\"%s\"",
 		    o ? " " : "", ds_show(*v, strlen(*v)));
 	return buf;
+}
+
+/* A value and the name the function name gives it; what says which name. */
+struct ds_name_case {
+	const char *what;
+	const char *(*name)(int);
+	int value;
+	const char *want;
+};
+
+static inline void
+ds_check_name(const struct ds_name_case *c)
+{
+	const char *got = c->name(c->value);
+
+	ck_assert_msg(got != NULL && strcmp(got, c->want) == 0,
+	    "case %s %d: \"%s\", expected \"%s\"", c->what, c->value,
+	    got ? got : "(null)", c->want);
 }
 
 #define DS_ARGS_MAX 64
