@@ -131,7 +131,8 @@ END_TEST
 START_TEST(unknown_keys_warn)
 {
 	ck_assert_int_eq(parse("{" SERVERS ", \"extra\": 1, \"pools_list\": "
-	    "{\"Regular\": {" GOOD ", \"workr_count\": 3, \"a b\": null}}}"), 0);
+	    "{\"Regular\": {" GOOD ", \"workr_count\": 3, \"a b\": null}}}"),
+	    0);
 	ck_assert_uint_eq(diag.nerrors, 0);
 	ck_assert_str_eq(join(diag.warnings, diag.nwarnings),
 	    "jobs.json: extra: unknown key, ignored\n"

@@ -79,12 +79,12 @@ pool_with(const char *key, const char *value)
 	size_t o;
 	int found = 0;
 
-	o = (size_t)snprintf(text, sizeof(text), "{" SERVERS ", \"pools_list\": "
-	    "{\"P\": {");
+	o = (size_t)snprintf(text, sizeof(text), "{" SERVERS ", "
+	    "\"pools_list\": {\"P\": {");
 	for (size_t i = 0; i < NELEM(keys); i++) {
 		found |= strcmp(key, keys[i]) == 0;
-		o += (size_t)snprintf(text + o, sizeof(text) - o, "%s\"%s\": %s",
-		    i ? ", " : "", keys[i],
+		o += (size_t)snprintf(text + o, sizeof(text) - o,
+		    "%s\"%s\": %s", i ? ", " : "", keys[i],
 		    strcmp(key, keys[i]) == 0 ? value : values[i]);
 	}
 	if (!found)
@@ -99,7 +99,8 @@ struct key_case {
 	const char *key, *value, *errors;
 };
 
-#define WC_ERR "jobs.json: pools_list.P.worker_count: expected integer >= 0, got "
+#define WC_ERR "jobs.json: pools_list.P.worker_count: expected integer " \
+	">= 0, got "
 #define URI_ERR "jobs.json: pools_list.P.job_processing_uri: expected " \
 	"http:// or https:// URL with a host, got "
 #define URI_CTL "jobs.json: pools_list.P.job_processing_uri: expected " \
@@ -151,7 +152,8 @@ static const struct key_case key_cases[] = {
 	    URI_ERR "\"localhost/job.php\""},
 	{"job_processing_uri", "\"http://\"", URI_ERR "\"http://\""},
 	{"job_processing_uri", "\"https:///x\"", URI_ERR "\"https:///x\""},
-	{"job_processing_uri", "\"http://user@/x\"", URI_ERR "\"http://***@/x\""},
+	{"job_processing_uri", "\"http://user@/x\"",
+	    URI_ERR "\"http://***@/x\""},
 	/* a password is never shown, not even in an error */
 	{"job_processing_uri", "\"ftp://u:secret@h/\"",
 	    URI_ERR "\"ftp://***@h/\""},
@@ -327,7 +329,8 @@ START_TEST(job_name_length)
 	char name[64];
 
 	snprintf(name, sizeof(name), "%zu x \"%s\"", job_name_cases[_i].n,
-	    ds_show(job_name_cases[_i].piece, strlen(job_name_cases[_i].piece)));
+	    ds_show(job_name_cases[_i].piece,
+	    strlen(job_name_cases[_i].piece)));
 	if (job_name_cases[_i].errors != NULL) {
 		fails_as(name, text, strlen(text), job_name_cases[_i].errors);
 		return;
@@ -436,8 +439,8 @@ START_TEST(all_problems_reported)
 	    "\"Other\": {\"worker_count\": -1}}}",
 	    "jobs.json: gearman_servers_list[0]: \"[::1\": missing ']' after "
 	    "IPv6 address\n"
-	    "jobs.json: pools_list.Regular.worker_count: expected integer >= 0, "
-	    "got \"3\"\n"
+	    "jobs.json: pools_list.Regular.worker_count: expected integer "
+	    ">= 0, got \"3\"\n"
 	    "jobs.json: pools_list.Regular.jobs_list: expected non-empty array "
 	    "of job names, got an empty array\n"
 	    "jobs.json: pools_list.Regular.job_processing_uri: expected "

@@ -248,8 +248,8 @@ START_TEST(help_and_version)
 	int rc = run_list(help_cases[_i].args);
 
 	ck_assert_msg(rc == help_cases[_i].want && err[0] == '\0',
-	    "case %s: %d \"%s\", expected %d", ds_show_argv(help_cases[_i].args),
-	    rc, err, help_cases[_i].want);
+	    "case %s: %d \"%s\", expected %d",
+	    ds_show_argv(help_cases[_i].args), rc, err, help_cases[_i].want);
 }
 END_TEST
 
@@ -357,7 +357,8 @@ static const struct {
 	const char *option, *max, *value;
 } bad_seconds[] = {
 	{"--loop_timeout", "3600", "0"}, {"--loop_timeout", "3600", "0.0"},
-	{"--loop_timeout", "3600", "3601"}, {"--loop_timeout", "3600", "3600.5"},
+	{"--loop_timeout", "3600", "3601"},
+	{"--loop_timeout", "3600", "3600.5"},
 	{"--loop_timeout", "3600", "-1"}, {"--loop_timeout", "3600", ""},
 	{"--loop_timeout", "3600", "5s"}, {"--loop_timeout", "3600", "1e3"},
 	{"--loop_timeout", "3600", "0x10"}, {"--loop_timeout", "3600", "abc"},
@@ -376,8 +377,8 @@ static const struct {
 
 START_TEST(bad_seconds_value)
 {
-	struct usage_case c = {{J, bad_seconds[_i].option, bad_seconds[_i].value},
-	    NULL};
+	struct usage_case c = {{J, bad_seconds[_i].option,
+	    bad_seconds[_i].value}, NULL};
 	char msg[128];
 
 	snprintf(msg, sizeof(msg), "%s: expected seconds > 0 and <= %s, got "

@@ -129,7 +129,8 @@ static const struct {
 	    POOL("B", 0, "\"b1\", \"b2\"", ", \"request_format\": \"form\"")
 	    ", "
 	    POOL("C", 0, "\"c\"", ", \"max_running_time\": 10, "
-		"\"max_jobs_per_worker\": 5, \"max_response_bytes\": 100")), 3, {
+		"\"max_jobs_per_worker\": 5, \"max_response_bytes\": 100")),
+	    3, {
 	    {"A", DS_POOL_RESIZED, 1, 3}, {"B", DS_POOL_RESIZED, 2, 0},
 	    {"C", DS_POOL_SAME, 0, 0}}},
 	{"pools added", CFG(SERVERS, POOL("A", 1, "\"a\"", "")),

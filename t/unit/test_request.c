@@ -68,8 +68,8 @@ plain(const char *name, const char *workload)
 {
 	ck_assert_msg(field_is("workload", workload) &&
 	    cJSON_GetObjectItemCaseSensitive(doc, "workload_encoding") ==
-	    NULL && cJSON_GetArraySize(doc) == 4, "case \"%s\": not as is: %.300s",
-	    name, out);
+	    NULL && cJSON_GetArraySize(doc) == 4,
+	    "case \"%s\": not as is: %.300s", name, out);
 }
 
 /* The workload went base64-encoded and decodes to these bytes. */
@@ -81,8 +81,8 @@ encoded(const char *name, const char *want, size_t wlen)
 	char *raw;
 
 	ck_assert_msg(field_is("workload_encoding", "base64") &&
-	    cJSON_GetArraySize(doc) == 5, "case \"%s\": not base64: %.300s", name,
-	    out);
+	    cJSON_GetArraySize(doc) == 5, "case \"%s\": not base64: %.300s",
+	    name, out);
 	b64 = field("workload");
 	raw = ds_base64_decode(b64, strlen(b64), &n);
 	ck_assert_msg(raw != NULL && n == wlen && memcmp(raw, want, wlen) == 0,

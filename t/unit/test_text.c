@@ -169,8 +169,8 @@ static const struct {
 	const char *s;
 	size_t len;
 } base64_bad[] = {
-	{S("Z")}, {S("Zg")}, {S("Zg=")}, {S("Zm9")}, {S("Zm9vY")}, {S("Zm9vYg")},
-	{S("Zm9vYg=")}, {S("Zm9vYg===")},
+	{S("Z")}, {S("Zg")}, {S("Zg=")}, {S("Zm9")}, {S("Zm9vY")},
+	{S("Zm9vYg")}, {S("Zm9vYg=")}, {S("Zm9vYg===")},
 	/* the length given counts, not the C string */
 	{"Zm9vYmFy", 7},
 

@@ -134,8 +134,8 @@ render(const struct ds_worker_opts *w)
 		const char *h = w->servers[i].host;
 		int v6 = strchr(h, ':') != NULL;
 
-		PUT("%s%s%s%s:%d", i ? "," : "", v6 ? "[" : "", h, v6 ? "]" : "",
-		    w->servers[i].port);
+		PUT("%s%s%s%s:%d", i ? "," : "", v6 ? "[" : "", h,
+		    v6 ? "]" : "", w->servers[i].port);
 	}
 	PUT(" functions=");
 	for (size_t i = 0; i < w->nfunctions; i++)
@@ -242,8 +242,9 @@ START_TEST(many_servers_and_functions)
 		snprintf(fn[i], sizeof(fn[i]), "--function=%d", i);
 		args[n++] = fn[i];
 	}
-	ck_assert_int_le(n, (int)(sizeof(args) / sizeof(args[0])));
-	ck_assert_int_eq(ds_worker_parse_args(n, args, &o, err, sizeof(err)), 0);
+	ck_assert_int_le(n, (int)NELEM(args));
+	ck_assert_int_eq(ds_worker_parse_args(n, args, &o, err, sizeof(err)),
+	    0);
 	ck_assert_uint_eq(o.nservers, DS_WORKER_MAX_SERVERS);
 	ck_assert_uint_eq(o.nfunctions, DS_WORKER_MAX_FUNCTIONS);
 	ck_assert_str_eq(o.functions[255], "255");
@@ -389,7 +390,8 @@ static const struct {
 	    "warning, notice, info or debug, got \"verbose\""},
 	{{REQUIRED, "--log_stderr", "yes"},
 	    "--log_stderr: expected 0 or 1, got \"yes\""},
-	{{REQUIRED, "--log_stderr="}, "--log_stderr: expected 0 or 1, got \"\""},
+	{{REQUIRED, "--log_stderr="},
+	    "--log_stderr: expected 0 or 1, got \"\""},
 };
 
 START_TEST(usage)
