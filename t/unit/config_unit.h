@@ -6,9 +6,7 @@
  *                            (joined by newlines) and leaves no config
  *   loads(text)              the load succeeds without errors
  *   struct doc_case, DOC()   a table row: a whole document and its errors,
- *                            run by doc_fails(), named by its text
- *   config_tcase(s, name)    a test case of s that frees the config after
- *                            each test */
+ *                            run by doc_fails(), named by its text */
 #ifndef DS_T_CONFIG_UNIT_H
 #define DS_T_CONFIG_UNIT_H
 
@@ -75,17 +73,6 @@ teardown(void)
 {
 	ds_config_free(&cfg);
 	ds_diag_free(&diag);
-}
-
-/* A test case of suite s, each test run with the config freed after it. */
-static inline TCase *
-config_tcase(Suite *s, const char *name)
-{
-	TCase *tc = tcase_create(name);
-
-	tcase_add_checked_fixture(tc, NULL, teardown);
-	suite_add_tcase(s, tc);
-	return tc;
 }
 
 static inline const char *

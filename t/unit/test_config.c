@@ -462,7 +462,7 @@ config_suite(void)
 	Suite *s = suite_create("config");
 	TCase *tc;
 
-	tc = config_tcase(s, "valid");
+	tc = ds_tcase(s, "valid", NULL, teardown);
 	tcase_add_test(tc, readme_example);
 	tcase_add_test(tc, defaults);
 	tcase_add_test(tc, all_options);
@@ -471,15 +471,15 @@ config_suite(void)
 	tcase_add_test(tc, unknown_keys_warn);
 	tcase_add_test(tc, warnings_kept_on_failure);
 
-	tc = config_tcase(s, "syntax");
+	tc = ds_tcase(s, "syntax", NULL, teardown);
 	tcase_add_loop_test(tc, syntax_errors, 0, NELEM(syntax_cases));
 	tcase_add_test(tc, deep_nesting);
 
-	tc = config_tcase(s, "values");
+	tc = ds_tcase(s, "values", NULL, teardown);
 	tcase_add_loop_test(tc, top_level, 0, NELEM(top_level_cases));
 	tcase_add_loop_test(tc, bad_servers, 0, NELEM(server_cases));
 
-	tc = config_tcase(s, "load");
+	tc = ds_tcase(s, "load", NULL, teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, load_file);
 	tcase_add_test(tc, load_unreadable);

@@ -473,17 +473,17 @@ config_pool_suite(void)
 	Suite *s = suite_create("config_pool");
 	TCase *tc;
 
-	tc = config_tcase(s, "pools");
+	tc = ds_tcase(s, "pools", NULL, teardown);
 	tcase_add_loop_test(tc, bad_pools, 0, NELEM(pool_cases));
 	tcase_add_test(tc, same_job_in_two_pools);
 	tcase_add_test(tc, all_problems_reported);
 	tcase_add_test(tc, reuse_after_failure);
 
-	tc = config_tcase(s, "keys");
+	tc = ds_tcase(s, "keys", NULL, teardown);
 	tcase_add_loop_test(tc, bad_values, 0, NELEM(key_cases));
 	tcase_add_loop_test(tc, good_value, 0, NELEM(good_values));
 
-	tc = config_tcase(s, "limits");
+	tc = ds_tcase(s, "limits", NULL, teardown);
 	tcase_add_loop_test(tc, job_name_length, 0, NELEM(job_name_cases));
 	tcase_add_loop_test(tc, list_limits, 0, NELEM(list_cases));
 	tcase_add_test(tc, pool_name_length);

@@ -323,8 +323,7 @@ log_suite(void)
 	Suite *s = suite_create("log");
 	TCase *tc;
 
-	tc = tcase_create("config");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tc = ds_tcase(s, "config", setup, teardown);
 	tcase_add_test(tc, defaults);
 	tcase_add_test(tc, stderr_rule);
 	tcase_add_test(tc, resolve_keeps_a_forced_setting);
@@ -335,12 +334,10 @@ log_suite(void)
 	tcase_add_loop_test(tc, bad_config, 0, NELEM(bad_cases));
 	tcase_add_test(tc, xml_file);
 	tcase_add_test(tc, unreadable);
-	suite_add_tcase(s, tc);
 
-	tc = tcase_create("names");
+	tc = ds_tcase(s, "names", NULL, NULL);
 	tcase_add_loop_test(tc, parse_names, 0, NELEM(parse_cases));
 	tcase_add_loop_test(tc, value_names, 0, NELEM(name_cases));
-	suite_add_tcase(s, tc);
 	return s;
 }
 

@@ -430,8 +430,7 @@ master_options_suite(void)
 	Suite *s = suite_create("master_options");
 	TCase *tc;
 
-	tc = tcase_create("valid");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tc = ds_tcase(s, "valid", setup, teardown);
 	tcase_add_loop_test(tc, valid, 0, NELEM(valid_cases));
 	tcase_add_test(tc, defaults);
 	tcase_add_test(tc, relative_paths);
@@ -439,14 +438,11 @@ master_options_suite(void)
 	tcase_add_loop_test(tc, help_and_version, 0, NELEM(help_cases));
 	tcase_add_test(tc, reparse);
 	tcase_add_test(tc, free_clears);
-	suite_add_tcase(s, tc);
 
-	tc = tcase_create("usage");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tc = ds_tcase(s, "usage", setup, teardown);
 	tcase_add_loop_test(tc, usage, 0, NELEM(usage_cases));
 	tcase_add_loop_test(tc, missing_value, 0, NELEM(valued));
 	tcase_add_loop_test(tc, bad_seconds_value, 0, NELEM(bad_seconds));
-	suite_add_tcase(s, tc);
 	return s;
 }
 

@@ -340,7 +340,7 @@ msg_suite(void)
 	Suite *s = suite_create("msg");
 	TCase *tc;
 
-	tc = tcase_create("round_trip");
+	tc = ds_tcase(s, "round_trip", NULL, NULL);
 	tcase_add_test(tc, every_type);
 	tcase_add_test(tc, busy_fields);
 	tcase_add_test(tc, done_fields);
@@ -348,16 +348,14 @@ msg_suite(void)
 	tcase_add_test(tc, max_strings);
 	tcase_add_test(tc, strings_cut);
 	tcase_add_loop_test(tc, names, 0, NELEM(name_cases));
-	suite_add_tcase(s, tc);
 
-	tc = tcase_create("decode");
+	tc = ds_tcase(s, "decode", NULL, NULL);
 	tcase_add_loop_test(tc, cut_short, 0, GOOD_LEN);
 	tcase_add_loop_test(tc, bad_field, 0, NELEM(patch_cases));
 	tcase_add_test(tc, string_over_max);
 	tcase_add_test(tc, trailing_bytes);
 	tcase_add_test(tc, reserved_bytes_ignored);
 	tcase_add_test(tc, failed_decode_clears);
-	suite_add_tcase(s, tc);
 	return s;
 }
 

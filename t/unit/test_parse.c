@@ -147,14 +147,12 @@ parse_suite(void)
 	Suite *s = suite_create("parse");
 	TCase *tc;
 
-	tc = tcase_create("int64");
+	tc = ds_tcase(s, "int64", NULL, NULL);
 	tcase_add_loop_test(tc, int64, 0, NELEM(int64_cases));
-	suite_add_tcase(s, tc);
 
-	tc = tcase_create("seconds");
+	tc = ds_tcase(s, "seconds", NULL, NULL);
 	tcase_add_loop_test(tc, seconds, 0, NELEM(seconds_cases));
 	tcase_add_test(tc, clocks);
-	suite_add_tcase(s, tc);
 	return s;
 }
 

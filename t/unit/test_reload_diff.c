@@ -352,18 +352,15 @@ reload_diff_suite(void)
 	Suite *s = suite_create("reload_diff");
 	TCase *tc;
 
-	tc = tcase_create("diff");
-	tcase_add_checked_fixture(tc, NULL, teardown);
+	tc = ds_tcase(s, "diff", NULL, teardown);
 	tcase_add_loop_test(tc, whole_config, 0, NELEM(diff_cases));
 	tcase_add_test(tc, names_point_into_the_configs);
 	tcase_add_loop_test(tc, pool_keys, 0, NELEM(key_cases));
 	tcase_add_loop_test(tc, jobs, 0, NELEM(jobs_cases));
 	tcase_add_loop_test(tc, servers_change, 0, NELEM(other_servers));
-	suite_add_tcase(s, tc);
 
-	tc = tcase_create("names");
+	tc = ds_tcase(s, "names", NULL, NULL);
 	tcase_add_loop_test(tc, change_names, 0, NELEM(name_cases));
-	suite_add_tcase(s, tc);
 	return s;
 }
 

@@ -222,15 +222,13 @@ request_suite(void)
 	Suite *s = suite_create("request");
 	TCase *tc;
 
-	tc = tcase_create("json");
-	tcase_add_checked_fixture(tc, NULL, teardown);
+	tc = ds_tcase(s, "json", NULL, teardown);
 	tcase_add_loop_test(tc, job, 0, NELEM(job_cases));
 	tcase_add_test(tc, four_fields);
 	tcase_add_test(tc, binary_round_trip);
 	tcase_add_test(tc, large_workload);
 	tcase_add_loop_test(tc, needs_base64, 0, NELEM(needs_cases));
 	tcase_add_test(tc, non_utf8_unique_is_flagged);
-	suite_add_tcase(s, tc);
 	return s;
 }
 

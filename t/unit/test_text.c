@@ -410,24 +410,21 @@ text_suite(void)
 	Suite *s = suite_create("text");
 	TCase *tc;
 
-	tc = tcase_create("utf8");
+	tc = ds_tcase(s, "utf8", NULL, NULL);
 	tcase_add_loop_test(tc, utf8, 0, NELEM(utf8_cases));
-	suite_add_tcase(s, tc);
 
-	tc = tcase_create("base64");
+	tc = ds_tcase(s, "base64", NULL, NULL);
 	tcase_add_loop_test(tc, base64_both_ways, 0, NELEM(base64_pairs));
 	tcase_add_test(tc, base64_outlen_optional);
 	tcase_add_test(tc, base64_binary);
 	tcase_add_loop_test(tc, base64_rejects, 0, NELEM(base64_bad));
-	suite_add_tcase(s, tc);
 
-	tc = tcase_create("escape");
+	tc = ds_tcase(s, "escape", NULL, NULL);
 	tcase_add_loop_test(tc, escape, 0, NELEM(escape_cases));
 	tcase_add_test(tc, escape_every_control_byte);
 	tcase_add_loop_test(tc, logval, 0, NELEM(logval_cases));
 	tcase_add_test(tc, logval_always_closed);
 	tcase_add_loop_test(tc, uri_redact, 0, NELEM(redact_cases));
-	suite_add_tcase(s, tc);
 	return s;
 }
 

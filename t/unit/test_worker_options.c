@@ -424,21 +424,17 @@ worker_options_suite(void)
 	Suite *s = suite_create("worker_options");
 	TCase *tc;
 
-	tc = tcase_create("valid");
-	tcase_add_checked_fixture(tc, NULL, teardown);
+	tc = ds_tcase(s, "valid", NULL, teardown);
 	tcase_add_test(tc, round_trip_from_the_master);
 	tcase_add_loop_test(tc, valid, 0, NELEM(valid_cases));
 	tcase_add_test(tc, many_servers_and_functions);
 	tcase_add_test(tc, help);
 	tcase_add_test(tc, usage_text);
 	tcase_add_test(tc, reusable);
-	suite_add_tcase(s, tc);
 
-	tc = tcase_create("usage_errors");
-	tcase_add_checked_fixture(tc, NULL, teardown);
+	tc = ds_tcase(s, "usage_errors", NULL, teardown);
 	tcase_add_loop_test(tc, usage, 0, NELEM(usage_cases));
 	tcase_add_test(tc, too_many_servers_and_functions);
-	suite_add_tcase(s, tc);
 	return s;
 }
 

@@ -3,6 +3,9 @@
  *
  *   DS_CHECK_MAIN(suite_fn)  the main() every test program ends with: run
  *                            suite_fn()'s suite, exit 1 if anything failed.
+ *   ds_tcase(s, name, setup, teardown)
+ *                            a test case added to s, with that fixture
+ *                            (either may be NULL) around each test.
  *   struct ds_args           a writable, NULL-terminated argv for the
  *                            command-line option tests (getopt_long permutes
  *                            its argv, so string literals will not do).
@@ -42,6 +45,17 @@ ds_check_run(Suite *s)
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	return failed == 0 ? 0 : 1;
+}
+
+static inline TCase *
+ds_tcase(Suite *s, const char *name, SFun setup, SFun teardown)
+{
+	TCase *tc = tcase_create(name);
+
+	if (setup != NULL || teardown != NULL)
+		tcase_add_checked_fixture(tc, setup, teardown);
+	suite_add_tcase(s, tc);
+	return tc;
 }
 
 #define DS_CHECK_MAIN(suite_fn)						\
