@@ -26,7 +26,8 @@ Paths:
                   checked, after the server's soak_delay_ms; the server's
                   soak_mode makes it answer HTTP 500 ("fail500") or sleep a
                   random time in a range first ("stall", lo_ms, hi_ms); every
-                  run is appended to the server's soak_runs
+                  run is appended to the server's soak_runs; soak_wrong_every
+                  N > 0 makes every Nth answer wrong (to prove the soak sees it)
 """
 import random
 import base64
@@ -178,7 +179,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         else:
             try:
                 nums = req["workload"].decode().split()
-                body = answer(0, f"{run['u']}:{sum(int(x) for x in nums)}")
+                total = sum(int(x) for x in nums)
+                with srv.lock:
+                    srv.soak_answers += 1
+                    if srv.soak_wrong_every and srv.soak_answers % srv.soak_wrong_every == 0:
+                        total += 1
+                body = answer(0, f"{run['u']}:{total}")
             except (ValueError, UnicodeDecodeError):
                 body = answer(1, "bad workload")
                 run["kind"] = "badworkload"
@@ -198,6 +204,8 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
         self.soak_mode = ("ok",)
         self.soak_delay_ms = (0, 0)
         self.soak_runs = []
+        self.soak_answers = 0
+        self.soak_wrong_every = 0
 
     @property
     def port(self):

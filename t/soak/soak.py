@@ -19,6 +19,11 @@ behind; 2 when the soak itself could not run. Everything started here is
 killed on any exit, Ctrl-C included.
 
     python3 t/soak/soak.py --seconds 60 [--seed N] [--keep]
+
+--sabotage proves that the ledger catches what it is for: "lose" freezes
+gearmand (SIGSTOP) before the load stops, so jobs in flight never get an
+answer; "wrong" makes the endpoint answer one job in 50 off by one. Both
+must end in RESULT: FAIL and exit status 1.
 """
 import argparse
 import collections
@@ -43,7 +48,8 @@ from harness import (BUILD, GEARMAND, MASTER, WORKER, free_port,  # noqa: E402
 
 SOAKCLIENT = os.path.join(BUILD, "t", "soakclient")
 MAX_RUNNING_S = 3          # every pool's max_running_time
-JOB_TIMEOUT_S = 60         # a job unanswered this long (silence) is lost
+JOB_TIMEOUT_S = 60         # a job unanswered this long (silence) is lost;
+                           # --job-timeout changes it
 LOAD_THREADS, LOAD_BATCH = 12, 4
 FUNCTIONS = {"soak_a": "alpha", "soak_b": "beta", "soak_c": "gamma",
              "soak_bg": "gamma"}
@@ -180,7 +186,7 @@ class Gearmand:
 class Load:
     """t/soakclient in foreground mode, its lines parsed as they come."""
 
-    def __init__(self, server, tmp):
+    def __init__(self, server, tmp, timeout):
         self.jobs = {}            # unique -> record
         self.lock = threading.Lock()
         self.ended = False
@@ -188,7 +194,7 @@ class Load:
         self.proc = subprocess.Popen(
             [SOAKCLIENT, "-s", server, "-f", "soak_a,soak_b,soak_c",
              "-n", str(LOAD_THREADS), "-b", str(LOAD_BATCH),
-             "-t", str(JOB_TIMEOUT_S), "-p", "fg"],
+             "-t", str(timeout), "-p", "fg"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.err)
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
@@ -234,7 +240,9 @@ class Load:
 
 
 class Soak:
-    def __init__(self, seconds, seed, keep):
+    def __init__(self, seconds, seed, keep, job_timeout, sabotage):
+        self.job_timeout = job_timeout
+        self.sabotage = sabotage
         self.seconds = seconds
         self.seed = seed
         self.rng = random.Random(seed)
@@ -252,6 +260,8 @@ class Soak:
         self.chaos = collections.Counter()
         self.flood_worst_ms = 0.0
         self.flood_unanswered = 0
+        self.flood_most = 0
+        self.flood_queries = 0
         self.hup_generation = 0
         self.bg_held = False         # soak_bg taken out of gamma's job list
         self.seen_pids = set()
@@ -283,7 +293,10 @@ class Soak:
         if self.master.poll() is not None:
             raise SoakError(f"master exited with {self.master.returncode}")
         wait_for(self.settled, 30, "every worker up")
-        self.load = Load(self.gearmand.server, self.tmp)
+        if self.sabotage == "wrong":
+            for ep in self.endpoints:
+                ep.soak_wrong_every = 50
+        self.load = Load(self.gearmand.server, self.tmp, self.job_timeout)
 
     def uri(self, ep, suffix):
         return f"http://127.0.0.1:{self.endpoints[ep].port}/soak{suffix}"
@@ -461,7 +474,7 @@ class Soak:
             except OSError:
                 pass
         try:
-            for _ in range(self.rng.randint(100, 300)):
+            for _ in range(self.rng.randint(200, 400)):
                 conn()
             for _ in range(50):
                 conn(bytes(self.rng.getrandbits(8) for _ in range(40)).replace(b"\n", b"."))
@@ -469,11 +482,13 @@ class Soak:
                 conn(bytes(self.rng.getrandbits(8) for _ in range(30)) + b"\r\n")
             conn(b"t" * 200000 + b"\n")
             conn(b"threads")  # never finishes its line
+            self.flood_most = max(self.flood_most, len(socks))
             end = time.monotonic() + self.rng.uniform(1, 3)
             while time.monotonic() < end:
                 t0 = time.monotonic()
                 reply = status_query(self.status_port, "threads", timeout=5)
                 ms = (time.monotonic() - t0) * 1000
+                self.flood_queries += 1
                 if reply is None:
                     self.flood_unanswered += 1
                 self.flood_worst_ms = max(self.flood_worst_ms, ms)
@@ -546,8 +561,13 @@ class Soak:
             wait_for(self.settled, 30, "every worker up after the chaos")
         except SoakError as e:
             self.problems.append(f"process table: {e}")
+        if self.sabotage == "lose":
+            log("sabotage: gearmand frozen with jobs in flight")
+            self.gearmand.proc.send_signal(signal.SIGSTOP)
         log("stopping the load")
-        rc = self.load.stop(JOB_TIMEOUT_S + 30)
+        rc = self.load.stop(self.job_timeout + 30)
+        if self.sabotage == "lose":
+            self.gearmand.proc.send_signal(signal.SIGCONT)
         if rc != 0:
             self.problems.append(f"soakclient exit {rc}")
         deadline = time.monotonic() + 60
@@ -810,7 +830,8 @@ class Soak:
         for r in self.restarts:
             out.append(f"  gearmand {r['sig']}: soak_bg queued {r['queued_before']} "
                        f"before, {r['queued_after']} after the restart")
-        out.append(f"status floods: slowest fresh `threads` query "
+        out.append(f"status floods: up to {self.flood_most} connections held; "
+                   f"{self.flood_queries} fresh `threads` queries, slowest "
                    f"{self.flood_worst_ms:.0f} ms, {self.flood_unanswered} unanswered")
         out.append("master `pools` at the end: " +
                    " | ".join(self.master_pools.strip().split("\r\n")))
@@ -828,6 +849,7 @@ class Soak:
                    "master_exit": self.master_rc,
                    "flood_worst_query_ms": int(self.flood_worst_ms),
                    "flood_unanswered": self.flood_unanswered,
+                   "flood_connections": self.flood_most,
                    "result": "FAIL" if self.problems else "PASS"})
         for k, v in sorted(self.chaos.items()):
             kv[f"chaos_{k}"] = v
@@ -844,6 +866,10 @@ def main():
     ap.add_argument("--seconds", type=int, default=int(os.environ.get("SOAK_SECONDS", 600)))
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--keep", action="store_true", help="keep the run directory")
+    ap.add_argument("--job-timeout", type=int, default=JOB_TIMEOUT_S,
+                    help="seconds of silence after which a job counts as lost")
+    ap.add_argument("--sabotage", choices=("lose", "wrong"),
+                    help="break something on purpose: the run must fail")
     a = ap.parse_args()
     seed = a.seed if a.seed is not None else random.randrange(1 << 30)
     for tool in (MASTER, WORKER, SOAKCLIENT, GEARMAND):
@@ -854,7 +880,7 @@ def main():
     def on_signal(signum, frame):
         raise KeyboardInterrupt
     signal.signal(signal.SIGTERM, on_signal)
-    soak = Soak(a.seconds, seed, a.keep)
+    soak = Soak(a.seconds, seed, a.keep, a.job_timeout, a.sabotage)
     log(f"{a.seconds} s, seed {seed}, files in {soak.tmp}")
     rc = 2
     try:
