@@ -207,6 +207,11 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
         self.soak_answers = 0
         self.soak_wrong_every = 0
 
+    def handle_error(self, request, client_address):
+        # a worker killed in the middle of a request is no error here
+        if not isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            super().handle_error(request, client_address)
+
     @property
     def port(self):
         return self.server_address[1]

@@ -48,6 +48,7 @@ from harness import (BUILD, GEARMAND, MASTER, WORKER, free_port,  # noqa: E402
 
 SOAKCLIENT = os.path.join(BUILD, "t", "soakclient")
 MAX_RUNNING_S = 3          # every pool's max_running_time
+KILL_GRACE_S = 5           # the master kills a job's worker this long after
 JOB_TIMEOUT_S = 60         # a job unanswered this long (silence) is lost;
                            # --job-timeout changes it
 LOAD_THREADS, LOAD_BATCH = 12, 4
@@ -255,6 +256,7 @@ class Soak:
         self.endpoints = []
         self.later = []              # (when, fn) restores due
         self.kills = []              # (t, pid, pool, unique or None)
+        self.freezes = []            # (t, pid, pool, unique)
         self.restarts = []           # {"stop", "start", "sig", "bg": [uniques]}
         self.bg = {}                 # unique -> workload
         self.chaos = collections.Counter()
@@ -338,16 +340,27 @@ class Soak:
                     self.seen_pids.add(int(f[0]))
         return rows
 
-    def settled(self):
-        """Every pool has its configured count of live workers up, and the
-        table and the master's children agree."""
-        rows = self.threads()
-        if rows is None:
+    def pools(self):
+        """`pools` as name -> (count, running, busy, idle), or None."""
+        reply = status_query(self.status_port, "pools")
+        if reply is None:
+            return None
+        out = {}
+        for line in reply.split("\r\n"):
+            f = line.split("\t")
+            if len(f) >= 5:
+                out[f[0]] = tuple(int(x) for x in f[1:5])
+        return out
+
+    def settled(self, idle=False):
+        """Every pool runs its configured count of workers, each of them
+        connected (busy or waiting for work; with idle, waiting)."""
+        p = self.pools()
+        if p is None:
             return False
         for name, n in self.counts.items():
-            live = [r for r in rows if r[1] == name and r[0] and not r[2]
-                    and r[3] != "Starting up"]
-            if len(live) != n:
+            count, running, busy, idle_n = p.get(name, (-1, -1, -1, -1))
+            if count != n or running != n or idle_n + (0 if idle else busy) != n:
                 return False
         return True
 
@@ -356,8 +369,8 @@ class Soak:
         t_end = time.monotonic() + self.seconds
         next_restart = time.monotonic() + min(15, self.seconds / 4)
         events = [(self.kill_workers, 4), (self.hup_storm, 2),
-                  (self.endpoint_fail, 1), (self.endpoint_stall, 1),
-                  (self.status_flood, 1)]
+                  (self.endpoint_fail, 0.6), (self.endpoint_stall, 1),
+                  (self.status_flood, 1), (self.freeze_busy, 0.5)]
         last_report = time.monotonic()
         while time.monotonic() < t_end:
             self.check_alive()
@@ -383,10 +396,17 @@ class Soak:
             raise SoakError(f"soakclient died (exit {self.load.proc.returncode})")
 
     def run_due(self, everything=False):
-        now = time.monotonic()
-        due = [x for x in self.later if everything or x[0] <= now]
-        self.later = [x for x in self.later if x not in due]
-        for _, fn in due:
+        """Runs the restores and checks that are due; with everything,
+        waits for each of them to fall due."""
+        while self.later:
+            self.later.sort(key=lambda x: x[0])
+            when, fn = self.later[0]
+            if when > time.monotonic():
+                if not everything:
+                    return
+                time.sleep(min(0.2, when - time.monotonic()))
+                continue
+            self.later.pop(0)
             fn()
 
     def kill_workers(self):
@@ -407,6 +427,41 @@ class Soak:
                 continue
             self.kills.append((time.monotonic(), r[0], r[1], unique))
             self.chaos["kill_busy" if busy else "kill_idle"] += 1
+
+    def freeze_busy(self):
+        """SIGSTOP a worker in the middle of a job: the master must kill
+        it once the job is past max_running_time and its grace (SPEC 4),
+        and gearmand hands the job out again."""
+        rows = self.threads()
+        cand = [r for r in rows or [] if r[0] and r[3].startswith("job_handle=")]
+        if not cand:
+            return
+        r = self.rng.choice(cand)
+        st = proc_stat(r[0])
+        if st is None or st[1] != self.master.pid:
+            return
+        os.kill(r[0], signal.SIGSTOP)
+        time.sleep(0.3)
+        # the snapshot may be stale: only a worker still busy with the
+        # same job once frozen counts
+        if not any(x[0] == r[0] and x[3] == r[3] for x in self.threads() or []):
+            os.kill(r[0], signal.SIGCONT)
+            return
+        t = time.monotonic()
+        self.freezes.append((t, r[0], r[1], r[3].split("job_unique=", 1)[1]))
+        self.chaos["freeze_busy"] += 1
+        self.later.append((t + MAX_RUNNING_S + KILL_GRACE_S + 3,
+                           lambda pid=r[0]: self.check_frozen(pid)))
+
+    def check_frozen(self, pid):
+        st = proc_stat(pid)
+        if st is not None and st[1] == self.master.pid and st[0] != "Z":
+            self.problems.append(f"worker {pid}, frozen in the middle of a job, "
+                                 f"was not killed by the master after "
+                                 f"{MAX_RUNNING_S + KILL_GRACE_S + 3} s")
+            os.kill(pid, signal.SIGKILL)
+        else:
+            self.chaos["freeze_killed_by_master"] += 1
 
     def random_counts(self, allow_zero):
         lo = 0 if allow_zero else 1
@@ -434,6 +489,8 @@ class Soak:
                 self.write_config()
             self.hup()
             time.sleep(self.rng.uniform(0.02, 0.3))
+            if self.rng.random() < 0.25:
+                self.kill_workers()
         self.chaos["hup_storm"] += 1
 
     def endpoint_fail(self):
@@ -532,7 +589,10 @@ class Soak:
         sig = self.rng.choice([signal.SIGTERM, signal.SIGKILL])
         t_stop = time.monotonic()
         self.gearmand.stop(sig)
-        time.sleep(self.rng.uniform(0.5, 3))
+        outage_end = time.monotonic() + self.rng.uniform(0.5, 3)
+        if self.rng.random() < 0.5:  # workers in their backoff meet a HUP
+            self.hup_storm()
+        time.sleep(max(0, outage_end - time.monotonic()))
         self.gearmand.start()
         t_start = time.monotonic()
         after = self.gearmand.queued("soak_bg")
@@ -558,9 +618,9 @@ class Soak:
         self.write_config()
         self.hup()
         try:
-            wait_for(self.settled, 30, "every worker up after the chaos")
+            wait_for(self.settled, 30, "every worker connected after the chaos")
         except SoakError as e:
-            self.problems.append(f"process table: {e}")
+            self.problems.append(f"after the chaos: {e}: pools {self.pools()}")
         if self.sabotage == "lose":
             log("sabotage: gearmand frozen with jobs in flight")
             self.gearmand.proc.send_signal(signal.SIGSTOP)
@@ -573,6 +633,10 @@ class Soak:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and self.bg_missing():
             time.sleep(0.2)
+        try:
+            wait_for(lambda: self.settled(idle=True), 15, "every worker idle")
+        except SoakError as e:
+            self.problems.append(f"at the end: {e}: pools {self.pools()}")
         self.check_table()
         self.stop_master()
         self.gearmand.stop()
@@ -758,6 +822,9 @@ class Soak:
         L["failed_unexplained"] = fail_why["unexplained"]
         L["rerun_unexplained"] = rerun_why["unexplained"]
         L["strays"] = len(self.strays)
+        self.read_master_log()
+        L["unexpected_exits"] = len(self.crashes)
+        L["answer_lost_logged"] = self.log_events["job_answer_lost"]
         self.L, self.fail_why, self.gone_why = L, fail_why, gone_why
         self.rerun_why, self.examples = rerun_why, examples
         for key, what in (("lost", "jobs lost"), ("twice", "jobs answered twice"),
@@ -771,6 +838,36 @@ class Soak:
         if accounted != L["submitted"]:
             self.problems.append(f"ledger does not add up: {accounted} accounted "
                                  f"for, {L['submitted']} submitted")
+
+    def read_master_log(self):
+        """What the master and its workers logged: events by name, job
+        failures by outcome, and the worker exits the soak did not cause
+        (a crash, a sanitizer report, an unexpected exit status)."""
+        self.master_log.flush()
+        with open(self.master_log.name, "rb") as f:
+            text = f.read().decode("utf-8", "replace")
+        killed = {k[1] for k in self.kills} | {f[1] for f in self.freezes}
+        events, outcomes, crashes = (collections.Counter(),
+                                     collections.Counter(), [])
+        for line in text.splitlines():
+            if "Sanitizer" in line or "runtime error:" in line:
+                crashes.append(line.strip()[:200])
+            f = dict(kv.split("=", 1) for kv in line.split() if "=" in kv)
+            ev = f.get("event")
+            if ev is None:
+                continue
+            events[ev] += 1
+            if ev == "job_failed":
+                outcomes[f.get("outcome", "?")] += 1
+            if ev == "child_exit" and f.get("status", "0") != "0":
+                crashes.append(line.strip()[:200])
+            if ev == "child_exit" and "signal" in f and \
+                    int(f.get("pid", 0)) not in killed:
+                crashes.append(line.strip()[:200])
+        self.log_events, self.log_outcomes, self.crashes = events, outcomes, crashes
+        if crashes:
+            self.problems.append(f"{len(crashes)} worker exits or reports the "
+                                 f"soak did not cause, first: {crashes[0]}")
 
     @staticmethod
     def fail_reason(rs):
@@ -789,6 +886,8 @@ class Soak:
         pool = FUNCTIONS.get(prev["fn"])
         if u in killed_busy:
             return "worker killed -9 with the job in hand"
+        if u in {f[3] for f in self.freezes}:
+            return "worker frozen mid-job, killed by the master"
         end = prev.get("t1", cur["t0"])
         for t, _, kpool, _ in self.kills:
             if kpool == pool and prev["t0"] - 0.2 <= t <= end + 0.5:
@@ -837,6 +936,11 @@ class Soak:
                    " | ".join(self.master_pools.strip().split("\r\n")))
         row("process table consistent at the end", "yes" if self.table_ok else "NO")
         row("master exit status on SIGTERM", str(self.master_rc))
+        row("worker exits the soak did not cause (must be 0)", L["unexpected_exits"])
+        out.append("master log: " + ", ".join(f"{k} {v}" for k, v in
+                                              sorted(self.log_events.items())))
+        out.append("job failures logged by outcome: " + ", ".join(
+            f"{k} {v}" for k, v in sorted(self.log_outcomes.items())))
         row("processes of ours left behind (must be 0)", L["strays"])
         for kind, us in sorted(self.examples.items()):
             out.append(f"examples of {kind}: {' '.join(us)}")
