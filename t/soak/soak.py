@@ -52,8 +52,9 @@ KILL_GRACE_S = 5           # the master kills a job's worker this long after
 JOB_TIMEOUT_S = 60         # a job unanswered this long (silence) is lost;
                            # --job-timeout changes it
 LOAD_THREADS, LOAD_BATCH = 12, 4
-FUNCTIONS = {"soak_a": "alpha", "soak_b": "beta", "soak_c": "gamma",
-             "soak_bg": "gamma"}
+# which pools serve a function; delta comes and goes with the HUP storms
+FUNCTIONS = {"soak_a": {"alpha"}, "soak_b": {"beta"},
+             "soak_c": {"gamma", "delta"}, "soak_bg": {"gamma"}}
 
 
 class SoakError(Exception):
@@ -89,6 +90,20 @@ def status_query(port, command, timeout=5.0):
                 data += chunk
     except OSError:
         return None
+
+
+def well_formed(cmd, reply):
+    """Does a status reply have the shape SPEC section 5 gives it?"""
+    if cmd == "metrics":  # Prometheus text: \n line ends
+        return "# TYPE" in reply and reply.endswith("\n")
+    lines = reply.split("\r\n")
+    if lines[-1] != "":
+        return False
+    if cmd == "threads":
+        return all(len(ln.split("\t")) == 4 for ln in lines[:-1])
+    if cmd == "pools":
+        return all(len(ln.split("\t")) == 8 for ln in lines[:-1])
+    return reply.startswith("driveshaft ")
 
 
 def proc_stat(pid):
@@ -280,7 +295,8 @@ class Soak:
         self.config = os.path.join(self.tmp, "jobs.json")
         self.counts = {"alpha": 3, "beta": 3, "gamma": 2}
         self.uris = {"alpha": self.uri(0, ""), "beta": self.uri(1, ""),
-                     "gamma": self.uri(0, "?pool=gamma")}
+                     "gamma": self.uri(0, "?pool=gamma"),
+                     "delta": self.uri(1, "?pool=delta")}
         self.write_config()
         self.status_port = free_port()
         self.master_log = open(os.path.join(self.tmp, "master.log"), "wb")
@@ -306,13 +322,14 @@ class Soak:
     def pools_doc(self, counts=None):
         counts = counts or self.counts
         gamma_jobs = ["soak_c"] if self.bg_held else ["soak_c", "soak_bg"]
-        jobs = {"alpha": ["soak_a"], "beta": ["soak_b"], "gamma": gamma_jobs}
-        fmt = {"alpha": "json", "beta": "form", "gamma": "json"}
+        jobs = {"alpha": ["soak_a"], "beta": ["soak_b"], "gamma": gamma_jobs,
+                "delta": ["soak_c"]}
+        fmt = {"alpha": "json", "beta": "form", "gamma": "json", "delta": "form"}
         return {name: {"worker_count": counts[name], "jobs_list": jobs[name],
                        "job_processing_uri": self.uris[name],
                        "request_format": fmt[name],
                        "max_running_time": MAX_RUNNING_S}
-                for name in ("alpha", "beta", "gamma")}
+                for name in counts}
 
     def write_config(self, counts=None, text=None):
         if text is None:
@@ -464,9 +481,15 @@ class Soak:
             self.chaos["freeze_killed_by_master"] += 1
 
     def random_counts(self, allow_zero):
+        """New counts; now and then a fourth pool, delta (form requests,
+        sharing soak_c with gamma), is added, to be removed again later."""
         lo = 0 if allow_zero else 1
-        return {"alpha": self.rng.randint(lo, 5), "beta": self.rng.randint(lo, 4),
-                "gamma": self.rng.randint(max(lo, 1), 4)}
+        counts = {"alpha": self.rng.randint(lo, 5), "beta": self.rng.randint(lo, 4),
+                  "gamma": self.rng.randint(1, 4)}
+        if self.rng.random() < 0.3:
+            counts["delta"] = self.rng.randint(lo, 2)
+            self.chaos["with_pool_delta"] += 1
+        return counts
 
     def hup_storm(self):
         """A few HUPs in quick succession with new counts and URIs; a
@@ -542,12 +565,17 @@ class Soak:
             self.flood_most = max(self.flood_most, len(socks))
             end = time.monotonic() + self.rng.uniform(1, 3)
             while time.monotonic() < end:
+                cmd = self.rng.choice(["threads", "threads", "pools", "metrics",
+                                       "version"])
                 t0 = time.monotonic()
-                reply = status_query(self.status_port, "threads", timeout=5)
+                reply = status_query(self.status_port, cmd, timeout=5)
                 ms = (time.monotonic() - t0) * 1000
                 self.flood_queries += 1
                 if reply is None:
                     self.flood_unanswered += 1
+                elif not well_formed(cmd, reply):
+                    self.problems.append(f"status reply to {cmd} malformed "
+                                         f"under a flood: {reply[:200]!r}")
                 self.flood_worst_ms = max(self.flood_worst_ms, ms)
                 time.sleep(0.2)
         finally:
@@ -883,14 +911,14 @@ class Soak:
         return "unexplained"
 
     def rerun_reason(self, u, prev, cur, killed_busy):
-        pool = FUNCTIONS.get(prev["fn"])
+        pools = FUNCTIONS.get(prev["fn"], set())
         if u in killed_busy:
             return "worker killed -9 with the job in hand"
         if u in {f[3] for f in self.freezes}:
             return "worker frozen mid-job, killed by the master"
         end = prev.get("t1", cur["t0"])
         for t, _, kpool, _ in self.kills:
-            if kpool == pool and prev["t0"] - 0.2 <= t <= end + 0.5:
+            if kpool in pools and prev["t0"] - 0.2 <= t <= end + 0.5:
                 return "a worker of the pool was killed -9 during the run"
         for r in self.restarts:
             if prev["t0"] - 0.2 <= r["stop"] <= cur["t0"]:
@@ -934,6 +962,14 @@ class Soak:
                    f"{self.flood_worst_ms:.0f} ms, {self.flood_unanswered} unanswered")
         out.append("master `pools` at the end: " +
                    " | ".join(self.master_pools.strip().split("\r\n")))
+        tot = [0, 0, 0]
+        for line in self.master_pools.split("\r\n"):
+            f = line.split("\t")
+            if len(f) == 8:
+                tot = [a + int(b) for a, b in zip(tot, f[5:8])]
+        out.append(f"  (its counters: completed {tot[0]}, failed {tot[1]}, timed "
+                   f"out {tot[2]}; a pool replaced on HUP keeps its counts, an answer "
+                   f"handed to a gearmand that then died counts as completed)")
         row("process table consistent at the end", "yes" if self.table_ok else "NO")
         row("master exit status on SIGTERM", str(self.master_rc))
         row("worker exits the soak did not cause (must be 0)", L["unexpected_exits"])
