@@ -1,6 +1,7 @@
 /* log.c: syslog(3) with an optional copy on stderr, and the log config file
  * reader. One event is one line so that grep and tail -f work on it. */
 #include "common/log.h"
+#include "common/nelem.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,8 +32,6 @@ static const struct {
 	{"debug", LOG_DEBUG},
 };
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
 void
 ds_log_defaults(struct ds_log_settings *ls)
 {
@@ -39,7 +39,27 @@ ds_log_defaults(struct ds_log_settings *ls)
 	snprintf(ls->ident, sizeof(ls->ident), "driveshaft");
 	ls->facility = LOG_DAEMON;
 	ls->level = LOG_INFO;
-	ls->to_stderr = 0;
+	ls->to_stderr = DS_LOG_STDERR_AUTO;
+}
+
+int
+ds_log_stderr_rule(int stderr_is_tty, int have_syslog_socket)
+{
+	/* under a service manager stderr already goes to the journal,
+	 * which also reads syslog: one copy is enough */
+	return stderr_is_tty || !have_syslog_socket;
+}
+
+void
+ds_log_resolve_stderr(struct ds_log_settings *ls)
+{
+	struct stat st;
+	int have_socket;
+
+	if (ls->to_stderr != DS_LOG_STDERR_AUTO)
+		return;
+	have_socket = stat(_PATH_LOG, &st) == 0 && S_ISSOCK(st.st_mode);
+	ls->to_stderr = ds_log_stderr_rule(isatty(STDERR_FILENO), have_socket);
 }
 
 void
@@ -48,6 +68,7 @@ ds_log_open(const struct ds_log_settings *ls)
 	if (opened)
 		closelog();
 	current = *ls;
+	ds_log_resolve_stderr(&current);
 	openlog(current.ident, LOG_PID | LOG_NDELAY, current.facility);
 	opened = 1;
 }
@@ -78,7 +99,7 @@ ds_log(int prio, const char *fmt, ...)
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	syslog(prio, "%s", line);
-	if (current.to_stderr) {
+	if (current.to_stderr > 0) {
 		char ts[32];
 		struct tm tm;
 		time_t now = time(NULL);

@@ -10,8 +10,15 @@ struct ds_log_settings {
 	char ident[64];
 	int facility;	/* LOG_DAEMON, LOG_LOCAL0, ... */
 	int level;	/* highest priority value logged, LOG_INFO by default */
-	int to_stderr;	/* copy every line to standard error */
+	int to_stderr;	/* copy every line to standard error; or AUTO */
 };
+
+/* Copy to stderr only where no line would be doubled or lost: when stderr
+ * is a terminal, or when there is no syslog socket to write to. */
+#define DS_LOG_STDERR_AUTO (-1)
+int ds_log_stderr_rule(int stderr_is_tty, int have_syslog_socket);
+/* Turns DS_LOG_STDERR_AUTO into 0 or 1 for this process. */
+void ds_log_resolve_stderr(struct ds_log_settings *ls);
 
 void ds_log_defaults(struct ds_log_settings *ls);
 void ds_log_open(const struct ds_log_settings *ls);

@@ -102,7 +102,7 @@ ds_msg_decode(const unsigned char *buf, size_t len, struct ds_msg *m,
 		*why = "unknown message type";
 		return -1;
 	}
-	if (buf[2] > DS_OUT_ABORTED) {
+	if (buf[2] > DS_OUT_LAST) {
 		*why = "unknown job outcome";
 		return -1;
 	}
@@ -138,9 +138,10 @@ ds_msg_type_name(int type)
 const char *
 ds_outcome_name(int outcome)
 {
-	static const char *names[] = {"complete", "fail", "timeout", "aborted"};
+	static const char *names[] = {"complete", "fail", "timeout", "aborted",
+	    "answer_lost"};
 
-	if (outcome < 0 || outcome > DS_OUT_ABORTED)
+	if (outcome < 0 || outcome > DS_OUT_LAST)
 		return "?";
 	return names[outcome];
 }

@@ -21,7 +21,9 @@ enum ds_outcome {
 	DS_OUT_FAIL,		/* WORK_FAIL: the endpoint said no or misbehaved */
 	DS_OUT_TIMEOUT,		/* WORK_FAIL: max_running_time reached */
 	DS_OUT_ABORTED,		/* WORK_FAIL: stopped before the endpoint answered */
+	DS_OUT_ANSWER_LOST,	/* the answer could not be sent to gearmand */
 };
+#define DS_OUT_LAST DS_OUT_ANSWER_LOST
 
 #define DS_MSG_STR_MAX 512	/* a gearman function name may be this long */
 #define DS_MSG_MAX_SIZE (24 + 3 * (2 + DS_MSG_STR_MAX))

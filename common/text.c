@@ -211,3 +211,27 @@ ds_logval(char *dst, size_t dstsize, const char *src)
 	dst[o] = '\0';
 	return dst;
 }
+
+const char *
+ds_uri_redact(char *dst, size_t dstsize, const char *uri)
+{
+	const char *auth = strstr(uri, "://"), *end, *at = NULL;
+
+	if (dstsize == 0)
+		return dst;
+	if (auth == NULL || memchr(uri, '/', (size_t)(auth - uri)) != NULL) {
+		snprintf(dst, dstsize, "%s", uri);
+		return dst;
+	}
+	auth += 3;
+	end = auth + strcspn(auth, "/?#");
+	/* the host follows the last @: a password may hold one unescaped */
+	for (const char *p = auth; p < end; p++)
+		if (*p == '@')
+			at = p;
+	if (at == NULL)
+		snprintf(dst, dstsize, "%s", uri);
+	else
+		snprintf(dst, dstsize, "%.*s***%s", (int)(auth - uri), uri, at);
+	return dst;
+}

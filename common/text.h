@@ -27,4 +27,18 @@ size_t ds_escape(char *dst, size_t dstsize, const char *src, size_t srclen);
  * safe characters, otherwise double-quoted with " and control bytes escaped. */
 const char *ds_logval(char *dst, size_t dstsize, const char *src);
 
+/* Room for any value of up to DS_LOGVAL_IN bytes (a gearman function name,
+ * handle or unique, a reason) with every byte escaped, quotes and NUL:
+ * one buffer type, so no call site cuts a long handle short. */
+#define DS_LOGVAL_IN 512
+struct ds_lv {
+	char s[4 * DS_LOGVAL_IN + 3];
+};
+#define DS_LV(buf, src) ds_logval((buf).s, sizeof((buf).s), (src))
+
+/* Copies uri to dst with any user:password@ of its authority shown as
+ * ***@, so that credentials reach no log, title or status line. Always
+ * NUL-terminates when dstsize > 0. Returns dst. */
+const char *ds_uri_redact(char *dst, size_t dstsize, const char *uri);
+
 #endif

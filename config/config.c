@@ -3,6 +3,8 @@
  * exact line:column and a reason; cJSON then builds the tree that the
  * validator walks, collecting every problem it finds. */
 #include "config/config.h"
+
+#include "common/text.h"
 #include "config/json_syntax.h"
 
 #include <sys/stat.h>
@@ -393,18 +395,38 @@ valid_uri(const char *uri)
 	return a < end && *a != ':';
 }
 
+/* As expected(), without showing a password the value may hold. */
+static void
+expected_uri(struct ctx *c, const char *path, const char *what,
+    const cJSON *v)
+{
+	char *redacted;
+	cJSON *shown;
+
+	if (!cJSON_IsString(v) || strchr(v->valuestring, '@') == NULL) {
+		expected(c, path, what, v);
+		return;
+	}
+	redacted = malloc(strlen(v->valuestring) + 4);
+	shown = redacted ? cJSON_CreateString(ds_uri_redact(redacted,
+	    strlen(v->valuestring) + 4, v->valuestring)) : NULL;
+	expected(c, path, what, shown ? shown : v);
+	cJSON_Delete(shown);
+	free(redacted);
+}
+
 static void
 parse_uri(struct ctx *c, struct ds_pool *p, const char *path, const cJSON *v)
 {
 	const char *s;
 
 	if (!cJSON_IsString(v) || !valid_uri(v->valuestring)) {
-		expected(c, path, "http:// or https:// URL with a host", v);
+		expected_uri(c, path, "http:// or https:// URL with a host", v);
 		return;
 	}
 	for (s = v->valuestring; *s != '\0'; s++)
 		if ((unsigned char)*s <= ' ' || *s == 0x7F) {
-			expected(c, path, "URL without spaces or control "
+			expected_uri(c, path, "URL without spaces or control "
 			    "characters", v);
 			return;
 		}
@@ -463,7 +485,7 @@ parse_pool_key(struct ctx *c, struct ds_pool *p, enum pool_key k,
 
 	switch (k) {
 	case K_WORKERS:
-		if (get_int(c, path, v, 0, INT_MAX, &n) == 0)
+		if (get_int(c, path, v, 0, DS_MAX_WORKERS_PER_POOL, &n) == 0)
 			p->worker_count = (int)n;
 		break;
 	case K_JOBS:

@@ -14,6 +14,9 @@ enum ds_request_format { DS_FORMAT_JSON = 0, DS_FORMAT_FORM = 1 };
 #define DS_DEFAULT_MAX_RESPONSE_BYTES (16 * 1024 * 1024)
 /* What one worker's command line carries; the worker enforces the same. */
 #define DS_MAX_SERVERS 64
+/* one process each: past this a typo (100000 for 10000) forks a host to
+ * its knees before any other limit says no */
+#define DS_MAX_WORKERS_PER_POOL 10000
 #define DS_MAX_JOBS_PER_POOL 256
 
 struct ds_pool {

@@ -12,8 +12,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/nelem.h"
 #include "common/parse.h"
+#include "common/worker_env.h"
 #include "common/text.h"
+#include "master/limits.h"
 #include "master/master.h"
 
 #define MAX_ARGS (32 + 2 * 64 + 2 * 256)
@@ -22,6 +25,8 @@ struct argv_buf {
 	char *v[MAX_ARGS];
 	int n;
 };
+
+extern char **environ;
 
 static void
 arg(struct argv_buf *a, const char *fmt, ...)
@@ -39,6 +44,14 @@ arg(struct argv_buf *a, const char *fmt, ...)
 		a->n++;
 	va_end(ap);
 	a->v[a->n] = NULL;
+}
+
+/* Every signal to a child goes through here, so that the supervision rules
+ * can be tested without processes (ds_master.kill_fn). */
+static void
+signal_child(struct ds_master *m, pid_t pid, int sig)
+{
+	(void)(m->kill_fn ? m->kill_fn : kill)(pid, sig);
 }
 
 int64_t
@@ -83,7 +96,6 @@ build_argv(const struct ds_master *m, const struct ds_pool_rt *p, int slot,
 		arg(a, "--server=%s", m->cfg.server_strs[i]);
 	for (size_t i = 0; i < pc->njobs; i++)
 		arg(a, "--function=%s", pc->jobs[i]);
-	arg(a, "--uri=%s", pc->uri);
 	arg(a, "--request_format=%s", pc->format == DS_FORMAT_FORM ? "form" :
 	    "json");
 	arg(a, "--max_running_time=%lld.%03lld", (long long)(mrt / 1000),
@@ -101,9 +113,40 @@ build_argv(const struct ds_master *m, const struct ds_pool_rt *p, int slot,
 	arg(a, "--log_stderr=%d", m->log.to_stderr ? 1 : 0);
 }
 
+/* The master's environment plus the pool's URI (worker_env.h); NULL when
+ * out of memory. Free with free_env(). */
+static char **
+build_env(const char *uri)
+{
+	size_t n = 0, k = 0, keylen = strlen(DS_WORKER_URI_ENV);
+	char **env;
+
+	while (environ[n] != NULL)
+		n++;
+	if ((env = calloc(n + 2, sizeof(*env))) == NULL)
+		return NULL;
+	if (asprintf(&env[k++], "%s=%s", DS_WORKER_URI_ENV, uri) < 0) {
+		free(env);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(environ[i], DS_WORKER_URI_ENV, keylen) != 0 ||
+		    environ[i][keylen] != '=')
+			env[k++] = environ[i];
+	return env;
+}
+
+static void
+free_env(char **env)
+{
+	if (env != NULL)
+		free(env[0]);
+	free(env);
+}
+
 /* In the child between fork and exec: only async-signal-safe calls. */
 static void
-exec_worker(const char *path, char **argv, int fd)
+exec_worker(const char *path, char **argv, char **env, int fd)
 {
 	struct sigaction sa;
 	sigset_t none;
@@ -112,7 +155,7 @@ exec_worker(const char *path, char **argv, int fd)
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+	for (size_t i = 0; i < NELEM(sigs); i++)
 		sigaction(sigs[i], &sa, NULL);
 	/* a stop that comes before the worker has its handlers waits,
 	 * blocked, instead of killing it: the mask survives exec */
@@ -127,9 +170,9 @@ exec_worker(const char *path, char **argv, int fd)
 	if (fd == 3)
 		fcntl(3, F_SETFD, 0);
 	else if (dup2(fd, 3) < 0)
-		_exit(127);
-	execv(path, argv);
-	_exit(127);
+		_exit(DS_EXEC_FAILED);
+	execve(path, argv, env);
+	_exit(DS_EXEC_FAILED);
 }
 
 static struct ds_child *
@@ -144,25 +187,27 @@ add_child(struct ds_master *m)
 		m->children = p;
 		m->cap_children = cap;
 	}
+	/* not counted until the caller commits it */
 	memset(&m->children[m->nchildren], 0, sizeof(struct ds_child));
-	return &m->children[m->nchildren++];
+	return &m->children[m->nchildren];
 }
 
-int
-ds_spawn(struct ds_master *m, struct ds_pool_rt *p, int slot)
+/* Forks and execs the worker; returns its pid, or -1 with errno set. */
+static pid_t
+fork_worker(struct ds_master *m, struct ds_pool_rt *p, int slot, int *fd)
 {
 	struct argv_buf a;
-	struct ds_child *c;
 	sigset_t all, old;
-	int sv[2];
+	char **env;
+	int sv[2], saved;
 	pid_t pid;
 
-	if ((c = add_child(m)) == NULL)
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return -1;
-	m->nchildren--;		/* committed only once the fork worked */
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-		ds_log(LOG_ERR, "event=spawn_failed pool=%s slot=%d error=%s",
-		    p->name, slot, strerror(errno));
+	if ((env = build_env(p->cfg->uri)) == NULL) {
+		close(sv[0]);
+		close(sv[1]);
+		errno = ENOMEM;
 		return -1;
 	}
 	build_argv(m, p, slot, &a);
@@ -170,21 +215,41 @@ ds_spawn(struct ds_master *m, struct ds_pool_rt *p, int slot)
 	sigprocmask(SIG_BLOCK, &all, &old);
 	pid = fork();
 	if (pid == 0)
-		exec_worker(m->opts->worker_path, a.v, sv[1]);
+		exec_worker(m->opts->worker_path, a.v, env, sv[1]);
+	saved = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	for (int i = 0; i < a.n; i++)
 		free(a.v[i]);
+	free_env(env);
 	close(sv[1]);
 	if (pid < 0) {
 		close(sv[0]);
-		ds_log(LOG_ERR, "event=spawn_failed pool=%s slot=%d error=%s",
-		    p->name, slot, strerror(errno));
+		errno = saved;
 		return -1;
 	}
 	fcntl(sv[0], F_SETFL, O_NONBLOCK);
-	m->nchildren++;
+	*fd = sv[0];
+	return pid;
+}
+
+/* Starts a worker in p's slot. On failure returns -1 with errno set and
+ * logs nothing: the caller backs the pool off and says so once. */
+int
+ds_spawn(struct ds_master *m, struct ds_pool_rt *p, int slot)
+{
+	struct ds_child *c;
+	pid_t pid;
+	int fd;
+
+	if ((c = add_child(m)) == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if ((pid = fork_worker(m, p, slot, &fd)) < 0)
+		return -1;
+	m->nchildren++;		/* add_child made room; commit it now */
 	c->pid = pid;
-	c->fd = sv[0];
+	c->fd = fd;
 	c->pool = strdup(p->name);
 	c->slot = slot;
 	c->last_slot = slot;
@@ -238,7 +303,7 @@ ds_retire(struct ds_master *m, struct ds_child *c, int sig)
 		deadline = now + m->opts->loop_timeout_ms + DS_KILL_GRACE_MS;
 	if (c->kill_at == 0 || deadline < c->kill_at)
 		c->kill_at = deadline;
-	kill(c->pid, sig);
+	signal_child(m, c->pid, sig);
 }
 
 void
@@ -250,7 +315,7 @@ ds_signal_all(struct ds_master *m, int sig, int64_t kill_at)
 		if (c->slot >= 0)
 			ds_retire(m, c, sig);
 		else
-			kill(c->pid, sig);
+			signal_child(m, c->pid, sig);
 		if (kill_at && (c->kill_at == 0 || kill_at < c->kill_at))
 			c->kill_at = kill_at;
 	}
@@ -279,6 +344,8 @@ apply_message(struct ds_master *m, struct ds_child *c, const struct ds_msg *msg)
 				p->stats.completed++;
 			else if (msg->outcome == DS_OUT_TIMEOUT)
 				p->stats.timed_out++;
+			else if (msg->outcome == DS_OUT_ANSWER_LOST)
+				p->stats.answer_lost++;
 			else
 				p->stats.failed++;
 		}
@@ -314,12 +381,12 @@ ds_child_message(struct ds_master *m, struct ds_child *c)
 }
 
 /* A quick death backs the slot off: at once, then 1 s, 2 s, 4 s ... 30 s. */
-static void
-schedule_restart(struct ds_master *m, struct ds_pool_rt *p, int slot,
-    int64_t lived_ms, int clean)
+void
+ds_schedule_restart(struct ds_pool_rt *p, int slot, int64_t lived_ms,
+    int clean, int64_t now)
 {
 	struct ds_slot *s = &p->slots[slot];
-	int64_t now = ds_now_ms(), delay = 0;
+	int64_t delay = 0;
 
 	s->pid = 0;
 	if (clean || lived_ms >= DS_BACKOFF_WINDOW_MS)
@@ -327,18 +394,12 @@ schedule_restart(struct ds_master *m, struct ds_pool_rt *p, int slot,
 	else
 		s->quick_deaths++;
 	if (s->quick_deaths >= 2) {
-		delay = 1000;
-		for (int i = 2; i < s->quick_deaths && delay < DS_BACKOFF_MAX_MS;
-		    i++)
-			delay *= 2;
-		if (delay > DS_BACKOFF_MAX_MS)
-			delay = DS_BACKOFF_MAX_MS;
+		delay = ds_backoff_ms(s->quick_deaths - 1);
 		ds_log(LOG_WARNING, "event=slot_backoff pool=%s slot=%d "
 		    "quick_deaths=%d delay_ms=%lld", p->name, slot,
 		    s->quick_deaths, (long long)delay);
 	}
 	s->restart_at = now + delay;
-	(void)m;
 }
 
 static void
@@ -361,10 +422,20 @@ child_exited(struct ds_master *m, struct ds_child *c, int status)
 	    "slot=%d pid=%d %s lived_ms=%lld retired=%d", c->pool, c->last_slot,
 	    (int)c->pid, how, (long long)lived, c->slot < 0);
 	if (p != NULL && c->slot >= 0 && c->slot < p->nslots &&
-	    p->slots[c->slot].pid == c->pid)
-		/* a child we killed for an overdue job was not failing to
-		 * start: that must not back its slot off */
-		schedule_restart(m, p, c->slot, lived, clean || c->killed);
+	    p->slots[c->slot].pid == c->pid) {
+		if (WIFEXITED(status) && WEXITSTATUS(status) == DS_EXEC_FAILED) {
+			/* it never ran: a resource problem of the pool, not
+			 * of the slot */
+			p->slots[c->slot].pid = 0;
+			p->slots[c->slot].restart_at = 0;
+			ds_pool_spawn_failed(p, "exec failed", ds_now_ms());
+		} else {
+			/* a child we killed for an overdue job was not
+			 * failing to start: that must not back it off */
+			ds_schedule_restart(p, c->slot, lived, clean ||
+			    c->killed, ds_now_ms());
+		}
+	}
 	if (c->fd >= 0)
 		close(c->fd);
 	free(c->pool);
@@ -390,6 +461,50 @@ ds_reap(struct ds_master *m)
 }
 
 void
+ds_pool_spawn_failed(struct ds_pool_rt *p, const char *why, int64_t now)
+{
+	int64_t delay;
+	int missing = 0;
+	struct ds_lv v;
+
+	if (p->spawn_retry_at > now)
+		return;		/* this step is already said and scheduled */
+	delay = ds_backoff_ms(++p->spawn_failures);
+	p->spawn_retry_at = now + delay;
+	for (int s = 0; s < p->nslots; s++)
+		missing += p->slots[s].pid == 0;
+	ds_log(LOG_ERR, "event=spawn_failed pool=%s error=%s failures=%d "
+	    "retry_ms=%lld missing=%d", p->name, DS_LV(v, why),
+	    p->spawn_failures, (long long)delay, missing);
+}
+
+/* Starts what p's empty slots are due; the first failure stops the pool
+ * until its backoff passes, so a host out of processes or descriptors
+ * costs one log line and one attempt per step, not a loop. */
+static void
+fill_pool(struct ds_master *m, struct ds_pool_rt *p, int64_t now)
+{
+	int started = 0;
+
+	if (p->spawn_retry_at > now)
+		return;
+	for (int s = 0; s < p->nslots; s++) {
+		if (p->slots[s].pid != 0 || p->slots[s].restart_at > now)
+			continue;
+		if (ds_spawn(m, p, s) < 0) {
+			ds_pool_spawn_failed(p, strerror(errno), now);
+			return;
+		}
+		started++;
+	}
+	if (p->spawn_failures && started) {
+		ds_log(LOG_NOTICE, "event=spawn_recovered pool=%s failures=%d",
+		    p->name, p->spawn_failures);
+		p->spawn_failures = 0;
+	}
+}
+
+void
 ds_children_tick(struct ds_master *m, int64_t now)
 {
 	for (size_t i = 0; i < m->nchildren; i++) {
@@ -402,19 +517,13 @@ ds_children_tick(struct ds_master *m, int64_t now)
 		    "state=%s busy_ms=%lld", c->pool, c->last_slot, (int)c->pid,
 		    ds_msg_type_name(c->state), c->state == DS_MSG_BUSY ?
 		    (long long)(now - c->busy_since_ms) : 0LL);
-		kill(c->pid, SIGKILL);
+		signal_child(m, c->pid, SIGKILL);
 		c->killed = 1;
 	}
 	if (m->stopping)
 		return;
-	for (size_t i = 0; i < m->npools; i++) {
-		struct ds_pool_rt *p = &m->pools[i];
-
-		for (int s = 0; s < p->nslots; s++)
-			if (p->slots[s].pid == 0 && p->slots[s].restart_at <= now)
-				if (ds_spawn(m, p, s) < 0)
-					p->slots[s].restart_at = now + 1000;
-	}
+	for (size_t i = 0; i < m->npools; i++)
+		fill_pool(m, &m->pools[i], now);
 }
 
 int64_t
@@ -431,9 +540,48 @@ ds_children_next_deadline(const struct ds_master *m)
 	for (size_t i = 0; i < m->npools && !m->stopping; i++)
 		for (int s = 0; s < m->pools[i].nslots; s++) {
 			const struct ds_slot *sl = &m->pools[i].slots[s];
+			int64_t due = sl->restart_at > m->pools[i].spawn_retry_at ?
+			    sl->restart_at : m->pools[i].spawn_retry_at;
 
-			if (sl->pid == 0 && (next == 0 || sl->restart_at < next))
-				next = sl->restart_at;
+			if (sl->pid == 0 && (next == 0 || due < next))
+				next = due;
 		}
 	return next;
+}
+
+int
+ds_pool_gauges(struct ds_master *m, const struct ds_pool_rt *p,
+    int n[DS_WG_N])
+{
+	int running = 0;
+
+	memset(n, 0, DS_WG_N * sizeof(n[0]));
+	for (int s = 0; s < p->nslots; s++) {
+		const struct ds_child *c = p->slots[s].pid ?
+		    ds_child_by_pid(m, p->slots[s].pid) : NULL;
+
+		if (c == NULL) {
+			n[p->slots[s].quick_deaths >= 2 ? DS_WG_BACKOFF :
+			    DS_WG_STARTING]++;
+			continue;
+		}
+		running++;
+		switch (c->state) {
+		case DS_MSG_STARTING:
+			n[DS_WG_STARTING]++;
+			break;
+		case DS_MSG_BUSY:
+			n[DS_WG_BUSY]++;
+			break;
+		case DS_MSG_DISCONNECTED:
+			n[DS_WG_DISCONNECTED]++;
+			break;
+		case DS_MSG_IDLE:
+		case DS_MSG_DONE:
+		case DS_MSG_STOPPING:
+			n[DS_WG_IDLE]++;
+			break;
+		}
+	}
+	return running;
 }

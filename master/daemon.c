@@ -4,25 +4,58 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <stdint.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int status_fd = -1;	/* write end to the waiting parent */
+
+static int
+not_plain_file(int fd, const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "--pid_file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "--pid_file %s: not a regular file", path);
+		return -1;
+	}
+	if (st.st_nlink > 1) {
+		snprintf(err, errlen, "--pid_file %s: has %ju hard links; refusing "
+		    "to write to a file with other names", path,
+		    (uintmax_t)st.st_nlink);
+		return -1;
+	}
+	return 0;
+}
 
 int
 ds_pidfile_lock(const char *path, char *err, size_t errlen)
 {
 	char buf[32] = "";
 	ssize_t n;
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	/* as root, a link planted where the pid file goes would have us
+	 * truncate its target: never follow one, and accept only a plain
+	 * file that is not a second name of another file */
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
+	    O_NONBLOCK | O_NOCTTY, 0644);
 
 	if (fd < 0) {
-		snprintf(err, errlen, "--pid_file %s: %s", path, strerror(errno));
+		snprintf(err, errlen, "--pid_file %s: %s", path, errno == ELOOP ?
+		    "is a symbolic link; refusing to follow it" : strerror(errno));
+		return -1;
+	}
+	if (not_plain_file(fd, path, err, errlen) < 0) {
+		close(fd);
 		return -1;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
@@ -179,4 +212,63 @@ ds_drop_user(const char *user, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
+}
+
+/* In a child as user: opens each file, writes one line per failure. */
+static void
+try_reads_as(const char *user, const struct ds_user_file *files, size_t n,
+    int out)
+{
+	char err[1024];
+
+	if (ds_drop_user(user, err, sizeof(err)) < 0) {
+		dprintf(out, "%s\n", err);
+		_exit(1);
+	}
+	for (size_t i = 0; i < n; i++) {
+		int fd;
+
+		if (files[i].path == NULL)
+			continue;
+		if ((fd = open(files[i].path, O_RDONLY | O_CLOEXEC |
+		    O_NONBLOCK)) < 0)
+			dprintf(out, "%s %s: cannot be read by user %s: %s\n",
+			    files[i].option, files[i].path, user,
+			    strerror(errno));
+		else
+			close(fd);
+	}
+	_exit(0);
+}
+
+int
+ds_user_can_read(const char *user, const struct ds_user_file *files,
+    size_t n, char *err, size_t errlen)
+{
+	size_t got = 0;
+	ssize_t r;
+	pid_t pid;
+	int p[2], status;
+
+	if (pipe2(p, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
+		snprintf(err, errlen, "--user %s: cannot check what the user can "
+		    "read: %s", user, strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		try_reads_as(user, files, n, p[1]);
+	}
+	close(p[1]);
+	err[0] = '\0';
+	while (got + 1 < errlen && ((r = read(p[0], err + got, errlen - 1 -
+	    got)) > 0 || (r < 0 && errno == EINTR)))
+		got += r > 0 ? (size_t)r : 0;
+	err[got] = '\0';
+	close(p[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (got && err[got - 1] == '\n')
+		err[got - 1] = '\0';
+	return got ? -1 : 0;
 }

@@ -22,4 +22,15 @@ int ds_daemon_detached(void);
 /* initgroups, setgid, setuid. Returns 0 or -1 with err. */
 int ds_drop_user(const char *user, char *err, size_t errlen);
 
+struct ds_user_file {
+	const char *option;	/* for the message: "--jobsconfig" */
+	const char *path;	/* NULL: skipped */
+};
+
+/* Whether user (after initgroups, setgid, setuid, in a child) can open
+ * each file for reading; reloads read them as that user. Returns 0, or -1
+ * with err naming each file it cannot read, one per line. */
+int ds_user_can_read(const char *user, const struct ds_user_file *files,
+    size_t n, char *err, size_t errlen);
+
 #endif

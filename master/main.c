@@ -7,21 +7,22 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/fds.h"
 #include "common/log.h"
 #include "common/parse.h"
 #include "common/proctitle.h"
 #include "common/text.h"
 #include "master/daemon.h"
+#include "master/limits.h"
 #include "master/master.h"
 #include "master/supervisor.h"
 
 static int
 fail(int status, const char *msg)
 {
-	char v[1200];
+	struct ds_lv v;
 
-	ds_log(LOG_ERR, "event=start_failed error=%s", ds_logval(v, sizeof(v),
-	    msg));
+	ds_log(LOG_ERR, "event=start_failed error=%s", DS_LV(v, msg));
 	if (ds_daemon_detached())
 		ds_daemon_fail(status, msg);
 	else if (!ds_log_current()->to_stderr)
@@ -34,11 +35,7 @@ load_log_config(const struct ds_master_opts *o, struct ds_log_settings *ls)
 {
 	char err[512], warn[512];
 
-	ds_log_defaults(ls);
-	ls->to_stderr = !o->daemonize;
-	if (o->logconfig == NULL)
-		return 0;
-	if (ds_log_read_config(o->logconfig, ls, err, sizeof(err), warn,
+	if (ds_master_log_settings(o, ls, err, sizeof(err), warn,
 	    sizeof(warn)) < 0) {
 		fprintf(stderr, "driveshaft: --logconfig %s\n", err);
 		return -1;
@@ -52,6 +49,7 @@ static int
 load_jobs_config(const struct ds_master_opts *o, struct ds_config *cfg)
 {
 	struct ds_diag diag;
+	char err[512];
 	int rc = ds_config_load(o->jobsconfig, cfg, &diag);
 
 	for (size_t i = 0; i < diag.nwarnings; i++)
@@ -59,7 +57,30 @@ load_jobs_config(const struct ds_master_opts *o, struct ds_config *cfg)
 	for (size_t i = 0; i < diag.nerrors; i++)
 		fprintf(stderr, "driveshaft: %s\n", diag.errors[i]);
 	ds_diag_free(&diag);
+	if (rc == 0 && ds_config_fits(cfg, ds_raise_nofile(), err,
+	    sizeof(err)) < 0) {
+		fprintf(stderr, "driveshaft: %s: %s\n", o->jobsconfig, err);
+		return -1;
+	}
 	return rc;
+}
+
+/* Reloads read the configs as the --user: refuse a start that would make
+ * every later HUP fail. */
+static int
+user_can_read_configs(const struct ds_master_opts *o)
+{
+	struct ds_user_file files[] = {
+		{"--jobsconfig", o->jobsconfig},
+		{"--logconfig", o->logconfig},
+	};
+	char err[2048];
+
+	if (ds_user_can_read(o->user, files, 2, err, sizeof(err)) == 0)
+		return 1;
+	for (char *line = strtok(err, "\n"); line; line = strtok(NULL, "\n"))
+		fprintf(stderr, "driveshaft: %s\n", line);
+	return 0;
 }
 
 static void
@@ -71,12 +92,14 @@ print_plan(const struct ds_master_opts *o, const struct ds_config *cfg)
 	printf("\n");
 	for (size_t i = 0; i < cfg->npools; i++) {
 		const struct ds_pool *p = &cfg->pools[i];
+		char uri[2048];
 		int64_t mrt = p->max_running_ms ? p->max_running_ms :
 		    o->max_running_ms;
 
 		printf("pool %s: %d workers, %s to %s, max_running_time %.3fs, "
 		    "functions:", p->name, p->worker_count,
-		    p->format == DS_FORMAT_FORM ? "form" : "json", p->uri,
+		    p->format == DS_FORMAT_FORM ? "form" : "json",
+		    ds_uri_redact(uri, sizeof(uri), p->uri),
 		    mrt / 1000.0);
 		for (size_t k = 0; k < p->njobs; k++)
 			printf(" %s", p->jobs[k]);
@@ -171,8 +194,14 @@ main(int argc, char **argv)
 	struct ds_master_opts o;
 	struct ds_master m;
 	char err[512];
-	char **args = ds_proctitle_init(argc, argv);
-	int rc = ds_master_parse_args(argc, args, &o, err, sizeof(err));
+	char **args;
+	int rc;
+
+	/* before anything of ours is open: what the caller left open (a
+	 * launcher's pipe, a file) must reach neither us nor the workers */
+	ds_close_inherited(-1);
+	args = ds_proctitle_init(argc, argv);
+	rc = ds_master_parse_args(argc, args, &o, err, sizeof(err));
 
 	memset(&m, 0, sizeof(m));
 	m.opts = &o;
@@ -188,6 +217,8 @@ main(int argc, char **argv)
 	} else if (load_log_config(&o, &m.log) < 0 ||
 	    load_jobs_config(&o, &m.cfg) < 0) {
 		rc = 1;
+	} else if (o.user && !user_can_read_configs(&o)) {
+		rc = o.check ? 1 : 2;
 	} else if (o.check) {
 		print_plan(&o, &m.cfg);
 		rc = 0;

@@ -16,9 +16,10 @@
 #define DS_BACKOFF_WINDOW_MS 10000	/* a death sooner than this is quick */
 #define DS_BACKOFF_MAX_MS 30000
 #define DS_KILL_GRACE_MS 5000		/* past max_running_time, then KILL */
+#define DS_EXEC_FAILED 127		/* a child's status when exec failed */
 
 struct ds_pool_stats {
-	uint64_t completed, failed, timed_out;
+	uint64_t completed, failed, timed_out, answer_lost;
 };
 
 struct ds_slot {
@@ -33,6 +34,8 @@ struct ds_pool_rt {
 	struct ds_slot *slots;
 	int nslots;
 	struct ds_pool_stats stats;
+	int spawn_failures;	/* fork/socketpair/exec failures in a row */
+	int64_t spawn_retry_at;	/* monotonic ms; no spawn before it */
 };
 
 struct ds_child {
@@ -41,7 +44,7 @@ struct ds_child {
 	char *pool;
 	int slot;		/* -1: retired, leaves after its job */
 	int last_slot;		/* the slot it had, for the log */
-	int state;		/* DS_MSG_STARTING .. DS_MSG_STOPPING */
+	enum ds_msg_type state;
 	int64_t started_ms;	/* monotonic */
 	int64_t busy_since_ms;	/* monotonic, when state is BUSY */
 	int64_t busy_wall_ms;	/* wall clock, as the worker reported */
@@ -64,11 +67,12 @@ struct ds_master {
 	size_t npools;
 	struct ds_child *children;
 	size_t nchildren, cap_children;
-	int stopping;		/* enum ds_stopping */
+	enum ds_stopping stopping;
 	int stop_signals;	/* how many stop/drain signals came */
 	int64_t started_wall_ms;
 	uint64_t reloads, reloads_failed;
 	struct ds_metrics metrics;
+	int (*kill_fn)(pid_t, int);	/* NULL: kill(2); tests record */
 };
 
 /* children.c: the process table */
@@ -82,7 +86,19 @@ void ds_child_message(struct ds_master *m, struct ds_child *c);
 void ds_children_tick(struct ds_master *m, int64_t now);
 int64_t ds_children_next_deadline(const struct ds_master *m);
 void ds_signal_all(struct ds_master *m, int sig, int64_t kill_at);
+/* The slot's child died after lived_ms: a quick death backs the slot off
+ * (at once, then 1 s, 2 s, 4 s ... 30 s); a clean exit or a long life
+ * clears it. */
+void ds_schedule_restart(struct ds_pool_rt *p, int slot, int64_t lived_ms,
+    int clean, int64_t now);
+/* A worker of p could not be started: back the pool off, one log line a
+ * step. */
+void ds_pool_spawn_failed(struct ds_pool_rt *p, const char *why, int64_t now);
 struct ds_pool_rt *ds_pool_rt_find(struct ds_master *m, const char *name);
+
+/* Fills n with p's slots by state; returns how many have a process. */
+int ds_pool_gauges(struct ds_master *m, const struct ds_pool_rt *p,
+    int n[DS_WG_N]);
 
 /* status_reply.c */
 struct ds_buf;
@@ -90,8 +106,15 @@ void ds_status_threads(struct ds_master *m, struct ds_buf *b);
 void ds_status_pools(struct ds_master *m, struct ds_buf *b);
 
 /* reload.c */
+/* Starts or stops the difference; a shrink stops empty slots first, then
+ * idle workers, then busy ones after their job. */
+void ds_pool_resize(struct ds_master *m, struct ds_pool_rt *rt, int n);
 void ds_pools_start(struct ds_master *m);
 int ds_reload(struct ds_master *m);
+/* The log settings o asks for, with stderr decided for this process. */
+int ds_master_log_settings(const struct ds_master_opts *o,
+    struct ds_log_settings *ls, char *err, size_t errlen, char *warn,
+    size_t warnlen);
 void ds_pools_free(struct ds_master *m);
 
 #endif

@@ -8,7 +8,6 @@
 
 #include "common/buf.h"
 #include "common/msg.h"
-#include "master/master.h"
 
 /* seconds; the last, +Inf, is implied by count */
 static const double bucket_le[DS_METRICS_NBUCKETS] = {
@@ -74,6 +73,8 @@ ds_metrics_job(struct ds_metrics *mt, const char *pool, const char *function,
 		s->completed++;
 	else if (outcome == DS_OUT_TIMEOUT)
 		s->timed_out++;
+	else if (outcome == DS_OUT_ANSWER_LOST)
+		s->answer_lost++;
 	else
 		s->failed++;
 	for (int i = 0; i < DS_METRICS_NBUCKETS; i++)
@@ -151,20 +152,22 @@ header(struct ds_buf *b, const char *name, const char *type, const char *help)
 }
 
 static void
-render_jobs(struct ds_metrics *mt, struct ds_buf *b)
+render_jobs(const struct ds_metrics *mt, struct ds_buf *b)
 {
 	static const char *names[] = {"driveshaft_jobs_completed_total",
-	    "driveshaft_jobs_failed_total", "driveshaft_jobs_timed_out_total"};
+	    "driveshaft_jobs_failed_total", "driveshaft_jobs_timed_out_total",
+	    "driveshaft_jobs_answer_lost_total"};
 	static const char *helps[] = {"Jobs answered WORK_COMPLETE.",
 	    "Jobs answered WORK_FAIL, timeouts excluded.",
-	    "Jobs failed for running past max_running_time."};
+	    "Jobs failed for running past max_running_time.",
+	    "Jobs whose answer could not be sent to gearmand."};
 	struct ds_buf plb = {0}, flb = {0};
 	const char *pl, *fl;
 
 	header(b, "driveshaft_job_duration_seconds", "histogram",
 	    "Time from grabbing a job to its answer.");
 	for (size_t i = 0; i < mt->njobs; i++) {
-		struct ds_job_series *s = &mt->jobs[i];
+		const struct ds_job_series *s = &mt->jobs[i];
 		uint64_t cum = 0;
 
 		pl = lv(&plb, s->pool);
@@ -183,12 +186,12 @@ render_jobs(struct ds_metrics *mt, struct ds_buf *b)
 		ds_buf_printf(b, "driveshaft_job_duration_seconds_count{pool=\"%s\","
 		    "function=\"%s\"} %llu\n", pl, fl, (unsigned long long)s->count);
 	}
-	for (int k = 0; k < 3; k++) {
+	for (int k = 0; k < 4; k++) {
 		header(b, names[k], "counter", helps[k]);
 		for (size_t i = 0; i < mt->njobs; i++) {
-			struct ds_job_series *s = &mt->jobs[i];
+			const struct ds_job_series *s = &mt->jobs[i];
 			uint64_t v = k == 0 ? s->completed : k == 1 ? s->failed :
-			    s->timed_out;
+			    k == 2 ? s->timed_out : s->answer_lost;
 
 			ds_buf_printf(b, "%s{pool=\"%s\",function=\"%s\"} %llu\n",
 			    names[k], lv(&plb, s->pool), lv(&flb, s->function),
@@ -220,44 +223,25 @@ render_counts(struct ds_buf *b, const char *name, const char *help,
 }
 
 static void
-render_workers(struct ds_master *m, struct ds_buf *b)
+render_workers(const struct ds_master_gauges *g, struct ds_buf *b)
 {
-	static const char *states[] = {"starting", "idle", "busy",
+	static const char *states[DS_WG_N] = {"starting", "idle", "busy",
 	    "disconnected", "backoff"};
 	struct ds_buf pl = {0};
 
 	header(b, "driveshaft_workers", "gauge", "Worker slots by state.");
-	for (size_t i = 0; i < m->npools; i++) {
-		const struct ds_pool_rt *p = &m->pools[i];
-		int n[5] = {0};
-
-		for (int s = 0; s < p->nslots; s++) {
-			const struct ds_child *c = p->slots[s].pid ?
-			    ds_child_by_pid(m, p->slots[s].pid) : NULL;
-
-			if (c == NULL)
-				n[p->slots[s].quick_deaths >= 2 ? 4 : 0]++;
-			else if (c->state == DS_MSG_BUSY)
-				n[2]++;
-			else if (c->state == DS_MSG_DISCONNECTED)
-				n[3]++;
-			else if (c->state == DS_MSG_STARTING)
-				n[0]++;
-			else
-				n[1]++;
-		}
-		for (int k = 0; k < 5; k++)
-			ds_buf_printf(b, "driveshaft_workers{pool=\"%s\",state=\"%s\"} "
-			    "%d\n", lv(&pl, p->name), states[k], n[k]);
-	}
+	for (size_t i = 0; i < g->npools; i++)
+		for (int k = 0; k < DS_WG_N; k++)
+			ds_buf_printf(b, "driveshaft_workers{pool=\"%s\",state="
+			    "\"%s\"} %d\n", lv(&pl, g->pools[i].pool), states[k],
+			    g->pools[i].workers[k]);
 	free(pl.data);
 }
 
 void
-ds_metrics_render(struct ds_master *m, struct ds_buf *b)
+ds_metrics_render(const struct ds_metrics *mt,
+    const struct ds_master_gauges *g, struct ds_buf *b)
 {
-	struct ds_metrics *mt = &m->metrics;
-
 	render_jobs(mt, b);
 	render_counts(b, "driveshaft_http_errors_total",
 	    "Endpoint answers with an HTTP status other than 200.", "code",
@@ -267,21 +251,21 @@ ds_metrics_render(struct ds_master *m, struct ds_buf *b)
 	render_counts(b, "driveshaft_worker_exits_total",
 	    "Worker processes that exited, by reason.", "reason", mt->exits,
 	    mt->nexits);
-	render_workers(m, b);
+	render_workers(g, b);
 	header(b, "driveshaft_reloads_total", "counter",
 	    "Config reloads applied.");
 	ds_buf_printf(b, "driveshaft_reloads_total %llu\n",
-	    (unsigned long long)m->reloads);
+	    (unsigned long long)g->reloads);
 	header(b, "driveshaft_reloads_failed_total", "counter",
 	    "Config reloads refused for a bad config.");
 	ds_buf_printf(b, "driveshaft_reloads_failed_total %llu\n",
-	    (unsigned long long)m->reloads_failed);
+	    (unsigned long long)g->reloads_failed);
 	header(b, "driveshaft_start_time_seconds", "gauge",
 	    "When the master started, seconds since the epoch.");
 	ds_buf_printf(b, "driveshaft_start_time_seconds %.3f\n",
-	    m->started_wall_ms / 1000.0);
+	    g->started_wall_ms / 1000.0);
 	header(b, "driveshaft_config_generation", "gauge",
 	    "Config loads applied since start, the first being 1.");
 	ds_buf_printf(b, "driveshaft_config_generation %llu\n",
-	    (unsigned long long)m->generation);
+	    (unsigned long long)g->generation);
 }

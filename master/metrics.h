@@ -7,14 +7,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct ds_master;
 struct ds_buf;
 
 #define DS_METRICS_NBUCKETS 14
 
 struct ds_job_series {
 	char *pool, *function;
-	uint64_t completed, failed, timed_out;
+	uint64_t completed, failed, timed_out, answer_lost;
 	uint64_t buckets[DS_METRICS_NBUCKETS];	/* cumulative at render */
 	uint64_t count;
 	double sum_s;
@@ -40,6 +39,31 @@ void ds_metrics_worker_exit(struct ds_metrics *mt, const char *pool,
     const char *reason);
 void ds_metrics_free(struct ds_metrics *mt);
 
-void ds_metrics_render(struct ds_master *m, struct ds_buf *b);
+/* Worker slots by state, as driveshaft_workers shows them. */
+enum ds_worker_gauge {
+	DS_WG_STARTING,		/* starting, or an empty slot about to be */
+	DS_WG_IDLE,
+	DS_WG_BUSY,
+	DS_WG_DISCONNECTED,
+	DS_WG_BACKOFF,		/* an empty slot waiting out its backoff */
+	DS_WG_N
+};
+
+/* What the metrics show of the master's state, filled by the caller: the
+ * metrics never look into the process table. */
+struct ds_pool_gauges {
+	const char *pool;
+	int workers[DS_WG_N];
+};
+
+struct ds_master_gauges {
+	const struct ds_pool_gauges *pools;
+	size_t npools;
+	uint64_t reloads, reloads_failed, generation;
+	int64_t started_wall_ms;
+};
+
+void ds_metrics_render(const struct ds_metrics *mt,
+    const struct ds_master_gauges *g, struct ds_buf *b);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "common/parse.h"
 #include "common/text.h"
+#include "master/limits.h"
 #include "master/master.h"
 #include "master/reload_diff.h"
 
@@ -109,8 +110,8 @@ shrink(struct ds_master *m, struct ds_pool_rt *rt, int n)
 	rt->nslots = n;
 }
 
-static void
-resize(struct ds_master *m, struct ds_pool_rt *rt, int n)
+void
+ds_pool_resize(struct ds_master *m, struct ds_pool_rt *rt, int n)
 {
 	struct ds_slot *p;
 
@@ -131,34 +132,52 @@ resize(struct ds_master *m, struct ds_pool_rt *rt, int n)
 static void
 log_config_messages(const struct ds_diag *diag, const char *event)
 {
-	char v[1200];
+	struct ds_lv v;
 
 	for (size_t i = 0; i < diag->nerrors; i++)
 		ds_log(LOG_ERR, "event=%s error=%s", event,
-		    ds_logval(v, sizeof(v), diag->errors[i]));
+		    DS_LV(v, diag->errors[i]));
 	for (size_t i = 0; i < diag->nwarnings; i++)
 		ds_log(LOG_WARNING, "event=config_warning warning=%s",
-		    ds_logval(v, sizeof(v), diag->warnings[i]));
+		    DS_LV(v, diag->warnings[i]));
+}
+
+int
+ds_master_log_settings(const struct ds_master_opts *o,
+    struct ds_log_settings *ls, char *err, size_t errlen, char *warn,
+    size_t warnlen)
+{
+	ds_log_defaults(ls);
+	warn[0] = '\0';
+	if (o->logconfig != NULL && ds_log_read_config(o->logconfig, ls, err,
+	    errlen, warn, warnlen) < 0)
+		return -1;
+	/* a daemon's stderr is /dev/null once it is ready */
+	if (o->daemonize && ls->to_stderr == DS_LOG_STDERR_AUTO)
+		ls->to_stderr = 0;
+	ds_log_resolve_stderr(ls);
+	return 0;
 }
 
 /* Returns 1 when the settings changed (workers get them at start). */
 static int
 reload_log_settings(struct ds_master *m)
 {
-	struct ds_log_settings ls = m->log;
-	char err[512], warn[512], v[600];
+	struct ds_log_settings ls;
+	char err[512], warn[512];
+	struct ds_lv v;
 
 	if (m->opts->logconfig == NULL)
 		return 0;
-	if (ds_log_read_config(m->opts->logconfig, &ls, err, sizeof(err), warn,
+	if (ds_master_log_settings(m->opts, &ls, err, sizeof(err), warn,
 	    sizeof(warn)) < 0) {
 		ds_log(LOG_ERR, "event=logconfig_failed error=%s",
-		    ds_logval(v, sizeof(v), err));
+		    DS_LV(v, err));
 		return 0;
 	}
 	if (warn[0])
 		ds_log(LOG_WARNING, "event=logconfig_warning warning=%s",
-		    ds_logval(v, sizeof(v), warn));
+		    DS_LV(v, warn));
 	if (memcmp(&ls, &m->log, sizeof(ls)) == 0)
 		return 0;
 	m->log = ls;
@@ -169,7 +188,7 @@ reload_log_settings(struct ds_master *m)
 /* Appends " name:old->new" style items to the summary of one change. */
 static void
 summarize(char *buf, size_t len, const struct ds_pool_diff *d, size_t nd,
-    int change)
+    enum ds_pool_change change)
 {
 	size_t off = 0;
 
@@ -211,6 +230,12 @@ ds_reload(struct ds_master *m)
 	size_t nd;
 	int log_changed;
 
+	char err[512];
+	struct ds_lv v;
+
+	/* a HUP is the operator saying "try again now" */
+	for (size_t i = 0; i < m->npools; i++)
+		m->pools[i].spawn_retry_at = 0;
 	if (ds_config_load(m->opts->jobsconfig, &ncfg, &diag) < 0) {
 		log_config_messages(&diag, "reload_failed");
 		ds_diag_free(&diag);
@@ -219,6 +244,13 @@ ds_reload(struct ds_master *m)
 	}
 	log_config_messages(&diag, "reload_failed");
 	ds_diag_free(&diag);
+	if (ds_config_fits(&ncfg, ds_raise_nofile(), err, sizeof(err)) < 0) {
+		ds_log(LOG_ERR, "event=reload_failed error=%s",
+		    DS_LV(v, err));
+		ds_config_free(&ncfg);
+		m->reloads_failed++;
+		return -1;
+	}
 	log_changed = reload_log_settings(m);
 	d = calloc(m->cfg.npools + ncfg.npools + 1, sizeof(*d));
 	npools = calloc(ncfg.npools + 1, sizeof(*npools));
@@ -257,7 +289,7 @@ ds_reload(struct ds_master *m)
 	m->npools = ncfg.npools;
 	for (size_t i = 0; i < ncfg.npools; i++)
 		if (d[i].change == DS_POOL_RESIZED)
-			resize(m, &m->pools[i], d[i].new_count);
+			ds_pool_resize(m, &m->pools[i], d[i].new_count);
 	m->generation++;
 	m->reloads++;
 	log_reload(m, d, nd);	/* before the old names it points to go */

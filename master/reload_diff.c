@@ -84,10 +84,19 @@ ds_config_diff(const struct ds_config *old, const struct ds_config *new,
 }
 
 const char *
-ds_pool_change_name(int change)
+ds_pool_change_name(enum ds_pool_change change)
 {
-	static const char *names[] = {"same", "resized", "replaced", "added",
-	    "removed"};
-
-	return change >= 0 && change <= DS_POOL_REMOVED ? names[change] : "?";
+	switch (change) {
+	case DS_POOL_SAME:
+		return "same";
+	case DS_POOL_RESIZED:
+		return "resized";
+	case DS_POOL_REPLACED:
+		return "replaced";
+	case DS_POOL_ADDED:
+		return "added";
+	case DS_POOL_REMOVED:
+		return "removed";
+	}
+	return "?";
 }

@@ -16,7 +16,7 @@ enum ds_pool_change {
 
 struct ds_pool_diff {
 	const char *name;	/* points into old or new config */
-	int change;
+	enum ds_pool_change change;
 	int old_count, new_count;
 };
 
@@ -25,6 +25,6 @@ struct ds_pool_diff {
 size_t ds_config_diff(const struct ds_config *old, const struct ds_config *new,
     struct ds_pool_diff *out);
 
-const char *ds_pool_change_name(int change);
+const char *ds_pool_change_name(enum ds_pool_change change);
 
 #endif

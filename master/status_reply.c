@@ -58,26 +58,37 @@ ds_status_pools(struct ds_master *m, struct ds_buf *b)
 {
 	for (size_t i = 0; i < m->npools; i++) {
 		const struct ds_pool_rt *p = &m->pools[i];
-		int running = 0, busy = 0, idle = 0;
+		int n[DS_WG_N], running = ds_pool_gauges(m, p, n);
 
-		for (int s = 0; s < p->nslots; s++) {
-			const struct ds_child *c = p->slots[s].pid ?
-			    ds_child_by_pid(m, p->slots[s].pid) : NULL;
-
-			if (c == NULL)
-				continue;
-			running++;
-			if (c->state == DS_MSG_BUSY)
-				busy++;
-			else if (c->state == DS_MSG_IDLE)
-				idle++;
-		}
-		ds_buf_printf(b, "%s\t%d\t%d\t%d\t%d\t%llu\t%llu\t%llu\r\n",
-		    p->name, p->cfg->worker_count, running, busy, idle,
-		    (unsigned long long)p->stats.completed,
+		/* answers lost comes last: scripts that read the original
+		 * eight columns keep working */
+		ds_buf_printf(b, "%s\t%d\t%d\t%d\t%d\t%llu\t%llu\t%llu\t%llu\r\n",
+		    p->name, p->cfg->worker_count, running, n[DS_WG_BUSY],
+		    n[DS_WG_IDLE], (unsigned long long)p->stats.completed,
 		    (unsigned long long)p->stats.failed,
-		    (unsigned long long)p->stats.timed_out);
+		    (unsigned long long)p->stats.timed_out,
+		    (unsigned long long)p->stats.answer_lost);
 	}
+}
+
+/* The metrics text, with the gauges read off the process table here. */
+static void
+render_metrics(struct ds_master *m, struct ds_buf *b)
+{
+	struct ds_pool_gauges *pg = calloc(m->npools + 1, sizeof(*pg));
+	struct ds_master_gauges g = {
+		.pools = pg, .npools = pg ? m->npools : 0,
+		.reloads = m->reloads, .reloads_failed = m->reloads_failed,
+		.generation = m->generation,
+		.started_wall_ms = m->started_wall_ms,
+	};
+
+	for (size_t i = 0; i < g.npools; i++) {
+		pg[i].pool = m->pools[i].name;
+		ds_pool_gauges(m, &m->pools[i], pg[i].workers);
+	}
+	ds_metrics_render(&m->metrics, &g, b);
+	free(pg);
 }
 
 static int
@@ -99,13 +110,13 @@ ds_status_reply(struct ds_master *m, const char *line, size_t *len)
 	else if (strcmp(line, "version") == 0)
 		ds_buf_printf(&b, "driveshaft %s\r\n", DS_VERSION);
 	else if (strcmp(line, "metrics") == 0)
-		ds_metrics_render(m, &b);
+		render_metrics(m, &b);
 	else if (is_http_metrics(line)) {
 		struct ds_buf body = {0};
 		size_t n;
 		char *text;
 
-		ds_metrics_render(m, &body);
+		render_metrics(m, &body);
 		text = ds_buf_take(&body, &n);
 		ds_buf_printf(&b, "HTTP/1.1 200 OK\r\nContent-Type: text/plain; "
 		    "version=0.0.4; charset=utf-8\r\nContent-Length: %zu\r\n"

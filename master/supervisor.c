@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/nelem.h"
 #include "common/parse.h"
 
 static volatile sig_atomic_t got_hup, got_chld;
@@ -56,7 +57,7 @@ ds_signals_init(void)
 	sa.sa_handler = on_signal;
 	sa.sa_flags = SA_RESTART;
 	sigfillset(&sa.sa_mask);
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+	for (size_t i = 0; i < NELEM(sigs); i++)
 		sigaction(sigs[i], &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
@@ -64,7 +65,7 @@ ds_signals_init(void)
 }
 
 static void
-begin_stop(struct ds_master *m, int kind)
+begin_stop(struct ds_master *m, enum ds_stopping kind)
 {
 	int64_t now = ds_now_ms();
 
@@ -96,7 +97,8 @@ act_on_signals(struct ds_master *m)
 		ds_reap(m);
 	}
 	while (got_stop != done_stop || got_drain != done_drain) {
-		int kind = got_stop != done_stop ? DS_STOP : DS_DRAIN;
+		enum ds_stopping kind = got_stop != done_stop ? DS_STOP :
+		    DS_DRAIN;
 
 		if (kind == DS_STOP)
 			done_stop++;

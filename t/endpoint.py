@@ -14,6 +14,7 @@ Paths:
   /notstring      200 with response_string a number
   /big/<n>        200 with a body of n bytes
   /slow/<ms>      sleeps ms, then answers like /sum
+  /slow/<ms>/P    sleeps ms, then answers like /P (as in /slow/900/big/9000)
   /nul            response_string "a\\u0000b"
   /b64            response_string base64 of bytes ff 00 fe
   /badb64         response_encoding base64 with bad base64
@@ -102,7 +103,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         with srv.lock:
             srv.requests.append({"path": self.path, "format": fmt, "req": req,
-                                 "user_agent": self.headers.get("User-Agent")})
+                                 "user_agent": self.headers.get("User-Agent"),
+                                 "authorization": self.headers.get("Authorization")})
         self.route(req)
 
     def route(self, req):
@@ -111,11 +113,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if p == "/mux":
             p = "/" + w[1:].decode().replace(":", "/") if w.startswith(b"!") else "/sum"
         if p.startswith("/slow/"):
-            time.sleep(int(p.split("/")[2]) / 1000.0)
+            parts = p.split("/")
+            time.sleep(int(parts[2]) / 1000.0)
             if path == "/mux":
                 self.send(200, answer(0, "slept"))
                 return
-            p = "/sum"
+            p = "/" + "/".join(parts[3:]) if len(parts) > 3 else "/sum"
         if p == "/sum":
             nums = w.decode().replace(",", " ").split()
             self.send(200, answer(0, str(sum(int(x) for x in nums))))

@@ -18,13 +18,11 @@
 #include "common/text.h"
 #include "worker/endpoint.h"
 #include "worker/report.h"
+#include "worker/signals.h"
 
 #define BACKOFF_FIRST_MS 100
 #define BACKOFF_MAX_MS 5000
 
-volatile sig_atomic_t ds_stop_requested;
-volatile sig_atomic_t ds_drain_requested;
-volatile sig_atomic_t ds_no_job_in_hand;
 
 struct loop {
 	const struct ds_worker_opts *o;
@@ -37,6 +35,11 @@ struct loop {
 	int in_job;		/* the last gearman_worker_work() ran a job */
 	int answer_pending;	/* its answer is still to be sent */
 	int answer_retries;
+	struct {		/* the last job, counted once its answer left */
+		int unreported;
+		int outcome, http_status;
+		int64_t started_ms;
+	} last;
 	char servers[512];	/* for log lines */
 };
 
@@ -46,9 +49,9 @@ should_abort(void *ctx)
 	struct loop *l = ctx;
 	int64_t now;
 
-	if (ds_stop_requested == 2)
+	if (ds_stop_requested() == DS_STOP_NOW)
 		return 1;
-	if (ds_stop_requested == 0)
+	if (ds_stop_requested() == DS_STOP_NONE)
 		return 0;
 	now = ds_now_ms();
 	if (l->stop_seen_ms == 0)
@@ -104,26 +107,81 @@ static void
 log_job_failure(const struct loop *l, const char *function,
     const char *handle, const struct ds_call *call)
 {
-	char f[600], h[200], r[600];
+	struct ds_lv f, h, r;
 
 	ds_log(LOG_WARNING, "event=job_failed pool=%s function=%s handle=%s "
 	    "outcome=%s http_status=%d reason=%s", l->o->pool,
-	    ds_logval(f, sizeof(f), function), ds_logval(h, sizeof(h), handle),
+	    DS_LV(f, function), DS_LV(h, handle),
 	    ds_outcome_name(call->outcome), call->http_status,
-	    ds_logval(r, sizeof(r), call->reason));
+	    DS_LV(r, call->reason));
 }
 
 static void
 log_job_done(const struct loop *l, const char *function, const char *handle,
     int64_t ms)
 {
-	char f[600], h[200];
+	struct ds_lv f, h;
 
 	if (ds_log_current()->level < LOG_DEBUG)
 		return;
 	ds_log(LOG_DEBUG, "event=job_done pool=%s function=%s handle=%s "
-	    "duration_ms=%lld", l->o->pool, ds_logval(f, sizeof(f), function),
-	    ds_logval(h, sizeof(h), handle), (long long)ms);
+	    "duration_ms=%lld", l->o->pool, DS_LV(f, function),
+	    DS_LV(h, handle), (long long)ms);
+}
+
+/* Tells the master how the last job ended, now that we know whether its
+ * answer reached gearmand: a job is counted once, and only as what
+ * gearmand was told. */
+static void
+report_sent(struct loop *l, int sent)
+{
+	if (!l->last.unreported)
+		return;
+	l->last.unreported = 0;
+	ds_report_done(sent ? l->last.outcome : DS_OUT_ANSWER_LOST,
+	    l->last.http_status, ds_now_ms() - l->last.started_ms);
+}
+
+static void
+log_answer_lost(const struct loop *l, gearman_return_t rc)
+{
+	struct ds_lv e;
+
+	/* gearmand gives the job to another worker when it sees this
+	 * connection close */
+	ds_log(LOG_WARNING, "event=job_answer_lost pool=%s slot=%d error=%s",
+	    l->o->pool, l->o->slot, DS_LV(e, gearman_strerror(rc)));
+}
+
+/* Sends the job's answer ourselves: gearman_worker_work() reports success
+ * even when the connection was lost under the answer, and a job must be
+ * counted as what gearmand was told. An answer that is only part-sent when
+ * the loop timeout strikes is left to libgearman, which finishes sending it
+ * on the next gearman_worker_work(); loop_once() counts it then. */
+static void *
+answer(struct loop *l, gearman_job_st *job, struct ds_call *call,
+    size_t *result_size, gearman_return_t *ret_ptr)
+{
+	int complete = call->outcome == DS_OUT_COMPLETE;
+	gearman_return_t rc = complete ? gearman_job_send_complete(job,
+	    call->data, call->len) : gearman_job_send_fail(job);
+
+	*result_size = 0;
+	*ret_ptr = complete ? GEARMAN_SUCCESS : GEARMAN_WORK_FAIL;
+	if (rc == GEARMAN_IO_WAIT || rc == GEARMAN_TIMEOUT) {
+		if (!complete)
+			return NULL;
+		*result_size = call->len;
+		return call->data;	/* libgearman frees it */
+	}
+	ds_call_free(call);
+	if (rc != GEARMAN_SUCCESS) {
+		log_answer_lost(l, rc);
+		/* never a WORK_COMPLETE with no data on a new connection */
+		*ret_ptr = GEARMAN_WORK_FAIL;
+	}
+	report_sent(l, rc == GEARMAN_SUCCESS);
+	return NULL;
 }
 
 /* Called by gearman_worker_work() with a job in hand; libgearman sends
@@ -143,7 +201,7 @@ run_job(gearman_job_st *job, void *ctx, size_t *result_size,
 	struct ds_call call;
 	int64_t started = ds_now_ms();
 
-	ds_no_job_in_hand = 0;
+	ds_set_no_job_in_hand(0);
 	l->in_job = 1;
 	outage_ends(l);
 	if (v.workload == NULL)
@@ -151,33 +209,33 @@ run_job(gearman_job_st *job, void *ctx, size_t *result_size,
 	if (v.unique == NULL)
 		v.unique = "";
 	l->stop_seen_ms = 0;
+	/* libgearman only grabs again once the last answer has left */
+	report_sent(l, 1);
 	ds_report_busy(v.handle, v.unique, v.function, ds_wall_ms());
 	ds_endpoint_call(&l->ep, &v, &call);
 	if (call.outcome != DS_OUT_COMPLETE)
 		log_job_failure(l, v.function, v.handle, &call);
 	else
 		log_job_done(l, v.function, v.handle, ds_now_ms() - started);
-	ds_report_done(call.outcome, call.http_status, ds_now_ms() - started);
+	l->last.unreported = 1;
+	l->last.outcome = call.outcome;
+	l->last.http_status = call.http_status;
+	l->last.started_ms = started;
 	l->jobs_done++;
-	*result_size = call.outcome == DS_OUT_COMPLETE ? call.len : 0;
-	*ret_ptr = call.outcome == DS_OUT_COMPLETE ? GEARMAN_SUCCESS :
-	    GEARMAN_WORK_FAIL;
-	if (call.outcome != DS_OUT_COMPLETE)
-		ds_call_free(&call);
-	return call.data;
+	return answer(l, job, &call, result_size, ret_ptr);
 }
 
 static void
 outage_begins(struct loop *l, gearman_return_t rc)
 {
-	char e[600];
+	struct ds_lv e;
 
 	if (l->outage_since == 0) {
 		l->outage_since = ds_now_ms();
 		l->backoff_ms = BACKOFF_FIRST_MS;
 		ds_log(LOG_ERR, "event=gearman_down pool=%s slot=%d servers=%s "
 		    "error=%s", l->o->pool, l->o->slot, l->servers,
-		    ds_logval(e, sizeof(e), gearman_worker_error(l->gw) ?
+		    DS_LV(e, gearman_worker_error(l->gw) ?
 		    gearman_worker_error(l->gw) : gearman_strerror(rc)));
 		ds_report_state(DS_MSG_DISCONNECTED);
 	} else if ((l->backoff_ms *= 2) > BACKOFF_MAX_MS) {
@@ -202,18 +260,18 @@ backoff_wait(const struct loop *l, int master_fd)
 {
 	struct pollfd pfd = {master_fd, POLLIN, 0};
 
-	ds_no_job_in_hand = 1;
-	if (!ds_stop_requested && !ds_drain_requested)
+	ds_set_no_job_in_hand(1);
+	if (!ds_stop_requested() && !ds_drain_requested())
 		poll(&pfd, master_fd >= 0 ? 1 : 0, (int)l->backoff_ms);
-	ds_no_job_in_hand = 0;
+	ds_set_no_job_in_hand(0);
 }
 
 static const char *
 why_stop(const struct loop *l)
 {
-	if (ds_stop_requested)
+	if (ds_stop_requested())
 		return "stop";
-	if (ds_drain_requested)
+	if (ds_drain_requested())
 		return "drain";
 	if (l->o->max_jobs > 0 && l->jobs_done >= l->o->max_jobs)
 		return "max_jobs_per_worker";
@@ -231,15 +289,15 @@ work(struct loop *l)
 	int pending = l->answer_pending;
 	gearman_return_t rc;
 
-	ds_no_job_in_hand = !pending;
+	ds_set_no_job_in_hand(!pending);
 	/* a signal that came before the flag was set must not be missed */
-	if (!pending && (ds_stop_requested || ds_drain_requested)) {
-		ds_no_job_in_hand = 0;
+	if (!pending && (ds_stop_requested() || ds_drain_requested())) {
+		ds_set_no_job_in_hand(0);
 		return GEARMAN_SHUTDOWN;
 	}
 	l->in_job = 0;
 	rc = gearman_worker_work(l->gw);
-	ds_no_job_in_hand = 0;
+	ds_set_no_job_in_hand(0);
 	l->answer_pending = (rc == GEARMAN_IO_WAIT || rc == GEARMAN_TIMEOUT) &&
 	    (l->in_job || pending) && l->answer_retries++ < 3;
 	if (!l->answer_pending)
@@ -251,18 +309,16 @@ static void
 loop_once(struct loop *l)
 {
 	gearman_return_t rc;
-	char h[64];
 
 	ds_report_state(l->outage_since ? DS_MSG_DISCONNECTED : DS_MSG_IDLE);
 	rc = work(l);
-	if (l->in_job && rc == GEARMAN_WORK_FAIL)
+	if (l->last.unreported && rc == GEARMAN_WORK_FAIL)
 		rc = GEARMAN_SUCCESS;	/* the job was answered with WORK_FAIL */
-	if (l->in_job && rc != GEARMAN_SUCCESS && !l->answer_pending)
-		/* the answer could not be sent: gearmand gives the job to
-		 * another worker when it sees this connection close */
-		ds_log(LOG_WARNING, "event=job_answer_lost pool=%s slot=%d "
-		    "error=%s", l->o->pool, l->o->slot,
-		    ds_logval(h, sizeof(h), gearman_strerror(rc)));
+	if (l->last.unreported && !l->answer_pending) {
+		if (rc != GEARMAN_SUCCESS)
+			log_answer_lost(l, rc);
+		report_sent(l, rc == GEARMAN_SUCCESS);
+	}
 	switch (rc) {
 	case GEARMAN_SUCCESS:
 		outage_ends(l);
@@ -285,7 +341,8 @@ int
 ds_worker_run(const struct ds_worker_opts *o)
 {
 	struct loop l;
-	char err[600], v[700];
+	char err[600], u[2048];
+	struct ds_lv v;
 	const char *why;
 
 	memset(&l, 0, sizeof(l));
@@ -295,14 +352,14 @@ ds_worker_run(const struct ds_worker_opts *o)
 	if (ds_endpoint_init(&l.ep, o, err, sizeof(err)) < 0 ||
 	    gearman_setup(&l, err, sizeof(err)) < 0) {
 		ds_log(LOG_ERR, "event=worker_failed pool=%s slot=%d error=%s",
-		    o->pool, o->slot, ds_logval(v, sizeof(v), err));
+		    o->pool, o->slot, DS_LV(v, err));
 		return 2;
 	}
 	l.ep.should_abort = should_abort;
 	l.ep.abort_ctx = &l;
 	ds_log(LOG_INFO, "event=worker_start pool=%s slot=%d servers=%s "
 	    "functions=%zu uri=%s", o->pool, o->slot, l.servers, o->nfunctions,
-	    ds_logval(v, sizeof(v), o->uri));
+	    DS_LV(v, ds_uri_redact(u, sizeof(u), o->uri)));
 	while ((why = why_stop(&l)) == NULL || l.answer_pending)
 		loop_once(&l);
 	ds_report_state(DS_MSG_STOPPING);

@@ -8,55 +8,18 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "common/fds.h"
 #include "common/log.h"
 #include "common/proctitle.h"
 #include "worker/loop.h"
 #include "worker/options.h"
-
-/* With no job in hand there is nothing to finish: leave at once, even from
- * inside a blocking libgearman call. A job gearmand has just assigned is
- * handed to another worker when our connection drops. */
-static void
-on_signal(int sig)
-{
-	if (ds_no_job_in_hand)
-		_exit(0);
-	if (sig == SIGUSR1)
-		ds_drain_requested = 1;
-	else if (sig == SIGINT)
-		ds_stop_requested = 2;	/* fail the job in hand now */
-	else
-		ds_stop_requested = ds_stop_requested ? 2 : 1;
-}
-
-static void
-install_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-}
+#include "worker/signals.h"
 
 static int
 start(const struct ds_worker_opts *o)
 {
-	sigset_t stops;
-
-	install_signals();
-	/* the master blocks these across exec until the handlers are in */
-	sigemptyset(&stops);
-	sigaddset(&stops, SIGTERM);
-	sigaddset(&stops, SIGINT);
-	sigaddset(&stops, SIGUSR1);
-	sigprocmask(SIG_UNBLOCK, &stops, NULL);
+	/* the master blocks stops across exec until the handlers are in */
+	ds_worker_signals_init();
 	if (o->master_fd >= 0) {
 		/* the master's death drains us, like EOF on the socketpair */
 		prctl(PR_SET_PDEATHSIG, SIGUSR1);
@@ -86,6 +49,8 @@ main(int argc, char **argv)
 		syslog(LOG_ERR, "event=worker_usage_error error=\"%s\"", err);
 		rc = 1;
 	} else {
+		/* only 0, 1, 2 and the master's socketpair are ours to keep */
+		ds_close_inherited(o.master_fd);
 		rc = start(&o);
 	}
 	for (int i = 0; i < argc; i++)

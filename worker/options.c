@@ -2,9 +2,12 @@
 #include "worker/options.h"
 
 #include "common/parse.h"
+#include "common/text.h"
+#include "common/worker_env.h"
 
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -52,7 +55,9 @@ ds_worker_usage(FILE *f)
 "  --server HOST[:PORT]      gearmand address, [v6]:port allowed; repeat for\n"
 "                            several servers (required, port 4730 default)\n"
 "  --function NAME           function to register; repeatable (required)\n"
-"  --uri URL                 endpoint, http:// or https:// (required)\n"
+"  --uri URL                 endpoint, http:// or https:// (required;\n"
+"                            the master passes it in $DRIVESHAFT_URI, out\n"
+"                            of sight of other users)\n"
 "  --request_format FMT      json (default) or form (multipart/form-data)\n"
 "  --max_running_time S      longest a job may run, seconds (default 300)\n"
 "  --loop_timeout S          longest wait on gearmand before looking around\n"
@@ -132,8 +137,8 @@ take(int c, const char *optname, const char *a, struct ds_worker_opts *o,
 	case OPT_URI:
 		if (strncasecmp(a, "http://", 7) != 0 &&
 		    strncasecmp(a, "https://", 8) != 0)
-			return bad(err, errlen, optname, a,
-			    "an http:// or https:// URL");
+			return bad(err, errlen, optname, ds_uri_redact(why,
+			    sizeof(why), a), "an http:// or https:// URL");
 		o->uri = a;
 		break;
 	case OPT_FORMAT:
@@ -226,6 +231,10 @@ ds_worker_parse_args(int argc, char **argv, struct ds_worker_opts *o,
 		snprintf(err, errlen, "unexpected argument \"%s\"", argv[optind]);
 		return -1;
 	}
+	/* the master passes the URI where other users cannot read it */
+	if (o->uri == NULL && getenv(DS_WORKER_URI_ENV) != NULL &&
+	    take(OPT_URI, "uri", getenv(DS_WORKER_URI_ENV), o, err, errlen) < 0)
+		return -1;
 	if (o->pool == NULL || o->nservers == 0 || o->nfunctions == 0 ||
 	    o->uri == NULL) {
 		snprintf(err, errlen, "missing %s", o->pool == NULL ? "--pool" :

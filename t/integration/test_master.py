@@ -178,6 +178,36 @@ class MasterTest(MasterTestCase):
         self.assertEqual([k for k in kids if alive(k)], [])
         self.assertIn("event=stop mode=stop", self.master_log())
 
+    def test_sigterm_gives_a_job_in_hand_two_loop_timeouts(self):
+        # 1.7 s: longer than one loop_timeout, shorter than two, so a stop
+        # that gave only one would fail it
+        ep = self.endpoint()
+        self.start_master(self.three_pools(ep))
+        bg = Background(self, [("MuxC", "!slow:1700")])
+        wait_for(lambda: any(r[3].startswith("job_handle") for r in threads(self.status_port)),
+                 10, "the job in flight")
+        self.master.send_signal(signal.SIGTERM)
+        self.assertEqual(self.master.wait(15), 0)
+        self.assertEqual(bg.results(), (0, [["OK", b"slept".hex()]]))
+
+    def test_job_past_max_running_time_counts_as_timed_out(self):
+        ep = self.endpoint()
+        pools = {"T": {"worker_count": 1, "jobs_list": ["MuxT"], "max_running_time": 1,
+                       "uri": f"http://127.0.0.1:{ep.port}/mux"}}
+        self.start_master(pools)
+        t0 = time.monotonic()
+        self.assertEqual(submit(self.gearmand.server, [("MuxT", "!slow:3000")]),
+                         [("FAIL", None)])
+        self.assertLess(time.monotonic() - t0, 2.9)
+        self.assertEqual(submit(self.gearmand.server, [("MuxT", "1 2")]), [("OK", b"3")])
+        from harness import status
+        wait_for(lambda: status(self.status_port, "pools").split("\t")[5:] ==
+                 ["1", "0", "1", "0\r\n"], 5, "pools: 1 completed, 1 timed out")
+        metrics = status(self.status_port, "metrics")
+        self.assertIn('driveshaft_jobs_timed_out_total{pool="T",function="MuxT"} 1', metrics)
+        self.assertIn('driveshaft_jobs_failed_total{pool="T",function="MuxT"} 0', metrics)
+        self.assertIn("outcome=timeout", self.master_log())
+
     def test_kill9_master_takes_children_down(self):
         ep = self.endpoint()
         self.start_master(self.three_pools(ep), loop_timeout="2")

@@ -124,14 +124,14 @@ class StatusTest(MasterTestCase):
         self.assertEqual(req["unique"], "u\x01\tq")
         self.assertEqual(state.split()[0], "job_handle=" + req["job_handle"])
         self.assertEqual(pools_rows(self.status_port),
-                         [["Mux", "3", "3", "1", "2", "0", "0", "0"]])
+                         [["Mux", "3", "3", "1", "2", "0", "0", "0", "0"]])
 
         self.assertEqual(self.gm_results(gm, 20), [("OK", b"slept")])
         wait_for(lambda: self.ready_workers() == 3, 10, "all three idle again")
         self.assertEqual(sorted(r[0] for r in threads(self.status_port)),
                          children_of(m.pid))
         wait_for(lambda: pools_rows(self.status_port) ==
-                 [["Mux", "3", "3", "0", "3", "1", "0", "0"]], 5,
+                 [["Mux", "3", "3", "0", "3", "1", "0", "0", "0"]], 5,
                  "the slow job counted as completed")
 
     # 2
@@ -146,7 +146,7 @@ class StatusTest(MasterTestCase):
                 ("OK", str(2 * int(w.split()[0])).encode()) for _, w in jobs]
         self.assertEqual(got, want)
 
-        line = ["P", "2", "2", "0", "2", "20", "3", "0"]
+        line = ["P", "2", "2", "0", "2", "20", "3", "0", "0"]
         wait_for(lambda: pools_rows(self.status_port) == [line], 5,
                  f"pools line {line}")
         self.assertEqual(raw(self.status_port, b"pools\n"),
@@ -351,7 +351,7 @@ class StatusTest(MasterTestCase):
 
         # the load went through untouched, the same workers did it all
         self.assertEqual(self.gm_results(gm, 120), want)
-        wait_for(lambda: pools_rows(port) == [["Sum", "2", "2", "0", "2", str(n), "0", "0"]],
+        wait_for(lambda: pools_rows(port) == [["Sum", "2", "2", "0", "2", str(n), "0", "0", "0"]],
                  10, f"pools: {n} completed")
         self.assertEqual(children_of(m.pid), kids)
         self.assertEqual(sorted(r[0] for r in threads(port)), kids)

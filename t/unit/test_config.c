@@ -500,12 +500,14 @@ START_TEST(worker_count)
 	fails(WC("{\"a\": 1}"), WC_ERR "an object");
 	fails(WC("[1]"), WC_ERR "an array");
 	fails(WC("-1e400"), WC_ERR "-inf");
+	fails(WC("10001"), "jobs.json: pools_list.P.worker_count: "
+	    "expected integer <= 10000, got 10001");
 	fails(WC("2147483648"), "jobs.json: pools_list.P.worker_count: "
-	    "expected integer <= 2147483647, got 2.14748e+09");
+	    "expected integer <= 10000, got 2.14748e+09");
 	fails(WC("1e400"), "jobs.json: pools_list.P.worker_count: "
-	    "expected integer <= 2147483647, got inf");
-	loads(WC("2147483647"));
-	ck_assert_int_eq(cfg.pools[0].worker_count, 2147483647);
+	    "expected integer <= 10000, got inf");
+	loads(WC("10000"));
+	ck_assert_int_eq(cfg.pools[0].worker_count, DS_MAX_WORKERS_PER_POOL);
 	loads(WC("-0"));
 	ck_assert_int_eq(cfg.pools[0].worker_count, 0);
 }
@@ -673,7 +675,9 @@ START_TEST(processing_uri)
 	fails(URI("\"localhost/job.php\""), URI_ERR "\"localhost/job.php\"");
 	fails(URI("\"http://\""), URI_ERR "\"http://\"");
 	fails(URI("\"https:///x\""), URI_ERR "\"https:///x\"");
-	fails(URI("\"http://user@/x\""), URI_ERR "\"http://user@/x\"");
+	fails(URI("\"http://user@/x\""), URI_ERR "\"http://***@/x\"");
+	/* a password is never shown, not even in an error */
+	fails(URI("\"ftp://u:secret@h/\""), URI_ERR "\"ftp://***@h/\"");
 	fails(URI("\"http://:80/x\""), URI_ERR "\"http://:80/x\"");
 	fails(URI("\"http:/h\""), URI_ERR "\"http:/h\"");
 	fails(URI("\"\""), URI_ERR "\"\"");

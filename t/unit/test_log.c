@@ -81,7 +81,39 @@ START_TEST(defaults)
 	ck_assert_str_eq(ls.ident, "driveshaft");
 	ck_assert_int_eq(ls.facility, LOG_DAEMON);
 	ck_assert_int_eq(ls.level, LOG_INFO);
-	ck_assert_int_eq(ls.to_stderr, 0);
+	ck_assert_int_eq(ls.to_stderr, DS_LOG_STDERR_AUTO);
+}
+END_TEST
+
+/* A line is never doubled (journal reads both) and never lost (no
+ * syslog socket in a container). */
+START_TEST(stderr_rule)
+{
+	static const struct { int tty, sock, want; } cases[] = {
+		{1, 1, 1}, {1, 0, 1}, {0, 1, 0}, {0, 0, 1},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		ck_assert_msg(ds_log_stderr_rule(cases[i].tty, cases[i].sock) ==
+		    cases[i].want, "tty=%d socket=%d", cases[i].tty,
+		    cases[i].sock);
+}
+END_TEST
+
+START_TEST(resolve_keeps_a_forced_setting)
+{
+	struct ds_log_settings l;
+
+	ds_log_defaults(&l);
+	l.to_stderr = 0;
+	ds_log_resolve_stderr(&l);
+	ck_assert_int_eq(l.to_stderr, 0);
+	l.to_stderr = 1;
+	ds_log_resolve_stderr(&l);
+	ck_assert_int_eq(l.to_stderr, 1);
+	l.to_stderr = DS_LOG_STDERR_AUTO;
+	ds_log_resolve_stderr(&l);
+	ck_assert(l.to_stderr == 0 || l.to_stderr == 1);
 }
 END_TEST
 
@@ -286,6 +318,8 @@ log_suite(void)
 	tc = tcase_create("config");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, defaults);
+	tcase_add_test(tc, stderr_rule);
+	tcase_add_test(tc, resolve_keeps_a_forced_setting);
 	tcase_add_test(tc, all_keys);
 	tcase_add_test(tc, partial_and_last_wins);
 	tcase_add_test(tc, empty_file);

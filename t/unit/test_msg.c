@@ -187,7 +187,8 @@ START_TEST(names)
 	ck_assert_str_eq(ds_outcome_name(DS_OUT_FAIL), "fail");
 	ck_assert_str_eq(ds_outcome_name(DS_OUT_TIMEOUT), "timeout");
 	ck_assert_str_eq(ds_outcome_name(DS_OUT_ABORTED), "aborted");
-	ck_assert_str_eq(ds_outcome_name(4), "?");
+	ck_assert_str_eq(ds_outcome_name(DS_OUT_ANSWER_LOST), "answer_lost");
+	ck_assert_str_eq(ds_outcome_name(DS_OUT_LAST + 1), "?");
 	ck_assert_str_eq(ds_outcome_name(-1), "?");
 }
 END_TEST
@@ -256,7 +257,7 @@ END_TEST
 START_TEST(bad_outcome)
 {
 	good_packet();
-	buf[2] = DS_OUT_ABORTED + 1;
+	buf[2] = DS_OUT_LAST + 1;
 	rejects(buf, GOOD_LEN, "unknown job outcome");
 	buf[2] = 0xFF;
 	rejects(buf, GOOD_LEN, "unknown job outcome");

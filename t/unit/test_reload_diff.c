@@ -52,7 +52,7 @@ diff(const char *o, const char *n)
 	    sizeof(out) / sizeof(out[0]));
 	for (size_t i = 0; i < sizeof(out) / sizeof(out[0]); i++) {
 		out[i].name = NULL;
-		out[i].change = -1;
+		out[i].change = (enum ds_pool_change)-1;
 		out[i].old_count = out[i].new_count = -1;
 	}
 	nout = ds_config_diff(&oldc, &newc, out);
@@ -60,7 +60,7 @@ diff(const char *o, const char *n)
 
 /* Entry i is pool name with change ch, counts oc -> nc. */
 static void
-entry(size_t i, const char *name, int ch, int oc, int nc)
+entry(size_t i, const char *name, enum ds_pool_change ch, int oc, int nc)
 {
 	ck_assert_uint_lt(i, nout);
 	ck_assert_str_eq(out[i].name, name);

@@ -382,6 +382,33 @@ START_TEST(logval_truncation)
 }
 END_TEST
 
+/* Credentials never reach a log line, title or status output. */
+START_TEST(uri_redact)
+{
+	static const struct { const char *in, *want; } cases[] = {
+		{"http://user:pass@host/x", "http://***@host/x"},
+		{"https://u@h:8080/p?q=1", "https://***@h:8080/p?q=1"},
+		{"http://a:b@c@host/", "http://***@host/"},
+		{"http://host/path@x", "http://host/path@x"},
+		{"http://host/?u=a@b", "http://host/?u=a@b"},
+		{"http://host#f@x", "http://host#f@x"},
+		{"http://@host/", "http://***@host/"},
+		{"http://host", "http://host"},
+		{"not a uri", "not a uri"},
+		{"ftp://u:p@h/", "ftp://***@h/"},
+		{"a/b://u:p@h", "a/b://u:p@h"},
+		{"", ""},
+	};
+	char out[128];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		ck_assert_str_eq(ds_uri_redact(out, sizeof(out), cases[i].in),
+		    cases[i].want);
+	ds_uri_redact(out, 12, "http://user:pass@host/x");
+	ck_assert_str_eq(out, "http://***@");
+}
+END_TEST
+
 static Suite *
 text_suite(void)
 {
@@ -412,6 +439,7 @@ text_suite(void)
 	tcase_add_test(tc, logval_bare);
 	tcase_add_test(tc, logval_quoted);
 	tcase_add_test(tc, logval_truncation);
+	tcase_add_test(tc, uri_redact);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,59 @@
+/* limits.c: descriptor budget and retry backoff (limits.h). */
+#include "master/limits.h"
+
+#include <stdio.h>
+
+#include "master/status.h"
+
+_Static_assert(DS_FD_RESERVE >= DS_STATUS_MAX_CLIENTS + 16,
+    "the reserve must cover every status client");
+#include <sys/resource.h>
+
+#define BACKOFF_FIRST_MS 1000
+#define BACKOFF_MAX_MS 30000
+
+uint64_t
+ds_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 1024;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	return rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX : rl.rlim_cur;
+}
+
+int
+ds_config_fits(const struct ds_config *cfg, uint64_t nofile, char *err,
+    size_t errlen)
+{
+	uint64_t workers = 0;
+
+	for (size_t i = 0; i < cfg->npools; i++)
+		workers += (uint64_t)cfg->pools[i].worker_count;
+	if (workers + DS_FD_RESERVE <= nofile)
+		return 0;
+	snprintf(err, errlen, "%llu workers need %llu descriptors (one each "
+	    "and %d for the master), but RLIMIT_NOFILE is %llu: lower "
+	    "worker_count or raise the limit (ulimit -n, LimitNOFILE=)",
+	    (unsigned long long)workers,
+	    (unsigned long long)(workers + DS_FD_RESERVE), DS_FD_RESERVE,
+	    (unsigned long long)nofile);
+	return -1;
+}
+
+int64_t
+ds_backoff_ms(int step)
+{
+	int64_t ms = BACKOFF_FIRST_MS;
+
+	if (step <= 0)
+		return 0;
+	for (int i = 1; i < step && ms < BACKOFF_MAX_MS; i++)
+		ms *= 2;
+	return ms > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : ms;
+}

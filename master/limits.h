@@ -1,0 +1,30 @@
+/* limits.h: what the host lets the master run: a worker costs the master
+ * one descriptor (its socketpair end) and the host one process. A config
+ * that cannot fit is refused up front instead of failing spawn by spawn;
+ * what still fails at spawn time (RLIMIT_NPROC, memory) backs off. */
+#ifndef DS_LIMITS_H
+#define DS_LIMITS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/config.h"
+
+/* Descriptors the master needs besides one per worker: the status port's
+ * clients and listener, the self-pipe, pid file, syslog, stdio, slack. */
+#define DS_FD_RESERVE (256 + 32)
+
+/* Raises the soft RLIMIT_NOFILE to the hard one; returns the soft limit
+ * now in force. */
+uint64_t ds_raise_nofile(void);
+
+/* 0 when cfg's workers fit in nofile descriptors, or -1 with err saying
+ * what is needed and what to change. */
+int ds_config_fits(const struct ds_config *cfg, uint64_t nofile, char *err,
+    size_t errlen);
+
+/* The wait before retry number `step` (1, 2, ...): 1 s, 2 s, 4 s ...
+ * capped at 30 s; 0 for step <= 0. */
+int64_t ds_backoff_ms(int step);
+
+#endif

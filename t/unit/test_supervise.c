@@ -1,0 +1,238 @@
+/* test_supervise.c: the master's supervision rules without processes:
+ * restart backoff, kill deadlines, what a stop sends, which workers a
+ * shrink stops. Signals go to a recorder through ds_master.kill_fn. */
+#include "master/master.h"
+
+#include "common/parse.h"
+#include "unit.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct ds_master m;
+static struct ds_master_opts o;
+static struct { pid_t pid; int sig; } sent[64];
+static int nsent;
+
+static int
+record_kill(pid_t pid, int sig)
+{
+	ck_assert_int_lt(nsent, 64);
+	sent[nsent].pid = pid;
+	sent[nsent++].sig = sig;
+	return 0;
+}
+
+static void
+setup(void)
+{
+	struct ds_log_settings quiet;
+
+	ds_log_defaults(&quiet);
+	quiet.to_stderr = 0;
+	ds_log_open(&quiet);
+	memset(&m, 0, sizeof(m));
+	memset(&o, 0, sizeof(o));
+	o.loop_timeout_ms = 1000;
+	o.max_running_ms = 60000;
+	m.opts = &o;
+	m.kill_fn = record_kill;
+	nsent = 0;
+}
+
+static void
+teardown(void)
+{
+	for (size_t i = 0; i < m.nchildren; i++)
+		free(m.children[i].pool);
+	free(m.children);
+	for (size_t i = 0; i < m.npools; i++) {
+		free(m.pools[i].name);
+		free(m.pools[i].slots);
+	}
+	free(m.pools);
+}
+
+static struct ds_pool_rt *
+add_pool(const char *name, int nslots)
+{
+	struct ds_pool_rt *p;
+
+	m.pools = realloc(m.pools, (m.npools + 1) * sizeof(*m.pools));
+	ck_assert_ptr_nonnull(m.pools);
+	p = &m.pools[m.npools++];
+	memset(p, 0, sizeof(*p));
+	p->name = strdup(name);
+	p->slots = calloc((size_t)nslots + 1, sizeof(*p->slots));
+	p->nslots = nslots;
+	return p;
+}
+
+/* A child in slot of p (or retired when slot < 0) in state st. */
+static struct ds_child *
+add_child(struct ds_pool_rt *p, int slot, pid_t pid, enum ds_msg_type st)
+{
+	struct ds_child *c;
+
+	/* room for all at once: callers keep pointers across calls */
+	if (m.children == NULL)
+		m.children = calloc(16, sizeof(*c));
+	ck_assert_ptr_nonnull(m.children);
+	ck_assert_uint_lt(m.nchildren, 16);
+	c = &m.children[m.nchildren++];
+	memset(c, 0, sizeof(*c));
+	c->pid = pid;
+	c->fd = -1;
+	c->pool = strdup(p->name);
+	c->slot = c->last_slot = slot;
+	c->state = st;
+	c->started_ms = ds_now_ms();
+	c->busy_since_ms = ds_now_ms();
+	c->max_running_ms = o.max_running_ms;
+	if (slot >= 0)
+		p->slots[slot].pid = pid;
+	return c;
+}
+
+static int
+was_sent(pid_t pid, int sig)
+{
+	for (int i = 0; i < nsent; i++)
+		if (sent[i].pid == pid && sent[i].sig == sig)
+			return 1;
+	return 0;
+}
+
+START_TEST(restart_backoff)
+{
+	static const struct { int64_t lived_ms; int clean; int64_t delay; } deaths[] = {
+		{500, 0, 0},		/* the first quick death: at once */
+		{500, 0, 1000},
+		{9999, 0, 2000},
+		{0, 0, 4000},
+		{10000, 0, 0},		/* lived 10 s: the backoff clears */
+		{500, 0, 0},
+		{500, 0, 1000},
+		{500, 1, 0},		/* a clean exit clears it too */
+		{500, 0, 0},
+		{500, 0, 1000}, {500, 0, 2000}, {500, 0, 4000}, {500, 0, 8000},
+		{500, 0, 16000}, {500, 0, 30000}, {500, 0, 30000},
+	};
+	struct ds_pool_rt *p = add_pool("P", 1);
+
+	for (size_t i = 0; i < sizeof(deaths) / sizeof(deaths[0]); i++) {
+		ds_schedule_restart(p, 0, deaths[i].lived_ms, deaths[i].clean,
+		    1000000);
+		ck_assert_msg(p->slots[0].restart_at == 1000000 + deaths[i].delay,
+		    "death %zu: delay %lld, want %lld", i,
+		    (long long)(p->slots[0].restart_at - 1000000),
+		    (long long)deaths[i].delay);
+		ck_assert_int_eq(p->slots[0].pid, 0);
+	}
+}
+END_TEST
+
+START_TEST(overdue_busy_child_is_killed_once)
+{
+	struct ds_pool_rt *p = add_pool("P", 3);
+	int64_t now = ds_now_ms();
+	struct ds_child *late = add_child(p, 0, 101, DS_MSG_BUSY);
+	struct ds_child *soon = add_child(p, 1, 102, DS_MSG_BUSY);
+	struct ds_child *idle = add_child(p, 2, 103, DS_MSG_IDLE);
+
+	late->busy_since_ms = now - o.max_running_ms - DS_KILL_GRACE_MS - 1;
+	soon->busy_since_ms = now - o.max_running_ms;
+	idle->busy_since_ms = now - 10 * o.max_running_ms;
+	m.stopping = DS_DRAIN;	/* no spawning in this test */
+	ds_children_tick(&m, now);
+	ck_assert_int_eq(nsent, 1);
+	ck_assert(was_sent(101, SIGKILL));
+	ck_assert_int_eq(ds_children_next_deadline(&m),
+	    soon->busy_since_ms + o.max_running_ms + DS_KILL_GRACE_MS);
+	ds_children_tick(&m, now + 1);
+	ck_assert_int_eq(nsent, 1);	/* killed once, then waited for */
+}
+END_TEST
+
+START_TEST(stop_deadlines)
+{
+	struct ds_pool_rt *p = add_pool("P", 3);
+	struct ds_child *busy = add_child(p, 0, 201, DS_MSG_BUSY);
+	struct ds_child *idle = add_child(p, 1, 202, DS_MSG_IDLE);
+	int64_t before = ds_now_ms(), after;
+
+	ds_retire(&m, busy, SIGUSR1);	/* drain: its whole max_running_time */
+	ds_retire(&m, idle, SIGTERM);	/* stop: 2 x loop_timeout + grace */
+	after = ds_now_ms();
+	ck_assert(was_sent(201, SIGUSR1));
+	ck_assert(was_sent(202, SIGTERM));
+	ck_assert_int_eq(busy->slot, -1);
+	ck_assert_int_eq(p->slots[0].pid, 0);
+	ck_assert_int_eq(busy->kill_at, busy->busy_since_ms + o.max_running_ms +
+	    DS_KILL_GRACE_MS);
+	ck_assert_int_ge(idle->kill_at, before + 2 * o.loop_timeout_ms +
+	    DS_KILL_GRACE_MS);
+	ck_assert_int_le(idle->kill_at, after + 2 * o.loop_timeout_ms +
+	    DS_KILL_GRACE_MS);
+}
+END_TEST
+
+/* Slots B I . I B (busy, idle, empty) shrunk to n: who is stopped. */
+START_TEST(shrink_stops_the_cheapest_first)
+{
+	static const struct {
+		int n;
+		pid_t stopped[4];
+		pid_t kept[4];
+	} cases[] = {
+		{4, {0}, {301, 302, 304, 305}},
+		{3, {302}, {301, 304, 305}},
+		{2, {302, 304}, {301, 305}},
+		{1, {302, 304, 301}, {305}},
+		{0, {302, 304, 301, 305}, {0}},
+	};
+
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		struct ds_pool_rt *p;
+
+		teardown();
+		setup();
+		p = add_pool("P", 5);
+		add_child(p, 0, 301, DS_MSG_BUSY);
+		add_child(p, 1, 302, DS_MSG_IDLE);
+		add_child(p, 3, 304, DS_MSG_IDLE);
+		add_child(p, 4, 305, DS_MSG_BUSY);
+		ds_pool_resize(&m, p, cases[k].n);
+		ck_assert_int_eq(p->nslots, cases[k].n);
+		for (int i = 0; i < 4 && cases[k].stopped[i]; i++)
+			ck_assert_msg(was_sent(cases[k].stopped[i], SIGUSR1),
+			    "n=%d: %d not stopped", cases[k].n,
+			    (int)cases[k].stopped[i]);
+		for (int i = 0; i < cases[k].n; i++) {
+			struct ds_child *c = ds_child_by_pid(&m, cases[k].kept[i]);
+
+			ck_assert_int_eq(p->slots[i].pid, cases[k].kept[i]);
+			ck_assert_int_eq(c->slot, i);	/* ranks closed */
+		}
+		ck_assert_int_eq(nsent, 4 - cases[k].n);
+	}
+}
+END_TEST
+
+static Suite *
+supervise_suite(void)
+{
+	Suite *s = suite_create("supervise");
+	TCase *tc = tcase_create("rules");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, restart_backoff);
+	tcase_add_test(tc, overdue_busy_child_is_killed_once);
+	tcase_add_test(tc, stop_deadlines);
+	tcase_add_test(tc, shrink_stops_the_cheapest_first);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+DS_CHECK_MAIN(supervise_suite)
