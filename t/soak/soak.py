@@ -101,8 +101,8 @@ def well_formed(cmd, reply):
         return False
     if cmd == "threads":
         return all(len(ln.split("\t")) == 4 for ln in lines[:-1])
-    if cmd == "pools":
-        return all(len(ln.split("\t")) == 8 for ln in lines[:-1])
+    if cmd == "pools":  # 8 columns, or 9 with answer_lost
+        return all(len(ln.split("\t")) in (8, 9) for ln in lines[:-1])
     return reply.startswith("driveshaft ")
 
 
@@ -615,7 +615,7 @@ class Soak:
                 raise SoakError(f"background submission failed: {p.stdout[-500:]}")
         before = self.gearmand.queued("soak_bg")
         sig = self.rng.choice([signal.SIGTERM, signal.SIGKILL])
-        t_stop = time.monotonic()
+        t_stop, wall_stop = time.monotonic(), time.time()
         self.gearmand.stop(sig)
         outage_end = time.monotonic() + self.rng.uniform(0.5, 3)
         if self.rng.random() < 0.5:  # workers in their backoff meet a HUP
@@ -625,6 +625,7 @@ class Soak:
         t_start = time.monotonic()
         after = self.gearmand.queued("soak_bg")
         self.restarts.append({"stop": t_stop, "start": t_start,
+                              "wall": (wall_stop, time.time()),
                               "sig": signal.Signals(sig).name, "bg": uniques,
                               "queued_before": before, "queued_after": after})
         self.chaos["gearmand_restart"] += 1
@@ -853,6 +854,7 @@ class Soak:
         self.read_master_log()
         L["unexpected_exits"] = len(self.crashes)
         L["answer_lost_logged"] = self.log_events["job_answer_lost"]
+        L["outages_logged_while_up"] = self.log_events["gearman_down_outside_outages"]
         self.L, self.fail_why, self.gone_why = L, fail_why, gone_why
         self.rerun_why, self.examples = rerun_why, examples
         for key, what in (("lost", "jobs lost"), ("twice", "jobs answered twice"),
@@ -875,8 +877,8 @@ class Soak:
         with open(self.master_log.name, "rb") as f:
             text = f.read().decode("utf-8", "replace")
         killed = {k[1] for k in self.kills} | {f[1] for f in self.freezes}
-        events, outcomes, crashes = (collections.Counter(),
-                                     collections.Counter(), [])
+        events, outcomes, crashes, spurious = (collections.Counter(),
+                                               collections.Counter(), [], [])
         for line in text.splitlines():
             if "Sanitizer" in line or "runtime error:" in line:
                 crashes.append(line.strip()[:200])
@@ -887,6 +889,9 @@ class Soak:
             events[ev] += 1
             if ev == "job_failed":
                 outcomes[f.get("outcome", "?")] += 1
+            if ev == "gearman_down" and not self.in_outage(line):
+                events["gearman_down_outside_outages"] += 1
+                spurious.append(line.strip()[:200])
             if ev == "child_exit" and f.get("status", "0") != "0":
                 crashes.append(line.strip()[:200])
             if ev == "child_exit" and "signal" in f and \
@@ -896,6 +901,20 @@ class Soak:
         if crashes:
             self.problems.append(f"{len(crashes)} worker exits or reports the "
                                  f"soak did not cause, first: {crashes[0]}")
+        if spurious:
+            self.problems.append(f"{len(spurious)} gearmand outages logged while "
+                                 f"gearmand was up, first: {spurious[0]}")
+
+    def in_outage(self, line):
+        """Was this log line written while gearmand was down, or soon
+        enough after for a worker busy with a stalled job to notice?"""
+        try:
+            t = time.mktime(time.strptime(line.split()[0][:19], "%Y-%m-%dT%H:%M:%S"))
+        except (ValueError, IndexError):
+            return True
+        slack = MAX_RUNNING_S + 3
+        return any(a - 1 <= t <= b + slack for a, b in
+                   (r["wall"] for r in self.restarts))
 
     @staticmethod
     def fail_reason(rs):
@@ -962,17 +981,20 @@ class Soak:
                    f"{self.flood_worst_ms:.0f} ms, {self.flood_unanswered} unanswered")
         out.append("master `pools` at the end: " +
                    " | ".join(self.master_pools.strip().split("\r\n")))
-        tot = [0, 0, 0]
+        tot = [0, 0, 0, 0]
         for line in self.master_pools.split("\r\n"):
             f = line.split("\t")
-            if len(f) == 8:
-                tot = [a + int(b) for a, b in zip(tot, f[5:8])]
+            if len(f) >= 8:
+                tot = [a + int(b) for a, b in zip(tot, f[5:9] + ["0"])]
         out.append(f"  (its counters: completed {tot[0]}, failed {tot[1]}, timed "
-                   f"out {tot[2]}; a pool replaced on HUP keeps its counts, an answer "
-                   f"handed to a gearmand that then died counts as completed)")
+                   f"out {tot[2]}, answer lost {tot[3]}; a removed pool takes its "
+                   f"counts with it, an answer handed to a gearmand that then died "
+                   f"counts as completed)")
         row("process table consistent at the end", "yes" if self.table_ok else "NO")
         row("master exit status on SIGTERM", str(self.master_rc))
         row("worker exits the soak did not cause (must be 0)", L["unexpected_exits"])
+        row("gearmand outages logged while it was up (must be 0)",
+            L["outages_logged_while_up"])
         out.append("master log: " + ", ".join(f"{k} {v}" for k, v in
                                               sorted(self.log_events.items())))
         out.append("job failures logged by outcome: " + ", ".join(
