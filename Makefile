@@ -107,9 +107,11 @@ bench: deps all
 # Load and chaos for SOAK_SECONDS against a real gearmand, endpoints and
 # master; prints the ledger and fails when a job was lost, answered twice or
 # answered wrong, or a process of ours is left behind (t/soak/soak.py).
+# SOAK_ARGS: --seed N to replay a run's chaos, --keep to keep its files.
 SOAK_SECONDS ?= 600
+SOAK_ARGS ?=
 soak: all
-	python3 t/soak/soak.py --seconds $(SOAK_SECONDS)
+	python3 t/soak/soak.py --seconds $(SOAK_SECONDS) $(SOAK_ARGS)
 
 # libFuzzer on every parser of untrusted bytes, FUZZ_SECONDS each (clang)
 FUZZ_SECONDS ?= 60

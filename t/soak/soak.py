@@ -225,6 +225,7 @@ class Load:
         self.lock = threading.Lock()
         self.ended = False
         self.err = open(os.path.join(tmp, "soakclient.err"), "wb")
+        self.tee = open(os.path.join(tmp, "soakclient.out"), "wb")  # post-mortem
         self.proc = subprocess.Popen(
             [SOAKCLIENT, "-s", server, "-f", "soak_a,soak_b,soak_c",
              "-n", str(LOAD_THREADS), "-b", str(LOAD_BATCH),
@@ -235,8 +236,9 @@ class Load:
 
     def _read(self):
         for raw in self.proc.stdout:
-            f = raw.decode("utf-8", "replace").rstrip("\n").split("\t")
             now = time.monotonic()
+            self.tee.write(b"%.3f\t" % now + raw)
+            f = raw.decode("utf-8", "replace").rstrip("\n").split("\t")
             with self.lock:
                 if f[0] == "END":
                     self.ended = True
@@ -265,6 +267,7 @@ class Load:
             self.proc.wait()
         self.reader.join(5)
         self.err.close()
+        self.tee.close()
         return self.proc.returncode
 
     def kill(self):
@@ -868,8 +871,7 @@ class Soak:
                 L["reruns"] += 1
                 why = self.rerun_reason(u, prev, cur, killed_busy)
                 rerun_why[why] += 1
-                if why == "unexplained":
-                    note("rerun_unexplained", u)
+                note(f"re-run ({why})", u)
         L["endpoint_runs"] = sum(len(v) for v in runs.values())
         L["bg_submitted"] = len(self.bg)
         missing = self.bg_missing()
@@ -976,8 +978,19 @@ class Soak:
                 return "a worker of the pool was killed -9 during the run"
         for r in self.restarts:
             if prev["t0"] - 0.2 <= r["stop"] <= cur["t0"]:
-                return "gearmand restarted with the job in its persistent queue"
+                return "gearmand restarted between the runs"
         return "unexplained"
+
+    def dump(self):
+        """Every endpoint run, the kills and the restarts, for a post-mortem
+        beside soakclient.out and master.log (times: time.monotonic())."""
+        with open(os.path.join(self.tmp, "endpoint-runs.jsonl"), "w") as f:
+            for u, rs in sorted(self.endpoint_runs().items()):
+                for r in rs:
+                    f.write(json.dumps(r) + "\n")
+        with open(os.path.join(self.tmp, "chaos.json"), "w") as f:
+            json.dump({"kills": self.kills, "freezes": self.freezes,
+                       "restarts": self.restarts}, f, indent=1)
 
     def print_ledger(self):
         L = self.L
@@ -1094,6 +1107,7 @@ def main():
         soak.run()
         soak.finish()
         soak.ledger()
+        soak.dump()
         soak.print_ledger()
         rc = 1 if soak.problems else 0
     except SoakError as e:
