@@ -203,7 +203,8 @@ class Gearmand:
         return [ln for ln in out.splitlines() if ln and ln != "."]
 
     def queued(self, function):
-        """Jobs gearmand holds for function (queued + running), or None."""
+        """Jobs gearmand holds for function (queued + running); 0 when
+        gearadmin does not answer."""
         for ln in self.admin("--status") or []:
             f = ln.split("\t")
             if f[0] == function:
@@ -284,8 +285,7 @@ class Soak:
         self.seed = seed
         self.rng = random.Random(seed)
         self.keep = keep
-        self._tmp = tempfile.mkdtemp(prefix="ds-soak-")
-        self.tmp = self._tmp
+        self.tmp = tempfile.mkdtemp(prefix="ds-soak-")
         self.master = None
         self.load = None
         self.gearmand = None
@@ -1007,7 +1007,7 @@ class Soak:
         for why, n in sorted(self.fail_why.items()):
             row(why, n, 2)
         row("told its server went away", L["server_gone"], 1)
-        row("not accepted (gearmand down)", L["not_accepted"], 1)
+        row("not accepted: gearmand down at submission", L["not_accepted"], 1)
         for why, n in sorted(self.gone_why.items()):
             row(why, n, 2)
         row("WORK_EXCEPTION (must be 0)", L["exception"], 1)
