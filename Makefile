@@ -8,7 +8,8 @@
 #   make soak       SOAK_SECONDS (default 600) of load and chaos against a
 #                   real gearmand and master; fails unless nothing was lost
 #   make fuzz       libFuzzer on the parsers (FUZZ_SECONDS per target)
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (contrib/install.sh)
+#   make deb        build/driveshaft_VERSION_ARCH.deb (contrib/deb.sh)
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -22,6 +23,11 @@ PKGS := gearmand libcurl libcjson
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
+# each program links only what it calls: the master no gearman or curl
+MASTER_LIBS  = $(shell pkg-config --libs libcjson 2>/dev/null) -lm
+WORKER_LIBS  = $(PKG_LIBS)
+GEARMAN_LIBS = $(shell pkg-config --libs gearmand 2>/dev/null)
+LDFLAGS_ALL  = -Wl,--as-needed
 
 DS_CFLAGS := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -I. \
 	-DDS_VERSION='"$(VERSION)"' -MMD -MP
@@ -31,42 +37,50 @@ DS_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
 SAN_LDFLAGS := -fsanitize=address,undefined
 endif
 
-LIB_SRC := $(wildcard common/*.c config/*.c) \
-	$(filter-out worker/main.c,$(wildcard worker/*.c)) \
-	$(filter-out master/main.c,$(wildcard master/*.c))
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+COMMON_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard common/*.c config/*.c))
+MASTER_OBJ := $(patsubst %.c,$(BUILD)/%.o,\
+	$(filter-out master/main.c,$(wildcard master/*.c)))
+WORKER_OBJ := $(patsubst %.c,$(BUILD)/%.o,\
+	$(filter-out worker/main.c,$(wildcard worker/*.c)))
+LIBS_ALL := $(BUILD)/libdsmaster.a $(BUILD)/libdsworker.a \
+	$(BUILD)/libdscommon.a
 UNIT_SRC := $(wildcard t/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:t/unit/%.c=$(BUILD)/t/%)
 
 BINS := $(BUILD)/driveshaft $(BUILD)/driveshaft-worker
 TOOLS := $(BUILD)/t/gmclient $(BUILD)/t/soakclient
 
-.PHONY: all check unit integration deps demo bench install clean san-unit \
-	san-integration fuzz soak
+.PHONY: all check unit integration deps demo bench install deb clean \
+	san-unit san-integration fuzz soak
 
 all: $(BINS) $(TOOLS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(DS_CFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(DS_CFLAGS) $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/libds.a: $(LIB_OBJ)
+$(BUILD)/libdscommon.a: $(COMMON_OBJ)
+$(BUILD)/libdsmaster.a: $(MASTER_OBJ)
+$(BUILD)/libdsworker.a: $(WORKER_OBJ)
+$(BUILD)/libds%.a:
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/driveshaft-worker: $(BUILD)/worker/main.o $(BUILD)/libds.a
-	$(CC) $(SAN_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+$(BUILD)/driveshaft-worker: $(BUILD)/worker/main.o $(BUILD)/libdsworker.a \
+    $(BUILD)/libdscommon.a
+	$(CC) $(SAN_LDFLAGS) $(LDFLAGS_ALL) $(LDFLAGS) -o $@ $^ $(WORKER_LIBS)
 
-$(BUILD)/driveshaft: $(BUILD)/master/main.o $(BUILD)/libds.a
-	$(CC) $(SAN_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+$(BUILD)/driveshaft: $(BUILD)/master/main.o $(BUILD)/libdsmaster.a \
+    $(BUILD)/libdscommon.a
+	$(CC) $(SAN_LDFLAGS) $(LDFLAGS_ALL) $(LDFLAGS) -o $@ $^ $(MASTER_LIBS)
 
 $(BUILD)/t/gmclient: $(BUILD)/t/gmclient.o
-	$(CC) $(SAN_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(SAN_LDFLAGS) $(LDFLAGS_ALL) -o $@ $^ $(GEARMAN_LIBS)
 
 $(BUILD)/t/soakclient: $(BUILD)/t/soakclient.o
-	$(CC) $(SAN_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+	$(CC) $(SAN_LDFLAGS) $(LDFLAGS_ALL) -o $@ $^ $(GEARMAN_LIBS) -lpthread
 
-$(BUILD)/t/test_%: $(BUILD)/t/unit/test_%.o $(BUILD)/libds.a
+$(BUILD)/t/test_%: $(BUILD)/t/unit/test_%.o $(LIBS_ALL)
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS)
 
@@ -119,10 +133,13 @@ fuzz:
 	sh t/fuzz/run.sh $(FUZZ_SECONDS)
 
 install: $(BINS)
-	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	PREFIX='$(PREFIX)' DESTDIR='$(DESTDIR)' BUILD='$(BUILD)' \
+		VERSION='$(VERSION)' sh contrib/install.sh
+
+deb:
+	@VERSION='$(VERSION)' BUILD='$(BUILD)' sh contrib/deb.sh
 
 clean:
 	rm -rf build
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)

@@ -18,10 +18,14 @@ ds_proctitle_init(int argc, char **argv)
 	char **copy = calloc((size_t)argc + 1, sizeof(char *));
 
 	if (copy == NULL)
-		return argv;
+		return NULL;
 	for (int i = 0; i < argc; i++)
-		if ((copy[i] = strdup(argv[i])) == NULL)
-			return argv;
+		if ((copy[i] = strdup(argv[i])) == NULL) {
+			while (i-- > 0)
+				free(copy[i]);
+			free(copy);
+			return NULL;
+		}
 	/* argv strings are laid out back to back; use them while they are */
 	title_area = argv[0];
 	title_size = strlen(argv[0]) + 1;

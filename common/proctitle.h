@@ -4,7 +4,8 @@
 #define DS_PROCTITLE_H
 
 /* Returns a malloc'd copy of argv (NULL-terminated) to parse instead of the
- * original, whose memory ds_setproctitle() then reuses. */
+ * original, whose memory ds_setproctitle() then reuses; NULL when out of
+ * memory. */
 char **ds_proctitle_init(int argc, char **argv);
 
 void ds_setproctitle(const char *fmt, ...)

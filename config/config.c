@@ -467,14 +467,44 @@ parse_running_time(struct ctx *c, struct ds_pool *p, const char *path,
 	p->max_running_ms = llround(d * 1000);
 }
 
+/* unix_socket: where the worker connects instead of the URI's host. The
+ * path goes into a sockaddr_un, so its length is bounded by sun_path. */
+static void
+parse_unix_socket(struct ctx *c, struct ds_pool *p, const char *path,
+    const cJSON *v)
+{
+	char what[96];
+
+	if (!cJSON_IsString(v)) {
+		expected(c, path, "an absolute path string", v);
+		return;
+	}
+	if (v->valuestring[0] != '/') {
+		expected(c, path, "an absolute path (starting with /)", v);
+		return;
+	}
+	if (has_control(v->valuestring)) {
+		expected(c, path, "a path without control characters", v);
+		return;
+	}
+	if (strlen(v->valuestring) > DS_MAX_UNIX_SOCKET_PATH) {
+		snprintf(what, sizeof(what), "a path of at most %d bytes "
+		    "(a unix socket address)", DS_MAX_UNIX_SOCKET_PATH);
+		expected(c, path, what, v);
+		return;
+	}
+	dup_str(c, &p->unix_socket, v->valuestring);
+}
+
 enum pool_key {
 	K_WORKERS, K_JOBS, K_URI, K_FORMAT, K_RUNNING, K_RECYCLE, K_RESPONSE,
-	K_NKEYS
+	K_SOCKET, K_NKEYS
 };
 
 static const char *const pool_keys[K_NKEYS] = {
 	"worker_count", "jobs_list", "job_processing_uri", "request_format",
 	"max_running_time", "max_jobs_per_worker", "max_response_bytes",
+	"unix_socket",
 };
 
 static void
@@ -507,6 +537,9 @@ parse_pool_key(struct ctx *c, struct ds_pool *p, enum pool_key k,
 	case K_RESPONSE:
 		get_int(c, path, v, 1, MAX_RESPONSE_BYTES,
 		    &p->max_response_bytes);
+		break;
+	case K_SOCKET:
+		parse_unix_socket(c, p, path, v);
 		break;
 	default:
 		break;
@@ -821,6 +854,7 @@ ds_config_free(struct ds_config *cfg)
 			free(p->jobs[j]);
 		free(p->jobs);
 		free(p->uri);
+		free(p->unix_socket);
 	}
 	free(cfg->pools);
 	memset(cfg, 0, sizeof(*cfg));

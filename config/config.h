@@ -18,6 +18,8 @@ enum ds_request_format { DS_FORMAT_JSON = 0, DS_FORMAT_FORM = 1 };
  * its knees before any other limit says no */
 #define DS_MAX_WORKERS_PER_POOL 10000
 #define DS_MAX_JOBS_PER_POOL 256
+/* sun_path holds 108 bytes with the NUL. */
+#define DS_MAX_UNIX_SOCKET_PATH 107
 
 struct ds_pool {
 	char *name;
@@ -29,6 +31,7 @@ struct ds_pool {
 	int64_t max_running_ms;		/* 0: the --max_running_time option */
 	int64_t max_jobs_per_worker;	/* 0: never recycle */
 	int64_t max_response_bytes;	/* default 16 MiB */
+	char *unix_socket;		/* absolute path, or NULL: TCP */
 };
 
 struct ds_config {

@@ -1,20 +1,32 @@
 #!/usr/bin/env bash
 # make demo: the main job end to end on local defaults. Starts gearmand on
-# 127.0.0.1:4730 (or a free port if that one is taken), an HTTP endpoint that
-# sums numbers, and driveshaft with two pools; submits jobs through gearmand,
-# shows the answers and the status port, reloads with SIGHUP, then stops
-# everything with SIGTERM.
+# 127.0.0.1:4730 (or a free port if that one is taken), the example PHP
+# endpoint contrib/endpoint/job.php under `php -S`, and driveshaft with two
+# pools (one per request format); submits jobs through gearmand, shows the
+# answers and the status port, reloads with SIGHUP, then stops everything
+# with SIGTERM. Interrupted (Ctrl-C), it stops what it started all the same.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-top=$PWD
 work=$(mktemp -d /tmp/driveshaft-demo.XXXXXX)
 pids=()
 cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	trap - EXIT INT TERM
+	# the last started first: the master, whose workers go with it
+	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+		kill -TERM "${pids[i]}" 2>/dev/null || true
+	done
+	for _ in $(seq 100); do
+		alive=0
+		for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+		[ $alive = 0 ] && break
+		sleep 0.1
+	done
+	for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
 	rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'echo "demo: interrupted" >&2; exit 130' INT TERM
 
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -33,11 +45,11 @@ port_busy $gm_port && gm_port=$(free_port)
 ep_port=$(free_port)
 st_port=$(free_port)
 
-say "gearmand on 127.0.0.1:$gm_port, endpoint on 127.0.0.1:$ep_port"
+say "gearmand on 127.0.0.1:$gm_port, php -S contrib/endpoint/job.php on 127.0.0.1:$ep_port"
 /usr/sbin/gearmand -L 127.0.0.1 -p "$gm_port" --log-file=none >/dev/null 2>&1 &
-pids+=($!)
-python3 t/endpoint.py "$ep_port" >/dev/null 2>&1 &
-pids+=($!)
+pids+=("$!")
+php -S "127.0.0.1:$ep_port" contrib/endpoint/job.php >"$work/php.log" 2>&1 &
+pids+=("$!")
 wait_port "$gm_port"
 wait_port "$ep_port"
 
@@ -46,12 +58,12 @@ cat > "$work/jobs.json" <<JSON
   "gearman_servers_list": ["127.0.0.1:$gm_port"],
   "pools_list": {
     "Regular": {
-      "job_processing_uri": "http://127.0.0.1:$ep_port/sum",
+      "job_processing_uri": "http://127.0.0.1:$ep_port/job.php",
       "worker_count": 3,
       "jobs_list": ["Sum", "Sum2"]
     },
     "Forms": {
-      "job_processing_uri": "http://127.0.0.1:$ep_port/sum",
+      "job_processing_uri": "http://127.0.0.1:$ep_port/job.php",
       "request_format": "form",
       "worker_count": 1,
       "jobs_list": ["FormSum"]
@@ -69,18 +81,9 @@ build/driveshaft --jobsconfig "$work/jobs.json" --status_port "$st_port" \
 	--logconfig "$work/log.conf" --loop_timeout 1 \
 	--pid_file "$work/driveshaft.pid" 2> "$work/driveshaft.log" &
 master=$!
-pids+=($master)
+pids+=("$master")
 wait_port "$st_port"
-status() { python3 - "$st_port" "$1" <<'PY'
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-s.sendall(sys.argv[2].encode() + b"\n")
-out = b""
-while chunk := s.recv(65536):
-    out += chunk
-sys.stdout.write(out.decode().replace("\r\n", "\n"))
-PY
-}
+status() { build/driveshaft --query "$1" --status_port "$st_port"; }
 for _ in $(seq 100); do
 	[ "$(status threads | grep -c 'Waiting for work')" = 4 ] && break
 	sleep 0.1

@@ -21,6 +21,21 @@ need_pkg gearman-tools  command -v gearadmin
 need_pkg python3        command -v python3
 need_pkg procps         command -v ps
 need_pkg prometheus     command -v promtool
+# the operators' kit (t/integration/test_ops.py): the PHP example endpoint,
+# rsyslog and logrotate with the contrib snippets, the man pages, the .deb
+# and its lint, the unit file's verification, the init script's helpers
+need_pkg php-cli        command -v php
+need_pkg rsyslog        test -x /usr/sbin/rsyslogd
+need_pkg logrotate      test -x /usr/sbin/logrotate
+need_pkg man-db         command -v man
+need_pkg groff-base     command -v groff
+need_pkg dpkg-dev       command -v dpkg-shlibdeps
+need_pkg lintian        command -v lintian
+need_pkg systemd        command -v systemd-analyze
+need_pkg adduser        test -x /usr/sbin/adduser
+need_pkg util-linux     command -v unshare
+need_pkg shellcheck     command -v shellcheck
+need_pkg file           command -v file
 
 [ -z "$missing" ] && exit 0
 

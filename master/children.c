@@ -17,7 +17,7 @@
 #include "common/worker_env.h"
 #include "common/text.h"
 #include "master/limits.h"
-#include "master/master.h"
+#include "master/children.h"
 
 #define MAX_ARGS (32 + 2 * 64 + 2 * 256)
 
@@ -52,12 +52,6 @@ static void
 signal_child(struct ds_master *m, pid_t pid, int sig)
 {
 	(void)(m->kill_fn ? m->kill_fn : kill)(pid, sig);
-}
-
-int64_t
-ds_pool_max_running_ms(const struct ds_master *m, const struct ds_pool *p)
-{
-	return p->max_running_ms ? p->max_running_ms : m->opts->max_running_ms;
 }
 
 /* When a busy child is past its job's time and the grace period. */
@@ -96,6 +90,8 @@ build_argv(const struct ds_master *m, const struct ds_pool_rt *p, int slot,
 		arg(a, "--server=%s", m->cfg.server_strs[i]);
 	for (size_t i = 0; i < pc->njobs; i++)
 		arg(a, "--function=%s", pc->jobs[i]);
+	if (pc->unix_socket != NULL)
+		arg(a, "--unix_socket=%s", pc->unix_socket);
 	arg(a, "--request_format=%s", pc->format == DS_FORMAT_FORM ? "form" :
 	    "json");
 	arg(a, "--max_running_time=%lld.%03lld", (long long)(mrt / 1000),
@@ -262,24 +258,6 @@ ds_spawn(struct ds_master *m, struct ds_pool_rt *p, int slot)
 	ds_log(LOG_INFO, "event=child_start pool=%s slot=%d pid=%d", p->name,
 	    slot, (int)pid);
 	return 0;
-}
-
-struct ds_child *
-ds_child_by_pid(struct ds_master *m, pid_t pid)
-{
-	for (size_t i = 0; i < m->nchildren; i++)
-		if (m->children[i].pid == pid)
-			return &m->children[i];
-	return NULL;
-}
-
-struct ds_pool_rt *
-ds_pool_rt_find(struct ds_master *m, const char *name)
-{
-	for (size_t i = 0; i < m->npools; i++)
-		if (m->pools[i].name && strcmp(m->pools[i].name, name) == 0)
-			return &m->pools[i];
-	return NULL;
 }
 
 /* Takes c out of its slot: it takes no new job and leaves after the one
@@ -549,39 +527,3 @@ ds_children_next_deadline(const struct ds_master *m)
 	return next;
 }
 
-int
-ds_pool_gauges(struct ds_master *m, const struct ds_pool_rt *p,
-    int n[DS_WG_N])
-{
-	int running = 0;
-
-	memset(n, 0, DS_WG_N * sizeof(n[0]));
-	for (int s = 0; s < p->nslots; s++) {
-		const struct ds_child *c = p->slots[s].pid ?
-		    ds_child_by_pid(m, p->slots[s].pid) : NULL;
-
-		if (c == NULL) {
-			n[p->slots[s].quick_deaths >= 2 ? DS_WG_BACKOFF :
-			    DS_WG_STARTING]++;
-			continue;
-		}
-		running++;
-		switch (c->state) {
-		case DS_MSG_STARTING:
-			n[DS_WG_STARTING]++;
-			break;
-		case DS_MSG_BUSY:
-			n[DS_WG_BUSY]++;
-			break;
-		case DS_MSG_DISCONNECTED:
-			n[DS_WG_DISCONNECTED]++;
-			break;
-		case DS_MSG_IDLE:
-		case DS_MSG_DONE:
-		case DS_MSG_STOPPING:
-			n[DS_WG_IDLE]++;
-			break;
-		}
-	}
-	return running;
-}

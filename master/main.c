@@ -15,6 +15,9 @@
 #include "master/daemon.h"
 #include "master/limits.h"
 #include "master/master.h"
+#include "master/query.h"
+#include "master/reload.h"
+#include "master/status_reply.h"
 #include "master/supervisor.h"
 
 static int
@@ -123,7 +126,7 @@ start(struct ds_master *m, struct ds_status *st)
 	    (fd = ds_status_listen(o->status_addr, o->status_port, err,
 	    sizeof(err))) < 0)
 		return fail(2, err);
-	ds_status_init(st, fd);
+	ds_status_init(st, fd, ds_status_reply, m);
 	if (o->daemonize && ds_daemonize(err, sizeof(err)) < 0)
 		return fail(2, err);
 	return 0;
@@ -200,7 +203,10 @@ main(int argc, char **argv)
 	/* before anything of ours is open: what the caller left open (a
 	 * launcher's pipe, a file) must reach neither us nor the workers */
 	ds_close_inherited(-1);
-	args = ds_proctitle_init(argc, argv);
+	if ((args = ds_proctitle_init(argc, argv)) == NULL) {
+		fprintf(stderr, "driveshaft: out of memory\n");
+		return 2;
+	}
 	rc = ds_master_parse_args(argc, args, &o, err, sizeof(err));
 
 	memset(&m, 0, sizeof(m));
@@ -214,6 +220,8 @@ main(int argc, char **argv)
 	} else if (rc == DS_OPTS_VERSION) {
 		printf("driveshaft %s\n", DS_VERSION);
 		rc = 0;
+	} else if (rc == DS_OPTS_QUERY) {
+		rc = ds_query_main(&o);
 	} else if (load_log_config(&o, &m.log) < 0 ||
 	    load_jobs_config(&o, &m.cfg) < 0) {
 		rc = 1;

@@ -75,46 +75,4 @@ struct ds_master {
 	int (*kill_fn)(pid_t, int);	/* NULL: kill(2); tests record */
 };
 
-/* children.c: the process table */
-int64_t ds_pool_max_running_ms(const struct ds_master *m,
-    const struct ds_pool *p);
-int ds_spawn(struct ds_master *m, struct ds_pool_rt *p, int slot);
-struct ds_child *ds_child_by_pid(struct ds_master *m, pid_t pid);
-void ds_retire(struct ds_master *m, struct ds_child *c, int sig);
-void ds_reap(struct ds_master *m);
-void ds_child_message(struct ds_master *m, struct ds_child *c);
-void ds_children_tick(struct ds_master *m, int64_t now);
-int64_t ds_children_next_deadline(const struct ds_master *m);
-void ds_signal_all(struct ds_master *m, int sig, int64_t kill_at);
-/* The slot's child died after lived_ms: a quick death backs the slot off
- * (at once, then 1 s, 2 s, 4 s ... 30 s); a clean exit or a long life
- * clears it. */
-void ds_schedule_restart(struct ds_pool_rt *p, int slot, int64_t lived_ms,
-    int clean, int64_t now);
-/* A worker of p could not be started: back the pool off, one log line a
- * step. */
-void ds_pool_spawn_failed(struct ds_pool_rt *p, const char *why, int64_t now);
-struct ds_pool_rt *ds_pool_rt_find(struct ds_master *m, const char *name);
-
-/* Fills n with p's slots by state; returns how many have a process. */
-int ds_pool_gauges(struct ds_master *m, const struct ds_pool_rt *p,
-    int n[DS_WG_N]);
-
-/* status_reply.c */
-struct ds_buf;
-void ds_status_threads(struct ds_master *m, struct ds_buf *b);
-void ds_status_pools(struct ds_master *m, struct ds_buf *b);
-
-/* reload.c */
-/* Starts or stops the difference; a shrink stops empty slots first, then
- * idle workers, then busy ones after their job. */
-void ds_pool_resize(struct ds_master *m, struct ds_pool_rt *rt, int n);
-void ds_pools_start(struct ds_master *m);
-int ds_reload(struct ds_master *m);
-/* The log settings o asks for, with stderr decided for this process. */
-int ds_master_log_settings(const struct ds_master_opts *o,
-    struct ds_log_settings *ls, char *err, size_t errlen, char *warn,
-    size_t warnlen);
-void ds_pools_free(struct ds_master *m);
-
 #endif

@@ -9,11 +9,12 @@
 #include <unistd.h>
 
 #include "common/parse.h"
+#include "master/query.h"
 
 enum {
 	OPT_JOBSCONFIG = 256, OPT_MAX_RUNNING, OPT_LOOP_TIMEOUT, OPT_PORT,
 	OPT_ADDR, OPT_USER, OPT_PIDFILE, OPT_DAEMONIZE, OPT_LOGCONFIG,
-	OPT_CHECK, OPT_VERSION, OPT_HELP, OPT_WORKER,
+	OPT_CHECK, OPT_VERSION, OPT_HELP, OPT_WORKER, OPT_QUERY,
 };
 
 static const struct option longopts[] = {
@@ -30,6 +31,7 @@ static const struct option longopts[] = {
 	{"version", no_argument, NULL, OPT_VERSION},
 	{"help", no_argument, NULL, OPT_HELP},
 	{"worker", required_argument, NULL, OPT_WORKER},
+	{"query", required_argument, NULL, OPT_QUERY},
 	{NULL, 0, NULL, 0},
 };
 
@@ -55,8 +57,11 @@ ds_master_usage(void)
 "                            stderr (a log4cxx XML file: warning, defaults)\n"
 "  --check                   validate config and options, print what would\n"
 "                            run, exit 0 or 1\n"
+"  --query CMD               send CMD (threads, pools, metrics, version) to\n"
+"                            the status port at --status_addr/--status_port,\n"
+"                            print the reply; exit 2 when nothing answers\n"
 "  --worker PATH             driveshaft-worker to run (default: the one\n"
-"                            installed beside driveshaft)\n"
+"                            beside driveshaft, else ../libexec/driveshaft/)\n"
 "  --version, --help         print and exit\n"
 "\n"
 "Signals: HUP reloads the jobs and log config; TERM or INT stops (jobs in\n"
@@ -77,10 +82,14 @@ absolute(const char *path)
 	return out;
 }
 
+/* The build tree has the worker beside the master; an installed tree has
+ * it in PREFIX/libexec/driveshaft beside PREFIX/sbin. Both are found from
+ * where the master is, so a DESTDIR tree runs as it is. When neither is
+ * there, the one beside is named in the start-up error. */
 static char *
 worker_beside_self(void)
 {
-	char self[PATH_MAX], *slash, *out;
+	char self[PATH_MAX], *slash, *out, *lib;
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 
 	if (n <= 0)
@@ -90,6 +99,17 @@ worker_beside_self(void)
 		*slash = '\0';
 	if (asprintf(&out, "%s/driveshaft-worker", self) < 0)
 		return NULL;
+	if (access(out, F_OK) == 0 || (slash = strrchr(self, '/')) == NULL)
+		return out;
+	*slash = '\0';
+	if (asprintf(&lib, "%s/libexec/driveshaft/driveshaft-worker",
+	    self) < 0)
+		return out;
+	if (access(lib, F_OK) == 0) {
+		free(out);
+		return lib;
+	}
+	free(lib);
 	return out;
 }
 
@@ -152,6 +172,12 @@ take(int c, const char *opt, const char *a, struct ds_master_opts *o,
 	case OPT_CHECK:
 		o->check = 1;
 		return 0;
+	case OPT_QUERY:
+		if (!ds_query_command_ok(a))
+			break;
+		free(o->query);
+		o->query = strdup(a);
+		return 0;
 	default:
 		return 0;
 	}
@@ -159,7 +185,9 @@ take(int c, const char *opt, const char *a, struct ds_master_opts *o,
 	    c == OPT_MAX_RUNNING ? "seconds > 0 and <= 86400" :
 	    c == OPT_LOOP_TIMEOUT ? "seconds > 0 and <= 3600" :
 	    c == OPT_PORT ? "a port number from 0 to 65535" :
-	    c == OPT_ADDR ? "an address" : "a user name", a);
+	    c == OPT_ADDR ? "an address" :
+	    c == OPT_QUERY ? "threads, pools, metrics or version" :
+	    "a user name", a);
 	return -1;
 }
 
@@ -200,6 +228,8 @@ ds_master_parse_args(int argc, char **argv, struct ds_master_opts *o,
 		snprintf(err, errlen, "unexpected argument \"%s\"", argv[optind]);
 		return -1;
 	}
+	if (o->query != NULL)
+		return ds_query_opts_check(o, err, errlen);
 	if (o->jobsconfig == NULL) {
 		snprintf(err, errlen, "missing --jobsconfig FILE");
 		return -1;
@@ -218,5 +248,6 @@ ds_master_opts_free(struct ds_master_opts *o)
 	free(o->pid_file);
 	free(o->logconfig);
 	free(o->worker_path);
+	free(o->query);
 	memset(o, 0, sizeof(*o));
 }

@@ -18,9 +18,11 @@ struct ds_master_opts {
 	char *worker_path;	/* driveshaft-worker to exec */
 	int daemonize;
 	int check;
+	char *query;		/* --query CMD, or NULL */
 };
 
-enum { DS_OPTS_RUN = 0, DS_OPTS_HELP = 1, DS_OPTS_VERSION = 2 };
+enum { DS_OPTS_RUN = 0, DS_OPTS_HELP = 1, DS_OPTS_VERSION = 2,
+	DS_OPTS_QUERY = 3 };
 
 /* Returns DS_OPTS_*, or -1 with err naming the option at fault. Paths are
  * made absolute against the current directory. */

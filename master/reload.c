@@ -10,8 +10,17 @@
 #include "common/parse.h"
 #include "common/text.h"
 #include "master/limits.h"
-#include "master/master.h"
+#include "master/children.h"
+#include "master/reload.h"
 #include "master/reload_diff.h"
+
+static void
+free_rt(struct ds_pool_rt *rt)
+{
+	free(rt->name);
+	free(rt->slots);
+	memset(rt, 0, sizeof(*rt));
+}
 
 /* On failure the pool runs no slots rather than dereference NULL. */
 static int
@@ -21,19 +30,14 @@ init_rt(struct ds_pool_rt *rt, const struct ds_pool *cfg)
 	rt->name = strdup(cfg->name);
 	rt->cfg = cfg;
 	rt->slots = calloc((size_t)cfg->worker_count + 1, sizeof(*rt->slots));
-	if (rt->name == NULL || rt->slots == NULL)
+	if (rt->name == NULL || rt->slots == NULL) {
+		free_rt(rt);	/* a pool with no name and no slots runs nothing */
 		return -1;
+	}
 	rt->nslots = cfg->worker_count;
 	return 0;
 }
 
-static void
-free_rt(struct ds_pool_rt *rt)
-{
-	free(rt->name);
-	free(rt->slots);
-	memset(rt, 0, sizeof(*rt));
-}
 
 void
 ds_pools_start(struct ds_master *m)

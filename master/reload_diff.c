@@ -37,9 +37,16 @@ same_servers(const struct ds_config *a, const struct ds_config *b)
 }
 
 static int
+same_str(const char *a, const char *b)
+{
+	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
+}
+
+static int
 same_worker_args(const struct ds_pool *a, const struct ds_pool *b)
 {
 	return strcmp(a->uri, b->uri) == 0 && same_jobs(a, b) &&
+	    same_str(a->unix_socket, b->unix_socket) &&
 	    a->format == b->format && a->max_running_ms == b->max_running_ms &&
 	    a->max_jobs_per_worker == b->max_jobs_per_worker &&
 	    a->max_response_bytes == b->max_response_bytes;

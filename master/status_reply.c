@@ -6,9 +6,9 @@
 
 #include "common/buf.h"
 #include "common/text.h"
-#include "master/master.h"
+#include "master/table.h"
 #include "master/metrics.h"
-#include "master/status.h"
+#include "master/status_reply.h"
 
 static const char unrecognized[] = "Error: unrecognized command\r\n";
 
@@ -99,8 +99,9 @@ is_http_metrics(const char *line)
 }
 
 char *
-ds_status_reply(struct ds_master *m, const char *line, size_t *len)
+ds_status_reply(void *ctx, const char *line, size_t *len)
 {
+	struct ds_master *m = ctx;
 	struct ds_buf b = {0};
 
 	if (strcmp(line, "threads") == 0)

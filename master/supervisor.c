@@ -14,6 +14,8 @@
 
 #include "common/nelem.h"
 #include "common/parse.h"
+#include "master/children.h"
+#include "master/reload.h"
 
 static volatile sig_atomic_t got_hup, got_chld;
 /* only the handler writes these; the loop counts what it has acted on */
@@ -144,8 +146,9 @@ ds_supervise(struct ds_master *m, struct ds_status *st)
 		ds_children_tick(m, now);
 		if (m->stopping && m->nchildren == 0)
 			break;
-		if (cap < m->nchildren + DS_STATUS_MAX_CLIENTS + 2) {
-			size_t ncap = (m->nchildren + DS_STATUS_MAX_CLIENTS + 2) * 2;
+		if (cap < m->nchildren + ds_status_max_pollfds() + 1) {
+			size_t ncap = (m->nchildren + ds_status_max_pollfds() + 1) *
+			    2;
 			struct pollfd *p = realloc(pfd, ncap * sizeof(*p));
 
 			if (p == NULL) {
@@ -166,7 +169,7 @@ ds_supervise(struct ds_master *m, struct ds_status *st)
 			sleep(1);	/* not a spin, should it persist */
 		}
 		now = ds_now_ms();
-		ds_status_serve(st, m, pfd + 1, nst, now);
+		ds_status_serve(st, pfd + 1, nst, now);
 		/* children may have been reaped since; match by fd */
 		for (size_t i = 1 + nst; i < n; i++) {
 			if (pfd[i].fd < 0 || !pfd[i].revents)

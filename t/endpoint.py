@@ -1,6 +1,7 @@
 """Test HTTP endpoints for Driveshaft workers: a computing one and ones that
 misbehave on purpose. Runs in a thread inside a test (so the test can read
-its counters) or standalone: python3 t/endpoint.py PORT.
+its counters) or standalone: python3 t/endpoint.py PORT. UnixServer(path)
+serves the same paths on a unix socket.
 
 Paths:
   /sum            workload is numbers separated by spaces or commas; answers
@@ -218,6 +219,31 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     @property
     def port(self):
         return self.server_address[1]
+
+    def start(self):
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self):
+        self.shutdown()
+        self.server_close()
+
+
+class UnixHandler(Handler):
+    disable_nagle_algorithm = False  # TCP_NODELAY is for TCP only
+
+
+class UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    """The same endpoints on a unix socket (pool key unix_socket); counts
+    connections like Server."""
+    daemon_threads = True
+
+    def __init__(self, path):
+        super().__init__(path, UnixHandler)
+        self.path = path
+        self.lock = threading.Lock()
+        self.connections = 0
+        self.requests = []
 
     def start(self):
         threading.Thread(target=self.serve_forever, daemon=True).start()

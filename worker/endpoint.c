@@ -74,6 +74,9 @@ ds_endpoint_init(struct ds_endpoint *ep, const struct ds_worker_opts *o,
 		return -1;
 	}
 	curl_easy_setopt(c, CURLOPT_URL, o->uri);
+	/* same keep-alive: curl reuses the unix socket connection too */
+	if (o->unix_socket != NULL)
+		curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, o->unix_socket);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, ep->headers);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "driveshaft/" DS_VERSION);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);

@@ -37,7 +37,13 @@ main(int argc, char **argv)
 	struct ds_worker_opts o;
 	char err[512];
 	char **args = ds_proctitle_init(argc, argv);
-	int rc = ds_worker_parse_args(argc, args, &o, err, sizeof(err));
+	int rc;
+
+	if (args == NULL) {
+		fprintf(stderr, "driveshaft-worker: out of memory\n");
+		return 2;
+	}
+	rc = ds_worker_parse_args(argc, args, &o, err, sizeof(err));
 
 	if (rc == 1) {
 		ds_worker_usage(stdout);

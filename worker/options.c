@@ -16,6 +16,7 @@ enum {
 	OPT_FORMAT, OPT_MAX_RUNNING, OPT_LOOP_TIMEOUT, OPT_MAX_JOBS,
 	OPT_MAX_RESPONSE, OPT_FD, OPT_LOG_IDENT, OPT_LOG_FACILITY,
 	OPT_LOG_LEVEL, OPT_LOG_STDERR, OPT_HELP, OPT_MASTER_PID,
+	OPT_UNIX_SOCKET,
 };
 
 static const struct option longopts[] = {
@@ -36,6 +37,7 @@ static const struct option longopts[] = {
 	{"log_level", required_argument, NULL, OPT_LOG_LEVEL},
 	{"log_stderr", required_argument, NULL, OPT_LOG_STDERR},
 	{"help", no_argument, NULL, OPT_HELP},
+	{"unix_socket", required_argument, NULL, OPT_UNIX_SOCKET},
 	{NULL, 0, NULL, 0},
 };
 
@@ -58,6 +60,7 @@ ds_worker_usage(FILE *f)
 "  --uri URL                 endpoint, http:// or https:// (required;\n"
 "                            the master passes it in $DRIVESHAFT_URI, out\n"
 "                            of sight of other users)\n"
+"  --unix_socket PATH        connect to the endpoint there, not the URI's host\n"
 "  --request_format FMT      json (default) or form (multipart/form-data)\n"
 "  --max_running_time S      longest a job may run, seconds (default 300)\n"
 "  --loop_timeout S          longest wait on gearmand before looking around\n"
@@ -140,6 +143,12 @@ take(int c, const char *optname, const char *a, struct ds_worker_opts *o,
 			return bad(err, errlen, optname, ds_uri_redact(why,
 			    sizeof(why), a), "an http:// or https:// URL");
 		o->uri = a;
+		break;
+	case OPT_UNIX_SOCKET:
+		if (a[0] != '/' || strlen(a) > DS_MAX_UNIX_SOCKET_PATH)
+			return bad(err, errlen, optname, a,
+			    "an absolute path of at most 107 bytes");
+		o->unix_socket = a;
 		break;
 	case OPT_FORMAT:
 		if (strcmp(a, "json") == 0)

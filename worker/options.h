@@ -22,6 +22,7 @@ struct ds_worker_opts {
 	const char *functions[DS_WORKER_MAX_FUNCTIONS];
 	size_t nfunctions;
 	const char *uri;
+	const char *unix_socket;	/* NULL: connect to the URI's host */
 	enum ds_request_format format;
 	int64_t max_running_ms;
 	int64_t loop_timeout_ms;

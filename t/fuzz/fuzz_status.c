@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "master/master.h"
-#include "master/status.h"
+#include "master/status_reply.h"
+#include "master/table.h"
 
 static void
 check_reply(const char *out, size_t len)

@@ -26,11 +26,8 @@ srcs() {
 	config)	echo config/config.c config/json_syntax.c config/server.c ;;
 	msg)	echo common/msg.c ;;
 	text)	echo common/text.c ;;
-	status)	echo master/status_reply.c master/status.c master/metrics.c \
-		    master/children.c common/buf.c common/text.c \
-		    common/parse.c common/log.c common/msg.c \
-		    common/proctitle.c config/config.c config/json_syntax.c \
-		    config/server.c ;;
+	status)	echo master/status_reply.c master/metrics.c master/table.c \
+		    common/buf.c common/text.c ;;
 	*)	echo "run.sh: unknown target $1" >&2; exit 1 ;;
 	esac
 }

@@ -2,7 +2,8 @@
  * from a master state built by hand without any process: `threads` in the
  * original's format, `pools`, version, errors, the HTTP answer for
  * Prometheus and the metrics text that scrapers and promtool parse. */
-#include "master/master.h"
+#include "master/children.h"
+#include "master/status_reply.h"
 #include "master/metrics.h"
 #include "master/status.h"
 

@@ -1,7 +1,8 @@
 /* test_supervise.c: the master's supervision rules without processes:
  * restart backoff, kill deadlines, what a stop sends, which workers a
  * shrink stops. Signals go to a recorder through ds_master.kill_fn. */
-#include "master/master.h"
+#include "master/children.h"
+#include "master/reload.h"
 
 #include "common/parse.h"
 #include "unit.h"

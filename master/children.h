@@ -1,0 +1,29 @@
+/* children.h: the master's process table (children.c): spawn a worker
+ * into a slot, read its messages, reap it, restart it with backoff, kill
+ * one that stays busy too long. */
+#ifndef DS_CHILDREN_H
+#define DS_CHILDREN_H
+
+#include "master/master.h"
+#include "master/table.h"
+
+int ds_spawn(struct ds_master *m, struct ds_pool_rt *p, int slot);
+/* Takes c out of its slot: it takes no new job and leaves after the one
+ * in hand (SIGUSR1), or within 2 x loop_timeout (SIGTERM). */
+void ds_retire(struct ds_master *m, struct ds_child *c, int sig);
+void ds_signal_all(struct ds_master *m, int sig, int64_t kill_at);
+void ds_reap(struct ds_master *m);
+void ds_child_message(struct ds_master *m, struct ds_child *c);
+void ds_children_tick(struct ds_master *m, int64_t now);
+int64_t ds_children_next_deadline(const struct ds_master *m);
+
+/* The slot's child died after lived_ms: a quick death backs the slot off
+ * (at once, then 1 s, 2 s, 4 s ... 30 s); a clean exit or a long life
+ * clears it. */
+void ds_schedule_restart(struct ds_pool_rt *p, int slot, int64_t lived_ms,
+    int clean, int64_t now);
+/* A worker of p could not be started: back the pool off, one log line a
+ * step. */
+void ds_pool_spawn_failed(struct ds_pool_rt *p, const char *why, int64_t now);
+
+#endif

@@ -1,0 +1,67 @@
+/* table.c: lookups in the master's process table (table.h). Nothing here
+ * starts or signals a process, so status replies and their fuzz target
+ * need none of children.c. */
+#include "master/table.h"
+
+#include <string.h>
+
+int64_t
+ds_pool_max_running_ms(const struct ds_master *m, const struct ds_pool *p)
+{
+	return p->max_running_ms ? p->max_running_ms : m->opts->max_running_ms;
+}
+
+struct ds_child *
+ds_child_by_pid(struct ds_master *m, pid_t pid)
+{
+	for (size_t i = 0; i < m->nchildren; i++)
+		if (m->children[i].pid == pid)
+			return &m->children[i];
+	return NULL;
+}
+
+struct ds_pool_rt *
+ds_pool_rt_find(struct ds_master *m, const char *name)
+{
+	for (size_t i = 0; i < m->npools; i++)
+		if (m->pools[i].name && strcmp(m->pools[i].name, name) == 0)
+			return &m->pools[i];
+	return NULL;
+}
+
+int
+ds_pool_gauges(struct ds_master *m, const struct ds_pool_rt *p,
+    int n[DS_WG_N])
+{
+	int running = 0;
+
+	memset(n, 0, DS_WG_N * sizeof(n[0]));
+	for (int s = 0; s < p->nslots; s++) {
+		const struct ds_child *c = p->slots[s].pid ?
+		    ds_child_by_pid(m, p->slots[s].pid) : NULL;
+
+		if (c == NULL) {
+			n[p->slots[s].quick_deaths >= 2 ? DS_WG_BACKOFF :
+			    DS_WG_STARTING]++;
+			continue;
+		}
+		running++;
+		switch (c->state) {
+		case DS_MSG_STARTING:
+			n[DS_WG_STARTING]++;
+			break;
+		case DS_MSG_BUSY:
+			n[DS_WG_BUSY]++;
+			break;
+		case DS_MSG_DISCONNECTED:
+			n[DS_WG_DISCONNECTED]++;
+			break;
+		case DS_MSG_IDLE:
+		case DS_MSG_DONE:
+		case DS_MSG_STOPPING:
+			n[DS_WG_IDLE]++;
+			break;
+		}
+	}
+	return running;
+}

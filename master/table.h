@@ -1,0 +1,15 @@
+/* table.h: lookups in the master's process table (table.c). */
+#ifndef DS_TABLE_H
+#define DS_TABLE_H
+
+#include "master/master.h"
+
+int64_t ds_pool_max_running_ms(const struct ds_master *m,
+    const struct ds_pool *p);
+struct ds_child *ds_child_by_pid(struct ds_master *m, pid_t pid);
+struct ds_pool_rt *ds_pool_rt_find(struct ds_master *m, const char *name);
+/* Fills n with p's slots by state; returns how many have a process. */
+int ds_pool_gauges(struct ds_master *m, const struct ds_pool_rt *p,
+    int n[DS_WG_N]);
+
+#endif
