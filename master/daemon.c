@@ -1,6 +1,8 @@
 /* daemon.c: pid file, daemonizing and dropping privileges (daemon.h). */
 #include "master/daemon.h"
 
+#include "common/log.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -93,8 +95,9 @@ ds_pidfile_remove(const char *path, int fd)
 		return;
 	/* unlink may be refused after dropping privileges; an empty
 	 * unlocked file is then what is left, and it blocks nothing */
-	if (unlink(path) < 0)
-		(void)ftruncate(fd, 0);
+	if (unlink(path) < 0 && ftruncate(fd, 0) < 0)
+		ds_log(LOG_WARNING, "event=pid_file_left path=%s error=\"%s\"",
+		    path, strerror(errno));
 	close(fd);
 }
 
@@ -142,6 +145,22 @@ ds_daemonize(char *err, size_t errlen)
 	return 0;
 }
 
+/* The start-up result for the waiting parent; then the pipe is closed. A
+ * parent that is gone already has nobody to tell. */
+static void
+tell_parent(const char *buf, size_t len)
+{
+	ssize_t n;
+
+	while ((n = write(status_fd, buf, len)) < 0 && errno == EINTR)
+		;
+	if (n != (ssize_t)len)
+		ds_log(LOG_WARNING, "event=start_report_lost error=\"%s\"",
+		    n < 0 ? strerror(errno) : "short write");
+	close(status_fd);
+	status_fd = -1;
+}
+
 int
 ds_daemon_detached(void)
 {
@@ -162,9 +181,7 @@ ds_daemon_ready(void)
 		if (fd > STDERR_FILENO)
 			close(fd);
 	}
-	(void)write(status_fd, "0", 1);
-	close(status_fd);
-	status_fd = -1;
+	tell_parent("0", 1);
 }
 
 void
@@ -176,10 +193,8 @@ ds_daemon_fail(int status, const char *msg)
 	if (status_fd < 0)
 		return;
 	n = snprintf(buf, sizeof(buf), "%c%s", '0' + status, msg);
-	(void)write(status_fd, buf, (size_t)(n < (int)sizeof(buf) ? n :
+	tell_parent(buf, (size_t)(n < (int)sizeof(buf) ? n :
 	    (int)sizeof(buf) - 1));
-	close(status_fd);
-	status_fd = -1;
 }
 
 int

@@ -106,6 +106,8 @@ print_plan(const struct ds_master_opts *o, const struct ds_config *cfg)
 		    mrt / 1000.0);
 		for (size_t k = 0; k < p->njobs; k++)
 			printf(" %s", p->jobs[k]);
+		if (p->unix_socket)
+			printf(", over unix socket %s", p->unix_socket);
 		printf("\n");
 	}
 	printf("status port: ");
