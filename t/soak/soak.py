@@ -1095,7 +1095,9 @@ def main():
 
     def on_signal(signum, frame):
         raise KeyboardInterrupt
-    signal.signal(signal.SIGTERM, on_signal)
+    # SIGINT too: a shell starts background jobs with it ignored
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, on_signal)
     soak = Soak(a.seconds, seed, a.keep, a.job_timeout, a.sabotage)
     log(f"{a.seconds} s, seed {seed}, files in {soak.tmp}")
     rc = 2
