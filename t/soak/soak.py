@@ -293,6 +293,7 @@ class Soak:
         self.later = []              # (when, fn) restores due
         self.kills = []              # (t, pid, pool, unique or None)
         self.freezes = []            # (t, pid, pool, unique)
+        self.frozen = set()          # pids stopped and not yet dealt with
         self.restarts = []           # {"stop", "start", "sig", "bg": [uniques]}
         self.bg = {}                 # unique -> workload
         self.chaos = collections.Counter()
@@ -455,7 +456,8 @@ class Soak:
         if not rows:
             return
         busy = self.rng.random() < 0.6
-        cand = [r for r in rows if r[0] and
+        # a frozen worker is left to the master
+        cand = [r for r in rows if r[0] and r[0] not in self.frozen and
                 (r[3].startswith("job_handle=") if busy else r[3] == "Waiting for work")]
         for r in self.rng.sample(cand, min(len(cand), self.rng.randint(1, 2))):
             st = proc_stat(r[0])
@@ -474,7 +476,8 @@ class Soak:
         it once the job is past max_running_time and its grace (SPEC 4),
         and gearmand hands the job out again."""
         rows = self.threads()
-        cand = [r for r in rows or [] if r[0] and r[3].startswith("job_handle=")]
+        cand = [r for r in rows or [] if r[0] and r[0] not in self.frozen and
+                r[3].startswith("job_handle=")]
         if not cand:
             return
         r = self.rng.choice(cand)
@@ -489,20 +492,30 @@ class Soak:
             os.kill(r[0], signal.SIGCONT)
             return
         t = time.monotonic()
+        self.frozen.add(r[0])
         self.freezes.append((t, r[0], r[1], r[3].split("job_unique=", 1)[1]))
         self.chaos["freeze_busy"] += 1
         self.later.append((t + MAX_RUNNING_S + KILL_GRACE_S + 3,
                            lambda pid=r[0]: self.check_frozen(pid)))
 
     def check_frozen(self, pid):
+        """The master, and nobody else, killed the frozen worker in time."""
+        self.frozen.discard(pid)
+        self.master_log.flush()
+        needle = f" pid={pid} ".encode()
+        with open(self.master_log.name, "rb") as f:
+            killed = any(b"event=child_kill" in ln and needle in ln for ln in f)
         st = proc_stat(pid)
-        if st is not None and st[1] == self.master.pid and st[0] != "Z":
-            self.problems.append(f"worker {pid}, frozen in the middle of a job, "
-                                 f"was not killed by the master after "
-                                 f"{MAX_RUNNING_S + KILL_GRACE_S + 3} s")
-            os.kill(pid, signal.SIGKILL)
-        else:
+        if killed and (st is None or st[1] != self.master.pid or st[0] == "Z"):
             self.chaos["freeze_killed_by_master"] += 1
+            return
+        self.problems.append(f"worker {pid}, frozen in the middle of a job, was "
+                             f"not killed by the master within "
+                             f"{MAX_RUNNING_S + KILL_GRACE_S + 3} s")
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
     def random_counts(self, allow_zero):
         """New counts; now and then a fourth pool, delta (form requests,
