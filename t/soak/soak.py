@@ -824,7 +824,11 @@ class Soak:
     def ledger(self):
         runs = self.endpoint_runs()
         outages = [(r["stop"], r["start"]) for r in self.restarts]
-        L = collections.Counter()
+        # every figure is printed, zeros included
+        L = collections.Counter({k: 0 for k in (
+            "submitted", "completed", "wrong", "failed", "exception",
+            "server_gone", "not_accepted", "server_gone_unexplained", "lost",
+            "lost_no_line", "twice", "reruns")})
         fail_why = collections.Counter()
         gone_why = collections.Counter()
         rerun_why = collections.Counter()
