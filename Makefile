@@ -51,7 +51,7 @@ BINS := $(BUILD)/driveshaft $(BUILD)/driveshaft-worker
 TOOLS := $(BUILD)/t/gmclient $(BUILD)/t/soakclient
 
 .PHONY: all check unit integration deps demo bench install deb clean \
-	san-unit san-integration fuzz soak
+	san-unit san-integration fuzz lint soak
 
 all: $(BINS) $(TOOLS)
 
@@ -105,12 +105,35 @@ san-integration:
 	DS_BUILD=build/san python3 t/integration/run.py
 
 check: deps
+	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory all
 	$(MAKE) --no-print-directory unit
 	$(MAKE) --no-print-directory san-unit
 	$(MAKE) --no-print-directory integration
 	$(MAKE) --no-print-directory san-integration
 	$(MAKE) --no-print-directory soak SOAK_SECONDS=60
+
+# Static analysis as a habit: cppcheck, shellcheck on every shell script,
+# the build once more under gcc -fanalyzer (warnings are errors; a false
+# one is silenced at its line with the reason), and the master linking
+# neither libgearman nor libcurl.
+SHELL_SCRIPTS := .ci/run $(wildcard contrib/*.sh) contrib/init.d/driveshaft \
+	contrib/debian/postinst contrib/debian/postrm contrib/debian/prerm \
+	t/fuzz/run.sh
+lint:
+	cppcheck --quiet --error-exitcode=1 --inline-suppr --std=c11 \
+	    --enable=warning,portability,performance -D_GNU_SOURCE \
+	    -DDS_VERSION='"lint"' -I. common config master worker
+	shellcheck $(SHELL_SCRIPTS)
+	shellcheck -s sh contrib/default/driveshaft	# sourced: no #!
+	$(MAKE) --no-print-directory BUILD=build/analyzer \
+	    CFLAGS='-O1 -g -fanalyzer' build/analyzer/driveshaft \
+	    build/analyzer/driveshaft-worker
+	@if readelf -d build/analyzer/driveshaft | \
+	    grep -E 'NEEDED.*(gearman|curl)'; then \
+	    echo "lint: the master links what only the worker needs"; \
+	    exit 1; fi
+	@echo "lint: clean"
 
 demo: deps all
 	bash contrib/demo.sh

@@ -12,6 +12,11 @@
 static char *title_area;
 static size_t title_size;
 
+/* -fanalyzer loses the strings once stored in copy[] and calls them
+ * leaked; the caller frees them with copy. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpragmas"
+#pragma GCC diagnostic ignored "-Wanalyzer-malloc-leak"
 char **
 ds_proctitle_init(int argc, char **argv)
 {
@@ -35,6 +40,7 @@ ds_proctitle_init(int argc, char **argv)
 		argv[i] = NULL;
 	return copy;
 }
+#pragma GCC diagnostic pop
 
 void
 ds_setproctitle(const char *fmt, ...)

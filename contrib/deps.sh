@@ -35,6 +35,7 @@ need_pkg systemd        command -v systemd-analyze
 need_pkg adduser        test -x /usr/sbin/adduser
 need_pkg util-linux     command -v unshare
 need_pkg shellcheck     command -v shellcheck
+need_pkg cppcheck       command -v cppcheck
 need_pkg file           command -v file
 
 [ -z "$missing" ] && exit 0

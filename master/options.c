@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/parse.h"
+#include "common/worker_args.h"
 #include "master/query.h"
 
 enum {
@@ -142,11 +143,13 @@ take(int c, const char *opt, const char *a, struct ds_master_opts *o,
 	case OPT_WORKER:
 		return set_path(&o->worker_path, a, opt, err, errlen);
 	case OPT_MAX_RUNNING:
-		if ((o->max_running_ms = ds_parse_seconds_ms(a, 86400)) < 0)
+		if ((o->max_running_ms = ds_parse_seconds_ms(a,
+		    DS_MAX_RUNNING_SECONDS)) < 0)
 			break;
 		return 0;
 	case OPT_LOOP_TIMEOUT:
-		if ((o->loop_timeout_ms = ds_parse_seconds_ms(a, 3600)) < 0)
+		if ((o->loop_timeout_ms = ds_parse_seconds_ms(a,
+		    DS_MAX_LOOP_TIMEOUT_SECONDS)) < 0)
 			break;
 		return 0;
 	case OPT_PORT:
@@ -182,8 +185,10 @@ take(int c, const char *opt, const char *a, struct ds_master_opts *o,
 		return 0;
 	}
 	snprintf(err, errlen, "--%s: expected %s, got \"%s\"", opt,
-	    c == OPT_MAX_RUNNING ? "seconds > 0 and <= 86400" :
-	    c == OPT_LOOP_TIMEOUT ? "seconds > 0 and <= 3600" :
+	    c == OPT_MAX_RUNNING ? "seconds > 0 and <= "
+	    DS_XSTR(DS_MAX_RUNNING_SECONDS) :
+	    c == OPT_LOOP_TIMEOUT ? "seconds > 0 and <= "
+	    DS_XSTR(DS_MAX_LOOP_TIMEOUT_SECONDS) :
 	    c == OPT_PORT ? "a port number from 0 to 65535" :
 	    c == OPT_ADDR ? "an address" :
 	    c == OPT_QUERY ? "threads, pools, metrics or version" :

@@ -3,7 +3,7 @@
 
 #include "common/parse.h"
 #include "common/text.h"
-#include "common/worker_env.h"
+#include "common/worker_args.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -16,28 +16,29 @@ enum {
 	OPT_FORMAT, OPT_MAX_RUNNING, OPT_LOOP_TIMEOUT, OPT_MAX_JOBS,
 	OPT_MAX_RESPONSE, OPT_FD, OPT_LOG_IDENT, OPT_LOG_FACILITY,
 	OPT_LOG_LEVEL, OPT_LOG_STDERR, OPT_HELP, OPT_MASTER_PID,
-	OPT_UNIX_SOCKET,
+	OPT_UNIX_SOCKET, OPT_SHM_FD,
 };
 
 static const struct option longopts[] = {
-	{"pool", required_argument, NULL, OPT_POOL},
-	{"slot", required_argument, NULL, OPT_SLOT},
-	{"server", required_argument, NULL, OPT_SERVER},
-	{"function", required_argument, NULL, OPT_FUNCTION},
-	{"uri", required_argument, NULL, OPT_URI},
-	{"request_format", required_argument, NULL, OPT_FORMAT},
-	{"max_running_time", required_argument, NULL, OPT_MAX_RUNNING},
-	{"loop_timeout", required_argument, NULL, OPT_LOOP_TIMEOUT},
-	{"max_jobs_per_worker", required_argument, NULL, OPT_MAX_JOBS},
-	{"max_response_bytes", required_argument, NULL, OPT_MAX_RESPONSE},
-	{"master_fd", required_argument, NULL, OPT_FD},
-	{"master_pid", required_argument, NULL, OPT_MASTER_PID},
-	{"log_ident", required_argument, NULL, OPT_LOG_IDENT},
-	{"log_facility", required_argument, NULL, OPT_LOG_FACILITY},
-	{"log_level", required_argument, NULL, OPT_LOG_LEVEL},
-	{"log_stderr", required_argument, NULL, OPT_LOG_STDERR},
+	{DS_WARG_POOL, required_argument, NULL, OPT_POOL},
+	{DS_WARG_SLOT, required_argument, NULL, OPT_SLOT},
+	{DS_WARG_SERVER, required_argument, NULL, OPT_SERVER},
+	{DS_WARG_FUNCTION, required_argument, NULL, OPT_FUNCTION},
+	{DS_WARG_URI, required_argument, NULL, OPT_URI},
+	{DS_WARG_FORMAT, required_argument, NULL, OPT_FORMAT},
+	{DS_WARG_MAX_RUNNING, required_argument, NULL, OPT_MAX_RUNNING},
+	{DS_WARG_LOOP_TIMEOUT, required_argument, NULL, OPT_LOOP_TIMEOUT},
+	{DS_WARG_MAX_JOBS, required_argument, NULL, OPT_MAX_JOBS},
+	{DS_WARG_MAX_RESPONSE, required_argument, NULL, OPT_MAX_RESPONSE},
+	{DS_WARG_MASTER_FD, required_argument, NULL, OPT_FD},
+	{DS_WARG_MASTER_PID, required_argument, NULL, OPT_MASTER_PID},
+	{DS_WARG_LOG_IDENT, required_argument, NULL, OPT_LOG_IDENT},
+	{DS_WARG_LOG_FACILITY, required_argument, NULL, OPT_LOG_FACILITY},
+	{DS_WARG_LOG_LEVEL, required_argument, NULL, OPT_LOG_LEVEL},
+	{DS_WARG_LOG_STDERR, required_argument, NULL, OPT_LOG_STDERR},
 	{"help", no_argument, NULL, OPT_HELP},
-	{"unix_socket", required_argument, NULL, OPT_UNIX_SOCKET},
+	{DS_WARG_UNIX_SOCKET, required_argument, NULL, OPT_UNIX_SOCKET},
+	{DS_WARG_SHM_FD, required_argument, NULL, OPT_SHM_FD},
 	{NULL, 0, NULL, 0},
 };
 
@@ -68,6 +69,9 @@ ds_worker_usage(FILE *f)
 "  --max_jobs_per_worker N   exit 0 after N jobs (default 0: never)\n"
 "  --max_response_bytes N    cap on the endpoint's response (default 16 MiB)\n"
 "  --master_fd FD            socketpair to the master (default: none)\n"
+"  --shm_fd FD               the slot page shared with the master, where\n"
+"                            the worker keeps its state and counters\n"
+"                            (default: none)\n"
 "  --master_pid PID          the master; exit if it is already gone\n"
 "  --log_ident S, --log_facility F, --log_level L, --log_stderr 0|1\n"
 "                            syslog settings (default driveshaft, daemon,\n"
@@ -88,6 +92,7 @@ set_defaults(struct ds_worker_opts *o)
 	o->loop_timeout_ms = 5 * 1000;
 	o->max_response_bytes = DS_DEFAULT_MAX_RESPONSE_BYTES;
 	o->master_fd = -1;
+	o->shm_fd = -1;
 	ds_log_defaults(&o->log);
 	o->log.to_stderr = -1;	/* decided once we know about the master */
 }
@@ -120,7 +125,7 @@ take(int c, const char *optname, const char *a, struct ds_worker_opts *o,
 		break;
 	case OPT_SERVER:
 		if (o->nservers == DS_WORKER_MAX_SERVERS)
-			return bad(err, errlen, optname, a, "at most 64 servers");
+			return bad(err, errlen, optname, a, "at most " DS_XSTR(DS_MAX_SERVERS) " servers");
 		if (ds_server_parse(a, &o->servers[o->nservers], why,
 		    sizeof(why)) < 0) {
 			snprintf(err, errlen, "--server: %s", why);
@@ -129,12 +134,14 @@ take(int c, const char *optname, const char *a, struct ds_worker_opts *o,
 		o->nservers++;
 		break;
 	case OPT_FUNCTION:
-		if (*a == '\0' || strlen(a) > 512)
+		if (*a == '\0' || strlen(a) > DS_MAX_FUNCTION_LEN)
 			return bad(err, errlen, optname, a,
-			    "a function name of 1 to 512 bytes");
+			    "a function name of 1 to "
+			    DS_XSTR(DS_MAX_FUNCTION_LEN) " bytes");
 		if (o->nfunctions == DS_WORKER_MAX_FUNCTIONS)
 			return bad(err, errlen, optname, a,
-			    "at most 256 functions");
+			    "at most " DS_XSTR(DS_MAX_JOBS_PER_POOL)
+			    " functions");
 		o->functions[o->nfunctions++] = a;
 		break;
 	case OPT_URI:
@@ -159,28 +166,39 @@ take(int c, const char *optname, const char *a, struct ds_worker_opts *o,
 			return bad(err, errlen, optname, a, "json or form");
 		break;
 	case OPT_MAX_RUNNING:
-		if ((o->max_running_ms = ds_parse_seconds_ms(a, 86400)) < 0)
+		if ((o->max_running_ms = ds_parse_seconds_ms(a,
+		    DS_MAX_RUNNING_SECONDS)) < 0)
 			return bad(err, errlen, optname, a,
-			    "seconds > 0 and <= 86400");
+			    "seconds > 0 and <= "
+			    DS_XSTR(DS_MAX_RUNNING_SECONDS));
 		break;
 	case OPT_LOOP_TIMEOUT:
-		if ((o->loop_timeout_ms = ds_parse_seconds_ms(a, 3600)) < 0)
+		if ((o->loop_timeout_ms = ds_parse_seconds_ms(a,
+		    DS_MAX_LOOP_TIMEOUT_SECONDS)) < 0)
 			return bad(err, errlen, optname, a,
-			    "seconds > 0 and <= 3600");
+			    "seconds > 0 and <= "
+			    DS_XSTR(DS_MAX_LOOP_TIMEOUT_SECONDS));
 		break;
 	case OPT_MAX_JOBS:
 		if (ds_parse_int64(a, 0, INT64_MAX, &o->max_jobs) < 0)
 			return bad(err, errlen, optname, a, "an integer >= 0");
 		break;
 	case OPT_MAX_RESPONSE:
-		if (ds_parse_int64(a, 1, 1 << 30, &o->max_response_bytes) < 0)
+		if (ds_parse_int64(a, 1, DS_MAX_RESPONSE_BYTES_CAP,
+		    &o->max_response_bytes) < 0)
 			return bad(err, errlen, optname, a,
-			    "an integer from 1 to 1073741824");
+			    "an integer from 1 to "
+			    DS_XSTR(DS_MAX_RESPONSE_BYTES_CAP));
 		break;
 	case OPT_FD:
 		if (ds_parse_int64(a, 0, 65535, &v) < 0)
 			return bad(err, errlen, optname, a, "a descriptor number");
 		o->master_fd = (int)v;
+		break;
+	case OPT_SHM_FD:
+		if (ds_parse_int64(a, 0, 65535, &v) < 0)
+			return bad(err, errlen, optname, a, "a descriptor number");
+		o->shm_fd = (int)v;
 		break;
 	case OPT_MASTER_PID:
 		if (ds_parse_int64(a, 1, INT32_MAX, &v) < 0)
@@ -242,7 +260,7 @@ ds_worker_parse_args(int argc, char **argv, struct ds_worker_opts *o,
 	}
 	/* the master passes the URI where other users cannot read it */
 	if (o->uri == NULL && getenv(DS_WORKER_URI_ENV) != NULL &&
-	    take(OPT_URI, "uri", getenv(DS_WORKER_URI_ENV), o, err, errlen) < 0)
+	    take(OPT_URI, DS_WARG_URI, getenv(DS_WORKER_URI_ENV), o, err, errlen) < 0)
 		return -1;
 	if (o->pool == NULL || o->nservers == 0 || o->nfunctions == 0 ||
 	    o->uri == NULL) {

@@ -15,19 +15,21 @@ SECS=${1:-60}
 TARGETS=${*:-response config msg text status}
 OUT=build/fuzz
 CC=${CC_FUZZ:-clang}
-CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE \
--DDS_VERSION=\"0.1.0\" -I."
+CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE -I."
 PKG="$(pkg-config --cflags --libs libcjson gearmand libcurl) -lm"
 
 mkdir -p "$OUT"
 srcs() {
 	case $1 in
-	response) echo worker/response.c common/text.c ;;
-	config)	echo config/config.c config/json_syntax.c config/server.c ;;
+	response) echo worker/response.c worker/json_scan.c \
+		    t/fuzz/response_ref.c common/text.c ;;
+	config)	echo config/config.c config/cfg_util.c config/pool.c \
+		    config/json_syntax.c config/server.c common/text.c ;;
 	msg)	echo common/msg.c ;;
 	text)	echo common/text.c ;;
 	status)	echo master/status_reply.c master/metrics.c master/table.c \
-		    common/buf.c common/text.c ;;
+		    master/slot_page.c common/slot.c common/buf.c \
+		    common/text.c common/parse.c ;;
 	*)	echo "run.sh: unknown target $1" >&2; exit 1 ;;
 	esac
 }
@@ -37,7 +39,8 @@ for t in $TARGETS; do
 	bin=$OUT/fuzz_$t
 	echo "== build $t"
 	# shellcheck disable=SC2046,SC2086
-	$CC $CFLAGS -o "$bin" t/fuzz/fuzz_$t.c $(srcs "$t") $PKG
+	$CC $CFLAGS '-DDS_VERSION="0.1.0"' -o "$bin" t/fuzz/fuzz_$t.c \
+	    $(srcs "$t") $PKG
 	mkdir -p "$OUT/corpus_$t" "$OUT/artifacts_$t"
 	echo "== run $t for ${SECS}s"
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \

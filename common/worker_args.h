@@ -1,0 +1,81 @@
+/* worker_args.h: the contract between the master, which starts a worker,
+ * and the worker, which parses what it was given: the option names, the
+ * descriptor it inherits, the environment variable, and the limits both
+ * sides (and the config loader) check. One owner, so they cannot drift. */
+#ifndef DS_WORKER_ARGS_H
+#define DS_WORKER_ARGS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/log.h"
+#include "config/config.h"
+
+/* The master's end of the socketpair, as the worker sees it. */
+#define DS_WORKER_FD 3
+/* The worker's shared slot page (common/slot.h), a memfd. */
+#define DS_WORKER_SHM_FD 4
+
+/* argv is readable by every local user (ps, /proc/PID/cmdline); the
+ * environment only by the worker's own user and root, so a URI that may
+ * carry user:password@ travels there. */
+#define DS_WORKER_URI_ENV "DRIVESHAFT_URI"
+
+#define DS_MAX_RUNNING_SECONDS 86400
+#define DS_MAX_LOOP_TIMEOUT_SECONDS 3600
+/* The limits above as text, for messages. */
+#define DS_XSTR(x) DS_STR_(x)
+#define DS_STR_(x) #x
+#define DS_MAX_FUNCTION_LEN 512		/* libgearman's limit */
+#define DS_MAX_RESPONSE_BYTES_CAP 1073741824	/* 1 GiB */
+
+/* Long option names of driveshaft-worker. */
+#define DS_WARG_POOL "pool"
+#define DS_WARG_SLOT "slot"
+#define DS_WARG_SERVER "server"
+#define DS_WARG_FUNCTION "function"
+#define DS_WARG_URI "uri"
+#define DS_WARG_UNIX_SOCKET "unix_socket"
+#define DS_WARG_FORMAT "request_format"
+#define DS_WARG_MAX_RUNNING "max_running_time"
+#define DS_WARG_LOOP_TIMEOUT "loop_timeout"
+#define DS_WARG_MAX_JOBS "max_jobs_per_worker"
+#define DS_WARG_MAX_RESPONSE "max_response_bytes"
+#define DS_WARG_MASTER_FD "master_fd"
+#define DS_WARG_SHM_FD "shm_fd"
+#define DS_WARG_MASTER_PID "master_pid"
+#define DS_WARG_LOG_IDENT "log_ident"
+#define DS_WARG_LOG_FACILITY "log_facility"
+#define DS_WARG_LOG_LEVEL "log_level"
+#define DS_WARG_LOG_STDERR "log_stderr"
+
+/* What the master tells one worker; the URI goes by the environment. */
+struct ds_worker_spec {
+	const char *pool;
+	int slot;
+	char *const *servers;		/* as written: host[:port], [v6]:port */
+	size_t nservers;
+	char *const *functions;
+	size_t nfunctions;
+	const char *unix_socket;	/* NULL: TCP to the URI's host */
+	enum ds_request_format format;
+	int64_t max_running_ms, loop_timeout_ms;
+	int64_t max_jobs, max_response_bytes;
+	int master_pid;
+	const struct ds_log_settings *log;	/* stderr decided (0 or 1) */
+};
+
+#define DS_WORKER_ARGV_MAX (32 + DS_MAX_SERVERS + DS_MAX_JOBS_PER_POOL)
+
+struct ds_worker_argv {
+	char *v[DS_WORKER_ARGV_MAX + 1];	/* NULL-terminated */
+	int n;
+};
+
+/* Builds the worker's argv (argv[0] "driveshaft-worker"). Returns 0, or
+ * -1 when out of memory (a is then freed). */
+int ds_worker_argv_build(const struct ds_worker_spec *s,
+    struct ds_worker_argv *a);
+void ds_worker_argv_free(struct ds_worker_argv *a);
+
+#endif
