@@ -91,6 +91,10 @@ answer(gearman_task_st *task, char kind, int with_data)
 	size_t n = with_data ? gearman_task_data_size(task) : 0;
 	char *h = malloc(2 * n + 2);
 
+	if (h == NULL) {
+		perror("soakclient");
+		exit(2);
+	}
 	if (j->answers++ > 0) {
 		emit("D\t%s\t%c\t%lld\n", j->unique, kind, ms);
 		free(h);
@@ -234,8 +238,19 @@ split_functions(const char *list)
 {
 	char *s = strdup(list), *save = NULL;
 
+	if (s == NULL) {
+		perror("soakclient");
+		exit(2);
+	}
+
 	for (char *t = strtok_r(s, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		functions = realloc(functions, (nfunctions + 1) * sizeof(*functions));
+		char **grown = realloc(functions, (nfunctions + 1) * sizeof(*functions));
+
+		if (grown == NULL) {
+			perror("soakclient");
+			exit(2);
+		}
+		functions = grown;
 		functions[nfunctions++] = t;
 	}
 }
@@ -305,7 +320,10 @@ main(int argc, char **argv)
 	if (nfunctions == 0 || nthreads < 1 || batch < 1 || batch > MAX_BATCH ||
 	    timeout_s < 1)
 		usage();
-	th = calloc((size_t)nthreads, sizeof(*th));
+	if ((th = calloc((size_t)nthreads, sizeof(*th))) == NULL) {
+		perror("soakclient");
+		return 2;
+	}
 	for (int i = 0; i < nthreads; i++)
 		if ((errno = pthread_create(&th[i], NULL, thread_main, (void *)(long)i))) {
 			perror("soakclient: pthread_create");
