@@ -5,6 +5,8 @@
 #                   integration tests, plain and under ASan+UBSan
 #   make demo       run the main job end to end on local defaults
 #   make bench      throughput and memory figures
+#   make soak       SOAK_SECONDS (default 600) of load and chaos against a
+#                   real gearmand and master; fails unless nothing was lost
 #   make fuzz       libFuzzer on the parsers (FUZZ_SECONDS per target)
 #   make install    PREFIX=/usr/local DESTDIR= (contrib/install.sh)
 #   make deb        build/driveshaft_VERSION_ARCH.deb (contrib/deb.sh)
@@ -46,10 +48,10 @@ UNIT_SRC := $(wildcard t/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:t/unit/%.c=$(BUILD)/t/%)
 
 BINS := $(BUILD)/driveshaft $(BUILD)/driveshaft-worker
-TOOLS := $(BUILD)/t/gmclient
+TOOLS := $(BUILD)/t/gmclient $(BUILD)/t/soakclient
 
 .PHONY: all check unit integration deps demo bench install deb clean \
-	san-unit san-integration fuzz lint
+	san-unit san-integration fuzz lint soak
 
 all: $(BINS) $(TOOLS)
 
@@ -74,6 +76,9 @@ $(BUILD)/driveshaft: $(BUILD)/master/main.o $(BUILD)/libdsmaster.a \
 
 $(BUILD)/t/gmclient: $(BUILD)/t/gmclient.o
 	$(CC) $(SAN_LDFLAGS) $(LDFLAGS_ALL) -o $@ $^ $(GEARMAN_LIBS)
+
+$(BUILD)/t/soakclient: $(BUILD)/t/soakclient.o
+	$(CC) $(SAN_LDFLAGS) $(LDFLAGS_ALL) -o $@ $^ $(GEARMAN_LIBS) -lpthread
 
 $(BUILD)/t/test_%: $(BUILD)/t/unit/test_%.o $(LIBS_ALL)
 	@mkdir -p $(dir $@)
@@ -106,6 +111,7 @@ check: deps
 	$(MAKE) --no-print-directory san-unit
 	$(MAKE) --no-print-directory integration
 	$(MAKE) --no-print-directory san-integration
+	$(MAKE) --no-print-directory soak SOAK_SECONDS=60
 
 # Static analysis as a habit: cppcheck, shellcheck on every shell script,
 # the build once more under gcc -fanalyzer (warnings are errors; a false
@@ -134,6 +140,15 @@ demo: deps all
 
 bench: deps all
 	python3 contrib/bench.py
+
+# Load and chaos for SOAK_SECONDS against a real gearmand, endpoints and
+# master; prints the ledger and fails when a job was lost, answered twice or
+# answered wrong, or a process of ours is left behind (t/soak/soak.py).
+# SOAK_ARGS: --seed N to replay a run's chaos, --keep to keep its files.
+SOAK_SECONDS ?= 600
+SOAK_ARGS ?=
+soak: all
+	python3 t/soak/soak.py --seconds $(SOAK_SECONDS) $(SOAK_ARGS)
 
 # libFuzzer on every parser of untrusted bytes, FUZZ_SECONDS each (clang)
 FUZZ_SECONDS ?= 60
