@@ -1,0 +1,818 @@
+"""make bench: what Driveshaft costs next to the physical limit of its design.
+
+Starts its own gearmand and nginx (a fixed answer, keep-alive) on free
+loopback ports, a driveshaft master, and the limit programs (limit.c: a
+libgearman grab loop and one reused curl handle per process, nothing else),
+then measures both sides alternately (A/B/A/B) in the same run and prints
+a table for people and one key=value line per figure. BENCH_QUICK=1 runs a
+shorter version (fewer rounds and jobs). See README, "Benchmark".
+
+Figures decided by what noise cannot move (instructions by callgrind,
+context switches, bytes) are printed beside the timed ones."""
+import json
+import os
+import random
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(os.path.dirname(HERE))
+BUILD = os.environ.get("DS_BUILD", os.path.join(TOP, "build"))
+MASTER = os.path.join(BUILD, "driveshaft")
+BENCH = os.path.join(BUILD, "bench")
+LOADGEN = os.path.join(BENCH, "loadgen")
+LIMIT = os.path.join(BENCH, "limit")
+FLOOR = os.path.join(BENCH, "floor")
+GEARMAND = "/usr/sbin/gearmand"
+NGINX = "/usr/sbin/nginx"
+QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
+HZ = os.sysconf("SC_CLK_TCK")
+OK_BODY = '{"gearman_ret":0,"response_string":"ok"}'
+
+P = dict(  # what a run measures; BENCH_QUICK=1 keeps it under 2 minutes
+    workers=4,
+    rounds=3 if QUICK else 7,
+    tput_jobs=5000 if QUICK else 20000,
+    rtt_jobs=300 if QUICK else 2000,
+    bin_jobs=400 if QUICK else 3000,
+    start_n=500,
+    start_alt=1 if QUICK else 3,
+    hup_n=10 if QUICK else 20,
+    scale=[1000] if QUICK else [500, 2000],
+    scale_jobs=2000 if QUICK else 10000,
+    cg_jobs=(100, 600) if QUICK else (200, 2200),
+)
+VARIANTS = ("json", "form", "bin")
+FUNC = {"json": "BenchJson", "form": "BenchForm", "bin": "BenchBin"}
+
+
+def log(msg):
+    print(f"bench: {msg}", file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(cond, timeout, what, step=0.005):
+    deadline = time.monotonic() + timeout
+    while True:
+        v = cond()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(step)
+
+
+def port_open(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+def raise_limits():
+    for res in (resource.RLIMIT_NOFILE, resource.RLIMIT_NPROC):
+        soft, hard = resource.getrlimit(res)
+        if hard == resource.RLIM_INFINITY:
+            hard = 1 << 20 if res == resource.RLIMIT_NOFILE else hard
+        try:
+            resource.setrlimit(res, (hard, hard))
+        except (ValueError, OSError):
+            pass
+
+
+# ---- /proc ---------------------------------------------------------------
+
+def cpu_ticks(pid):
+    """utime + stime of a live process, in clock ticks; 0 when gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+    except (OSError, IndexError):
+        return 0
+
+
+def status_field(pid, name):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(name + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def uss_kib(pid):
+    """Private_Clean + Private_Dirty (+ Private_Hugetlb): what this process
+    alone costs in memory."""
+    total = 0
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        for line in f:
+            if line.startswith(("Private_Clean:", "Private_Dirty:",
+                                "Private_Hugetlb:")):
+                total += int(line.split()[1])
+    return total
+
+
+def children(pid):
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)],
+                             capture_output=True, text=True).stdout
+        return [int(x) for x in out.split()]
+
+
+def cpu_of(pids):
+    return {p: cpu_ticks(p) for p in pids}
+
+
+def cpu_delta(before, after):
+    return sum(after.get(p, 0) - before.get(p, 0) for p in before)
+
+
+# ---- services -------------------------------------------------------------
+
+class Gearmand:
+    def __init__(self, tmp):
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [GEARMAND, "-L", "127.0.0.1", "-p", str(self.port), "-t", "2",
+             f"--log-file={tmp}/gearmand.log", "--verbose=ERROR"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        wait_for(lambda: port_open(self.port) or self.proc.poll() is not None,
+                 10, "gearmand")
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"gearmand exited with {self.proc.returncode}")
+        self.server = f"127.0.0.1:{self.port}"
+        self.admin = socket.create_connection(("127.0.0.1", self.port))
+        self.admin_buf = b""
+
+    def workers(self, function):
+        """How many connected workers can do `function` (admin `workers`)."""
+        self.admin.sendall(b"workers\n")
+        data = self.admin_buf
+        while not (data.endswith(b"\n.\n") or data == b".\n"):
+            chunk = self.admin.recv(1 << 20)
+            if not chunk:
+                raise RuntimeError("gearmand closed the admin connection")
+            data += chunk
+        self.admin_buf = b""
+        n = 0
+        for line in data.split(b"\n"):
+            _, sep, funcs = line.partition(b" : ")
+            if sep and function.encode() in funcs.split():
+                n += 1
+        return n
+
+    def wait_workers(self, function, n, timeout=120):
+        wait_for(lambda: self.workers(function) == n, timeout,
+                 f"{n} workers for {function}", step=0.001)
+
+    def stop(self):
+        self.admin.close()
+        stop_proc(self.proc)
+
+
+def stop_proc(p, sig=signal.SIGTERM, timeout=60):
+    if p.poll() is None:
+        p.send_signal(sig)
+        try:
+            p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+class Nginx:
+    """nginx in its own prefix: /ok answers OK_BODY, /bin.json 64 KiB of
+    bytes that are not UTF-8, base64-encoded (a static file: POST gets 405
+    from the static module, which error_page turns into the file)."""
+
+    def __init__(self, tmp, bin_result):
+        self.port = free_port()
+        d = os.path.join(tmp, "nginx")
+        os.makedirs(os.path.join(d, "www"))
+        import base64
+        with open(os.path.join(d, "www", "bin.json"), "w") as f:
+            json.dump({"gearman_ret": 0, "response_string":
+                       base64.b64encode(bin_result).decode(),
+                       "response_encoding": "base64"}, f)
+        conf = os.path.join(d, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(f"""daemon off;
+master_process off;
+worker_processes 1;
+worker_rlimit_nofile 16384;
+pid {d}/nginx.pid;
+error_log {d}/error.log error;
+events {{ worker_connections 8192; }}
+http {{
+    access_log off;
+    keepalive_requests 100000000;
+    keepalive_timeout 600s;
+    client_max_body_size 16m;
+    client_body_buffer_size 256k;
+    client_body_temp_path {d}/body;
+    proxy_temp_path {d}/proxy;
+    fastcgi_temp_path {d}/fastcgi;
+    uwsgi_temp_path {d}/uwsgi;
+    scgi_temp_path {d}/scgi;
+    server {{
+        listen 127.0.0.1:{self.port} backlog=4096;
+        location = /ok {{
+            default_type application/json;
+            return 200 '{OK_BODY}';
+        }}
+        location = /bin.json {{
+            root {d}/www;
+            default_type application/json;
+            error_page 405 =200 $uri;
+        }}
+    }}
+}}
+""")
+        self.proc = subprocess.Popen([NGINX, "-p", d, "-c", conf],
+                                     stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL,
+                                     stderr=open(os.path.join(d, "stderr"), "w"))
+        wait_for(lambda: port_open(self.port) or self.proc.poll() is not None,
+                 10, "nginx")
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"nginx exited: see {d}/stderr")
+
+    def uri(self, path):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def stop(self):
+        stop_proc(self.proc, signal.SIGQUIT)
+
+
+def write_config(path, servers, pools):
+    doc = {"gearman_servers_list": servers, "pools_list": pools}
+    with open(path + ".tmp", "w") as f:
+        json.dump(doc, f, indent=1)
+    os.replace(path + ".tmp", path)
+
+
+class Master:
+    def __init__(self, tmp, name, gm, pools, wrapper=()):
+        self.tmp, self.gm = tmp, gm
+        self.config = os.path.join(tmp, f"{name}.json")
+        write_config(self.config, [gm.server], pools)
+        self.status_port = free_port()
+        self.log = open(os.path.join(tmp, f"{name}.log"), "wb")
+        self.t0 = time.monotonic()
+        self.proc = subprocess.Popen(
+            [*wrapper, MASTER, "--jobsconfig", self.config,
+             "--status_port", str(self.status_port)],
+            stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log,
+            start_new_session=True)
+        self.pid = self.proc.pid
+
+    def reload(self, pools):
+        write_config(self.config, [self.gm.server], pools)
+        self.proc.send_signal(signal.SIGHUP)
+
+    def query(self, cmd):
+        with socket.create_connection(("127.0.0.1", self.status_port),
+                                      timeout=30) as s:
+            s.sendall(cmd.encode() + b"\n")
+            data = b""
+            while True:
+                chunk = s.recv(1 << 20)
+                if not chunk:
+                    return data.decode("utf-8", "replace")
+                data += chunk
+
+    def pids(self):
+        return [self.pid, *children(self.pid)]
+
+    def stop(self, timeout=120):
+        kids = children(self.pid)
+        stop_proc(self.proc, timeout=timeout)
+        for k in kids:
+            try:
+                os.kill(k, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.log.close()
+
+
+class Limits:
+    """n limit programs, exec'd directly with posix_spawn."""
+
+    def __init__(self, gm, function, uri, n, form=False, extra=()):
+        argv = [LIMIT, "--server", gm.server, "--function", function,
+                "--uri", uri, *(["--form"] if form else []), *extra]
+        self.t0 = time.monotonic()
+        self.pids = [os.posix_spawn(LIMIT, argv, os.environ)
+                     for _ in range(n)]
+
+    def stop(self):
+        for p in self.pids:
+            try:
+                os.kill(p, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        for p in self.pids:
+            os.waitpid(p, 0)
+        self.pids = []
+
+
+def loadgen(gm, function, jobs, conc, workload=None, result=None):
+    argv = [LOADGEN, "-s", gm.server, "-f", function, "-n", str(jobs),
+            "-c", str(conc), "-t", "300"]
+    if workload:
+        argv += ["-W", workload]
+    if result:
+        argv += ["-R", result]
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=600)
+    if p.returncode != 0:
+        raise RuntimeError(f"loadgen {function}: {p.stdout.strip()} "
+                           f"{p.stderr.strip()}")
+    return {k: float(v) for k, v in
+            (kv.split("=") for kv in p.stdout.split())}
+
+
+# ---- the figures ----------------------------------------------------------
+
+class Bench:
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.fig = {}      # key -> value, printed as key=value
+        self.rows = []     # (figure, driveshaft, limit, compare, target)
+        rnd = random.Random(9)
+        self.bin_workload = bytes([0xff]) + rnd.randbytes(65535)
+        self.bin_result = bytes([0xfe, 0x00]) + rnd.randbytes(65534)
+        self.files = {}
+        for name, data in (("workload", self.bin_workload),
+                           ("result", self.bin_result)):
+            self.files[name] = os.path.join(tmp, f"bin-{name}")
+            with open(self.files[name], "wb") as f:
+                f.write(data)
+        self.gm = Gearmand(tmp)
+        self.nginx = Nginx(tmp, self.bin_result)
+
+    def close(self):
+        self.nginx.stop()
+        self.gm.stop()
+
+    def put(self, key, value):
+        self.fig[key] = value
+
+    def row(self, figure, ds, lim, cmp_, target=""):
+        self.rows.append((figure, ds, lim, cmp_, target))
+
+    def pools(self):
+        w = P["workers"]
+        return {
+            "Json": {"worker_count": w, "jobs_list": [FUNC["json"]],
+                     "job_processing_uri": self.nginx.uri("/ok")},
+            "Form": {"worker_count": w, "jobs_list": [FUNC["form"]],
+                     "job_processing_uri": self.nginx.uri("/ok"),
+                     "request_format": "form"},
+            "Bin": {"worker_count": w, "jobs_list": [FUNC["bin"]],
+                    "job_processing_uri": self.nginx.uri("/bin.json")},
+        }
+
+    def limit_uri(self, v):
+        return self.nginx.uri("/bin.json" if v == "bin" else "/ok")
+
+    def run_load(self, side, v, jobs, conc):
+        fn = FUNC[v] + ("" if side == "ds" else "L")
+        if v == "bin":
+            return loadgen(self.gm, fn, jobs, conc, self.files["workload"],
+                           self.files["result"])
+        return loadgen(self.gm, fn, jobs, conc)
+
+    # -- A/B rounds: throughput, CPU per job, wake-ups, round trip
+    def ab(self):
+        w = P["workers"]
+        m = Master(self.tmp, "ab", self.gm, self.pools())
+        lims = {v: Limits(self.gm, FUNC[v] + "L", self.limit_uri(v), w,
+                          form=v == "form") for v in VARIANTS}
+        try:
+            for v in VARIANTS:
+                self.gm.wait_workers(FUNC[v], w, 30)
+                self.gm.wait_workers(FUNC[v] + "L", w, 30)
+            time.sleep(0.5)
+            dsw = children_by_pool(m, "Json")
+            self.uss_idle = [uss_kib(p) for p in dsw]
+            self.uss_limit_idle = [uss_kib(p) for p in lims["json"].pids]
+            self.uss_master = uss_kib(m.pid)
+            res = {}
+            sides = {"ds": lambda: m.pids(), "lim": lambda: [
+                p for v in VARIANTS for p in lims[v].pids]}
+            for r in range(P["rounds"]):
+                for side in ("ds", "lim"):
+                    self.one_round(res, side, sides[side], m.pid if
+                                   side == "ds" else None)
+                log(f"round {r + 1}/{P['rounds']}: " + ", ".join(
+                    f"{k}={statistics.median(x):.0f}" for k, x in
+                    sorted(res.items()) if k.startswith("tput_json")))
+            self.uss_load = [uss_kib(p) for p in dsw]
+            self.uss_limit_load = [uss_kib(p) for p in lims["json"].pids]
+            self.ab_results(res)
+        finally:
+            m.stop()
+            for lm in lims.values():
+                lm.stop()
+
+    def one_round(self, res, side, pids_fn, master_pid):
+        def add(k, x):
+            res.setdefault(f"{k}_{side}", []).append(x)
+        pids = pids_fn()
+        c0 = cpu_of(pids)
+        v0 = status_field(master_pid, "voluntary_ctxt_switches") \
+            if master_pid else 0
+        mc0 = cpu_ticks(master_pid) if master_pid else 0
+        r = self.run_load(side, "json", P["tput_jobs"], 64)
+        c1 = cpu_of(pids)
+        jobs = r["jobs"]
+        add("tput_json", r["jobs_per_s"])
+        add("cpu_us_per_job", cpu_delta(c0, c1) / HZ * 1e6 / jobs)
+        if master_pid:
+            add("master_wakeups_per_job", (status_field(
+                master_pid, "voluntary_ctxt_switches") - v0) / jobs)
+            add("master_cpu_us_per_job", (cpu_ticks(master_pid) - mc0)
+                / HZ * 1e6 / jobs)
+        add("rtt_json", self.run_load(side, "json", P["rtt_jobs"], 1)["p50_us"])
+        add("tput_form", self.run_load(side, "form", P["tput_jobs"] // 2,
+                                       64)["jobs_per_s"])
+        add("rtt_form", self.run_load(side, "form", P["rtt_jobs"], 1)["p50_us"])
+        add("tput_bin", self.run_load(side, "bin", P["bin_jobs"], 16)
+            ["jobs_per_s"])
+        add("rtt_bin", self.run_load(side, "bin", P["rtt_jobs"] // 2, 1)
+            ["p50_us"])
+
+    def ab_results(self, res):
+        med = {k: statistics.median(v) for k, v in res.items()}
+        n = P["rounds"]
+        for v in VARIANTS:
+            ds, lim = med[f"tput_{v}_ds"], med[f"tput_{v}_lim"]
+            self.put(f"throughput_{v}_jobs_per_s", round(ds))
+            self.put(f"throughput_{v}_limit_jobs_per_s", round(lim))
+            self.put(f"throughput_{v}_ratio", round(ds / lim, 3))
+            jobs = {"json": P["tput_jobs"], "form": P["tput_jobs"] // 2,
+                    "bin": P["bin_jobs"]}[v]
+            conc = 16 if v == "bin" else 64
+            self.row(f"throughput {v}, c={conc}, {jobs} jobs, jobs/s "
+                     f"(median of {n})", f"{ds:.0f}", f"{lim:.0f}",
+                     f"{ds / lim:.3f} x", ">= 0.97 x" if v == "json" else
+                     "within 10% of json")
+        for v in VARIANTS:
+            ds, lim = med[f"rtt_{v}_ds"], med[f"rtt_{v}_lim"]
+            self.put(f"rtt_{v}_p50_us", round(ds, 1))
+            self.put(f"rtt_{v}_limit_p50_us", round(lim, 1))
+            self.put(f"rtt_{v}_p50_minus_limit_us", round(ds - lim, 1))
+            self.put(f"rtt_{v}_p50_ratio", round(ds / lim, 3))
+            self.row(f"round trip {v}, c=1, p50 us (median of {n})",
+                     f"{ds:.0f}", f"{lim:.0f}",
+                     f"{ds - lim:+.0f} us ({ds / lim:.3f} x)",
+                     "<= limit + 15 us" if v == "json" else
+                     "within 10% of json")
+        ds, lim = med["cpu_us_per_job_ds"], med["cpu_us_per_job_lim"]
+        self.put("cpu_us_per_job", round(ds, 1))
+        self.put("cpu_us_per_job_limit", round(lim, 1))
+        self.put("cpu_per_job_ratio", round(ds / lim, 3))
+        self.row("CPU per job, us (utime+stime, master + workers)",
+                 f"{ds:.1f}", f"{lim:.1f}", f"{ds / lim:.3f} x", "<= 1.05 x")
+        self.put("master_cpu_us_per_job", round(med["master_cpu_us_per_job_ds"], 2))
+        wk = med["master_wakeups_per_job_ds"]
+        self.put("master_wakeups_per_job", round(wk, 3))
+        self.row("master wake-ups per job (voluntary ctxt switches)",
+                 f"{wk:.3f}", "-", "", "<= 0.1")
+
+    # -- memory
+    def uss(self):
+        fl = [subprocess.Popen([FLOOR], stdout=subprocess.PIPE)
+              for _ in range(3)]
+        try:
+            for p in fl:
+                p.stdout.readline()
+            floor = statistics.median(uss_kib(p.pid) for p in fl)
+        finally:
+            for p in fl:
+                p.kill()
+                p.wait()
+        idle = statistics.median(self.uss_idle)
+        load = statistics.median(self.uss_load)
+        self.put("uss_floor_kib", floor)
+        self.put("uss_worker_idle_kib", idle)
+        self.put("uss_worker_load_kib", load)
+        self.put("uss_worker_idle_minus_floor_kib", idle - floor)
+        self.put("uss_worker_load_minus_floor_kib", load - floor)
+        self.put("uss_limit_idle_kib", statistics.median(self.uss_limit_idle))
+        self.put("uss_limit_load_kib", statistics.median(self.uss_limit_load))
+        self.put("uss_master_kib", self.uss_master)
+        self.row("USS per worker idle, KiB (floor: 3 copies)", f"{idle:.0f}",
+                 f"floor {floor:.0f}", f"{idle - floor:+.0f} KiB",
+                 "<= floor + 32 KiB")
+        self.row("USS per worker after load, KiB", f"{load:.0f}",
+                 f"{statistics.median(self.uss_limit_load):.0f}",
+                 f"floor {load - floor:+.0f} KiB", "<= floor + 32 KiB")
+
+    # -- start-up of 500 workers, alternating
+    def startup(self):
+        n = P["start_n"]
+        ds_t, lim_t = [], []
+        for _ in range(P["start_alt"]):
+            m = Master(self.tmp, "start", self.gm, {"Start": {
+                "worker_count": n, "jobs_list": ["BenchStart"],
+                "job_processing_uri": self.nginx.uri("/ok")}})
+            try:
+                self.gm.wait_workers("BenchStart", n)
+                ds_t.append((time.monotonic() - m.t0) * 1000)
+            finally:
+                m.stop()
+            self.gm.wait_workers("BenchStart", 0)
+            lm = Limits(self.gm, "BenchStartL", self.nginx.uri("/ok"), n)
+            try:
+                self.gm.wait_workers("BenchStartL", n)
+                lim_t.append((time.monotonic() - lm.t0) * 1000)
+            finally:
+                lm.stop()
+            self.gm.wait_workers("BenchStartL", 0)
+        ds, lim = statistics.median(ds_t), statistics.median(lim_t)
+        self.put(f"startup_{n}_ms", round(ds))
+        self.put(f"startup_{n}_limit_ms", round(lim))
+        self.put(f"startup_{n}_ratio", round(ds / lim, 3))
+        self.row(f"start-up: {n} workers registered, ms (median of "
+                 f"{len(ds_t)})", f"{ds:.0f}", f"{lim:.0f}",
+                 f"{ds / lim:.3f} x", "<= 1.05 x")
+
+    # -- HUP adds a worker: time until gearmand sees it
+    def hup(self):
+        base = {"worker_count": 1, "jobs_list": ["BenchHup"],
+                "job_processing_uri": self.nginx.uri("/ok")}
+        m = Master(self.tmp, "hup", self.gm, {"Hup": base})
+        t = []
+        try:
+            self.gm.wait_workers("BenchHup", 1, 30)
+            for _ in range(P["hup_n"]):
+                t0 = time.monotonic()
+                m.reload({"Hup": dict(base, worker_count=2)})
+                self.gm.wait_workers("BenchHup", 2, 30)
+                t.append((time.monotonic() - t0) * 1000)
+                m.reload({"Hup": base})
+                self.gm.wait_workers("BenchHup", 1, 30)
+                wait_for(lambda: len(children(m.pid)) == 1, 30, "shrink")
+        finally:
+            m.stop()
+        p50 = statistics.median(t)
+        self.put("hup_new_worker_p50_ms", round(p50, 2))
+        self.row(f"HUP to new worker registered, p50 of {len(t)}, ms",
+                 f"{p50:.1f}", "-", "", "<= 10 ms")
+
+    # -- many workers
+    def scale(self, n):
+        pool = {"worker_count": n, "jobs_list": ["BenchScale"],
+                "job_processing_uri": self.nginx.uri("/ok")}
+        m = Master(self.tmp, f"scale{n}", self.gm, {"Scale": pool})
+        try:
+            self.gm.wait_workers("BenchScale", n, 300)
+            start = (time.monotonic() - m.t0) * 1000
+            wait_for(lambda: m.query("threads").count("Waiting for work")
+                     == n, 60, "all waiting", step=0.05)
+            tt = []
+            for _ in range(7):
+                t0 = time.monotonic()
+                reply = m.query("threads")
+                tt.append((time.monotonic() - t0) * 1000)
+            if reply.count("\r\n") != n:
+                raise RuntimeError(f"threads: {reply.count(chr(13))} lines")
+            c0 = cpu_ticks(m.pid)
+            r = loadgen(self.gm, "BenchScale", P["scale_jobs"], 64)
+            mcpu = (cpu_ticks(m.pid) - c0) / HZ * 1000 / r["jobs"] * 1000
+            half = n // 2
+            t0 = time.monotonic()
+            m.reload({"Scale": dict(pool, worker_count=half)})
+            self.gm.wait_workers("BenchScale", half, 300)
+            wait_for(lambda: len(children(m.pid)) == half, 300, "shrink")
+            shrink = (time.monotonic() - t0) * 1000
+            t0 = time.monotonic()
+            m.reload({"Scale": pool})
+            self.gm.wait_workers("BenchScale", n, 300)
+            grow = (time.monotonic() - t0) * 1000
+        finally:
+            m.stop(300)
+        self.gm.wait_workers("BenchScale", 0, 120)
+        thr = statistics.median(tt)
+        self.put(f"scale_{n}_startup_ms", round(start))
+        self.put(f"scale_{n}_threads_reply_ms", round(thr, 2))
+        self.put(f"scale_{n}_master_cpu_ms_per_1000_jobs", round(mcpu, 2))
+        self.put(f"scale_{n}_hup_to_{half}_ms", round(shrink))
+        self.put(f"scale_{n}_hup_back_to_{n}_ms", round(grow))
+        self.put(f"scale_{n}_jobs_per_s", round(r["jobs_per_s"]))
+        self.row(f"{n} workers: start-up, ms", f"{start:.0f}", "-", "", "")
+        self.row(f"{n} workers: `threads` reply, ms (median of 7)",
+                 f"{thr:.1f}", "-", "", "linear in workers")
+        self.row(f"{n} workers: master CPU per 1,000 jobs, ms",
+                 f"{mcpu:.1f}", "-", f"{r['jobs_per_s']:.0f} jobs/s",
+                 "linear in workers")
+        self.row(f"{n} workers: HUP {n} -> {half}, ms (and back)",
+                 f"{shrink:.0f}", "-", f"back: {grow:.0f} ms",
+                 "linear in workers")
+
+    # -- callgrind: user-space instructions per job
+    def callgrind(self):
+        lo, hi = P["cg_jobs"]
+        cg = os.path.join(self.tmp, "cg")
+        os.makedirs(cg, exist_ok=True)
+        out = {}
+        for jobs in (lo, hi):
+            out[("ds", jobs)] = self.cg_driveshaft(cg, jobs)
+            out[("lim", jobs)] = self.cg_limit(cg, jobs)
+        per = {}
+        for who in ("worker", "master"):
+            per[who] = (out[("ds", hi)][who][0] - out[("ds", lo)][who][0]) \
+                / (hi - lo)
+        per["limit"] = (out[("lim", hi)]["limit"][0] -
+                        out[("lim", lo)]["limit"][0]) / (hi - lo)
+        for who, v in per.items():
+            self.put(f"instructions_per_job_{who}", round(v))
+        self.row(f"instructions per job, callgrind ({hi}-{lo} jobs)",
+                 f"worker {per['worker'] / 1000:.1f}k + master "
+                 f"{per['master'] / 1000:.1f}k", f"{per['limit'] / 1000:.1f}k",
+                 f"{(per['worker'] + per['master']) / per['limit']:.3f} x",
+                 "no change may raise it > 2%")
+        self.cg_files = {k: v for k, v in out.items()}
+        self.cg_profile(out, lo, hi)
+
+    def cg_driveshaft(self, cg, jobs):
+        pool = {"Cg": {"worker_count": 1, "jobs_list": ["BenchCg"],
+                       "job_processing_uri": self.nginx.uri("/ok")}}
+        tag = f"ds{jobs}"
+        m = Master(self.tmp, f"cg{jobs}", self.gm, pool, wrapper=(
+            "valgrind", "--tool=callgrind", "--trace-children=yes",
+            f"--callgrind-out-file={cg}/{tag}.%p"))
+        try:
+            self.gm.wait_workers("BenchCg", 1, 120)
+            kid = children(m.pid)
+            loadgen(self.gm, "BenchCg", jobs, 8)
+        finally:
+            m.stop(120)
+        files = {"master": f"{cg}/{tag}.{m.pid}",
+                 "worker": f"{cg}/{tag}.{kid[0]}"}
+        return {who: (cg_total(f), f) for who, f in files.items()}
+
+    def cg_limit(self, cg, jobs):
+        f = f"{cg}/limit{jobs}"
+        argv = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={f}",
+                LIMIT, "--server", self.gm.server, "--function", "BenchCgL",
+                "--uri", self.nginx.uri("/ok"), "--max_jobs", str(jobs)]
+        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        try:
+            self.gm.wait_workers("BenchCgL", 1, 120)
+            loadgen(self.gm, "BenchCgL", jobs, 8)
+            p.wait(120)
+        finally:
+            stop_proc(p)
+        return {"limit": (cg_total(f), f)}
+
+    def cg_profile(self, out, lo, hi):
+        """Top functions by instructions per job, into build/bench/."""
+        os.makedirs(BENCH, exist_ok=True)
+        path = os.path.join(BENCH, "profile.txt")
+        with open(path, "w") as f:
+            for side, who in (("ds", "worker"), ("ds", "master"),
+                              ("lim", "limit")):
+                a = cg_functions(out[(side, lo)][who][1])
+                b = cg_functions(out[(side, hi)][who][1])
+                diff = {k: (b.get(k, 0) - a.get(k, 0)) / (hi - lo)
+                        for k in set(a) | set(b)}
+                top = sorted(diff.items(), key=lambda kv: -kv[1])[:30]
+                f.write(f"== {who}: self instructions per job "
+                        f"({hi} - {lo} jobs)\n")
+                for k, v in top:
+                    f.write(f"{v:10.0f}  {k}\n")
+                f.write("\n")
+            for k, (_, fn) in sorted(out.items()):
+                pass
+        for k, v in out.items():
+            for who, (_, fn) in v.items():
+                dst = os.path.join(BENCH, f"callgrind.{who}.{k[1]}")
+                shutil.copy(fn, dst)
+        self.put("profile", path)
+
+    # -- output
+    def report(self):
+        w = [max(len(str(r[i])) for r in self.rows + [HEAD])
+             for i in range(5)]
+        lines = ["| " + " | ".join(str(c).ljust(w[i]) for i, c in
+                                   enumerate(HEAD)) + " |",
+                 "| " + " | ".join("-" * w[i] for i in range(5)) + " |"]
+        for r in self.rows:
+            lines.append("| " + " | ".join(str(c).ljust(w[i]) for i, c in
+                                           enumerate(r)) + " |")
+        table = "\n".join(lines)
+        kv = "\n".join(f"{k}={v}" for k, v in self.fig.items())
+        print(machine() + "\n")
+        print(table + "\n")
+        print(kv)
+        os.makedirs(BENCH, exist_ok=True)
+        with open(os.path.join(BENCH, "results.txt"), "w") as f:
+            f.write(machine() + "\n\n" + table + "\n\n" + kv + "\n")
+
+
+HEAD = ("figure", "driveshaft", "limit", "compared", "target")
+
+
+def children_by_pool(m, pool):
+    rows = [ln.split("\t") for ln in m.query("threads").split("\r\n") if ln]
+    return [int(r[0]) for r in rows if r[1] == pool and int(r[0])]
+
+
+def cg_total(path):
+    with open(path) as f:
+        for line in f:
+            if line.startswith(("summary:", "totals:")):
+                return int(line.split()[1])
+    raise RuntimeError(f"{path}: no totals")
+
+
+def cg_functions(path):
+    """Self instructions by function (file:function), callgrind_annotate."""
+    p = subprocess.run(["callgrind_annotate", "--threshold=100",
+                        "--inclusive=no", path], capture_output=True,
+                       text=True)
+    res = {}
+    for line in p.stdout.splitlines():
+        parts = line.split(None, 1)
+        if len(parts) != 2 or not parts[0].replace(",", "").isdigit():
+            continue
+        name = parts[1]
+        name = name.split(" [", 1)[0].replace(" (", "(")
+        if "(" in name and name.strip().startswith("("):
+            name = name.split(")", 1)[-1].strip()
+        res[name.strip()] = res.get(name.strip(), 0) + \
+            int(parts[0].replace(",", ""))
+    return res
+
+
+def machine():
+    model = "?"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return (f"machine: nproc={os.cpu_count()}, CPU {model}, kernel "
+            f"{os.uname().release}, load average "
+            f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+            f"{', BENCH_QUICK=1' if QUICK else ''}, "
+            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+
+
+def main():
+    raise_limits()
+    for prog in (MASTER, LOADGEN, LIMIT, FLOOR):
+        if not os.access(prog, os.X_OK):
+            print(f"bench: {prog} missing: run make bench", file=sys.stderr)
+            return 2
+    only = os.environ.get("BENCH_ONLY", "").split(",")
+    only = [x for x in only if x]
+    t_start = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="ds-bench-") as tmp:
+        b = Bench(tmp)
+        try:
+            steps = [("ab", b.ab), ("uss", b.uss), ("startup", b.startup),
+                     ("hup", b.hup)]
+            steps += [(f"scale{n}", lambda n=n: b.scale(n))
+                      for n in P["scale"]]
+            steps += [("callgrind", b.callgrind)]
+            for name, fn in steps:
+                if only and name not in only and not (
+                        name == "uss" and "ab" in only):
+                    continue
+                t0 = time.monotonic()
+                fn()
+                log(f"{name}: {time.monotonic() - t0:.1f} s")
+        finally:
+            b.close()
+        b.put("bench_seconds", round(time.monotonic() - t_start, 1))
+        b.report()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
