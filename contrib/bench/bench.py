@@ -45,7 +45,7 @@ P = dict(  # what a run measures; BENCH_QUICK=1 keeps it under 2 minutes
     start_n=500,
     start_alt=1 if QUICK else 3,
     hup_n=10 if QUICK else 20,
-    scale=[1000] if QUICK else [500, 2000],
+    scale=[500] if QUICK else [500, 2000],
     scale_jobs=2000 if QUICK else 10000,
     cg_jobs=(100, 600) if QUICK else (200, 2200),
 )
@@ -182,8 +182,10 @@ class Gearmand:
         return n
 
     def wait_workers(self, function, n, timeout=120):
+        # polling costs gearmand and us CPU: often only for small pools
         wait_for(lambda: self.workers(function) == n, timeout,
-                 f"{n} workers for {function}", step=0.001)
+                 f"{n} workers for {function}",
+                 step=0.001 if n < 10 else 0.01)
 
     def stop(self):
         self.admin.close()
@@ -256,6 +258,14 @@ http {{
                  10, "nginx")
         if self.proc.poll() is not None:
             raise RuntimeError(f"nginx exited: see {d}/stderr")
+
+    def connections(self):
+        """Established TCP connections to nginx: one a worker (driveshaft's
+        and the limit's, 3 pools of each) when keep-alive works."""
+        out = subprocess.run(["ss", "-Htn", "state", "established",
+                              f"( sport = :{self.port} )"],
+                             capture_output=True, text=True).stdout
+        return len(out.splitlines())
 
     def uri(self, path):
         return f"http://127.0.0.1:{self.port}{path}"
@@ -427,6 +437,7 @@ class Bench:
                 log(f"round {r + 1}/{P['rounds']}: " + ", ".join(
                     f"{k}={statistics.median(x):.0f}" for k, x in
                     sorted(res.items()) if k.startswith("tput_json")))
+            self.put("endpoint_connections", self.nginx.connections())
             self.uss_load = [uss_kib(p) for p in dsw]
             self.uss_limit_load = [uss_kib(p) for p in lims["json"].pids]
             self.ab_results(res)
@@ -690,29 +701,33 @@ class Bench:
         return {"limit": (cg_total(f), f)}
 
     def cg_profile(self, out, lo, hi):
-        """Top functions by instructions per job, into build/bench/."""
+        """Top functions by instructions per job, self and inclusive, and
+        where the worker spends more than the limit: build/bench/profile.txt
+        (the callgrind files beside it, for callgrind_annotate)."""
         os.makedirs(BENCH, exist_ok=True)
         path = os.path.join(BENCH, "profile.txt")
+        per = {}
         with open(path, "w") as f:
             for side, who in (("ds", "worker"), ("ds", "master"),
                               ("lim", "limit")):
-                a = cg_functions(out[(side, lo)][who][1])
-                b = cg_functions(out[(side, hi)][who][1])
-                diff = {k: (b.get(k, 0) - a.get(k, 0)) / (hi - lo)
-                        for k in set(a) | set(b)}
-                top = sorted(diff.items(), key=lambda kv: -kv[1])[:30]
-                f.write(f"== {who}: self instructions per job "
-                        f"({hi} - {lo} jobs)\n")
-                for k, v in top:
-                    f.write(f"{v:10.0f}  {k}\n")
-                f.write("\n")
-            for k, (_, fn) in sorted(out.items()):
-                pass
+                for incl in (False, True):
+                    a = cg_functions(out[(side, lo)][who][1], incl)
+                    b = cg_functions(out[(side, hi)][who][1], incl)
+                    d = {k: (b.get(k, 0) - a.get(k, 0)) / (hi - lo)
+                         for k in set(a) | set(b)}
+                    per[(who, incl)] = d
+                    cg_write(f, f"{who}: {'inclusive' if incl else 'self'} "
+                             f"instructions per job ({hi} - {lo} jobs)", d)
+            for incl in (False, True):
+                w, lm = per[("worker", incl)], per[("limit", incl)]
+                cg_write(f, f"worker minus limit, "
+                         f"{'inclusive' if incl else 'self'}, per job",
+                         {k: w.get(k, 0) - lm.get(k, 0)
+                          for k in set(w) | set(lm)})
         for k, v in out.items():
             for who, (_, fn) in v.items():
-                dst = os.path.join(BENCH, f"callgrind.{who}.{k[1]}")
-                shutil.copy(fn, dst)
-        self.put("profile", path)
+                shutil.copy(fn, os.path.join(BENCH, f"callgrind.{who}.{k[1]}"))
+        self.put("profile", os.path.relpath(path, TOP))
 
     # -- output
     def report(self):
@@ -750,23 +765,30 @@ def cg_total(path):
     raise RuntimeError(f"{path}: no totals")
 
 
-def cg_functions(path):
-    """Self instructions by function (file:function), callgrind_annotate."""
+def cg_functions(path, inclusive=False):
+    """Instructions by function (file:function) from callgrind_annotate."""
+    import re
     p = subprocess.run(["callgrind_annotate", "--threshold=100",
-                        "--inclusive=no", path], capture_output=True,
-                       text=True)
+                        f"--inclusive={'yes' if inclusive else 'no'}",
+                        "--tree=none", "--auto=no", path],
+                       capture_output=True, text=True)
     res = {}
     for line in p.stdout.splitlines():
-        parts = line.split(None, 1)
-        if len(parts) != 2 or not parts[0].replace(",", "").isdigit():
+        mt = re.match(r"\s*([\d,]+)\s+(?:\([^)]*\)\s+)?(.*)$", line)
+        if not mt:
             continue
-        name = parts[1]
-        name = name.split(" [", 1)[0].replace(" (", "(")
-        if "(" in name and name.strip().startswith("("):
-            name = name.split(")", 1)[-1].strip()
-        res[name.strip()] = res.get(name.strip(), 0) + \
-            int(parts[0].replace(",", ""))
+        name = mt.group(2).split(" [", 1)[0].strip()
+        if name.startswith(("PROGRAM TOTALS", "events annotated")):
+            continue
+        res[name] = res.get(name, 0) + int(mt.group(1).replace(",", ""))
     return res
+
+
+def cg_write(f, title, d, n=30):
+    f.write(f"== {title}\n")
+    for k, v in sorted(d.items(), key=lambda kv: -kv[1])[:n]:
+        f.write(f"{v:10.0f}  {k}\n")
+    f.write("\n")
 
 
 def machine():
