@@ -13,6 +13,8 @@ need_pkg() { # package, test command
 if [ "${1:-}" = bench ]; then
 	need_pkg nginx          test -x /usr/sbin/nginx
 	need_pkg valgrind       command -v callgrind_annotate
+	need_pkg strace         command -v strace
+	need_pkg iproute2       command -v ss
 else
 need_pkg gcc            command -v cc
 need_pkg make           command -v make

@@ -48,6 +48,7 @@ P = dict(  # what a run measures; BENCH_QUICK=1 keeps it under 2 minutes
     scale=[500] if QUICK else [500, 2000],
     scale_jobs=2000 if QUICK else 10000,
     cg_jobs=(100, 600) if QUICK else (200, 2200),
+    sys_jobs=500 if QUICK else 2000,
 )
 VARIANTS = ("json", "form", "bin")
 FUNC = {"json": "BenchJson", "form": "BenchForm", "bin": "BenchBin"}
@@ -136,6 +137,10 @@ def children(pid):
         out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)],
                              capture_output=True, text=True).stdout
         return [int(x) for x in out.split()]
+
+
+def ctxt(pid):
+    return status_field(pid, "voluntary_ctxt_switches")
 
 
 def cpu_of(pids):
@@ -451,6 +456,7 @@ class Bench:
             res.setdefault(f"{k}_{side}", []).append(x)
         pids = pids_fn()
         c0 = cpu_of(pids)
+        x0 = {p: ctxt(p) for p in pids}
         v0 = status_field(master_pid, "voluntary_ctxt_switches") \
             if master_pid else 0
         mc0 = cpu_ticks(master_pid) if master_pid else 0
@@ -459,6 +465,7 @@ class Bench:
         jobs = r["jobs"]
         add("tput_json", r["jobs_per_s"])
         add("cpu_us_per_job", cpu_delta(c0, c1) / HZ * 1e6 / jobs)
+        add("ctxt_per_job", sum(ctxt(p) - x0[p] for p in pids) / jobs)
         if master_pid:
             add("master_wakeups_per_job", (status_field(
                 master_pid, "voluntary_ctxt_switches") - v0) / jobs)
@@ -505,6 +512,11 @@ class Bench:
         self.put("cpu_per_job_ratio", round(ds / lim, 3))
         self.row("CPU per job, us (utime+stime, master + workers)",
                  f"{ds:.1f}", f"{lim:.1f}", f"{ds / lim:.3f} x", "<= 1.05 x")
+        ds, lim = med["ctxt_per_job_ds"], med["ctxt_per_job_lim"]
+        self.put("ctxt_switches_per_job", round(ds, 3))
+        self.put("ctxt_switches_per_job_limit", round(lim, 3))
+        self.row("context switches per job (voluntary, master + workers)",
+                 f"{ds:.2f}", f"{lim:.2f}", f"{ds / lim:.3f} x", "")
         self.put("master_cpu_us_per_job", round(med["master_cpu_us_per_job_ds"], 2))
         wk = med["master_wakeups_per_job_ds"]
         self.put("master_wakeups_per_job", round(wk, 3))
@@ -642,6 +654,49 @@ class Bench:
                  f"{shrink:.0f}", "-", f"back: {grow:.0f} ms",
                  "linear in workers")
 
+    # -- system calls per job (strace -c): one worker and the master, and
+    # one limit program, the same jobs at the same concurrency
+    def syscalls(self):
+        jobs = P["sys_jobs"]
+        pool = {"Sys": {"worker_count": 1, "jobs_list": ["BenchSys"],
+                        "job_processing_uri": self.nginx.uri("/ok")}}
+        m = Master(self.tmp, "sys", self.gm, pool)
+        lm = Limits(self.gm, "BenchSysL", self.nginx.uri("/ok"), 1)
+        res = {}
+        try:
+            self.gm.wait_workers("BenchSys", 1, 30)
+            self.gm.wait_workers("BenchSysL", 1, 30)
+            for fn, traced in (("BenchSys", {"worker": children(m.pid)[0],
+                                             "master": m.pid}),
+                               ("BenchSysL", {"limit": lm.pids[0]})):
+                st = {who: subprocess.Popen(
+                    ["strace", "-c", "-q", "-p", str(pid), "-o",
+                     os.path.join(self.tmp, f"strace.{who}")],
+                    stderr=subprocess.DEVNULL) for who, pid in traced.items()}
+                time.sleep(0.5)  # strace attached
+                loadgen(self.gm, fn, jobs, 8)
+                time.sleep(0.2)
+                for who, p in st.items():
+                    p.send_signal(signal.SIGINT)
+                    p.wait(30)
+                    res[who] = strace_calls(os.path.join(self.tmp,
+                                                         f"strace.{who}"))
+        finally:
+            m.stop()
+            lm.stop()
+        for who, calls in res.items():
+            self.put(f"syscalls_per_job_{who}",
+                     round(sum(calls.values()) / jobs, 2))
+            self.put(f"syscalls_per_job_{who}_detail", ",".join(
+                f"{k}:{v / jobs:.2f}" for k, v in sorted(
+                    calls.items(), key=lambda kv: -kv[1]) if v >= jobs / 10))
+        w = sum(res["worker"].values()) / jobs
+        mm = sum(res["master"].values()) / jobs
+        li = sum(res["limit"].values()) / jobs
+        self.row(f"system calls per job (strace -c, {jobs} jobs, c=8)",
+                 f"worker {w:.1f} + master {mm:.1f}", f"{li:.1f}",
+                 f"{(w + mm) / li:.3f} x", "")
+
     # -- callgrind: user-space instructions per job
     def callgrind(self):
         lo, hi = P["cg_jobs"]
@@ -757,6 +812,17 @@ def children_by_pool(m, pool):
     return [int(r[0]) for r in rows if r[1] == pool and int(r[0])]
 
 
+def strace_calls(path):
+    calls = {}
+    with open(path) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) >= 5 and parts[0][0].isdigit() and \
+                    parts[-1] != "total" and parts[3].isdigit():
+                calls[parts[-1]] = int(parts[3])
+    return calls
+
+
 def cg_total(path):
     with open(path) as f:
         for line in f:
@@ -821,7 +887,7 @@ def main():
                      ("hup", b.hup)]
             steps += [(f"scale{n}", lambda n=n: b.scale(n))
                       for n in P["scale"]]
-            steps += [("callgrind", b.callgrind)]
+            steps += [("syscalls", b.syscalls), ("callgrind", b.callgrind)]
             for name, fn in steps:
                 if only and name not in only and not (
                         name == "uss" and "ab" in only):
