@@ -58,6 +58,7 @@ build(const struct ds_worker_spec *s, struct ds_worker_argv *a)
 	rc |= arg(a, "--" DS_WARG_MAX_RESPONSE "=%lld",
 	    (long long)s->max_response_bytes);
 	rc |= arg(a, "--" DS_WARG_MASTER_FD "=%d", DS_WORKER_FD);
+	rc |= arg(a, "--" DS_WARG_SHM_FD "=%d", DS_WORKER_SHM_FD);
 	rc |= arg(a, "--" DS_WARG_MASTER_PID "=%d", s->master_pid);
 	rc |= arg(a, "--" DS_WARG_LOG_IDENT "=%s", l->ident);
 	rc |= arg(a, "--" DS_WARG_LOG_FACILITY "=%s",

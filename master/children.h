@@ -13,7 +13,6 @@ int ds_spawn(struct ds_master *m, struct ds_pool_rt *p, int slot);
 void ds_retire(struct ds_master *m, struct ds_child *c, int sig);
 void ds_signal_all(struct ds_master *m, int sig, int64_t kill_at);
 void ds_reap(struct ds_master *m);
-void ds_child_message(struct ds_master *m, struct ds_child *c);
 void ds_children_tick(struct ds_master *m, int64_t now);
 int64_t ds_children_next_deadline(const struct ds_master *m);
 

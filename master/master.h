@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "common/msg.h"
+#include "common/slot.h"
 #include "config/config.h"
 #include "master/metrics.h"
 #include "master/options.h"
@@ -54,6 +55,13 @@ struct ds_child {
 	char handle[DS_MSG_STR_MAX + 1];
 	char unique[DS_MSG_STR_MAX + 1];
 	char function[DS_MSG_STR_MAX + 1];
+	/* its shared slot page (slot_page.c); NULL in unit tests */
+	struct ds_slot_shm *page;
+	size_t nfunctions;
+	char **functions;		/* what its counts are filed under */
+	struct ds_fn_counts *seen;	/* counted so far, per function */
+	uint64_t http_seen[DS_SLOT_HTTP_CODES];
+	uint64_t jobs_seen;
 };
 
 enum ds_stopping { DS_RUNNING = 0, DS_STOP, DS_DRAIN };

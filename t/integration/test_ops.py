@@ -595,8 +595,11 @@ class PackagingTest(harness.ProcTestCase):
                     src += fh.read()
         for event in set(re.findall(r"event=([a-z_]+)", src)):
             self.assertTrue(event in page, f"event {event} missing from driveshaft(8)")
-        with open(os.path.join(harness.TOP, "config", "config.c")) as fh:
-            keys = re.search(r"pool_keys\[K_NKEYS\] = \{(.*?)\};", fh.read(), re.S).group(1)
+        cfg_src = ""
+        for f in os.listdir(os.path.join(harness.TOP, "config")):
+            with open(os.path.join(harness.TOP, "config", f)) as fh:
+                cfg_src += fh.read()
+        keys = re.search(r"pool_keys\[K_NKEYS\] = \{(.*?)\};", cfg_src, re.S).group(1)
         for key in re.findall(r'"([a-z_]+)"', keys):
             self.assertTrue(key in page, f"config key {key} missing from driveshaft(8)")
 
