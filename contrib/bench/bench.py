@@ -49,6 +49,8 @@ P = dict(  # what a run measures; BENCH_QUICK=1 keeps it under 2 minutes
     scale_jobs=2000 if QUICK else 10000,
     cg_jobs=(100, 600) if QUICK else (200, 2200),
     sys_jobs=500 if QUICK else 2000,
+    cg_bin_jobs=(10, 60),
+    cg_variants=("json",) if QUICK else ("json", "form", "bin"),
 )
 VARIANTS = ("json", "form", "bin")
 FUNC = {"json": "BenchJson", "form": "BenchForm", "bin": "BenchBin"}
@@ -139,6 +141,16 @@ def children(pid):
         return [int(x) for x in out.split()]
 
 
+def run_ns(pid):
+    """Time on CPU in ns (/proc/PID/schedstat): finer than utime+stime's
+    clock ticks, for the master's small share."""
+    try:
+        with open(f"/proc/{pid}/schedstat") as f:
+            return int(f.read().split()[0])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
 def ctxt(pid):
     return status_field(pid, "voluntary_ctxt_switches")
 
@@ -190,7 +202,7 @@ class Gearmand:
         # polling costs gearmand and us CPU: often only for small pools
         wait_for(lambda: self.workers(function) == n, timeout,
                  f"{n} workers for {function}",
-                 step=0.001 if n < 10 else 0.01)
+                 step=0.001 if n < 10 else 0.02 if n < 1000 else 0.05)
 
     def stop(self):
         self.admin.close()
@@ -459,7 +471,7 @@ class Bench:
         x0 = {p: ctxt(p) for p in pids}
         v0 = status_field(master_pid, "voluntary_ctxt_switches") \
             if master_pid else 0
-        mc0 = cpu_ticks(master_pid) if master_pid else 0
+        mc0 = run_ns(master_pid) if master_pid else 0
         r = self.run_load(side, "json", P["tput_jobs"], 64)
         c1 = cpu_of(pids)
         jobs = r["jobs"]
@@ -469,8 +481,8 @@ class Bench:
         if master_pid:
             add("master_wakeups_per_job", (status_field(
                 master_pid, "voluntary_ctxt_switches") - v0) / jobs)
-            add("master_cpu_us_per_job", (cpu_ticks(master_pid) - mc0)
-                / HZ * 1e6 / jobs)
+            add("master_cpu_us_per_job", (run_ns(master_pid) - mc0)
+                / 1e3 / jobs)
         add("rtt_json", self.run_load(side, "json", P["rtt_jobs"], 1)["p50_us"])
         add("tput_form", self.run_load(side, "form", P["tput_jobs"] // 2,
                                        64)["jobs_per_s"])
@@ -517,7 +529,10 @@ class Bench:
         self.put("ctxt_switches_per_job_limit", round(lim, 3))
         self.row("context switches per job (voluntary, master + workers)",
                  f"{ds:.2f}", f"{lim:.2f}", f"{ds / lim:.3f} x", "")
-        self.put("master_cpu_us_per_job", round(med["master_cpu_us_per_job_ds"], 2))
+        mc = med["master_cpu_us_per_job_ds"]
+        self.put("master_cpu_us_per_job", round(mc, 2))
+        self.row("master CPU per job, us (schedstat)", f"{mc:.2f}", "-", "",
+                 "")
         wk = med["master_wakeups_per_job_ds"]
         self.put("master_wakeups_per_job", round(wk, 3))
         self.row("master wake-ups per job (voluntary ctxt switches)",
@@ -621,9 +636,9 @@ class Bench:
                 tt.append((time.monotonic() - t0) * 1000)
             if reply.count("\r\n") != n:
                 raise RuntimeError(f"threads: {reply.count(chr(13))} lines")
-            c0 = cpu_ticks(m.pid)
+            c0 = run_ns(m.pid)
             r = loadgen(self.gm, "BenchScale", P["scale_jobs"], 64)
-            mcpu = (cpu_ticks(m.pid) - c0) / HZ * 1000 / r["jobs"] * 1000
+            mcpu = (run_ns(m.pid) - c0) / 1e6 / r["jobs"] * 1000
             half = n // 2
             t0 = time.monotonic()
             m.reload({"Scale": dict(pool, worker_count=half)})
@@ -640,7 +655,7 @@ class Bench:
         thr = statistics.median(tt)
         self.put(f"scale_{n}_startup_ms", round(start))
         self.put(f"scale_{n}_threads_reply_ms", round(thr, 2))
-        self.put(f"scale_{n}_master_cpu_ms_per_1000_jobs", round(mcpu, 2))
+        self.put(f"scale_{n}_master_cpu_ms_per_1000_jobs", round(mcpu, 3))
         self.put(f"scale_{n}_hup_to_{half}_ms", round(shrink))
         self.put(f"scale_{n}_hup_back_to_{n}_ms", round(grow))
         self.put(f"scale_{n}_jobs_per_s", round(r["jobs_per_s"]))
@@ -648,7 +663,7 @@ class Bench:
         self.row(f"{n} workers: `threads` reply, ms (median of 7)",
                  f"{thr:.1f}", "-", "", "linear in workers")
         self.row(f"{n} workers: master CPU per 1,000 jobs, ms",
-                 f"{mcpu:.1f}", "-", f"{r['jobs_per_s']:.0f} jobs/s",
+                 f"{mcpu:.2f}", "-", f"{r['jobs_per_s']:.0f} jobs/s",
                  "linear in workers")
         self.row(f"{n} workers: HUP {n} -> {half}, ms (and back)",
                  f"{shrink:.0f}", "-", f"back: {grow:.0f} ms",
@@ -699,68 +714,83 @@ class Bench:
 
     # -- callgrind: user-space instructions per job
     def callgrind(self):
-        lo, hi = P["cg_jobs"]
+        """The JSON workload for the figures and the profile; form and
+        64 KiB binary too in a full run (fewer jobs: each costs more)."""
         cg = os.path.join(self.tmp, "cg")
         os.makedirs(cg, exist_ok=True)
-        out = {}
-        for jobs in (lo, hi):
-            out[("ds", jobs)] = self.cg_driveshaft(cg, jobs)
-            out[("lim", jobs)] = self.cg_limit(cg, jobs)
-        per = {}
-        for who in ("worker", "master"):
-            per[who] = (out[("ds", hi)][who][0] - out[("ds", lo)][who][0]) \
-                / (hi - lo)
-        per["limit"] = (out[("lim", hi)]["limit"][0] -
-                        out[("lim", lo)]["limit"][0]) / (hi - lo)
-        for who, v in per.items():
-            self.put(f"instructions_per_job_{who}", round(v))
-        self.row(f"instructions per job, callgrind ({hi}-{lo} jobs)",
-                 f"worker {per['worker'] / 1000:.1f}k + master "
-                 f"{per['master'] / 1000:.1f}k", f"{per['limit'] / 1000:.1f}k",
-                 f"{(per['worker'] + per['master']) / per['limit']:.3f} x",
-                 "no change may raise it > 2%")
-        self.cg_files = {k: v for k, v in out.items()}
-        self.cg_profile(out, lo, hi)
+        for v in P["cg_variants"]:
+            lo, hi = P["cg_jobs"] if v != "bin" else P["cg_bin_jobs"]
+            out = {}
+            for jobs in (lo, hi):
+                out[("ds", jobs)] = self.cg_driveshaft(cg, v, jobs)
+                out[("lim", jobs)] = self.cg_limit(cg, v, jobs)
+            per = {}
+            for who in ("worker", "master"):
+                per[who] = (out[("ds", hi)][who][0] -
+                            out[("ds", lo)][who][0]) / (hi - lo)
+            per["limit"] = (out[("lim", hi)]["limit"][0] -
+                            out[("lim", lo)]["limit"][0]) / (hi - lo)
+            sfx = "" if v == "json" else f"_{v}"
+            for who, x in per.items():
+                self.put(f"instructions_per_job{sfx}_{who}", round(x))
+            self.row(f"instructions per job, callgrind, {v} "
+                     f"({hi}-{lo} jobs)", f"worker {per['worker'] / 1000:.1f}k"
+                     f" + master {per['master'] / 1000:.1f}k",
+                     f"{per['limit'] / 1000:.1f}k",
+                     f"{(per['worker'] + per['master']) / per['limit']:.3f} x",
+                     "no change may raise it > 2%" if v == "json" else "")
+            self.cg_profile(out, lo, hi, v)
 
-    def cg_driveshaft(self, cg, jobs):
-        pool = {"Cg": {"worker_count": 1, "jobs_list": ["BenchCg"],
-                       "job_processing_uri": self.nginx.uri("/ok")}}
-        tag = f"ds{jobs}"
-        m = Master(self.tmp, f"cg{jobs}", self.gm, pool, wrapper=(
-            "valgrind", "--tool=callgrind", "--trace-children=yes",
-            f"--callgrind-out-file={cg}/{tag}.%p"))
+    def cg_driveshaft(self, cg, v, jobs):
+        pool = self.pools()[{"json": "Json", "form": "Form", "bin": "Bin"}[v]]
+        fn = f"BenchCg{v}"
+        pool = dict(pool, worker_count=1, jobs_list=[fn])
+        tag = f"ds-{v}-{jobs}"
+        m = Master(self.tmp, f"cg-{v}-{jobs}", self.gm, {"Cg": pool},
+                   wrapper=("valgrind", "--tool=callgrind",
+                            "--trace-children=yes",
+                            f"--callgrind-out-file={cg}/{tag}.%p"))
         try:
-            self.gm.wait_workers("BenchCg", 1, 120)
+            self.gm.wait_workers(fn, 1, 120)
             kid = children(m.pid)
-            loadgen(self.gm, "BenchCg", jobs, 8)
+            self.cg_load(v, fn, jobs)
         finally:
             m.stop(120)
         files = {"master": f"{cg}/{tag}.{m.pid}",
                  "worker": f"{cg}/{tag}.{kid[0]}"}
         return {who: (cg_total(f), f) for who, f in files.items()}
 
-    def cg_limit(self, cg, jobs):
-        f = f"{cg}/limit{jobs}"
+    def cg_load(self, v, fn, jobs):
+        if v == "bin":
+            loadgen(self.gm, fn, jobs, 8, self.files["workload"],
+                    self.files["result"])
+        else:
+            loadgen(self.gm, fn, jobs, 8)
+
+    def cg_limit(self, cg, v, jobs):
+        f = f"{cg}/limit-{v}-{jobs}"
+        fn = f"BenchCg{v}L"
         argv = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={f}",
-                LIMIT, "--server", self.gm.server, "--function", "BenchCgL",
-                "--uri", self.nginx.uri("/ok"), "--max_jobs", str(jobs)]
+                LIMIT, "--server", self.gm.server, "--function", fn,
+                "--uri", self.limit_uri(v), "--max_jobs", str(jobs),
+                *(["--form"] if v == "form" else [])]
         p = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                              stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
         try:
-            self.gm.wait_workers("BenchCgL", 1, 120)
-            loadgen(self.gm, "BenchCgL", jobs, 8)
+            self.gm.wait_workers(fn, 1, 120)
+            self.cg_load(v, fn, jobs)
             p.wait(120)
         finally:
             stop_proc(p)
         return {"limit": (cg_total(f), f)}
 
-    def cg_profile(self, out, lo, hi):
+    def cg_profile(self, out, lo, hi, v):
         """Top functions by instructions per job, self and inclusive, and
         where the worker spends more than the limit: build/bench/profile.txt
         (the callgrind files beside it, for callgrind_annotate)."""
         os.makedirs(BENCH, exist_ok=True)
-        path = os.path.join(BENCH, "profile.txt")
+        path = os.path.join(BENCH, f"profile-{v}.txt")
         per = {}
         with open(path, "w") as f:
             for side, who in (("ds", "worker"), ("ds", "master"),
@@ -779,10 +809,11 @@ class Bench:
                          f"{'inclusive' if incl else 'self'}, per job",
                          {k: w.get(k, 0) - lm.get(k, 0)
                           for k in set(w) | set(lm)})
-        for k, v in out.items():
-            for who, (_, fn) in v.items():
-                shutil.copy(fn, os.path.join(BENCH, f"callgrind.{who}.{k[1]}"))
-        self.put("profile", os.path.relpath(path, TOP))
+        for k, files in out.items():
+            for who, (_, fn) in files.items():
+                shutil.copy(fn, os.path.join(
+                    BENCH, f"callgrind.{who}.{v}.{k[1]}"))
+        self.put(f"profile_{v}", os.path.relpath(path, TOP))
 
     # -- output
     def report(self):
