@@ -877,7 +877,12 @@ def cg_functions(path, inclusive=False):
         name = mt.group(2).split(" [", 1)[0].strip()
         if name.startswith(("PROGRAM TOTALS", "events annotated")):
             continue
-        res[name] = res.get(name, 0) + int(mt.group(1).replace(",", ""))
+        # callgrind names our files both relative and absolute: one name,
+        # and an inclusive cost is counted once
+        name = name.replace(TOP + "/", "")
+        n = int(mt.group(1).replace(",", ""))
+        res[name] = max(res.get(name, 0), n) if inclusive else \
+            res.get(name, 0) + n
     return res
 
 
