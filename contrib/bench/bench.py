@@ -627,6 +627,7 @@ class Bench:
         try:
             self.gm.wait_workers("BenchScale", n, 300)
             start = (time.monotonic() - m.t0) * 1000
+            start_cpu = run_ns(m.pid) / 1e6
             wait_for(lambda: m.query("threads").count("Waiting for work")
                      == n, 60, "all waiting", step=0.05)
             tt = []
@@ -654,12 +655,14 @@ class Bench:
         self.gm.wait_workers("BenchScale", 0, 120)
         thr = statistics.median(tt)
         self.put(f"scale_{n}_startup_ms", round(start))
+        self.put(f"scale_{n}_startup_master_cpu_ms", round(start_cpu, 1))
         self.put(f"scale_{n}_threads_reply_ms", round(thr, 2))
         self.put(f"scale_{n}_master_cpu_ms_per_1000_jobs", round(mcpu, 3))
         self.put(f"scale_{n}_hup_to_{half}_ms", round(shrink))
         self.put(f"scale_{n}_hup_back_to_{n}_ms", round(grow))
         self.put(f"scale_{n}_jobs_per_s", round(r["jobs_per_s"]))
-        self.row(f"{n} workers: start-up, ms", f"{start:.0f}", "-", "", "")
+        self.row(f"{n} workers: start-up, ms", f"{start:.0f}", "-",
+                 f"master CPU {start_cpu:.0f} ms", "")
         self.row(f"{n} workers: `threads` reply, ms (median of 7)",
                  f"{thr:.1f}", "-", "", "linear in workers")
         self.row(f"{n} workers: master CPU per 1,000 jobs, ms",
