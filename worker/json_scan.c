@@ -10,8 +10,11 @@
  *     (Debian's 1.7.15 reads them all; older builds stopped at 63);
  *   - a string ends at the first quote not paired with a backslash; its
  *     escapes are then checked in a second pass that steps over \uXXXX as a
- *     whole, a bad hex digit reads as 0, surrogates must pair; raw control
- *     bytes are allowed;
+ *     whole and surrogates must pair; raw control bytes are allowed;
+ *   - one deliberate difference: a \u escape with a digit that is not hex
+ *     makes the body invalid, where cJSON reads it as a NUL and cuts the
+ *     string there (an answer would then complete with bytes the endpoint
+ *     never sent);
  *   - arrays and objects nest at most CJSON_NESTING_LIMIT deep.
  * Nothing is allocated; each byte is read at most three times.
  * t/unit/test_json_scan.c holds each rule against the cJSON installed, and
@@ -46,21 +49,21 @@ skip_ws(struct scan *sc)
 		sc->pos++;
 }
 
-/* cJSON's parse_hex4(): a bad digit makes the whole value 0. */
-static unsigned
+/* Four hex digits as a value; -1 when one is not a hex digit. */
+static long
 hex4(const unsigned char *p)
 {
-	unsigned h = 0;
+	long h = 0;
 
 	for (int i = 0; i < 4; i++) {
 		if (p[i] >= '0' && p[i] <= '9')
-			h = h << 4 | (unsigned)(p[i] - '0');
+			h = h << 4 | (p[i] - '0');
 		else if (p[i] >= 'A' && p[i] <= 'F')
-			h = h << 4 | (unsigned)(p[i] - 'A' + 10);
+			h = h << 4 | (p[i] - 'A' + 10);
 		else if (p[i] >= 'a' && p[i] <= 'f')
-			h = h << 4 | (unsigned)(p[i] - 'a' + 10);
+			h = h << 4 | (p[i] - 'a' + 10);
 		else
-			return 0;
+			return -1;
 	}
 	return h;
 }
@@ -70,11 +73,10 @@ hex4(const unsigned char *p)
 static size_t
 utf16_len(const unsigned char *p, size_t avail)
 {
-	unsigned first, second;
+	long first, second;
 
-	if (avail < 6)
+	if (avail < 6 || (first = hex4(p + 2)) < 0)
 		return 0;
-	first = hex4(p + 2);
 	if (first >= 0xDC00 && first <= 0xDFFF)
 		return 0;
 	if (first < 0xD800 || first > 0xDBFF)

@@ -327,7 +327,7 @@ int
 ds_response_parse(char *body, size_t len, struct ds_response *r)
 {
 	struct members mb = {.body = body};
-	long long ret;
+	long long ret = 0;
 
 	memset(r, 0, sizeof(*r));
 	/* JSON text never holds a raw NUL; cJSON would end a string there */

@@ -4,6 +4,7 @@
  * answer exactly as the parser it replaced (response_ref.c, which parsed
  * the whole body with cJSON) did. */
 #include <assert.h>
+#include <ctype.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,13 +20,32 @@ void ds_response_free_ref(struct ds_response *r);
 #define NO_MARKER "response_string: too many NUL escapes and noncharacters " \
 	"to decode"
 
+/* The old parser (cJSON) took \u with a non-hex digit as a NUL and cut
+ * the string; the new one calls such a body invalid. */
+static int
+bad_u_escape(const char *b, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i++) {
+		if (b[i] != '\\')
+			continue;
+		if (b[i + 1] == 'u')
+			for (size_t k = i + 2; k < i + 6; k++)
+				if (k >= n || !isxdigit((unsigned char)b[k]))
+					return 1;
+		i++;
+	}
+	return 0;
+}
+
 static void
 same_as_before(const char *body, size_t size, int rc, const struct ds_response *r)
 {
 	struct ds_response old;
 	int orc = ds_response_parse_ref(body, size, &old);
 
-	if (orc < 0 && strcmp(old.reason, NO_MARKER) == 0) {
+	if ((orc < 0 && strcmp(old.reason, NO_MARKER) == 0) ||
+	    (rc < 0 && strcmp(r->reason, "response is not valid JSON") == 0 &&
+	    bad_u_escape(body, size))) {
 		ds_response_free_ref(&old);
 		return;
 	}

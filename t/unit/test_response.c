@@ -369,8 +369,12 @@ static const struct {
 	    -1, "gearman_ret is not a number"},
 	{"{\"gearman_ret\\u0000\":0,\"response_string\":\"a\"}", -1,
 	    "response has no gearman_ret"},
-	/* to cJSON a bad hex digit is a NUL, which ends the key */
-	{"{\"gearman_ret\\uZZZZjunk\":0,\"response_string\":\"a\"}", 1, "a"},
+	/* to cJSON a bad hex digit is a NUL, which ends the key: to us the
+	 * body is not JSON, and an answer is never cut short by one */
+	{"{\"gearman_ret\\uZZZZjunk\":0,\"response_string\":\"a\"}", -1,
+	    "response is not valid JSON"},
+	{"{\"gearman_ret\":0,\"response_string\":\"ab\\uZZZZcd\"}", -1,
+	    "response is not valid JSON"},
 	{"{\"x\":{\"gearman_ret\":0,\"response_string\":\"a\"}}", -1,
 	    "response has no gearman_ret"},
 	{"{\"gearman_ret\":[0,{\"a\":0}],\"response_string\":\"a\"}", -1,
