@@ -452,8 +452,8 @@ class Bench:
                     self.one_round(res, side, sides[side], m.pid if
                                    side == "ds" else None)
                 log(f"round {r + 1}/{P['rounds']}: " + ", ".join(
-                    f"{k}={statistics.median(x):.0f}" for k, x in
-                    sorted(res.items()) if k.startswith("tput_json")))
+                    f"{k}={x[-1]:.0f}" for k, x in sorted(res.items())
+                    if k.startswith(("tput_", "rtt_"))))
             self.put("endpoint_connections", self.nginx.connections())
             self.uss_load = [uss_kib(p) for p in dsw]
             self.uss_limit_load = [uss_kib(p) for p in lims["json"].pids]
@@ -500,6 +500,11 @@ class Bench:
             self.put(f"throughput_{v}_jobs_per_s", round(ds))
             self.put(f"throughput_{v}_limit_jobs_per_s", round(lim))
             self.put(f"throughput_{v}_ratio", round(ds / lim, 3))
+            # the median of each round's own ratio: drift between rounds
+            # cannot move it
+            self.put(f"throughput_{v}_ratio_of_rounds", round(
+                statistics.median(a / b for a, b in zip(
+                    res[f"tput_{v}_ds"], res[f"tput_{v}_lim"])), 3))
             jobs = {"json": P["tput_jobs"], "form": P["tput_jobs"] // 2,
                     "bin": P["bin_jobs"]}[v]
             conc = 16 if v == "bin" else 64
@@ -620,6 +625,29 @@ class Bench:
                  f"{p50:.1f}", "-", "", "<= 10 ms")
 
     # -- many workers
+    def scale_growth(self):
+        """Per worker, how the biggest pool's figures compare with the
+        smallest one's: 1.0 is linear in workers, more is faster."""
+        a, b = min(P["scale"]), max(P["scale"])
+        if a == b:
+            return
+        for name, ka, kb, what in (
+                ("threads_reply", "threads_reply_ms", None, "`threads` reply"),
+                ("master_cpu_per_job", "master_cpu_ms_per_1000_jobs", None,
+                 "master CPU per 1,000 jobs"),
+                ("startup_master_cpu", "startup_master_cpu_ms", None,
+                 "master CPU at start-up"),
+                ("hup_to_half", f"hup_to_{a // 2}_ms", f"hup_to_{b // 2}_ms",
+                 "HUP to half")):
+            x, y = self.fig.get(f"scale_{a}_{ka}"), self.fig.get(
+                f"scale_{b}_{kb or ka}")
+            if not x or y is None:
+                continue
+            g = y / x / (b / a)
+            self.put(f"scale_growth_{name}", round(g, 2))
+            self.row(f"growth {a} -> {b} workers, per worker: {what}",
+                     f"{g:.2f}", "-", f"{x} -> {y}", "1.0 = linear")
+
     def scale(self, n):
         pool = {"worker_count": n, "jobs_list": ["BenchScale"],
                 "job_processing_uri": self.nginx.uri("/ok")}
@@ -926,7 +954,8 @@ def main():
                      ("hup", b.hup)]
             steps += [(f"scale{n}", lambda n=n: b.scale(n))
                       for n in P["scale"]]
-            steps += [("syscalls", b.syscalls), ("callgrind", b.callgrind)]
+            steps += [("growth", b.scale_growth), ("syscalls", b.syscalls),
+                      ("callgrind", b.callgrind)]
             for name, fn in steps:
                 if only and name not in only and not (
                         name == "uss" and "ab" in only):
