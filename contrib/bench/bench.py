@@ -864,6 +864,21 @@ class Bench:
         os.makedirs(BENCH, exist_ok=True)
         with open(os.path.join(BENCH, "results.txt"), "w") as f:
             f.write(machine() + "\n\n" + table + "\n\n" + kv + "\n")
+        if os.environ.get("BENCH_README", "") not in ("", "0"):
+            readme_update(machine() + "\n\n" + table)
+
+
+def readme_update(text):
+    """BENCH_README=1: the table and the machine go into README.md,
+    between its bench markers."""
+    path = os.path.join(TOP, "README.md")
+    with open(path) as f:
+        doc = f.read()
+    begin, end = "<!-- bench:begin -->\n", "<!-- bench:end -->"
+    a, b = doc.index(begin) + len(begin), doc.index(end)
+    with open(path + ".tmp", "w") as f:
+        f.write(doc[:a] + text + "\n" + doc[b:])
+    os.replace(path + ".tmp", path)
 
 
 HEAD = ("figure", "driveshaft", "limit", "compared", "target")
