@@ -222,6 +222,9 @@ ds_spawn(struct ds_master *m, struct ds_pool_rt *p, int slot)
 	}
 	if ((pid = fork_worker(m, p, slot, c, &fd)) < 0)
 		return -1;
+	if (ds_pidmap_put(&m->pids, pid, m->nchildren) < 0)
+		ds_log(LOG_ERR, "event=out_of_memory where=pidmap pid=%d",
+		    (int)pid);	/* found by a scan instead: slower, right */
 	m->nchildren++;		/* add_child made room; commit it now */
 	c->pid = pid;
 	c->fd = fd;
@@ -339,7 +342,10 @@ child_exited(struct ds_master *m, struct ds_child *c, int status)
 		close(c->fd);
 	ds_slot_page_close(c);
 	free(c->pool);
+	ds_pidmap_del(&m->pids, c->pid);
 	*c = m->children[--m->nchildren];
+	if (c != &m->children[m->nchildren])	/* the last one moved here */
+		(void)ds_pidmap_put(&m->pids, c->pid, (size_t)(c - m->children));
 }
 
 void
@@ -381,15 +387,17 @@ ds_pool_spawn_failed(struct ds_pool_rt *p, const char *why, int64_t now)
  * until its backoff passes, so a host out of processes or descriptors
  * costs one log line and one attempt per step, not a loop. */
 static void
-fill_pool(struct ds_master *m, struct ds_pool_rt *p, int64_t now)
+fill_pool(struct ds_master *m, struct ds_pool_rt *p, int64_t now,
+    int *budget)
 {
 	int started = 0;
 
 	if (p->spawn_retry_at > now)
 		return;
-	for (int s = 0; s < p->nslots; s++) {
+	for (int s = 0; s < p->nslots && *budget > 0; s++) {
 		if (p->slots[s].pid != 0 || p->slots[s].restart_at > now)
 			continue;
+		--*budget;
 		if (ds_spawn(m, p, s) < 0) {
 			ds_pool_spawn_failed(p, strerror(errno), now);
 			return;
@@ -406,6 +414,10 @@ fill_pool(struct ds_master *m, struct ds_pool_rt *p, int64_t now)
 void
 ds_children_tick(struct ds_master *m, int64_t now)
 {
+	/* a batch per turn of the loop: 2,000 new workers must not keep the
+	 * status port and the signals waiting while they fork */
+	int budget = DS_SPAWN_BATCH;
+
 	/* the only look at the slot pages when no one asks: a deadline, a
 	 * reap or a signal woke us */
 	ds_children_sync(m);
@@ -425,7 +437,7 @@ ds_children_tick(struct ds_master *m, int64_t now)
 	if (m->stopping)
 		return;
 	for (size_t i = 0; i < m->npools; i++)
-		fill_pool(m, &m->pools[i], now);
+		fill_pool(m, &m->pools[i], now, &budget);
 }
 
 int64_t

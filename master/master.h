@@ -13,11 +13,13 @@
 #include "config/config.h"
 #include "master/metrics.h"
 #include "master/options.h"
+#include "master/pidmap.h"
 
 #define DS_BACKOFF_WINDOW_MS 10000	/* a death sooner than this is quick */
 #define DS_BACKOFF_MAX_MS 30000
 #define DS_KILL_GRACE_MS 5000		/* past max_running_time, then KILL */
 #define DS_EXEC_FAILED 127		/* a child's status when exec failed */
+#define DS_SPAWN_BATCH 32		/* spawns per turn of the loop */
 
 struct ds_pool_stats {
 	uint64_t completed, failed, timed_out, answer_lost;
@@ -75,6 +77,7 @@ struct ds_master {
 	size_t npools;
 	struct ds_child *children;
 	size_t nchildren, cap_children;
+	struct ds_pidmap pids;		/* pid -> index in children */
 	enum ds_stopping stopping;
 	int stop_signals;	/* how many stop/drain signals came */
 	int64_t started_wall_ms;
