@@ -198,11 +198,26 @@ class Gearmand:
                 n += 1
         return n
 
-    def wait_workers(self, function, n, timeout=120):
+    def wait_workers(self, function, n, timeout=120, stall=20):
+        """Waits until exactly n workers can do `function`; fails after
+        `timeout` s, or once the count has not moved for `stall` s (a
+        start-up that stops half way says so at once)."""
         # polling costs gearmand and us CPU: often only for small pools
-        wait_for(lambda: self.workers(function) == n, timeout,
-                 f"{n} workers for {function}",
-                 step=0.001 if n < 10 else 0.02 if n < 1000 else 0.05)
+        step = 0.001 if n < 10 else 0.02 if n < 1000 else 0.05
+        deadline = time.monotonic() + timeout
+        last, moved = None, time.monotonic()
+        while True:
+            have = self.workers(function)
+            now = time.monotonic()
+            if have == n:
+                return
+            if have != last:
+                last, moved = have, now
+            if now > deadline or now - moved > stall:
+                raise RuntimeError(f"{function}: {have} of {n} workers "
+                                   f"registered, no change for "
+                                   f"{now - moved:.0f} s")
+            time.sleep(step)
 
     def stop(self):
         self.admin.close()
@@ -962,6 +977,7 @@ def main():
     only = os.environ.get("BENCH_ONLY", "").split(",")
     only = [x for x in only if x]
     t_start = time.monotonic()
+    failed = []
     with tempfile.TemporaryDirectory(prefix="ds-bench-") as tmp:
         b = Bench(tmp)
         try:
@@ -976,13 +992,19 @@ def main():
                         name == "uss" and "ab" in only):
                     continue
                 t0 = time.monotonic()
-                fn()
+                try:
+                    fn()
+                except Exception as e:  # one failed step is a figure too
+                    failed.append(name)
+                    b.put(f"{name}_failed", f'"{e}"')
+                    b.row(f"{name}: FAILED", str(e), "-", "", "")
+                    log(f"{name}: FAILED: {e}")
                 log(f"{name}: {time.monotonic() - t0:.1f} s")
         finally:
             b.close()
         b.put("bench_seconds", round(time.monotonic() - t_start, 1))
         b.report()
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
