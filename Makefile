@@ -4,7 +4,7 @@
 #   make check      install missing packages, build, run the unit and the
 #                   integration tests, plain and under ASan+UBSan
 #   make demo       run the main job end to end on local defaults
-#   make bench      throughput and memory figures
+#   make bench      driveshaft against the limit of its design (BENCH_QUICK=1)
 #   make soak       SOAK_SECONDS (default 600) of load and chaos against a
 #                   real gearmand and master; fails unless nothing was lost
 #   make fuzz       libFuzzer on the parsers (FUZZ_SECONDS per target)
@@ -50,7 +50,7 @@ UNIT_BIN := $(UNIT_SRC:t/unit/%.c=$(BUILD)/t/%)
 BINS := $(BUILD)/driveshaft $(BUILD)/driveshaft-worker
 TOOLS := $(BUILD)/t/gmclient $(BUILD)/t/soakclient
 
-.PHONY: all check unit integration deps demo bench install deb clean \
+.PHONY: all check unit integration deps demo bench bench-deps install deb clean \
 	san-unit san-integration fuzz lint soak
 
 all: $(BINS) $(TOOLS)
@@ -138,8 +138,22 @@ lint:
 demo: deps all
 	bash contrib/demo.sh
 
-bench: deps all
-	python3 contrib/bench.py
+# make bench: driveshaft against the limit of its design (contrib/bench/:
+# nginx, a C load generator, the limit and floor programs); BENCH_QUICK=1
+# is a short run. Installs nginx and valgrind (contrib/deps.sh bench).
+BENCH_BINS := $(BUILD)/bench/loadgen $(BUILD)/bench/limit $(BUILD)/bench/floor
+BENCH_LIBS = $(shell pkg-config --libs gearmand libcurl libcjson 2>/dev/null)
+
+$(BUILD)/bench/%: contrib/bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE $(PKG_CFLAGS) \
+	    $(CFLAGS) -o $@ $< $(BENCH_LIBS) -lpthread
+
+bench-deps:
+	@sh contrib/deps.sh bench
+
+bench: deps bench-deps all $(BENCH_BINS)
+	python3 contrib/bench/bench.py
 
 # Load and chaos for SOAK_SECONDS against a real gearmand, endpoints and
 # master; prints the ledger and fails when a job was lost, answered twice or
