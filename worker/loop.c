@@ -279,7 +279,9 @@ why_stop(const struct loop *l)
 		return "drain";
 	if (l->o->max_jobs > 0 && l->jobs_done >= l->o->max_jobs)
 		return "max_jobs_per_worker";
-	if (ds_report_master_gone())
+	/* a poll per job would cost a system call each: look when idle;
+	 * a busy worker hears of its master's death from PR_SET_PDEATHSIG */
+	if (!l->in_job && ds_report_master_gone())
 		return "master_gone";
 	return NULL;
 }
@@ -341,28 +343,40 @@ loop_once(struct loop *l)
 	}
 }
 
+/* Its buffers live only while it runs: the job loop's frames reuse that
+ * stack, so the worker keeps no page resident for a message of its start. */
+static __attribute__((noinline)) int
+start_loop(struct loop *l)
+{
+	const struct ds_worker_opts *o = l->o;
+	char err[600], u[2048];
+	struct ds_lv v;
+
+	ds_report_state(DS_MSG_STARTING);
+	if (ds_endpoint_init(&l->ep, o, err, sizeof(err)) < 0 ||
+	    gearman_setup(l, err, sizeof(err)) < 0) {
+		ds_log(LOG_ERR, "event=worker_failed pool=%s slot=%d error=%s",
+		    o->pool, o->slot, DS_LV(v, err));
+		return -1;
+	}
+	l->ep.should_abort = should_abort;
+	l->ep.abort_ctx = l;
+	ds_log(LOG_INFO, "event=worker_start pool=%s slot=%d servers=%s "
+	    "functions=%zu uri=%s", o->pool, o->slot, l->servers, o->nfunctions,
+	    DS_LV(v, ds_uri_redact(u, sizeof(u), o->uri)));
+	return 0;
+}
+
 int
 ds_worker_run(const struct ds_worker_opts *o)
 {
 	struct loop l;
-	char err[600], u[2048];
-	struct ds_lv v;
 	const char *why;
 
 	memset(&l, 0, sizeof(l));
 	l.o = o;
-	ds_report_state(DS_MSG_STARTING);
-	if (ds_endpoint_init(&l.ep, o, err, sizeof(err)) < 0 ||
-	    gearman_setup(&l, err, sizeof(err)) < 0) {
-		ds_log(LOG_ERR, "event=worker_failed pool=%s slot=%d error=%s",
-		    o->pool, o->slot, DS_LV(v, err));
+	if (start_loop(&l) < 0)
 		return 2;
-	}
-	l.ep.should_abort = should_abort;
-	l.ep.abort_ctx = &l;
-	ds_log(LOG_INFO, "event=worker_start pool=%s slot=%d servers=%s "
-	    "functions=%zu uri=%s", o->pool, o->slot, l.servers, o->nfunctions,
-	    DS_LV(v, ds_uri_redact(u, sizeof(u), o->uri)));
 	while ((why = why_stop(&l)) == NULL || l.answer_pending)
 		loop_once(&l);
 	ds_report_state(DS_MSG_STOPPING);

@@ -6,6 +6,7 @@
 #include "common/worker_args.h"
 
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,7 +87,7 @@ ds_worker_usage(FILE *f)
 static void
 set_defaults(struct ds_worker_opts *o)
 {
-	memset(o, 0, sizeof(*o));
+	memset(o, 0, offsetof(struct ds_worker_opts, functions));
 	o->format = DS_FORMAT_JSON;
 	o->max_running_ms = 300 * 1000;
 	o->loop_timeout_ms = 5 * 1000;

@@ -17,9 +17,7 @@
 struct ds_worker_opts {
 	const char *pool;
 	int slot;
-	struct ds_server servers[DS_WORKER_MAX_SERVERS];
 	size_t nservers;
-	const char *functions[DS_WORKER_MAX_FUNCTIONS];
 	size_t nfunctions;
 	const char *uri;
 	const char *unix_socket;	/* NULL: connect to the URI's host */
@@ -32,6 +30,10 @@ struct ds_worker_opts {
 	int shm_fd;			/* -1: no shared slot page */
 	int master_pid;			/* 0: not given */
 	struct ds_log_settings log;
+	/* last, and never cleared whole: filled as parsed, so that the
+	 * 19 KB a worker could take never become resident pages */
+	const char *functions[DS_WORKER_MAX_FUNCTIONS];
+	struct ds_server servers[DS_WORKER_MAX_SERVERS];
 };
 
 /* Fills o from argv. Returns 0 to run, 1 when --help was printed, -1 on a

@@ -85,6 +85,17 @@ function_index(const char *function)
 	return (uint32_t)nfnames;	/* counted nowhere: not ours */
 }
 
+/* A copy cut to size (a handle or unique is short: no snprintf per job). */
+static void
+put_str(char *dst, size_t size, const char *src)
+{
+	size_t n = src ? strnlen(src, size - 1) : 0;
+
+	if (n)
+		memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 void
 ds_report_busy(const char *handle, const char *unique, const char *function,
     int64_t start_ms)
@@ -98,8 +109,8 @@ ds_report_busy(const char *handle, const char *unique, const char *function,
 	slot->jobs_started++;
 	slot->busy_since_ms = ds_now_ms();
 	slot->busy_wall_ms = start_ms;
-	snprintf(slot->handle, sizeof(slot->handle), "%s", handle ? handle : "");
-	snprintf(slot->unique, sizeof(slot->unique), "%s", unique ? unique : "");
+	put_str(slot->handle, sizeof(slot->handle), handle);
+	put_str(slot->unique, sizeof(slot->unique), unique);
 	ds_slot_end(slot);
 }
 

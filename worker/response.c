@@ -153,6 +153,16 @@ decode_string(const struct members *mb, const char *p, size_t len,
 	unsigned marker = 0;
 	cJSON *item;
 
+	/* no escape (base64 never has one): the bytes between the quotes
+	 * are the value, and a second parse of them would be wasted */
+	if (len >= 2 && memchr(text + 1, '\\', len - 2) == NULL) {
+		if ((*out = malloc(len - 1)) == NULL)
+			return DECODE_NOMEM;
+		memcpy(*out, text + 1, len - 2);
+		(*out)[len - 2] = '\0';
+		*outlen = len - 2;
+		return DECODE_OK;
+	}
 	if (has_nul_escape(text, len)) {
 		if ((marker = pick_marker(text, len)) == 0)
 			return DECODE_NO_MARKER;
