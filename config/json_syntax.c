@@ -160,15 +160,46 @@ lex_number(struct lex *l)
 
 static int lex_value(struct lex *, int);
 
+/* After an element or member: 1 when the container closes (at close),
+ * 0 when a comma leads to the next one, -1 on an error (the messages are
+ * kept by pointer: static strings). */
 static int
-lex_object(struct lex *l, int depth)
+lex_next(struct lex *l, char close, const char *no_comma,
+    const char *trailing)
+{
+	lex_ws(l);
+	if (lex_peek(l) == close) {
+		l->pos++;
+		return 1;
+	}
+	if (lex_peek(l) != ',')
+		return lex_fail(l, l->pos, no_comma, 1);
+	l->pos++;
+	lex_ws(l);
+	if (lex_peek(l) == close)
+		return lex_fail(l, l->pos, trailing, 0);
+	return 0;
+}
+
+/* At an opening bracket: 1 when the container is empty. */
+static int
+lex_open(struct lex *l, char close)
 {
 	l->pos++;
 	lex_ws(l);
-	if (lex_peek(l) == '}') {
-		l->pos++;
+	if (lex_peek(l) != close)
 		return 0;
-	}
+	l->pos++;
+	return 1;
+}
+
+static int
+lex_object(struct lex *l, int depth)
+{
+	int rc;
+
+	if (lex_open(l, '}'))
+		return 0;
 	for (;;) {
 		if (lex_peek(l) != '"')
 			return lex_fail(l, l->pos, "expected a string key", 1);
@@ -181,47 +212,25 @@ lex_object(struct lex *l, int depth)
 		l->pos++;
 		if (lex_value(l, depth + 1) < 0)
 			return -1;
-		lex_ws(l);
-		if (lex_peek(l) == '}') {
-			l->pos++;
-			return 0;
-		}
-		if (lex_peek(l) != ',')
-			return lex_fail(l, l->pos, "expected ',' or '}' after "
-			    "an object member", 1);
-		l->pos++;
-		lex_ws(l);
-		if (lex_peek(l) == '}')
-			return lex_fail(l, l->pos, "trailing comma before '}'",
-			    0);
+		if ((rc = lex_next(l, '}', "expected ',' or '}' after an "
+		    "object member", "trailing comma before '}'")) != 0)
+			return rc < 0 ? -1 : 0;
 	}
 }
 
 static int
 lex_array(struct lex *l, int depth)
 {
-	l->pos++;
-	lex_ws(l);
-	if (lex_peek(l) == ']') {
-		l->pos++;
+	int rc;
+
+	if (lex_open(l, ']'))
 		return 0;
-	}
 	for (;;) {
 		if (lex_value(l, depth + 1) < 0)
 			return -1;
-		lex_ws(l);
-		if (lex_peek(l) == ']') {
-			l->pos++;
-			return 0;
-		}
-		if (lex_peek(l) != ',')
-			return lex_fail(l, l->pos, "expected ',' or ']' after "
-			    "an array element", 1);
-		l->pos++;
-		lex_ws(l);
-		if (lex_peek(l) == ']')
-			return lex_fail(l, l->pos, "trailing comma before ']'",
-			    0);
+		if ((rc = lex_next(l, ']', "expected ',' or ']' after an "
+		    "array element", "trailing comma before ']'")) != 0)
+			return rc < 0 ? -1 : 0;
 	}
 }
 
