@@ -156,7 +156,8 @@ ds_supervise(struct ds_master *m, struct ds_status *st)
 			break;
 		pfd[0] = (struct pollfd){wake_fds[0], POLLIN, 0};
 		nst = ds_status_pollfds(st, pfd + 1);
-		if (poll(pfd, 1 + nst, poll_timeout(m, st, now)) < 0 &&
+		/* the tick took time (spawns): the deadlines are from now */
+		if (poll(pfd, 1 + nst, poll_timeout(m, st, ds_now_ms())) < 0 &&
 		    errno != EINTR) {
 			ds_log(LOG_ERR, "event=poll_failed error=%d", errno);
 			sleep(1);	/* not a spin, should it persist */
