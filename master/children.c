@@ -310,7 +310,11 @@ ds_child_message(struct ds_master *m, struct ds_child *c)
 	ssize_t n;
 
 	while ((n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
-		if (ds_msg_decode(buf, (size_t)n, &msg, &why) < 0) {
+		why = NULL;
+		if (ds_msg_decode(buf, (size_t)n, &msg, &why) == 0 &&
+		    msg.type > DS_MSG_LAST_V1)
+			why = "a monitor's message from a worker";
+		if (why != NULL) {
 			ds_log(LOG_WARNING, "event=bad_child_message pool=%s "
 			    "pid=%d error=\"%s\"", c->pool, (int)c->pid, why);
 			continue;
