@@ -23,7 +23,8 @@ srcs() {
 	case $1 in
 	response) echo worker/response.c common/text.c ;;
 	config)	echo config/config.c config/cfg_util.c config/pool.c \
-		    config/json_syntax.c config/server.c common/text.c ;;
+		    config/json_syntax.c config/server.c config/queue.c \
+		    common/text.c ;;
 	msg)	echo common/msg.c ;;
 	admin)	echo common/admin.c ;;
 	text)	echo common/text.c ;;
