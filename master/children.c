@@ -153,35 +153,25 @@ add_child(struct ds_master *m)
 	return &m->children[m->nchildren];
 }
 
-/* Forks and execs the worker; returns its pid, or -1 with errno set. */
-static pid_t
-fork_worker(struct ds_master *m, struct ds_pool_rt *p, int slot, int *fd)
+/* Forks and execs path with the other end of a new socketpair as
+ * DS_WORKER_FD: a worker, or the queue monitor (master/monitor.c). Returns
+ * the pid and our end in *fd, or -1 with errno set. */
+pid_t
+ds_fork_exec(const char *path, char **argv, char **env, int *fd)
 {
-	struct ds_worker_argv a;
 	sigset_t all, old;
-	char **env;
 	int sv[2], saved;
 	pid_t pid;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return -1;
-	if ((env = build_env(p->cfg->uri)) == NULL ||
-	    build_argv(m, p, slot, &a) < 0) {
-		free_env(env);
-		close(sv[0]);
-		close(sv[1]);
-		errno = ENOMEM;
-		return -1;
-	}
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
 	pid = fork();
 	if (pid == 0)
-		exec_worker(m->opts->worker_path, a.v, env, sv[1]);
+		exec_worker(path, argv, env, sv[1]);
 	saved = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	ds_worker_argv_free(&a);
-	free_env(env);
 	close(sv[1]);
 	if (pid < 0) {
 		close(sv[0]);
@@ -190,6 +180,29 @@ fork_worker(struct ds_master *m, struct ds_pool_rt *p, int slot, int *fd)
 	}
 	fcntl(sv[0], F_SETFL, O_NONBLOCK);
 	*fd = sv[0];
+	return pid;
+}
+
+/* Forks and execs the worker; returns its pid, or -1 with errno set. */
+static pid_t
+fork_worker(struct ds_master *m, struct ds_pool_rt *p, int slot, int *fd)
+{
+	struct ds_worker_argv a;
+	char **env;
+	pid_t pid;
+	int saved;
+
+	if ((env = build_env(p->cfg->uri)) == NULL ||
+	    build_argv(m, p, slot, &a) < 0) {
+		free_env(env);
+		errno = ENOMEM;
+		return -1;
+	}
+	pid = ds_fork_exec(m->opts->worker_path, a.v, env, fd);
+	saved = errno;
+	ds_worker_argv_free(&a);
+	free_env(env);
+	errno = saved;
 	return pid;
 }
 
