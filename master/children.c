@@ -17,6 +17,7 @@
 #include "common/text.h"
 #include "master/limits.h"
 #include "master/children.h"
+#include "master/monitor.h"
 
 extern char **environ;
 
@@ -416,7 +417,8 @@ ds_reap(struct ds_master *m)
 			if (c->fd >= 0)
 				ds_child_message(m, c);
 			child_exited(m, c, status);
-		}
+		} else
+			(void)ds_monitor_reaped(m, pid, status);
 	}
 }
 

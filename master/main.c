@@ -15,6 +15,7 @@
 #include "master/daemon.h"
 #include "master/limits.h"
 #include "master/master.h"
+#include "master/monitor.h"
 #include "master/query.h"
 #include "master/reload.h"
 #include "master/status_reply.h"
@@ -250,6 +251,7 @@ main(int argc, char **argv)
 		rc = run(&m);
 	}
 	ds_pools_free(&m);
+	ds_monitor_free(&m);
 	ds_metrics_free(&m.metrics);
 	free(m.children);
 	ds_config_free(&m.cfg);

@@ -14,7 +14,8 @@ ds_qview_init(struct ds_queue_view *v, size_t nservers)
 		return -1;
 	v->ns = nservers;
 	for (size_t i = 0; i < nservers; i++)
-		v->s[i].state = v->s[i].next_state = DS_Q_UNKNOWN;
+		v->s[i].state = v->s[i].prev_state = v->s[i].next_state =
+		    DS_Q_UNKNOWN;
 	return 0;
 }
 
@@ -122,8 +123,10 @@ commit(struct ds_qserver *s, int64_t now)
 	struct ds_qlist old = s->now;
 
 	s->changed = s->next_state != s->state;
-	if (s->changed)
+	if (s->changed) {
 		s->state_since = now;
+		s->prev_state = s->state;
+	}
 	s->state = s->next_state;
 	memcpy(s->why, s->next_why, sizeof(s->why));
 	s->now = s->next;

@@ -34,7 +34,7 @@ struct ds_qlist {
 enum ds_qstate { DS_Q_UNKNOWN = -1, DS_Q_DOWN = 0, DS_Q_UP = 1 };
 
 struct ds_qserver {
-	enum ds_qstate state;
+	enum ds_qstate state, prev_state;
 	int64_t state_since;	/* monotonic ms */
 	char why[DS_MSG_STR_MAX + 1];	/* when down */
 	struct ds_qlist now;	/* the last round */

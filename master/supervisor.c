@@ -15,6 +15,7 @@
 #include "common/nelem.h"
 #include "common/parse.h"
 #include "master/children.h"
+#include "master/monitor.h"
 #include "master/reload.h"
 
 static volatile sig_atomic_t got_hup, got_chld;
@@ -78,6 +79,7 @@ begin_stop(struct ds_master *m, enum ds_stopping kind)
 		return;
 	}
 	m->stopping = kind;
+	ds_monitor_stop(m);
 	ds_log(LOG_NOTICE, "event=%s children=%zu", kind == DS_STOP ? "stopping" :
 	    "draining", m->nchildren);
 	if (kind == DS_STOP)
@@ -124,6 +126,9 @@ poll_timeout(const struct ds_master *m, const struct ds_status *st,
 
 	if (s && (next == 0 || s < next))
 		next = s;
+	s = ds_monitor_next_deadline(m);
+	if (s && (next == 0 || s < next))
+		next = s;
 	if (next == 0)
 		return -1;
 	if (next <= now)
@@ -153,16 +158,17 @@ ds_supervise(struct ds_master *m, struct ds_status *st)
 	size_t cap = 0;
 
 	for (;;) {
-		size_t n = 0, nst;
+		size_t n = 0, nst, nmon;
 		int64_t now;
 
 		act_on_signals(m);
 		now = ds_now_ms();
 		ds_children_tick(m, now);
-		if (m->stopping && m->nchildren == 0)
+		ds_monitor_tick(m, now);
+		if (m->stopping && m->nchildren == 0 && !ds_monitor_alive(m))
 			break;
 		if (grow_pollfds(&pfd, &cap, m->nchildren +
-		    ds_status_max_pollfds() + 1) < 0) {
+		    ds_status_max_pollfds() + 2) < 0) {
 			ds_log(LOG_ERR, "event=out_of_memory where=poll");
 			sleep(1);	/* not a spin, should it persist */
 			continue;
@@ -170,6 +176,9 @@ ds_supervise(struct ds_master *m, struct ds_status *st)
 		pfd[n++] = (struct pollfd){wake_fds[0], POLLIN, 0};
 		nst = ds_status_pollfds(st, pfd + n);
 		n += nst;
+		/* the monitor's, which matches no child below */
+		nmon = ds_monitor_pollfd(m, pfd + n);
+		n += nmon;
 		for (size_t i = 0; i < m->nchildren; i++)
 			pfd[n++] = (struct pollfd){m->children[i].fd, POLLIN, 0};
 		if (poll(pfd, n, poll_timeout(m, st, now)) < 0 && errno != EINTR) {
@@ -178,6 +187,7 @@ ds_supervise(struct ds_master *m, struct ds_status *st)
 		}
 		now = ds_now_ms();
 		ds_status_serve(st, pfd + 1, nst, now);
+		ds_monitor_serve(m, pfd + 1 + nst, nmon);
 		/* children may have been reaped since; match by fd */
 		for (size_t i = 1 + nst; i < n; i++) {
 			if (pfd[i].fd < 0 || !pfd[i].revents)
