@@ -34,12 +34,15 @@ ds_config_fits(const struct ds_config *cfg, uint64_t nofile, char *err,
 	uint64_t workers = 0;
 
 	for (size_t i = 0; i < cfg->npools; i++)
-		workers += (uint64_t)cfg->pools[i].max_workers;
+		/* a queue-sized pool may grow to its max_workers */
+		workers += (uint64_t)(cfg->pools[i].max_workers >
+		    cfg->pools[i].worker_count ? cfg->pools[i].max_workers :
+		    cfg->pools[i].worker_count);
 	if (workers + DS_FD_RESERVE <= nofile)
 		return 0;
 	snprintf(err, errlen, "%llu workers need %llu descriptors (one each "
 	    "and %d for the master), but RLIMIT_NOFILE is %llu: lower "
-	    "worker_count (max_workers) or raise the limit (ulimit -n, LimitNOFILE=)",
+	    "worker_count or raise the limit (ulimit -n, LimitNOFILE=)",
 	    (unsigned long long)workers,
 	    (unsigned long long)(workers + DS_FD_RESERVE), DS_FD_RESERVE,
 	    (unsigned long long)nofile);

@@ -29,6 +29,7 @@ srcs() {
 	admin)	echo common/admin.c ;;
 	text)	echo common/text.c ;;
 	status)	echo master/status_reply.c master/metrics.c master/table.c \
+		    master/metrics_queue.c \
 		    common/buf.c common/text.c ;;
 	*)	echo "run.sh: unknown target $1" >&2; exit 1 ;;
 	esac
