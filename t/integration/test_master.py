@@ -212,7 +212,7 @@ class MasterTest(MasterTestCase):
         ep = self.endpoint()
         self.start_master(self.three_pools(ep), loop_timeout="2")
         kids = children_of(self.master.pid)
-        self.assertEqual(len(kids), 4)
+        self.assertEqual(len(kids), 5)  # and the queue monitor
         self.master.kill()
         self.master.wait()
         wait_for(lambda: not any(alive(k) for k in kids), 2 + 2, "children gone")
@@ -342,7 +342,8 @@ class MasterTest(MasterTestCase):
                 titles.append(f.read().split(b"\0")[0].decode())
         self.assertEqual(sorted(titles), [
             "driveshaft-worker: pool=A slot=0", "driveshaft-worker: pool=A slot=1",
-            "driveshaft-worker: pool=B slot=0", "driveshaft-worker: pool=C slot=0"])
+            "driveshaft-worker: pool=B slot=0", "driveshaft-worker: pool=C slot=0",
+            "driveshaft-worker: queue monitor servers=1"])
 
     def test_bad_command_lines_and_configs(self):
         def run(*args):
