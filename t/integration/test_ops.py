@@ -259,7 +259,7 @@ class InitScriptTest(MasterTestCase):
         bg.stdin.close()
         wait_for(lambda: any(r[3].startswith("job_handle=")
                              for r in threads(self.status_port)), 10, "a job in hand")
-        workers = harness.children_of(master)
+        workers = harness.children_of(master, monitor=True)
         rc, out = self.service("stop")
         self.assertEqual(rc, 0, out)
         self.assertIn("stopped after", out)

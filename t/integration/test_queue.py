@@ -144,7 +144,7 @@ class QueueTest(MasterTestCase):
         wait_for(lambda: self.size("Q") == 1, 15, "back to min_workers")
         back = time.monotonic() - t_empty
         wait_for(lambda: len(pool_pids(self.status_port, "Q")) == 1 and
-                 len(children_of(self.master.pid)) == 2, 10,
+                 len(children_of(self.master.pid)) == 1, 10,
                  "the retired workers gone")
         shrinks = [ln for ln in self.scale_lines() if "reason=idle" in ln]
         print(f"\n  shrink: {peak} -> 1 worker {back:.2f}s after the queue "
@@ -260,7 +260,7 @@ class QueueTest(MasterTestCase):
                  "monitor")
 
         def monitor_pid():
-            for pid in children_of(self.master.pid):
+            for pid in children_of(self.master.pid, monitor=True):
                 with open(f"/proc/{pid}/cmdline", "rb") as f:
                     if f.read().startswith(b"driveshaft-worker: queue monitor"):
                         return pid
