@@ -6,6 +6,9 @@
 #   make demo       run the main job end to end on local defaults
 #   make bench      throughput and memory figures
 #   make fuzz       libFuzzer on the parsers (FUZZ_SECONDS per target)
+#   make multihost  two gearmand and two hosts in network namespaces, with
+#                   chaos, MULTIHOST_SECONDS of load (root; a short run is
+#                   part of the integration tests)
 #   make install    PREFIX=/usr/local DESTDIR= (contrib/install.sh)
 #   make deb        build/driveshaft_VERSION_ARCH.deb (contrib/deb.sh)
 
@@ -49,7 +52,7 @@ BINS := $(BUILD)/driveshaft $(BUILD)/driveshaft-worker
 TOOLS := $(BUILD)/t/gmclient
 
 .PHONY: all check unit integration deps demo bench install deb clean \
-	san-unit san-integration fuzz lint
+	san-unit san-integration fuzz lint multihost
 
 all: $(BINS) $(TOOLS)
 
@@ -134,6 +137,10 @@ demo: deps all
 
 bench: deps all
 	python3 contrib/bench.py
+
+MULTIHOST_SECONDS ?= 300
+multihost: all
+	python3 t/multihost/multihost.py --seconds $(MULTIHOST_SECONDS)
 
 # libFuzzer on every parser of untrusted bytes, FUZZ_SECONDS each (clang)
 FUZZ_SECONDS ?= 60
