@@ -595,9 +595,15 @@ class PackagingTest(harness.ProcTestCase):
                     src += fh.read()
         for event in set(re.findall(r"event=([a-z_]+)", src)):
             self.assertTrue(event in page, f"event {event} missing from driveshaft(8)")
-        with open(os.path.join(harness.TOP, "config", "config.c")) as fh:
+        # the pool keys (pool.c) and the top-level ones (config.c)
+        with open(os.path.join(harness.TOP, "config", "pool.c")) as fh:
             keys = re.search(r"pool_keys\[K_NKEYS\] = \{(.*?)\};", fh.read(), re.S).group(1)
-        for key in re.findall(r'"([a-z_]+)"', keys):
+        keys = re.findall(r'"([a-z_]+)"', keys)
+        with open(os.path.join(harness.TOP, "config", "config.c")) as fh:
+            keys += re.findall(r'strcmp\([a-z>-]+, "([a-z_]+)"\)', fh.read())
+        self.assertIn("queue_poll_interval", keys)
+        self.assertIn("min_workers", keys)
+        for key in keys:
             self.assertTrue(key in page, f"config key {key} missing from driveshaft(8)")
 
     def test_systemd_unit_verifies(self):
