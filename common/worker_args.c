@@ -38,11 +38,13 @@ seconds(struct ds_worker_argv *a, const char *name, int64_t ms)
 /* What a worker and the monitor share: the master and the log. */
 static int
 common_tail(struct ds_worker_argv *a, int master_pid,
-    const struct ds_log_settings *l)
+    const struct ds_log_settings *l, int shm)
 {
 	int rc = 0;
 
 	rc |= arg(a, "--" DS_WARG_MASTER_FD "=%d", DS_WORKER_FD);
+	if (shm)	/* a worker's slot page; the monitor has none */
+		rc |= arg(a, "--" DS_WARG_SHM_FD "=%d", DS_WORKER_SHM_FD);
 	rc |= arg(a, "--" DS_WARG_MASTER_PID "=%d", master_pid);
 	rc |= arg(a, "--" DS_WARG_LOG_IDENT "=%s", l->ident);
 	rc |= arg(a, "--" DS_WARG_LOG_FACILITY "=%s",
@@ -73,7 +75,7 @@ build(const struct ds_worker_spec *s, struct ds_worker_argv *a)
 	rc |= arg(a, "--" DS_WARG_MAX_JOBS "=%lld", (long long)s->max_jobs);
 	rc |= arg(a, "--" DS_WARG_MAX_RESPONSE "=%lld",
 	    (long long)s->max_response_bytes);
-	rc |= common_tail(a, s->master_pid, s->log);
+	rc |= common_tail(a, s->master_pid, s->log, 1);
 	return rc;
 }
 
@@ -89,7 +91,7 @@ build_monitor(const struct ds_monitor_spec *s, struct ds_worker_argv *a)
 	for (size_t i = 0; i < s->nfunctions; i++)
 		rc |= arg(a, "--" DS_WARG_FUNCTION "=%s", s->functions[i]);
 	rc |= seconds(a, DS_WARG_QUEUE_POLL, s->interval_ms);
-	rc |= common_tail(a, s->master_pid, s->log);
+	rc |= common_tail(a, s->master_pid, s->log, 0);
 	return rc;
 }
 

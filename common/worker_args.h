@@ -13,6 +13,8 @@
 
 /* The master's end of the socketpair, as the worker sees it. */
 #define DS_WORKER_FD 3
+/* The worker's shared slot page (common/slot.h), a memfd. */
+#define DS_WORKER_SHM_FD 4
 
 /* argv is readable by every local user (ps, /proc/PID/cmdline); the
  * environment only by the worker's own user and root, so a URI that may
@@ -40,6 +42,7 @@
 #define DS_WARG_MAX_JOBS "max_jobs_per_worker"
 #define DS_WARG_MAX_RESPONSE "max_response_bytes"
 #define DS_WARG_MASTER_FD "master_fd"
+#define DS_WARG_SHM_FD "shm_fd"
 #define DS_WARG_MASTER_PID "master_pid"
 #define DS_WARG_LOG_IDENT "log_ident"
 #define DS_WARG_LOG_FACILITY "log_facility"

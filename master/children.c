@@ -18,6 +18,7 @@
 #include "master/limits.h"
 #include "master/children.h"
 #include "master/monitor.h"
+#include "master/slot_page.h"
 
 extern char **environ;
 
@@ -106,10 +107,13 @@ free_env(char **env)
 	free(env);
 }
 
-/* In the child between fork and exec: only async-signal-safe calls. */
+/* In the child between fork and exec: only async-signal-safe calls. page
+ * is -1 for the queue monitor, which has no slot page. */
 static void
-exec_worker(const char *path, char **argv, char **env, int fd)
+exec_worker(const char *path, char **argv, char **env, int sock, int page)
 {
+	int want_page = page >= 0;
+
 	struct sigaction sa;
 	sigset_t none;
 	int sigs[] = {SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGCHLD,
@@ -129,9 +133,14 @@ exec_worker(const char *path, char **argv, char **env, int fd)
 	/* keep the terminal's ^C for the master, which decides what a
 	 * child does with a job in hand */
 	setpgid(0, 0);
-	if (fd == DS_WORKER_FD)
-		fcntl(DS_WORKER_FD, F_SETFD, 0);
-	else if (dup2(fd, DS_WORKER_FD) < 0)
+	/* copies above the two numbers first, so neither dup2 can close
+	 * the other descriptor; dup2 clears close-on-exec on 3 and 4 */
+	sock = fcntl(sock, F_DUPFD_CLOEXEC, 10);
+	if (want_page)
+		page = fcntl(page, F_DUPFD_CLOEXEC, 10);
+	if (sock < 0 || (want_page && page < 0) ||
+	    dup2(sock, DS_WORKER_FD) < 0 ||
+	    (want_page && dup2(page, DS_WORKER_SHM_FD) < 0))
 		_exit(DS_EXEC_FAILED);
 	execve(path, argv, env);
 	_exit(DS_EXEC_FAILED);
@@ -155,10 +164,11 @@ add_child(struct ds_master *m)
 }
 
 /* Forks and execs path with the other end of a new socketpair as
- * DS_WORKER_FD: a worker, or the queue monitor (master/monitor.c). Returns
- * the pid and our end in *fd, or -1 with errno set. */
+ * DS_WORKER_FD and page (if not -1) as DS_WORKER_SHM_FD: a worker, or the
+ * queue monitor (master/monitor.c). Returns the pid and our end in *fd,
+ * or -1 with errno set. */
 pid_t
-ds_fork_exec(const char *path, char **argv, char **env, int *fd)
+ds_fork_exec(const char *path, char **argv, char **env, int page, int *fd)
 {
 	sigset_t all, old;
 	int sv[2], saved;
@@ -170,7 +180,7 @@ ds_fork_exec(const char *path, char **argv, char **env, int *fd)
 	sigprocmask(SIG_BLOCK, &all, &old);
 	pid = fork();
 	if (pid == 0)
-		exec_worker(path, argv, env, sv[1]);
+		exec_worker(path, argv, env, sv[1], page);
 	saved = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	close(sv[1]);
@@ -184,26 +194,37 @@ ds_fork_exec(const char *path, char **argv, char **env, int *fd)
 	return pid;
 }
 
-/* Forks and execs the worker; returns its pid, or -1 with errno set. */
+/* Forks and execs the worker into c; returns its pid, or -1 with errno
+ * set (c's page then closed). */
 static pid_t
-fork_worker(struct ds_master *m, struct ds_pool_rt *p, int slot, int *fd)
+fork_worker(struct ds_master *m, struct ds_pool_rt *p, int slot,
+    struct ds_child *c, int *fd)
 {
 	struct ds_worker_argv a;
-	char **env;
+	char **env = NULL;
+	int page, saved;
 	pid_t pid;
-	int saved;
 
+	if ((page = ds_slot_page_open(c, p->cfg)) < 0)
+		return -1;
 	if ((env = build_env(p->cfg->uri)) == NULL ||
 	    build_argv(m, p, slot, &a) < 0) {
 		free_env(env);
+		close(page);
+		ds_slot_page_close(c);
 		errno = ENOMEM;
 		return -1;
 	}
-	pid = ds_fork_exec(m->opts->worker_path, a.v, env, fd);
+	pid = ds_fork_exec(m->opts->worker_path, a.v, env, page, fd);
 	saved = errno;
 	ds_worker_argv_free(&a);
 	free_env(env);
-	errno = saved;
+	close(page);	/* the mapping stays */
+	if (pid < 0) {
+		ds_slot_page_close(c);
+		errno = saved;
+		return -1;
+	}
 	return pid;
 }
 
@@ -220,8 +241,11 @@ ds_spawn(struct ds_master *m, struct ds_pool_rt *p, int slot)
 		errno = ENOMEM;
 		return -1;
 	}
-	if ((pid = fork_worker(m, p, slot, &fd)) < 0)
+	if ((pid = fork_worker(m, p, slot, c, &fd)) < 0)
 		return -1;
+	if (ds_pidmap_put(&m->pids, pid, m->nchildren) < 0)
+		ds_log(LOG_ERR, "event=out_of_memory where=pidmap pid=%d",
+		    (int)pid);	/* found by a scan instead: slower, right */
 	m->nchildren++;		/* add_child made room; commit it now */
 	c->pid = pid;
 	c->fd = fd;
@@ -248,6 +272,7 @@ ds_retire(struct ds_master *m, struct ds_child *c, int sig)
 	int64_t now = ds_now_ms();
 	int64_t deadline;
 
+	ds_child_sync(m, c);	/* busy or not decides its deadline */
 	if (p != NULL && c->slot >= 0 && c->slot < p->nslots &&
 	    p->slots[c->slot].pid == c->pid)
 		p->slots[c->slot].pid = 0;
@@ -275,69 +300,6 @@ ds_signal_all(struct ds_master *m, int sig, int64_t kill_at)
 			signal_child(m, c->pid, sig);
 		if (kill_at && (c->kill_at == 0 || kill_at < c->kill_at))
 			c->kill_at = kill_at;
-	}
-}
-
-static void
-apply_message(struct ds_master *m, struct ds_child *c, const struct ds_msg *msg)
-{
-	struct ds_pool_rt *p = ds_pool_rt_find(m, c->pool);
-
-	switch (msg->type) {
-	case DS_MSG_BUSY:
-		c->busy_since_ms = ds_now_ms();
-		c->busy_wall_ms = msg->start_ms;
-		memcpy(c->handle, msg->handle, sizeof(c->handle));
-		memcpy(c->unique, msg->unique, sizeof(c->unique));
-		memcpy(c->function, msg->function, sizeof(c->function));
-		if (c->slot < 0)	/* retired while idle, then got a job */
-			c->kill_at = overdue_at(c);
-		break;
-	case DS_MSG_DONE:
-		ds_metrics_job(&m->metrics, c->pool, c->function, msg->outcome,
-		    msg->duration_ms, msg->http_status);
-		if (p != NULL) {
-			if (msg->outcome == DS_OUT_COMPLETE)
-				p->stats.completed++;
-			else if (msg->outcome == DS_OUT_TIMEOUT)
-				p->stats.timed_out++;
-			else if (msg->outcome == DS_OUT_ANSWER_LOST)
-				p->stats.answer_lost++;
-			else
-				p->stats.failed++;
-		}
-		c->handle[0] = c->unique[0] = c->function[0] = '\0';
-		c->state = DS_MSG_IDLE;
-		return;
-	default:
-		break;
-	}
-	c->state = msg->type;
-}
-
-void
-ds_child_message(struct ds_master *m, struct ds_child *c)
-{
-	unsigned char buf[DS_MSG_MAX_SIZE + 1];
-	struct ds_msg msg;
-	const char *why;
-	ssize_t n;
-
-	while ((n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
-		why = NULL;
-		if (ds_msg_decode(buf, (size_t)n, &msg, &why) == 0 &&
-		    msg.type > DS_MSG_LAST_V1)
-			why = "a monitor's message from a worker";
-		if (why != NULL) {
-			ds_log(LOG_WARNING, "event=bad_child_message pool=%s "
-			    "pid=%d error=\"%s\"", c->pool, (int)c->pid, why);
-			continue;
-		}
-		apply_message(m, c, &msg);
-	}
-	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-		close(c->fd);
-		c->fd = -1;
 	}
 }
 
@@ -399,8 +361,12 @@ child_exited(struct ds_master *m, struct ds_child *c, int status)
 	}
 	if (c->fd >= 0)
 		close(c->fd);
+	ds_slot_page_close(c);
 	free(c->pool);
+	ds_pidmap_del(&m->pids, c->pid);
 	*c = m->children[--m->nchildren];
+	if (c != &m->children[m->nchildren])	/* the last one moved here */
+		(void)ds_pidmap_put(&m->pids, c->pid, (size_t)(c - m->children));
 }
 
 void
@@ -413,9 +379,8 @@ ds_reap(struct ds_master *m)
 		struct ds_child *c = ds_child_by_pid(m, pid);
 
 		if (c != NULL) {
-			/* read what it said before it went */
-			if (c->fd >= 0)
-				ds_child_message(m, c);
+			/* count what it did before it went */
+			ds_child_sync(m, c);
 			child_exited(m, c, status);
 		} else
 			(void)ds_monitor_reaped(m, pid, status);
@@ -444,15 +409,17 @@ ds_pool_spawn_failed(struct ds_pool_rt *p, const char *why, int64_t now)
  * until its backoff passes, so a host out of processes or descriptors
  * costs one log line and one attempt per step, not a loop. */
 static void
-fill_pool(struct ds_master *m, struct ds_pool_rt *p, int64_t now)
+fill_pool(struct ds_master *m, struct ds_pool_rt *p, int64_t now,
+    int *budget)
 {
 	int started = 0;
 
 	if (p->spawn_retry_at > now)
 		return;
-	for (int s = 0; s < p->nslots; s++) {
+	for (int s = 0; s < p->nslots && *budget > 0; s++) {
 		if (p->slots[s].pid != 0 || p->slots[s].restart_at > now)
 			continue;
+		--*budget;
 		if (ds_spawn(m, p, s) < 0) {
 			ds_pool_spawn_failed(p, strerror(errno), now);
 			return;
@@ -469,6 +436,13 @@ fill_pool(struct ds_master *m, struct ds_pool_rt *p, int64_t now)
 void
 ds_children_tick(struct ds_master *m, int64_t now)
 {
+	/* a batch per turn of the loop: 2,000 new workers must not keep the
+	 * status port and the signals waiting while they fork */
+	int budget = DS_SPAWN_BATCH;
+
+	/* the only look at the slot pages when no one asks: a deadline, a
+	 * reap or a signal woke us */
+	ds_children_sync(m);
 	for (size_t i = 0; i < m->nchildren; i++) {
 		struct ds_child *c = &m->children[i];
 		int64_t due = kill_deadline(c);
@@ -485,17 +459,23 @@ ds_children_tick(struct ds_master *m, int64_t now)
 	if (m->stopping)
 		return;
 	for (size_t i = 0; i < m->npools; i++)
-		fill_pool(m, &m->pools[i], now);
+		fill_pool(m, &m->pools[i], now, &budget);
 }
 
 int64_t
 ds_children_next_deadline(const struct ds_master *m)
 {
-	int64_t next = 0;
+	int64_t next = 0, now = ds_now_ms();
 
 	for (size_t i = 0; i < m->nchildren; i++) {
-		int64_t due = kill_deadline(&m->children[i]);
+		const struct ds_child *c = &m->children[i];
+		int64_t due = kill_deadline(c);
 
+		/* a job it takes after this look is overdue no sooner than
+		 * this: look again then, and not before */
+		if (c->page != NULL && !c->killed && c->state != DS_MSG_BUSY &&
+		    (due == 0 || now + c->max_running_ms + DS_KILL_GRACE_MS < due))
+			due = now + c->max_running_ms + DS_KILL_GRACE_MS;
 		if (due && (next == 0 || due < next))
 			next = due;
 	}

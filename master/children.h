@@ -9,13 +9,13 @@
 
 int ds_spawn(struct ds_master *m, struct ds_pool_rt *p, int slot);
 /* fork/exec of path, the child holding a socketpair as DS_WORKER_FD. */
-pid_t ds_fork_exec(const char *path, char **argv, char **env, int *fd);
+pid_t ds_fork_exec(const char *path, char **argv, char **env, int page,
+    int *fd);
 /* Takes c out of its slot: it takes no new job and leaves after the one
  * in hand (SIGUSR1), or within 2 x loop_timeout (SIGTERM). */
 void ds_retire(struct ds_master *m, struct ds_child *c, int sig);
 void ds_signal_all(struct ds_master *m, int sig, int64_t kill_at);
 void ds_reap(struct ds_master *m);
-void ds_child_message(struct ds_master *m, struct ds_child *c);
 void ds_children_tick(struct ds_master *m, int64_t now);
 int64_t ds_children_next_deadline(const struct ds_master *m);
 

@@ -253,6 +253,7 @@ main(int argc, char **argv)
 	ds_pools_free(&m);
 	ds_monitor_free(&m);
 	ds_metrics_free(&m.metrics);
+	ds_pidmap_free(&m.pids);
 	free(m.children);
 	ds_config_free(&m.cfg);
 	ds_master_opts_free(&o);

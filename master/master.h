@@ -9,14 +9,17 @@
 
 #include "common/log.h"
 #include "common/msg.h"
+#include "common/slot.h"
 #include "config/config.h"
 #include "master/metrics.h"
 #include "master/options.h"
+#include "master/pidmap.h"
 
 #define DS_BACKOFF_WINDOW_MS 10000	/* a death sooner than this is quick */
 #define DS_BACKOFF_MAX_MS 30000
 #define DS_KILL_GRACE_MS 5000		/* past max_running_time, then KILL */
 #define DS_EXEC_FAILED 127		/* a child's status when exec failed */
+#define DS_SPAWN_BATCH 32		/* spawns per turn of the loop */
 
 struct ds_pool_stats {
 	uint64_t completed, failed, timed_out, answer_lost;
@@ -57,6 +60,13 @@ struct ds_child {
 	char handle[DS_MSG_STR_MAX + 1];
 	char unique[DS_MSG_STR_MAX + 1];
 	char function[DS_MSG_STR_MAX + 1];
+	/* its shared slot page (slot_page.c); NULL in unit tests */
+	struct ds_slot_shm *page;
+	size_t nfunctions;
+	char **functions;		/* what its counts are filed under */
+	struct ds_fn_counts *seen;	/* counted so far, per function */
+	uint64_t http_seen[DS_SLOT_HTTP_CODES];
+	uint64_t jobs_seen;
 };
 
 enum ds_stopping { DS_RUNNING = 0, DS_STOP, DS_DRAIN };
@@ -72,6 +82,7 @@ struct ds_master {
 	size_t npools;
 	struct ds_child *children;
 	size_t nchildren, cap_children;
+	struct ds_pidmap pids;		/* pid -> index in children */
 	enum ds_stopping stopping;
 	int stop_signals;	/* how many stop/drain signals came */
 	int64_t started_wall_ms;

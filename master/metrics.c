@@ -8,11 +8,8 @@
 
 #include "common/buf.h"
 #include "common/msg.h"
+#include "common/slot.h"
 
-/* seconds; the last, +Inf, is implied by count */
-static const double bucket_le[DS_METRICS_NBUCKETS] = {
-	0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300,
-};
 
 static struct ds_job_series *
 job_series(struct ds_metrics *mt, const char *pool, const char *function)
@@ -35,14 +32,14 @@ job_series(struct ds_metrics *mt, const char *pool, const char *function)
 
 static void
 count(struct ds_count_series **arr, size_t *n, const char *pool,
-    const char *label)
+    const char *label, uint64_t by)
 {
 	struct ds_count_series *p;
 
 	for (size_t i = 0; i < *n; i++)
 		if (strcmp((*arr)[i].pool, pool) == 0 &&
 		    strcmp((*arr)[i].label, label) == 0) {
-			(*arr)[i].count++;
+			(*arr)[i].count += by;
 			return;
 		}
 	if ((p = realloc(*arr, (*n + 1) * sizeof(*p))) == NULL)
@@ -50,53 +47,69 @@ count(struct ds_count_series **arr, size_t *n, const char *pool,
 	*arr = p;
 	p[*n].pool = strdup(pool);
 	p[*n].label = strdup(label);
-	p[*n].count = 1;
+	p[*n].count = by;
 	(*n)++;
+}
+
+void
+ds_metrics_add(struct ds_metrics *mt, const char *pool, const char *function,
+    const struct ds_fn_counts *d)
+{
+	struct ds_job_series *s = job_series(mt, pool, function);
+
+	if (s == NULL)
+		return;
+	s->completed += d->outcome[DS_OUT_COMPLETE];
+	s->timed_out += d->outcome[DS_OUT_TIMEOUT];
+	s->answer_lost += d->outcome[DS_OUT_ANSWER_LOST];
+	s->failed += d->outcome[DS_OUT_FAIL] + d->outcome[DS_OUT_ABORTED];
+	for (int i = 0; i < DS_METRICS_NBUCKETS; i++)
+		s->buckets[i] += d->buckets[i];
+	s->count += d->count;
+	s->sum_s += d->sum_ms / 1000.0;
+}
+
+void
+ds_metrics_http(struct ds_metrics *mt, const char *pool, uint32_t code,
+    uint64_t n)
+{
+	char label[16];
+
+	snprintf(label, sizeof(label), "%u", (unsigned)code);
+	count(&mt->http_errors, &mt->nhttp_errors, pool, label, n);
 }
 
 void
 ds_metrics_job(struct ds_metrics *mt, const char *pool, const char *function,
     int outcome, uint32_t duration_ms, int http_status)
 {
-	struct ds_job_series *s = job_series(mt, pool, function);
-	double secs = duration_ms / 1000.0;
+	struct ds_fn_counts d;
+	int b = ds_duration_bucket(duration_ms);
 
-	if (http_status != 0 && http_status != 200) {
-		char code[16];
-
-		snprintf(code, sizeof(code), "%d", http_status);
-		count(&mt->http_errors, &mt->nhttp_errors, pool, code);
-	}
-	if (s == NULL)
+	memset(&d, 0, sizeof(d));
+	if (http_status != 0 && http_status != 200)
+		ds_metrics_http(mt, pool, (uint32_t)http_status, 1);
+	if (outcome < 0 || outcome > DS_OUT_LAST)
 		return;
-	if (outcome == DS_OUT_COMPLETE)
-		s->completed++;
-	else if (outcome == DS_OUT_TIMEOUT)
-		s->timed_out++;
-	else if (outcome == DS_OUT_ANSWER_LOST)
-		s->answer_lost++;
-	else
-		s->failed++;
-	for (int i = 0; i < DS_METRICS_NBUCKETS; i++)
-		if (secs <= bucket_le[i]) {
-			s->buckets[i]++;
-			break;
-		}
-	s->count++;
-	s->sum_s += secs;
+	d.outcome[outcome] = 1;
+	if (b < DS_DURATION_NBUCKETS)
+		d.buckets[b] = 1;
+	d.count = 1;
+	d.sum_ms = duration_ms;
+	ds_metrics_add(mt, pool, function, &d);
 }
 
 void
 ds_metrics_worker_start(struct ds_metrics *mt, const char *pool)
 {
-	count(&mt->starts, &mt->nstarts, pool, "");
+	count(&mt->starts, &mt->nstarts, pool, "", 1);
 }
 
 void
 ds_metrics_worker_exit(struct ds_metrics *mt, const char *pool,
     const char *reason)
 {
-	count(&mt->exits, &mt->nexits, pool, reason);
+	count(&mt->exits, &mt->nexits, pool, reason, 1);
 }
 
 static void
@@ -176,7 +189,8 @@ render_jobs(const struct ds_metrics *mt, struct ds_buf *b)
 			cum += s->buckets[k];
 			ds_buf_printf(b, "driveshaft_job_duration_seconds_bucket{"
 			    "pool=\"%s\",function=\"%s\",le=\"%g\"} %llu\n", pl, fl,
-			    bucket_le[k], (unsigned long long)cum);
+			    ds_duration_bucket_ms[k] / 1000.0,
+			    (unsigned long long)cum);
 		}
 		ds_buf_printf(b, "driveshaft_job_duration_seconds_bucket{pool=\"%s\","
 		    "function=\"%s\",le=\"+Inf\"} %llu\n", pl, fl,

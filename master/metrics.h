@@ -10,7 +10,9 @@
 struct ds_buf;
 struct ds_queue_view;
 
-#define DS_METRICS_NBUCKETS 14
+#include "common/slot.h"
+
+#define DS_METRICS_NBUCKETS DS_DURATION_NBUCKETS
 
 struct ds_job_series {
 	char *pool, *function;
@@ -33,6 +35,12 @@ struct ds_metrics {
 	size_t nhttp_errors, nstarts, nexits;
 };
 
+/* Adds what a worker counted since the last look (its delta). */
+void ds_metrics_add(struct ds_metrics *mt, const char *pool,
+    const char *function, const struct ds_fn_counts *delta);
+void ds_metrics_http(struct ds_metrics *mt, const char *pool, uint32_t code,
+    uint64_t n);
+/* One finished job, as ds_metrics_add() of a one-job delta. */
 void ds_metrics_job(struct ds_metrics *mt, const char *pool,
     const char *function, int outcome, uint32_t duration_ms, int http_status);
 void ds_metrics_worker_start(struct ds_metrics *mt, const char *pool);

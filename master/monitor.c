@@ -21,6 +21,7 @@
 #include "master/children.h"
 #include "master/limits.h"
 #include "master/scale.h"
+#include "master/slot_page.h"
 #include "master/stuck.h"
 
 extern char **environ;
@@ -100,7 +101,7 @@ spawn(struct ds_master *m, struct ds_queue *q, const char **f, size_t nf)
 
 	if (ds_monitor_argv_build(&spec, &a) < 0)
 		return -1;
-	pid = ds_fork_exec(m->opts->worker_path, a.v, environ, &q->fd);
+	pid = ds_fork_exec(m->opts->worker_path, a.v, environ, -1, &q->fd);
 	ds_worker_argv_free(&a);
 	if (pid < 0)
 		return -1;
@@ -219,6 +220,9 @@ on_message(struct ds_master *m, struct ds_queue *q, const struct ds_msg *msg,
 		return;
 	q->kill_at = now + m->cfg.queue_poll_ms + WATCHDOG_SLACK_MS;
 	log_servers(m, &q->view);
+	/* the workers' states live in their slot pages: read them now,
+	 * once a round, for the sizing and the stuck check */
+	ds_children_sync(m);
 	ds_scale_round(m, now);
 	ds_stuck_round(m, now);
 }

@@ -6,6 +6,7 @@
 
 #include "common/buf.h"
 #include "common/text.h"
+#include "master/slot_page.h"
 #include "master/table.h"
 #include "master/metrics.h"
 #include "master/monitor.h"
@@ -119,6 +120,8 @@ ds_status_reply(void *ctx, const char *line, size_t *len)
 	struct ds_master *m = ctx;
 	struct ds_buf b = {0};
 
+	/* the workers' slot pages are read now, when someone asks */
+	ds_children_sync(m);
 	if (strcmp(line, "threads") == 0)
 		ds_status_threads(m, &b);
 	else if (strcmp(line, "pools") == 0)

@@ -136,29 +136,22 @@ poll_timeout(const struct ds_master *m, const struct ds_status *st,
 	return next - now > INT_MAX ? INT_MAX : (int)(next - now);
 }
 
-/* Room for need descriptors in *pfd; -1 when out of memory. */
-static int
-grow_pollfds(struct pollfd **pfd, size_t *cap, size_t need)
-{
-	struct pollfd *p;
-
-	if (*pfd != NULL && *cap >= need)
-		return 0;
-	if ((p = realloc(*pfd, 2 * need * sizeof(*p))) == NULL)
-		return -1;
-	*pfd = p;
-	*cap = 2 * need;
-	return 0;
-}
-
+/* The children are not in the poll set: they write their state to their
+ * slot pages (slot_page.c), read when a status client asks or a deadline
+ * or a signal wakes us. A job costs this loop no wake-up. */
 void
 ds_supervise(struct ds_master *m, struct ds_status *st)
 {
-	struct pollfd *pfd = NULL;
-	size_t cap = 0;
+	size_t max = 2 + ds_status_max_pollfds();
+	struct pollfd *pfd = calloc(max, sizeof(*pfd));
 
+	while (pfd == NULL) {	/* at start; retried, never spun */
+		ds_log(LOG_ERR, "event=out_of_memory where=poll");
+		sleep(1);
+		pfd = calloc(max, sizeof(*pfd));
+	}
 	for (;;) {
-		size_t n = 0, nst, nmon;
+		size_t nst, nmon;
 		int64_t now;
 
 		act_on_signals(m);
@@ -167,37 +160,17 @@ ds_supervise(struct ds_master *m, struct ds_status *st)
 		ds_monitor_tick(m, now);
 		if (m->stopping && m->nchildren == 0 && !ds_monitor_alive(m))
 			break;
-		if (grow_pollfds(&pfd, &cap, m->nchildren +
-		    ds_status_max_pollfds() + 2) < 0) {
-			ds_log(LOG_ERR, "event=out_of_memory where=poll");
-			sleep(1);	/* not a spin, should it persist */
-			continue;
-		}
-		pfd[n++] = (struct pollfd){wake_fds[0], POLLIN, 0};
-		nst = ds_status_pollfds(st, pfd + n);
-		n += nst;
-		/* the monitor's, which matches no child below */
-		nmon = ds_monitor_pollfd(m, pfd + n);
-		n += nmon;
-		for (size_t i = 0; i < m->nchildren; i++)
-			pfd[n++] = (struct pollfd){m->children[i].fd, POLLIN, 0};
-		if (poll(pfd, n, poll_timeout(m, st, now)) < 0 && errno != EINTR) {
+		pfd[0] = (struct pollfd){wake_fds[0], POLLIN, 0};
+		nst = ds_status_pollfds(st, pfd + 1);
+		/* the queue monitor's reports, its only child socket read */
+		nmon = ds_monitor_pollfd(m, pfd + 1 + nst);
+		if (poll(pfd, 1 + nst + nmon, poll_timeout(m, st, now)) < 0 &&
+		    errno != EINTR) {
 			ds_log(LOG_ERR, "event=poll_failed error=%d", errno);
 			sleep(1);	/* not a spin, should it persist */
 		}
-		now = ds_now_ms();
-		ds_status_serve(st, pfd + 1, nst, now);
+		ds_status_serve(st, pfd + 1, nst, ds_now_ms());
 		ds_monitor_serve(m, pfd + 1 + nst, nmon);
-		/* children may have been reaped since; match by fd */
-		for (size_t i = 1 + nst; i < n; i++) {
-			if (pfd[i].fd < 0 || !pfd[i].revents)
-				continue;
-			for (size_t k = 0; k < m->nchildren; k++)
-				if (m->children[k].fd == pfd[i].fd) {
-					ds_child_message(m, &m->children[k]);
-					break;
-				}
-		}
 	}
 	free(pfd);
 }

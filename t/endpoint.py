@@ -20,6 +20,9 @@ Paths:
   /b64            response_string base64 of bytes ff 00 fe
   /badb64         response_encoding base64 with bad base64
   /retfail        gearman_ret 1
+  /hostile/<kind>/<n>
+                  200 with a body of about n bytes built to cost a parser
+                  much (hostile_body() says what each kind is)
   /mux            a workload "!CMD" behaves as path /CMD (":" for "/"), as
                   in "!fail500" or "!slow:3000"; any other workload is /sum,
                   so one worker can be sent bad and good jobs in turn
@@ -53,6 +56,43 @@ def parse_request(handler, body):
     else:
         req["workload"] = w.encode("utf-8")
     return req, "json"
+
+
+NONCHARS = "".join(f"\\u{cp:04X}" for cp in range(0xFDD0, 0xFDEF)).encode()
+
+
+def hostile_body(kind, n):
+    """A body of about n bytes for /hostile/<kind>/<n>, and the answer a
+    worker must give for it: ("OK", bytes) or ("FAIL", None)."""
+    head = b'{"gearman_ret":0,"response_string":"ok",'
+    if kind == "array":  # millions of tiny values in one member
+        k = max(1, (n - len(head) - 8) // 2)
+        return head + b'"x":[' + b"0," * (k - 1) + b"0]}", ("OK", b"ok")
+    if kind == "members":  # millions of top-level members, the real last
+        k = max(0, (n - 40) // 6)
+        return (b"{" + b'"a":0,' * k + b'"gearman_ret":0,"response_string":"ok"}',
+                ("OK", b"ok"))
+    if kind == "nests":  # many arrays nested 900 deep
+        one = b"[" * 900 + b"]" * 900
+        k = max(1, (n - len(head)) // (len(one) + 1))
+        return head + b'"x":[' + b",".join([one] * k) + b"]}", ("OK", b"ok")
+    if kind == "deep":  # nested past cJSON's limit of 1000: not JSON to it
+        return head + b'"x":' + b"[" * max(1001, n - len(head) - 4), ("FAIL", None)
+    if kind in ("string", "failstring"):  # one huge response_string
+        k = max(0, n - 40)
+        ret = kind == "failstring"
+        return (b'{"gearman_ret":%d,"response_string":"' % ret + b"x" * k + b'"}',
+                ("FAIL", None) if ret else ("OK", b"x" * k))
+    if kind == "failbase64":  # decoded from base64 (and checked) as well
+        k = max(0, (n - 80) // 4 * 4)
+        return (b'{"gearman_ret":1,"response_encoding":"base64","response_string":"'
+                + b"AAAA" * (k // 4) + b'"}', ("FAIL", None))
+    if kind == "nul":  # NUL escapes, then all noncharacters but the last:
+        k = max(0, (n - 40 - len(NONCHARS)) // 6)  # the marker search's worst case
+        want = b"\0" * k + "".join(chr(c) for c in range(0xFDD0, 0xFDEF)).encode()
+        return (b'{"gearman_ret":0,"response_string":"' + b"\\u0000" * k + NONCHARS + b'"}',
+                ("OK", want))
+    raise ValueError(kind)
 
 
 def answer(ret, string):
@@ -144,6 +184,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif p == "/badb64":
             self.send(200, b'{"gearman_ret": 0, "response_encoding": "base64", '
                            b'"response_string": "!!!"}')
+        elif p.startswith("/hostile/"):
+            _, _, kind, n = p.split("/")
+            self.send(200, hostile_body(kind, int(n))[0])
         elif p == "/retfail":
             self.send(200, answer(1, "nope"))
         else:

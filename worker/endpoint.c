@@ -3,6 +3,7 @@
  * as a complete or a fail with a reason; nothing here exits. */
 #include "worker/endpoint.h"
 
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,9 @@
 #include "worker/response.h"
 
 #define CONNECT_TIMEOUT_MS 5000
+/* A response buffer grown past this is given back after each call, so that
+ * one large answer does not stay resident for the rest of a worker's life. */
+#define BODY_KEEP_BYTES (64 * 1024)
 
 static size_t
 on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
@@ -59,6 +63,12 @@ ds_endpoint_init(struct ds_endpoint *ep, const struct ds_worker_opts *o,
 
 	memset(ep, 0, sizeof(*ep));
 	ep->opts = o;
+	/* Response-sized blocks must go back to the kernel when freed. By
+	 * default glibc raises its mmap threshold to the size of any mmapped
+	 * block freed (up to 32 MiB), so after one large answer the next ones
+	 * come from the heap and stay resident; a fixed threshold turns that
+	 * off. */
+	mallopt(M_MMAP_THRESHOLD, BODY_KEEP_BYTES);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
 	    (c = curl_easy_init()) == NULL) {
 		snprintf(err, errlen, "cannot initialise libcurl");
@@ -165,16 +175,29 @@ judge_transfer(struct ds_endpoint *ep, CURLcode rc, int64_t elapsed_ms,
 	set_reason(res, DS_OUT_FAIL, "endpoint: %s", detail);
 }
 
+/* Called once the body is parsed, before the answer (a copy) is sent. */
+static void
+release_body(struct ds_endpoint *ep)
+{
+	ep->len = 0;
+	if (ep->cap <= BODY_KEEP_BYTES)
+		return;
+	free(ep->body);
+	ep->body = NULL;
+	ep->cap = 0;
+}
+
 static void
 judge_body(struct ds_endpoint *ep, struct ds_call *res)
 {
 	struct ds_response r;
+	char none[1] = "";
 
 	if (res->http_status != 200) {
 		set_reason(res, DS_OUT_FAIL, "HTTP status %d", res->http_status);
 		return;
 	}
-	ds_response_parse(ep->body ? ep->body : "", ep->len, &r);
+	ds_response_parse(ep->body ? ep->body : none, ep->len, &r);
 	if (!r.complete) {
 		set_reason(res, DS_OUT_FAIL, "%s", r.reason);
 		ds_response_free(&r);
@@ -219,6 +242,7 @@ ds_endpoint_call(struct ds_endpoint *ep, const struct ds_job_view *job,
 		judge_transfer(ep, rc, ds_now_ms() - started, res);
 	else
 		judge_body(ep, res);
+	release_body(ep);
 	if (mime) {
 		curl_easy_setopt(ep->curl, CURLOPT_MIMEPOST, NULL);
 		curl_mime_free(mime);

@@ -347,7 +347,6 @@ ds_worker_run(const struct ds_worker_opts *o)
 
 	memset(&l, 0, sizeof(l));
 	l.o = o;
-	ds_report_init(o->master_fd);
 	ds_report_state(DS_MSG_STARTING);
 	if (ds_endpoint_init(&l.ep, o, err, sizeof(err)) < 0 ||
 	    gearman_setup(&l, err, sizeof(err)) < 0) {

@@ -15,6 +15,7 @@
 #include "worker/loop.h"
 #include "worker/monitor.h"
 #include "worker/options.h"
+#include "worker/report.h"
 #include "worker/signals.h"
 
 static int
@@ -64,8 +65,14 @@ main(int argc, char **argv)
 		fprintf(stderr, "driveshaft-worker: %s (see --help)\n", err);
 		syslog(LOG_ERR, "event=worker_usage_error error=\"%s\"", err);
 		rc = 1;
+	} else if (ds_report_init(o.master_fd, o.shm_fd, o.functions,
+	    o.nfunctions, err, sizeof(err)) < 0) {
+		fprintf(stderr, "driveshaft-worker: %s\n", err);
+		syslog(LOG_ERR, "event=worker_failed error=\"%s\"", err);
+		rc = 2;
 	} else {
-		/* only 0, 1, 2 and the master's socketpair are ours to keep */
+		/* the slot page is mapped (and its fd closed): only 0, 1, 2
+		 * and the master's socketpair are ours to keep */
 		ds_close_inherited(o.master_fd);
 		rc = start(&o);
 	}

@@ -16,7 +16,7 @@ enum {
 	OPT_FORMAT, OPT_MAX_RUNNING, OPT_LOOP_TIMEOUT, OPT_MAX_JOBS,
 	OPT_MAX_RESPONSE, OPT_FD, OPT_LOG_IDENT, OPT_LOG_FACILITY,
 	OPT_LOG_LEVEL, OPT_LOG_STDERR, OPT_HELP, OPT_MASTER_PID,
-	OPT_UNIX_SOCKET,
+	OPT_UNIX_SOCKET, OPT_SHM_FD,
 };
 
 static const struct option longopts[] = {
@@ -38,6 +38,7 @@ static const struct option longopts[] = {
 	{DS_WARG_LOG_STDERR, required_argument, NULL, OPT_LOG_STDERR},
 	{"help", no_argument, NULL, OPT_HELP},
 	{DS_WARG_UNIX_SOCKET, required_argument, NULL, OPT_UNIX_SOCKET},
+	{DS_WARG_SHM_FD, required_argument, NULL, OPT_SHM_FD},
 	{NULL, 0, NULL, 0},
 };
 
@@ -68,6 +69,9 @@ ds_worker_usage(FILE *f)
 "  --max_jobs_per_worker N   exit 0 after N jobs (default 0: never)\n"
 "  --max_response_bytes N    cap on the endpoint's response (default 16 MiB)\n"
 "  --master_fd FD            socketpair to the master (default: none)\n"
+"  --shm_fd FD               the slot page shared with the master, where\n"
+"                            the worker keeps its state and counters\n"
+"                            (default: none)\n"
 "  --master_pid PID          the master; exit if it is already gone\n"
 "  --log_ident S, --log_facility F, --log_level L, --log_stderr 0|1\n"
 "                            syslog settings (default driveshaft, daemon,\n"
@@ -88,6 +92,7 @@ set_defaults(struct ds_worker_opts *o)
 	o->loop_timeout_ms = 5 * 1000;
 	o->max_response_bytes = DS_DEFAULT_MAX_RESPONSE_BYTES;
 	o->master_fd = -1;
+	o->shm_fd = -1;
 	ds_log_defaults(&o->log);
 	o->log.to_stderr = -1;	/* decided once we know about the master */
 }
@@ -189,6 +194,11 @@ take(int c, const char *optname, const char *a, struct ds_worker_opts *o,
 		if (ds_parse_int64(a, 0, 65535, &v) < 0)
 			return bad(err, errlen, optname, a, "a descriptor number");
 		o->master_fd = (int)v;
+		break;
+	case OPT_SHM_FD:
+		if (ds_parse_int64(a, 0, 65535, &v) < 0)
+			return bad(err, errlen, optname, a, "a descriptor number");
+		o->shm_fd = (int)v;
 		break;
 	case OPT_MASTER_PID:
 		if (ds_parse_int64(a, 1, INT32_MAX, &v) < 0)

@@ -29,6 +29,7 @@ struct ds_worker_opts {
 	int64_t max_jobs;		/* 0: never recycle */
 	int64_t max_response_bytes;
 	int master_fd;			/* -1: run by hand, no master */
+	int shm_fd;			/* -1: no shared slot page */
 	int master_pid;			/* 0: not given */
 	struct ds_log_settings log;
 };

@@ -1,29 +1,61 @@
-/* response.c: parses an endpoint's JSON answer with cJSON (response.h).
+/* response.c: parses an endpoint's JSON answer (response.h).
  *
- * cJSON keeps strings NUL-terminated, so a "\u0000" escape inside
- * response_string would cut it short. Before parsing, each such escape is
- * swapped for an escape of a Unicode noncharacter that the body does not
- * otherwise contain (same length, so positions in error messages hold); the
- * marker's UTF-8 bytes are turned back into NULs afterwards. */
+ * A body may be as large as max_response_bytes, and a cJSON tree of it can
+ * cost 40 times that, so worker/json_scan.c checks the whole body and finds
+ * the members of the top-level object without a tree; cJSON then parses
+ * only the values of gearman_ret, response_string and response_encoding
+ * (and keys written with escapes, to compare them as cJSON would). As with
+ * cJSON_GetObjectItemCaseSensitive, the first of duplicate keys counts.
+ *
+ * cJSON keeps strings NUL-terminated, so a "\u0000" escape would cut a
+ * string short. Before a string is parsed, each such escape is swapped, in
+ * the body itself, for an escape of a Unicode noncharacter that the string
+ * does not otherwise contain (same length); the marker's UTF-8 bytes are
+ * turned back into NULs afterwards. Swapping in place spares a copy of the
+ * string: at most the body and one decoded string are held at once. */
 #include "worker/response.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/text.h"
+#include "worker/json_scan.h"
 
-#define NUL_ESCAPE "\\u0000"
+#define NUL_ESCAPE	"\\u0000"
+#define MARKER_FIRST	0xFDD0	/* U+FDD0 .. U+FDEF: 32 noncharacters */
+#define MARKER_COUNT	32
+#define B64_CHUNK	(48 * 1024)	/* base64 decoded at a time; 4 | it */
+
+enum decode_rc { DECODE_OK, DECODE_NOMEM, DECODE_NO_MARKER };
+
+enum member { RET, STRING, ENCODING, MEMBERS };
+
+static const char *const member_names[MEMBERS] = {
+	[RET] = "gearman_ret",
+	[STRING] = "response_string",
+	[ENCODING] = "response_encoding",
+};
+
+/* What the walk over the body found: the first member of each name (key
+ * NULL when absent), and why it stopped if it did. */
+struct members {
+	char			*body;	/* what found[] points into */
+	struct ds_json_member	found[MEMBERS];
+	int			nfound;
+	enum decode_rc		rc;
+};
 
 static int
-has_nul_escape(const char *body, size_t len)
+has_nul_escape(const char *s, size_t len)
 {
 	for (size_t i = 0; i + 1 < len; i++) {
-		if (body[i] != '\\')
+		if (s[i] != '\\')
 			continue;
-		if (len - i >= 6 && memcmp(body + i, NUL_ESCAPE, 6) == 0)
+		if (len - i >= 6 && memcmp(s + i, NUL_ESCAPE, 6) == 0)
 			return 1;
 		i++;	/* skip the escaped character */
 	}
@@ -31,71 +63,148 @@ has_nul_escape(const char *body, size_t len)
 }
 
 static int
-contains_ci(const char *hay, size_t len, const char *needle)
+hexval(unsigned char c)
 {
-	size_t n = strlen(needle);
-
-	for (size_t i = 0; i + n <= len; i++)
-		if (strncasecmp(hay + i, needle, n) == 0)
-			return 1;
-	return 0;
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-/* Finds U+FDD0..U+FDEF absent from body, raw or escaped; 0 if none is. */
-static unsigned
-pick_marker(const char *body, size_t len)
+/* Bit i set: U+FDD0 + i is in s, raw or as a \u escape in any case. One
+ * pass, whatever the text. */
+static uint32_t
+markers_used(const char *s, size_t len)
 {
-	for (unsigned cp = 0xFDD0; cp <= 0xFDEF; cp++) {
-		char esc[8], raw[4] = {(char)0xEF, (char)0xB7,
-		    (char)(0x80 | (cp & 0x3F)), 0};
+	const unsigned char *p = (const unsigned char *)s;
+	uint32_t used = 0;
 
-		snprintf(esc, sizeof(esc), "\\u%04X", cp);
-		if (!contains_ci(body, len, esc) && !memmem(body, len, raw, 3))
-			return cp;
+	for (size_t i = 0; i + 3 <= len; i++) {
+		int third, h;
+
+		if (p[i] == 0xEF && p[i + 1] == 0xB7 && p[i + 2] >= 0x90 &&
+		    p[i + 2] <= 0xAF)
+			used |= 1u << (p[i + 2] - 0x90);
+		if (p[i] != '\\' || len - i < 6 || (p[i + 1] | 0x20) != 'u' ||
+		    (p[i + 2] | 0x20) != 'f' || (p[i + 3] | 0x20) != 'd')
+			continue;
+		third = p[i + 4] | 0x20;
+		if ((third == 'd' || third == 'e') && (h = hexval(p[i + 5])) >= 0)
+			used |= 1u << ((third == 'e') * 16 + h);
 	}
+	return used;
+}
+
+/* The first noncharacter absent from s; 0 if none is. */
+static unsigned
+pick_marker(const char *s, size_t len)
+{
+	uint32_t used = markers_used(s, len);
+
+	for (unsigned i = 0; i < MARKER_COUNT; i++)
+		if (!(used & (1u << i)))
+			return MARKER_FIRST + i;
 	return 0;
 }
 
-static char *
-swap_nul_escapes(const char *body, size_t len, unsigned marker)
+static void
+swap_nul_escapes(char *s, size_t len, unsigned marker)
 {
-	char *copy = malloc(len + 1);
 	char esc[8];
 
-	if (copy == NULL)
-		return NULL;
-	memcpy(copy, body, len);
-	copy[len] = '\0';
 	snprintf(esc, sizeof(esc), "\\u%04X", marker);
 	for (size_t i = 0; i + 1 < len; i++) {
-		if (copy[i] != '\\')
+		if (s[i] != '\\')
 			continue;
-		if (len - i >= 6 && memcmp(copy + i, NUL_ESCAPE, 6) == 0)
-			memcpy(copy + i, esc, 6);
+		if (len - i >= 6 && memcmp(s + i, NUL_ESCAPE, 6) == 0)
+			memcpy(s + i, esc, 6);
 		i++;
 	}
-	return copy;
 }
 
-/* Copies s into r->data, turning marker sequences back into NULs. */
-static int
-restore_nuls(const char *s, unsigned marker, struct ds_response *r)
+/* Turns marker sequences in s back into NULs, in place; returns the length.
+ * Like cJSON, a NUL already in s ends it. */
+static size_t
+restore_nuls(char *s, unsigned marker)
 {
 	size_t n = strlen(s), o = 0;
 	char raw[3] = {(char)0xEF, (char)0xB7, (char)(0x80 | (marker & 0x3F))};
 
-	if ((r->data = malloc(n + 1)) == NULL)
-		return -1;
 	for (size_t i = 0; i < n; i++) {
 		if (marker && n - i >= 3 && memcmp(s + i, raw, 3) == 0) {
-			r->data[o++] = '\0';
+			s[o++] = '\0';
 			i += 2;
 		} else {
-			r->data[o++] = s[i];
+			s[o++] = s[i];
 		}
 	}
-	r->data[o] = '\0';
-	r->len = o;
+	s[o] = '\0';
+	return o;
+}
+
+/* Decodes the JSON string at p (quotes included, already checked by the
+ * walk; its \u0000 escapes are rewritten) into a malloc'd buffer, NULs
+ * included. */
+static enum decode_rc
+decode_string(const struct members *mb, const char *p, size_t len,
+    char **out, size_t *outlen)
+{
+	char *text = mb->body + (p - mb->body);
+	unsigned marker = 0;
+	cJSON *item;
+
+	if (has_nul_escape(text, len)) {
+		if ((marker = pick_marker(text, len)) == 0)
+			return DECODE_NO_MARKER;
+		swap_nul_escapes(text, len, marker);
+	}
+	item = cJSON_ParseWithLength(text, len);
+	if (!cJSON_IsString(item)) {	/* the text was checked: no memory */
+		cJSON_Delete(item);
+		return DECODE_NOMEM;
+	}
+	/* take the string over rather than copy it: it goes back with
+	 * cJSON_free(), or to callers as r->data, who free() it (the worker
+	 * leaves cJSON's hooks at malloc and free) */
+	*out = item->valuestring;
+	item->valuestring = NULL;
+	cJSON_Delete(item);
+	*outlen = restore_nuls(*out, marker);
+	return DECODE_OK;
+}
+
+static const char *
+decode_error(enum decode_rc rc)
+{
+	return rc == DECODE_NO_MARKER ? "response_string: too many NUL escapes "
+	    "and noncharacters to decode" : "out of memory";
+}
+
+/* ds_json_scan() callback: keeps the first member of each wanted name. */
+static int
+on_member(const struct ds_json_member *m, void *ctx)
+{
+	struct members *mb = ctx;
+	const char *key = m->key + 1;
+	size_t klen = m->keylen - 2;
+	char *decoded = NULL;
+
+	if (mb->nfound == MEMBERS)
+		return 0;
+	if (memchr(key, '\\', klen) != NULL) {
+		mb->rc = decode_string(mb, m->key, m->keylen, &decoded, &klen);
+		if (mb->rc != DECODE_OK)
+			return -1;
+		key = decoded;
+	}
+	for (int i = 0; i < MEMBERS; i++) {
+		if (mb->found[i].key != NULL || klen != strlen(member_names[i]) ||
+		    memcmp(key, member_names[i], klen) != 0)
+			continue;
+		mb->found[i] = *m;
+		mb->nfound++;
+	}
+	cJSON_free(decoded);
 	return 0;
 }
 
@@ -112,95 +221,129 @@ fail(struct ds_response *r, const char *why)
 
 /* gearman_ret must be an integer that fits in 64 bits. */
 static int
-read_ret(const cJSON *v, long long *ret, struct ds_response *r)
+read_ret(const struct ds_json_member *m, long long *ret, struct ds_response *r)
 {
-	if (v == NULL)
+	cJSON *v;
+	double d;
+
+	if (m->key == NULL)
 		return fail(r, "response has no gearman_ret");
-	if (!cJSON_IsNumber(v))
+	if (m->value[0] != '-' && (m->value[0] < '0' || m->value[0] > '9'))
 		return fail(r, "gearman_ret is not a number");
-	if (!isfinite(v->valuedouble) || floor(v->valuedouble) != v->valuedouble)
+	/* a number is at most 63 bytes: cJSON builds one item */
+	if ((v = cJSON_ParseWithLength(m->value, m->valuelen)) == NULL)
+		return fail(r, "out of memory");
+	d = v->valuedouble;
+	cJSON_Delete(v);
+	if (!isfinite(d) || floor(d) != d)
 		return fail(r, "gearman_ret is not an integer");
 	/* a double cannot tell -2^63 from -2^63 - 1: reject both, as
 	 * 2^63 - 1 (which rounds to 2^63) already is */
-	if (v->valuedouble >= 9223372036854775808.0 ||
-	    v->valuedouble <= -9223372036854775808.0)
+	if (d >= 9223372036854775808.0 || d <= -9223372036854775808.0)
 		return fail(r, "gearman_ret is out of range");
-	*ret = (long long)v->valuedouble;
+	*ret = (long long)d;
 	return 0;
 }
 
 static int
-read_string(const cJSON *obj, unsigned marker, struct ds_response *r)
+read_encoding(const struct members *mb, struct ds_response *r)
 {
-	const cJSON *s = cJSON_GetObjectItemCaseSensitive(obj, "response_string");
-	const cJSON *enc = cJSON_GetObjectItemCaseSensitive(obj,
-	    "response_encoding");
+	const struct ds_json_member *m = &mb->found[ENCODING];
+	enum decode_rc rc;
+	char *enc;
 	size_t n;
-	char *raw;
+	int base64;
 
-	if (s == NULL)
-		return fail(r, "response has no response_string");
-	if (!cJSON_IsString(s))
-		return fail(r, "response_string is not a string");
-	if (enc == NULL)
-		return restore_nuls(s->valuestring, marker, r) < 0 ?
-		    fail(r, "out of memory") : 0;
-	if (!cJSON_IsString(enc) || strcmp(enc->valuestring, "base64") != 0)
+	if (m->value[0] != '"')
 		return fail(r, "response_encoding is not \"base64\"");
-	raw = ds_base64_decode(s->valuestring, strlen(s->valuestring), &n);
-	if (raw == NULL)
+	if ((rc = decode_string(mb, m->value, m->valuelen, &enc, &n)) !=
+	    DECODE_OK)
+		return fail(r, decode_error(rc));
+	base64 = n == 6 && memcmp(enc, "base64", 6) == 0;
+	cJSON_free(enc);
+	return base64 ? 0 : fail(r, "response_encoding is not \"base64\"");
+}
+
+/* Decodes base64 text[0..len) into text itself, B64_CHUNK bytes at a time
+ * (the output never overtakes the input), so that a large answer is not
+ * held twice. Padding may only end the whole text, as ds_base64_decode()
+ * wants of each chunk it sees. */
+static int
+base64_in_place(char *text, size_t len, size_t *outlen)
+{
+	size_t i = 0, o = 0;
+
+	do {
+		size_t n = len - i < B64_CHUNK ? len - i : B64_CHUNK, got;
+		char *dec;
+
+		if (i + n < len && memchr(text + i, '=', n) != NULL)
+			return -1;
+		if ((dec = ds_base64_decode(text + i, n, &got)) == NULL)
+			return -1;
+		memcpy(text + o, dec, got);
+		free(dec);
+		i += n;
+		o += got;
+	} while (i < len);
+	text[o] = '\0';
+	*outlen = o;
+	return 0;
+}
+
+static int
+read_string(const struct members *mb, struct ds_response *r)
+{
+	const struct ds_json_member *s = &mb->found[STRING];
+	const struct ds_json_member *enc = &mb->found[ENCODING];
+	enum decode_rc rc;
+	size_t n;
+	char *text;
+
+	if (s->key == NULL)
+		return fail(r, "response has no response_string");
+	if (s->value[0] != '"')
+		return fail(r, "response_string is not a string");
+	if (enc->key != NULL && read_encoding(mb, r) < 0)
+		return -1;
+	if ((rc = decode_string(mb, s->value, s->valuelen, &text, &n)) !=
+	    DECODE_OK)
+		return fail(r, decode_error(rc));
+	if (enc->key == NULL) {
+		r->data = text;
+		r->len = n;
+		return 0;
+	}
+	if (base64_in_place(text, n, &n) < 0) {
+		cJSON_free(text);
 		return fail(r, "response_string is not valid base64");
-	r->data = raw;
+	}
+	r->data = text;
 	r->len = n;
 	return 0;
 }
 
 int
-ds_response_parse(const char *body, size_t len, struct ds_response *r)
+ds_response_parse(char *body, size_t len, struct ds_response *r)
 {
-	unsigned marker = 0;
-	const char *end = NULL;
-	char *text = NULL;
-	cJSON *obj;
-	long long ret;
-	int rc;
+	struct members mb = {.body = body};
+	long long ret = 0;
 
 	memset(r, 0, sizeof(*r));
 	/* JSON text never holds a raw NUL; cJSON would end a string there */
 	if (memchr(body, '\0', len) != NULL)
 		return fail(r, "response is not valid JSON");
-	if (has_nul_escape(body, len)) {
-		if ((marker = pick_marker(body, len)) == 0)
-			return fail(r, "response_string: too many NUL escapes "
-			    "and noncharacters to decode");
-		if ((text = swap_nul_escapes(body, len, marker)) == NULL)
-			return fail(r, "out of memory");
-		body = text;
-	}
-	obj = cJSON_ParseWithLengthOpts(body, len, &end, 0);
-	if (obj != NULL && (size_t)(end - body) < len) {
-		/* cJSON stops after the first value; anything but white
-		 * space after it makes the body not JSON */
-		for (const char *p = end; p < body + len; p++)
-			if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') {
-				cJSON_Delete(obj);
-				obj = NULL;
-				break;
-			}
-	}
-	free(text);
-	if (obj == NULL)
-		return fail(r, "response is not valid JSON");
-	if (!cJSON_IsObject(obj)) {
-		cJSON_Delete(obj);
+	switch (ds_json_scan(body, len, on_member, &mb)) {
+	case DS_JSON_OBJECT:
+		break;
+	case DS_JSON_OTHER:
 		return fail(r, "response is JSON but not an object");
+	case DS_JSON_INVALID:
+		return fail(r, "response is not valid JSON");
+	case DS_JSON_STOPPED:
+		return fail(r, decode_error(mb.rc));
 	}
-	rc = read_ret(cJSON_GetObjectItemCaseSensitive(obj, "gearman_ret"), &ret,
-	    r);
-	if (rc == 0)
-		rc = read_string(obj, marker, r);
-	cJSON_Delete(obj);
-	if (rc < 0)
+	if (read_ret(&mb.found[RET], &ret, r) < 0 || read_string(&mb, r) < 0)
 		return -1;
 	if (ret != 0) {
 		char why[64];

@@ -13,8 +13,9 @@ struct ds_response {
 
 /* Reads an HTTP 200 body. Returns 0 when the body is a well-formed answer
  * (r->complete says which), -1 when it is not (r->reason says why). Either
- * way the job's outcome is decided; free r->data after use. */
-int ds_response_parse(const char *body, size_t len, struct ds_response *r);
+ * way the job's outcome is decided; free r->data after use. The body is
+ * scratch space: \u0000 escapes in it may be rewritten (same length). */
+int ds_response_parse(char *body, size_t len, struct ds_response *r);
 
 void ds_response_free(struct ds_response *r);
 

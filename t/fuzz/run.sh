@@ -21,7 +21,8 @@ PKG="$(pkg-config --cflags --libs libcjson gearmand libcurl) -lm"
 mkdir -p "$OUT"
 srcs() {
 	case $1 in
-	response) echo worker/response.c common/text.c ;;
+	response) echo worker/response.c worker/json_scan.c \
+		    t/fuzz/response_ref.c common/text.c ;;
 	config)	echo config/config.c config/cfg_util.c config/pool.c \
 		    config/json_syntax.c config/server.c config/queue.c \
 		    common/text.c ;;
@@ -29,8 +30,8 @@ srcs() {
 	admin)	echo common/admin.c ;;
 	text)	echo common/text.c ;;
 	status)	echo master/status_reply.c master/metrics.c master/table.c \
-		    master/metrics_queue.c \
-		    common/buf.c common/text.c ;;
+		    master/metrics_queue.c master/slot_page.c common/slot.c \
+		    common/buf.c common/text.c common/parse.c ;;
 	*)	echo "run.sh: unknown target $1" >&2; exit 1 ;;
 	esac
 }

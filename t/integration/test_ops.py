@@ -595,12 +595,14 @@ class PackagingTest(harness.ProcTestCase):
                     src += fh.read()
         for event in set(re.findall(r"event=([a-z_]+)", src)):
             self.assertTrue(event in page, f"event {event} missing from driveshaft(8)")
+        cfg_src = ""
+        for f in os.listdir(os.path.join(harness.TOP, "config")):
+            with open(os.path.join(harness.TOP, "config", f)) as fh:
+                cfg_src += fh.read()
         # the pool keys (pool.c) and the top-level ones (config.c)
-        with open(os.path.join(harness.TOP, "config", "pool.c")) as fh:
-            keys = re.search(r"pool_keys\[K_NKEYS\] = \{(.*?)\};", fh.read(), re.S).group(1)
+        keys = re.search(r"pool_keys\[K_NKEYS\] = \{(.*?)\};", cfg_src, re.S).group(1)
         keys = re.findall(r'"([a-z_]+)"', keys)
-        with open(os.path.join(harness.TOP, "config", "config.c")) as fh:
-            keys += re.findall(r'strcmp\([a-z>-]+, "([a-z_]+)"\)', fh.read())
+        keys += re.findall(r'strcmp\([a-z>-]+, "([a-z_]+)"\)', cfg_src)
         self.assertIn("queue_poll_interval", keys)
         self.assertIn("min_workers", keys)
         for key in keys:

@@ -70,9 +70,12 @@ assert_defaults(void)
 static void
 fails(const char *text, const char *msg)
 {
-	ck_assert_int_eq(read_text(text), -1);
+	int rc = read_text(text);
+
 	snprintf(want, sizeof(want), "%s:%s", tmpname, msg);
-	ck_assert_str_eq(err, want);
+	ck_assert_msg(rc == -1 && strcmp(err, want) == 0,
+	    "case \"%s\": %d \"%s\", expected \"%s\"",
+	    ds_show(text, strlen(text)), rc, err, want);
 	assert_defaults();
 }
 
@@ -169,50 +172,49 @@ START_TEST(value_with_equals_and_spaces)
 }
 END_TEST
 
-START_TEST(bad_values)
-{
-	fails("ident = \n", "1: ident: expected 1 to 63 characters");
-	fails("ident = 1234567890123456789012345678901234567890123456789012"
-	    "345678901234\n", "1: ident: expected 1 to 63 characters");
-	fails("# c\n\nfacility = kern\n", "3: facility: expected daemon, user "
-	    "or local0..local7, got \"kern\"");
-	fails("facility = local8\n", "1: facility: expected daemon, user or "
-	    "local0..local7, got \"local8\"");
-	fails("level = verbose\n", "1: level: expected err, warning, notice, "
-	    "info or debug, got \"verbose\"");
-	fails("level =\n", "1: level: expected err, warning, notice, info or "
-	    "debug, got \"\"");
-	fails("stderr = yes\n", "1: stderr: expected 0 or 1, got \"yes\"");
-	fails("stderr = 01\n", "1: stderr: expected 0 or 1, got \"01\"");
+/* A config text and the message it fails with, after "FILE:". */
+static const struct {
+	const char *text, *msg;
+} bad_cases[] = {
+	{"ident = \n", "1: ident: expected 1 to 63 characters"},
+	{"ident = 1234567890123456789012345678901234567890123456789012"
+	    "345678901234\n", "1: ident: expected 1 to 63 characters"},
+	{"# c\n\nfacility = kern\n", "3: facility: expected daemon, user "
+	    "or local0..local7, got \"kern\""},
+	{"facility = local8\n", "1: facility: expected daemon, user or "
+	    "local0..local7, got \"local8\""},
+	{"level = verbose\n", "1: level: expected err, warning, notice, "
+	    "info or debug, got \"verbose\""},
+	{"level =\n", "1: level: expected err, warning, notice, info or "
+	    "debug, got \"\""},
+	{"stderr = yes\n", "1: stderr: expected 0 or 1, got \"yes\""},
+	{"stderr = 01\n", "1: stderr: expected 0 or 1, got \"01\""},
 	/* nothing is applied when a later line is bad */
-	fails("ident = x\nlevel = debug\nstderr = 2\n",
-	    "3: stderr: expected 0 or 1, got \"2\"");
-}
-END_TEST
+	{"ident = x\nlevel = debug\nstderr = 2\n",
+	    "3: stderr: expected 0 or 1, got \"2\""},
 
-START_TEST(unknown_key)
-{
-	fails("ident = x\nlog_level = debug\n", "2: unknown key \"log_level\" "
-	    "(expected ident, facility, level or stderr)");
-	fails("Level = debug\n", "1: unknown key \"Level\" (expected ident, "
-	    "facility, level or stderr)");
-	fails(" = debug\n", "1: unknown key \"\" (expected ident, facility, "
-	    "level or stderr)");
-}
-END_TEST
+	{"ident = x\nlog_level = debug\n", "2: unknown key \"log_level\" "
+	    "(expected ident, facility, level or stderr)"},
+	{"Level = debug\n", "1: unknown key \"Level\" (expected ident, "
+	    "facility, level or stderr)"},
+	{" = debug\n", "1: unknown key \"\" (expected ident, facility, "
+	    "level or stderr)"},
 
-START_TEST(missing_equals)
-{
-	fails("ident x\n", "1: expected key = value, got \"ident x\"");
-	fails("\n\n  level  \n", "3: expected key = value, got \"level\"");
+	{"ident x\n", "1: expected key = value, got \"ident x\""},
+	{"\n\n  level  \n", "3: expected key = value, got \"level\""},
 	/* a very long line is cut in the message */
-	fails("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	{"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
 	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n",
 	    "1: expected key = value, got \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"");
+	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\""},
 	/* an XML-looking line that is not the first is just bad */
-	fails("level = info\n<log4j:configuration>\n",
-	    "2: expected key = value, got \"<log4j:configuration>\"");
+	{"level = info\n<log4j:configuration>\n",
+	    "2: expected key = value, got \"<log4j:configuration>\""},
+};
+
+START_TEST(bad_config)
+{
+	fails(bad_cases[_i].text, bad_cases[_i].msg);
 }
 END_TEST
 
@@ -257,55 +259,61 @@ START_TEST(unreadable)
 }
 END_TEST
 
-START_TEST(facility_names)
+/* A name and what ds_log_facility or ds_log_level makes of it. */
+#define FAC(s, v)	{"facility", ds_log_facility, (s), (v)}
+#define LVL(s, v)	{"level", ds_log_level, (s), (v)}
+
+static const struct {
+	const char *what;
+	int (*parse)(const char *);
+	const char *s;
+	int want;
+} parse_cases[] = {
+	FAC("daemon", LOG_DAEMON), FAC("user", LOG_USER),
+	FAC("local0", LOG_LOCAL0), FAC("local1", LOG_LOCAL1),
+	FAC("local2", LOG_LOCAL2), FAC("local3", LOG_LOCAL3),
+	FAC("local4", LOG_LOCAL4), FAC("local5", LOG_LOCAL5),
+	FAC("local6", LOG_LOCAL6), FAC("local7", LOG_LOCAL7),
+	FAC("DAEMON", LOG_DAEMON), FAC("Local7", LOG_LOCAL7),
+	FAC("local8", -1), FAC("kern", -1), FAC("", -1), FAC(" daemon", -1),
+
+	LVL("emerg", LOG_EMERG), LVL("alert", LOG_ALERT),
+	LVL("crit", LOG_CRIT), LVL("err", LOG_ERR), LVL("error", LOG_ERR),
+	LVL("warning", LOG_WARNING), LVL("warn", LOG_WARNING),
+	LVL("notice", LOG_NOTICE), LVL("info", LOG_INFO),
+	LVL("debug", LOG_DEBUG), LVL("DEBUG", LOG_DEBUG),
+	LVL("verbose", -1), LVL("", -1), LVL("7", -1),
+};
+
+START_TEST(parse_names)
 {
-	ck_assert_int_eq(ds_log_facility("daemon"), LOG_DAEMON);
-	ck_assert_int_eq(ds_log_facility("user"), LOG_USER);
-	ck_assert_int_eq(ds_log_facility("local0"), LOG_LOCAL0);
-	ck_assert_int_eq(ds_log_facility("local1"), LOG_LOCAL1);
-	ck_assert_int_eq(ds_log_facility("local2"), LOG_LOCAL2);
-	ck_assert_int_eq(ds_log_facility("local3"), LOG_LOCAL3);
-	ck_assert_int_eq(ds_log_facility("local4"), LOG_LOCAL4);
-	ck_assert_int_eq(ds_log_facility("local5"), LOG_LOCAL5);
-	ck_assert_int_eq(ds_log_facility("local6"), LOG_LOCAL6);
-	ck_assert_int_eq(ds_log_facility("local7"), LOG_LOCAL7);
-	ck_assert_int_eq(ds_log_facility("DAEMON"), LOG_DAEMON);
-	ck_assert_int_eq(ds_log_facility("Local7"), LOG_LOCAL7);
-	ck_assert_int_eq(ds_log_facility("local8"), -1);
-	ck_assert_int_eq(ds_log_facility("kern"), -1);
-	ck_assert_int_eq(ds_log_facility(""), -1);
-	ck_assert_int_eq(ds_log_facility(" daemon"), -1);
-	ck_assert_str_eq(ds_log_facility_name(LOG_DAEMON), "daemon");
-	ck_assert_str_eq(ds_log_facility_name(LOG_USER), "user");
-	ck_assert_str_eq(ds_log_facility_name(LOG_LOCAL0), "local0");
-	ck_assert_str_eq(ds_log_facility_name(LOG_LOCAL7), "local7");
-	ck_assert_str_eq(ds_log_facility_name(LOG_KERN), "daemon");
+	int got = parse_cases[_i].parse(parse_cases[_i].s);
+
+	ck_assert_msg(got == parse_cases[_i].want, "case %s \"%s\": %d, "
+	    "expected %d", parse_cases[_i].what, parse_cases[_i].s, got,
+	    parse_cases[_i].want);
 }
 END_TEST
 
-START_TEST(level_names)
+/* A value and the name ds_log_facility_name or ds_log_level_name gives it
+ * (an unknown one: the default's). */
+#define FAC_NAME(v, s)	{"facility", ds_log_facility_name, (v), (s)}
+#define LVL_NAME(v, s)	{"level", ds_log_level_name, (v), (s)}
+
+static const struct ds_name_case name_cases[] = {
+	FAC_NAME(LOG_DAEMON, "daemon"), FAC_NAME(LOG_USER, "user"),
+	FAC_NAME(LOG_LOCAL0, "local0"), FAC_NAME(LOG_LOCAL7, "local7"),
+	FAC_NAME(LOG_KERN, "daemon"),
+
+	LVL_NAME(LOG_ERR, "err"), LVL_NAME(LOG_WARNING, "warning"),
+	LVL_NAME(LOG_NOTICE, "notice"), LVL_NAME(LOG_INFO, "info"),
+	LVL_NAME(LOG_DEBUG, "debug"), LVL_NAME(LOG_EMERG, "emerg"),
+	LVL_NAME(99, "info"),
+};
+
+START_TEST(value_names)
 {
-	ck_assert_int_eq(ds_log_level("emerg"), LOG_EMERG);
-	ck_assert_int_eq(ds_log_level("alert"), LOG_ALERT);
-	ck_assert_int_eq(ds_log_level("crit"), LOG_CRIT);
-	ck_assert_int_eq(ds_log_level("err"), LOG_ERR);
-	ck_assert_int_eq(ds_log_level("error"), LOG_ERR);
-	ck_assert_int_eq(ds_log_level("warning"), LOG_WARNING);
-	ck_assert_int_eq(ds_log_level("warn"), LOG_WARNING);
-	ck_assert_int_eq(ds_log_level("notice"), LOG_NOTICE);
-	ck_assert_int_eq(ds_log_level("info"), LOG_INFO);
-	ck_assert_int_eq(ds_log_level("debug"), LOG_DEBUG);
-	ck_assert_int_eq(ds_log_level("DEBUG"), LOG_DEBUG);
-	ck_assert_int_eq(ds_log_level("verbose"), -1);
-	ck_assert_int_eq(ds_log_level(""), -1);
-	ck_assert_int_eq(ds_log_level("7"), -1);
-	ck_assert_str_eq(ds_log_level_name(LOG_ERR), "err");
-	ck_assert_str_eq(ds_log_level_name(LOG_WARNING), "warning");
-	ck_assert_str_eq(ds_log_level_name(LOG_NOTICE), "notice");
-	ck_assert_str_eq(ds_log_level_name(LOG_INFO), "info");
-	ck_assert_str_eq(ds_log_level_name(LOG_DEBUG), "debug");
-	ck_assert_str_eq(ds_log_level_name(LOG_EMERG), "emerg");
-	ck_assert_str_eq(ds_log_level_name(99), "info");
+	ds_check_name(&name_cases[_i]);
 }
 END_TEST
 
@@ -315,8 +323,7 @@ log_suite(void)
 	Suite *s = suite_create("log");
 	TCase *tc;
 
-	tc = tcase_create("config");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tc = ds_tcase(s, "config", setup, teardown);
 	tcase_add_test(tc, defaults);
 	tcase_add_test(tc, stderr_rule);
 	tcase_add_test(tc, resolve_keeps_a_forced_setting);
@@ -324,17 +331,13 @@ log_suite(void)
 	tcase_add_test(tc, partial_and_last_wins);
 	tcase_add_test(tc, empty_file);
 	tcase_add_test(tc, value_with_equals_and_spaces);
-	tcase_add_test(tc, bad_values);
-	tcase_add_test(tc, unknown_key);
-	tcase_add_test(tc, missing_equals);
+	tcase_add_loop_test(tc, bad_config, 0, NELEM(bad_cases));
 	tcase_add_test(tc, xml_file);
 	tcase_add_test(tc, unreadable);
-	suite_add_tcase(s, tc);
 
-	tc = tcase_create("names");
-	tcase_add_test(tc, facility_names);
-	tcase_add_test(tc, level_names);
-	suite_add_tcase(s, tc);
+	tc = ds_tcase(s, "names", NULL, NULL);
+	tcase_add_loop_test(tc, parse_names, 0, NELEM(parse_cases));
+	tcase_add_loop_test(tc, value_names, 0, NELEM(name_cases));
 	return s;
 }
 

@@ -171,27 +171,26 @@ START_TEST(strings_cut)
 }
 END_TEST
 
+/* A value and the name ds_msg_type_name or ds_outcome_name gives it. */
+#define TYPE(v, s)	{"type", ds_msg_type_name, (v), (s)}
+#define OUT(v, s)	{"outcome", ds_outcome_name, (v), (s)}
+
+static const struct ds_name_case name_cases[] = {
+	TYPE(DS_MSG_STARTING, "starting"), TYPE(DS_MSG_IDLE, "idle"),
+	TYPE(DS_MSG_BUSY, "busy"), TYPE(DS_MSG_DONE, "done"),
+	TYPE(DS_MSG_DISCONNECTED, "disconnected"),
+	TYPE(DS_MSG_STOPPING, "stopping"),
+	TYPE(DS_MSG_Q_SERVER, "q_server"), TYPE(DS_MSG_Q_ROUND, "q_round"),
+	TYPE(0, "?"), TYPE(DS_MSG_LAST + 1, "?"), TYPE(-1, "?"),
+	OUT(DS_OUT_COMPLETE, "complete"), OUT(DS_OUT_FAIL, "fail"),
+	OUT(DS_OUT_TIMEOUT, "timeout"), OUT(DS_OUT_ABORTED, "aborted"),
+	OUT(DS_OUT_ANSWER_LOST, "answer_lost"), OUT(DS_OUT_LAST + 1, "?"),
+	OUT(-1, "?"),
+};
+
 START_TEST(names)
 {
-	ck_assert_str_eq(ds_msg_type_name(DS_MSG_STARTING), "starting");
-	ck_assert_str_eq(ds_msg_type_name(DS_MSG_IDLE), "idle");
-	ck_assert_str_eq(ds_msg_type_name(DS_MSG_BUSY), "busy");
-	ck_assert_str_eq(ds_msg_type_name(DS_MSG_DONE), "done");
-	ck_assert_str_eq(ds_msg_type_name(DS_MSG_DISCONNECTED),
-	    "disconnected");
-	ck_assert_str_eq(ds_msg_type_name(DS_MSG_STOPPING), "stopping");
-	ck_assert_str_eq(ds_msg_type_name(0), "?");
-	ck_assert_str_eq(ds_msg_type_name(DS_MSG_Q_SERVER), "q_server");
-	ck_assert_str_eq(ds_msg_type_name(DS_MSG_Q_ROUND), "q_round");
-	ck_assert_str_eq(ds_msg_type_name(DS_MSG_LAST + 1), "?");
-	ck_assert_str_eq(ds_msg_type_name(-1), "?");
-	ck_assert_str_eq(ds_outcome_name(DS_OUT_COMPLETE), "complete");
-	ck_assert_str_eq(ds_outcome_name(DS_OUT_FAIL), "fail");
-	ck_assert_str_eq(ds_outcome_name(DS_OUT_TIMEOUT), "timeout");
-	ck_assert_str_eq(ds_outcome_name(DS_OUT_ABORTED), "aborted");
-	ck_assert_str_eq(ds_outcome_name(DS_OUT_ANSWER_LOST), "answer_lost");
-	ck_assert_str_eq(ds_outcome_name(DS_OUT_LAST + 1), "?");
-	ck_assert_str_eq(ds_outcome_name(-1), "?");
+	ds_check_name(&name_cases[_i]);
 }
 END_TEST
 
@@ -210,83 +209,71 @@ good_packet(void)
 	return ds_msg_encode(&m, buf);
 }
 
+/* p[0 .. len-1] is rejected with the reason want; case names it. */
 static void
-rejects(const unsigned char *p, size_t len, const char *want)
+rejects(const char *cname, const unsigned char *p, size_t len,
+    const char *want)
 {
 	struct ds_msg out;
 	const char *why;
+	int rc;
 
 	memset(&out, 0x55, sizeof(out));
-	ck_assert_int_eq(decode(p, len, &out, &why), -1);
-	ck_assert_ptr_nonnull(why);
-	ck_assert_str_eq(why, want);
+	rc = decode(p, len, &out, &why);
+	ck_assert_msg(rc == -1 && why != NULL && strcmp(why, want) == 0,
+	    "case %s: %d \"%s\", expected \"%s\"", cname, rc,
+	    why ? why : "(null)", want);
 }
 
-START_TEST(short_header)
+/* Every cut of the good packet short of its end. */
+START_TEST(cut_short)
 {
-	size_t len = good_packet();
+	char name[32];
 
-	ck_assert_uint_eq(len, GOOD_LEN);
-	for (size_t n = 0; n < 24; n++)
-		rejects(buf, n, "message shorter than its header");
-}
-END_TEST
-
-START_TEST(bad_version)
-{
-	good_packet();
-	buf[0] = 0;
-	rejects(buf, GOOD_LEN, "unknown message version");
-	buf[0] = 3;
-	rejects(buf, GOOD_LEN, "unknown message version");
-	/* version 2 is the monitor's: a worker's type is not one of them */
-	buf[0] = 2;
-	rejects(buf, GOOD_LEN, "unknown message type");
-	buf[0] = 0xFF;
-	rejects(buf, GOOD_LEN, "unknown message version");
+	ck_assert_uint_eq(good_packet(), GOOD_LEN);
+	snprintf(name, sizeof(name), "the first %d bytes", _i);
+	rejects(name, buf, (size_t)_i, _i < 24 ?
+	    "message shorter than its header" : "bad string field");
 }
 END_TEST
 
-START_TEST(bad_type)
-{
-	good_packet();
-	buf[1] = 0;
-	rejects(buf, GOOD_LEN, "unknown message type");
-	buf[1] = DS_MSG_STOPPING + 1;
-	rejects(buf, GOOD_LEN, "unknown message type");
-	buf[1] = DS_MSG_Q_ROUND;	/* a version 2 type in version 1 */
-	rejects(buf, GOOD_LEN, "unknown message type");
-	buf[1] = 0xFF;
-	rejects(buf, GOOD_LEN, "unknown message type");
-}
-END_TEST
-
-START_TEST(bad_outcome)
-{
-	good_packet();
-	buf[2] = DS_OUT_LAST + 1;
-	rejects(buf, GOOD_LEN, "unknown job outcome");
-	buf[2] = 0xFF;
-	rejects(buf, GOOD_LEN, "unknown job outcome");
-}
-END_TEST
-
-START_TEST(truncated_strings)
-{
-	size_t len = good_packet();
-
-	/* every cut between the header and the end of the last string */
-	for (size_t n = 24; n < len; n++)
-		rejects(buf, n, "bad string field");
+/* The good packet with n bytes from at set to these, and why it is bad. */
+static const struct {
+	const char *name;
+	size_t at, n;
+	unsigned char bytes[2];
+	const char *why;
+} patch_cases[] = {
+	{"version 0", 0, 1, {0}, "unknown message version"},
+	/* version 2 is the monitor's: a worker's type is not one of it */
+	{"version 2", 0, 1, {2}, "unknown message type"},
+	{"version 3", 0, 1, {3}, "unknown message version"},
+	{"version 0xFF", 0, 1, {0xFF}, "unknown message version"},
+	{"type 0", 1, 1, {0}, "unknown message type"},
+	{"type past STOPPING", 1, 1, {DS_MSG_STOPPING + 1},
+	    "unknown message type"},
+	{"type 0xFF", 1, 1, {0xFF}, "unknown message type"},
+	{"a version 2 type in version 1", 1, 1, {DS_MSG_Q_ROUND},
+	    "unknown message type"},
+	{"outcome past the last", 2, 1, {DS_OUT_LAST + 1},
+	    "unknown job outcome"},
+	{"outcome 0xFF", 2, 1, {0xFF}, "unknown job outcome"},
 	/* a length that runs past the packet */
+	{"handle length 100", 24, 2, {0, 100}, "bad string field"},
+	{"function length 2, with 1 byte", 30, 2, {0, 2}, "bad string field"},
+	/* a huge length on a short packet */
+	{"unique length 0xFFFF", 27, 2, {0xFF, 0xFF}, "bad string field"},
+	{"NUL handle byte", 26, 1, {0}, "bad string field"},
+	{"NUL unique byte", 29, 1, {0}, "bad string field"},
+	{"NUL function byte", 32, 1, {0}, "bad string field"},
+};
+
+START_TEST(bad_field)
+{
 	good_packet();
-	buf[24] = 0;
-	buf[25] = 100;
-	rejects(buf, GOOD_LEN, "bad string field");
-	good_packet();
-	buf[30] = 0;
-	buf[31] = 2;		/* function claims 2 bytes, has 1 */
-	rejects(buf, GOOD_LEN, "bad string field");
+	memcpy(buf + patch_cases[_i].at, patch_cases[_i].bytes,
+	    patch_cases[_i].n);
+	rejects(patch_cases[_i].name, buf, GOOD_LEN, patch_cases[_i].why);
 }
 END_TEST
 
@@ -304,26 +291,8 @@ START_TEST(string_over_max)
 	buf[26 + DS_MSG_STR_MAX] = 'h';
 	buf[24] = (DS_MSG_STR_MAX + 1) >> 8;
 	buf[25] = (DS_MSG_STR_MAX + 1) & 0xFF;
-	rejects(buf, len + 1, "bad string field");
-	/* a huge length on a short packet */
-	good_packet();
-	buf[27] = 0xFF;
-	buf[28] = 0xFF;
-	rejects(buf, GOOD_LEN, "bad string field");
-}
-END_TEST
-
-START_TEST(embedded_nul)
-{
-	good_packet();
-	buf[26] = '\0';		/* the handle byte */
-	rejects(buf, GOOD_LEN, "bad string field");
-	good_packet();
-	buf[29] = '\0';		/* the unique byte */
-	rejects(buf, GOOD_LEN, "bad string field");
-	good_packet();
-	buf[32] = '\0';		/* the function byte */
-	rejects(buf, GOOD_LEN, "bad string field");
+	rejects("handle of DS_MSG_STR_MAX + 1", buf, len + 1,
+	    "bad string field");
 }
 END_TEST
 
@@ -332,9 +301,10 @@ START_TEST(trailing_bytes)
 	size_t len = good_packet();
 
 	buf[len] = 0;
-	rejects(buf, len + 1, "trailing bytes after message");
+	rejects("one NUL after", buf, len + 1, "trailing bytes after message");
 	memset(buf + len, 'x', 40);
-	rejects(buf, len + 40, "trailing bytes after message");
+	rejects("40 bytes after", buf, len + 40,
+	    "trailing bytes after message");
 }
 END_TEST
 
@@ -368,7 +338,6 @@ START_TEST(failed_decode_clears)
 	ck_assert_uint_le(strlen(out.function), DS_MSG_STR_MAX);
 }
 END_TEST
-
 
 /* --- version 2: the queue monitor's reports --- */
 
@@ -471,7 +440,8 @@ START_TEST(q_rejects)
 		buf[24] = 'x';
 		if (cases[i].at != SIZE_MAX)
 			buf[cases[i].at] = (unsigned char)cases[i].value;
-		rejects(buf, cases[i].len ? cases[i].len : len, cases[i].why);
+		rejects(cases[i].why, buf, cases[i].len ? cases[i].len : len,
+		    cases[i].why);
 	}
 }
 END_TEST
@@ -497,35 +467,28 @@ msg_suite(void)
 	Suite *s = suite_create("msg");
 	TCase *tc;
 
-	tc = tcase_create("round_trip");
+	tc = ds_tcase(s, "round_trip", NULL, NULL);
 	tcase_add_test(tc, every_type);
 	tcase_add_test(tc, busy_fields);
 	tcase_add_test(tc, done_fields);
 	tcase_add_test(tc, byte_layout);
 	tcase_add_test(tc, max_strings);
 	tcase_add_test(tc, strings_cut);
-	tcase_add_test(tc, names);
-	suite_add_tcase(s, tc);
+	tcase_add_loop_test(tc, names, 0, NELEM(name_cases));
 
-	tc = tcase_create("decode");
-	tcase_add_test(tc, short_header);
-	tcase_add_test(tc, bad_version);
-	tcase_add_test(tc, bad_type);
-	tcase_add_test(tc, bad_outcome);
-	tcase_add_test(tc, truncated_strings);
+	tc = ds_tcase(s, "decode", NULL, NULL);
+	tcase_add_loop_test(tc, cut_short, 0, GOOD_LEN);
+	tcase_add_loop_test(tc, bad_field, 0, NELEM(patch_cases));
 	tcase_add_test(tc, string_over_max);
-	tcase_add_test(tc, embedded_nul);
 	tcase_add_test(tc, trailing_bytes);
 	tcase_add_test(tc, reserved_bytes_ignored);
 	tcase_add_test(tc, failed_decode_clears);
-	suite_add_tcase(s, tc);
 
-	tc = tcase_create("queue");
+	tc = ds_tcase(s, "queue", NULL, NULL);
 	tcase_add_test(tc, q_every_type);
 	tcase_add_test(tc, q_byte_layout);
 	tcase_add_test(tc, q_rejects);
 	tcase_add_test(tc, q_reserved_ignored);
-	suite_add_tcase(s, tc);
 	return s;
 }
 

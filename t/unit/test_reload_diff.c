@@ -48,9 +48,8 @@ diff(const char *o, const char *n)
 {
 	load(&oldc, o);
 	load(&newc, n);
-	ck_assert_uint_le(oldc.npools + newc.npools,
-	    sizeof(out) / sizeof(out[0]));
-	for (size_t i = 0; i < sizeof(out) / sizeof(out[0]); i++) {
+	ck_assert_uint_le(oldc.npools + newc.npools, NELEM(out));
+	for (size_t i = 0; i < NELEM(out); i++) {
 		out[i].name = NULL;
 		out[i].change = (enum ds_pool_change)-1;
 		out[i].old_count = out[i].new_count = -1;
@@ -58,32 +57,38 @@ diff(const char *o, const char *n)
 	nout = ds_config_diff(&oldc, &newc, out);
 }
 
-/* Entry i is pool name with change ch, counts oc -> nc. */
+/* One pool in the diff: its name, change and counts old -> new. */
+struct entry {
+	const char *name;
+	enum ds_pool_change change;
+	int old_count, new_count;
+};
+
+/* Entry i is e; case names the diff. */
 static void
-entry(size_t i, const char *name, enum ds_pool_change ch, int oc, int nc)
+entry_is(const char *cname, size_t i, const struct entry *e)
 {
-	ck_assert_uint_lt(i, nout);
-	ck_assert_str_eq(out[i].name, name);
-	ck_assert_msg(out[i].change == ch, "%s: change %s, expected %s", name,
-	    ds_pool_change_name(out[i].change), ds_pool_change_name(ch));
-	ck_assert_int_eq(out[i].old_count, oc);
-	ck_assert_int_eq(out[i].new_count, nc);
+	ck_assert_msg(i < nout, "case %s: %zu entries, expected entry %zu (%s)",
+	    cname, nout, i, e->name);
+	ck_assert_msg(strcmp(out[i].name, e->name) == 0 &&
+	    out[i].change == e->change && out[i].old_count == e->old_count &&
+	    out[i].new_count == e->new_count, "case %s: entry %zu is %s %s "
+	    "%d -> %d, expected %s %s %d -> %d", cname, i, out[i].name,
+	    ds_pool_change_name(out[i].change), out[i].old_count,
+	    out[i].new_count, e->name, ds_pool_change_name(e->change),
+	    e->old_count, e->new_count);
 }
 
-/* The one-pool config with extra keys x (before) changes to extra keys y:
- * the pool is classified as ch. */
+/* The diff of old and new is exactly the n entries. */
 static void
-one_pool(const char *x, const char *y, int ch)
+diff_is(const char *cname, const char *o, const char *n,
+    const struct entry *want, size_t nwant)
 {
-	char a[1024], b[1024];
-
-	snprintf(a, sizeof(a), "{" SERVERS ", \"pools_list\": {\"P\": "
-	    "{\"worker_count\": 2, \"jobs_list\": [\"j\"], %s}}}", x);
-	snprintf(b, sizeof(b), "{" SERVERS ", \"pools_list\": {\"P\": "
-	    "{\"worker_count\": 2, \"jobs_list\": [\"j\"], %s}}}", y);
-	diff(a, b);
-	ck_assert_uint_eq(nout, 1);
-	entry(0, "P", ch, 2, 2);
+	diff(o, n);
+	ck_assert_msg(nout == nwant, "case %s: %zu entries, expected %zu",
+	    cname, nout, nwant);
+	for (size_t i = 0; i < nwant; i++)
+		entry_is(cname, i, &want[i]);
 }
 
 #define URI	"\"job_processing_uri\": \"http://h/job\""
@@ -94,23 +99,18 @@ static const char three[] = CFG(SERVERS,
     POOL("C", 0, "\"c\"", ", \"max_running_time\": 10, "
 	"\"max_jobs_per_worker\": 5, \"max_response_bytes\": 100"));
 
-START_TEST(same_config)
-{
-	diff(three, three);
-	ck_assert_uint_eq(nout, 3);
-	entry(0, "A", DS_POOL_SAME, 1, 1);
-	entry(1, "B", DS_POOL_SAME, 2, 2);
-	entry(2, "C", DS_POOL_SAME, 0, 0);
-	/* names point into the new config */
-	ck_assert_ptr_eq(out[0].name, newc.pools[0].name);
-	ck_assert_ptr_eq(out[2].name, newc.pools[2].name);
-}
-END_TEST
+/* --- whole configs --- */
 
-START_TEST(same_config_other_layout)
-{
+static const struct {
+	const char *name, *old, *new;
+	size_t n;
+	struct entry want[9];
+} diff_cases[] = {
+	{"same config", three, three, 3, {
+	    {"A", DS_POOL_SAME, 1, 1}, {"B", DS_POOL_SAME, 2, 2},
+	    {"C", DS_POOL_SAME, 0, 0}}},
 	/* whitespace, key order and explicit defaults change nothing */
-	diff(three, "{\"pools_list\": {"
+	{"same config, other layout", three, "{\"pools_list\": {"
 	    "\"A\": {\"job_processing_uri\": \"http://h/job\", "
 	    "\"jobs_list\": [\"a\"], \"worker_count\": 1, "
 	    "\"request_format\": \"json\", \"max_jobs_per_worker\": 0, "
@@ -120,196 +120,40 @@ START_TEST(same_config_other_layout)
 	    "\"C\": {\"max_response_bytes\": 100, \"max_jobs_per_worker\": 5, "
 	    "\"max_running_time\": 10, \"worker_count\": 0, "
 	    "\"jobs_list\": [\"c\"], " URI "}}, "
-	    "\"gearman_servers_list\": [\"localhost\", \"g2:4731\"]}");
-	ck_assert_uint_eq(nout, 3);
-	entry(0, "A", DS_POOL_SAME, 1, 1);
-	entry(1, "B", DS_POOL_SAME, 2, 2);
-	entry(2, "C", DS_POOL_SAME, 0, 0);
-}
-END_TEST
-
-START_TEST(no_pools)
-{
-	diff(CFG(SERVERS, ""), CFG(SERVERS, ""));
-	ck_assert_uint_eq(nout, 0);
-}
-END_TEST
-
-START_TEST(count_change)
-{
-	diff(three, CFG(SERVERS,
+	    "\"gearman_servers_list\": [\"localhost\", \"g2:4731\"]}", 3, {
+	    {"A", DS_POOL_SAME, 1, 1}, {"B", DS_POOL_SAME, 2, 2},
+	    {"C", DS_POOL_SAME, 0, 0}}},
+	{"no pools", CFG(SERVERS, ""), CFG(SERVERS, ""), 0, {{NULL, 0, 0, 0}}},
+	{"count change", three, CFG(SERVERS,
 	    POOL("A", 3, "\"a\"", "") ", "
 	    POOL("B", 0, "\"b1\", \"b2\"", ", \"request_format\": \"form\"")
 	    ", "
 	    POOL("C", 0, "\"c\"", ", \"max_running_time\": 10, "
-		"\"max_jobs_per_worker\": 5, \"max_response_bytes\": 100")));
-	ck_assert_uint_eq(nout, 3);
-	entry(0, "A", DS_POOL_RESIZED, 1, 3);
-	entry(1, "B", DS_POOL_RESIZED, 2, 0);
-	entry(2, "C", DS_POOL_SAME, 0, 0);
-}
-END_TEST
-
-START_TEST(uri_change)
-{
-	one_pool(URI, "\"job_processing_uri\": \"http://h/other\"",
-	    DS_POOL_REPLACED);
-	one_pool(URI, "\"job_processing_uri\": \"https://h/job\"",
-	    DS_POOL_REPLACED);
-	one_pool(URI, "\"job_processing_uri\": \"http://h/job/\"",
-	    DS_POOL_REPLACED);
-}
-END_TEST
-
-START_TEST(jobs_change)
-{
-	const char *o = CFG(SERVERS, POOL("P", 2, "\"x\", \"y\", \"z\"", ""));
-
-	/* one job more, one less, one other */
-	diff(o, CFG(SERVERS, POOL("P", 2, "\"x\", \"y\", \"z\", \"w\"", "")));
-	entry(0, "P", DS_POOL_REPLACED, 2, 2);
-	diff(o, CFG(SERVERS, POOL("P", 2, "\"x\", \"y\"", "")));
-	entry(0, "P", DS_POOL_REPLACED, 2, 2);
-	diff(o, CFG(SERVERS, POOL("P", 2, "\"x\", \"y\", \"Z\"", "")));
-	entry(0, "P", DS_POOL_REPLACED, 2, 2);
-	diff(o, CFG(SERVERS, POOL("P", 2, "\"w\"", "")));
-	entry(0, "P", DS_POOL_REPLACED, 2, 2);
-	/* replaced wins over resized */
-	diff(o, CFG(SERVERS, POOL("P", 5, "\"x\"", "")));
-	ck_assert_uint_eq(nout, 1);
-	entry(0, "P", DS_POOL_REPLACED, 2, 5);
-}
-END_TEST
-
-START_TEST(jobs_reordered)
-{
-	const char *o = CFG(SERVERS, POOL("P", 2, "\"x\", \"y\", \"z\"", ""));
-
-	diff(o, CFG(SERVERS, POOL("P", 2, "\"z\", \"x\", \"y\"", "")));
-	ck_assert_uint_eq(nout, 1);
-	entry(0, "P", DS_POOL_SAME, 2, 2);
-	diff(o, CFG(SERVERS, POOL("P", 4, "\"y\", \"z\", \"x\"", "")));
-	entry(0, "P", DS_POOL_RESIZED, 2, 4);
-}
-END_TEST
-
-START_TEST(request_format_change)
-{
-	one_pool(URI, URI ", \"request_format\": \"form\"", DS_POOL_REPLACED);
-	one_pool(URI ", \"request_format\": \"form\"", URI, DS_POOL_REPLACED);
-	one_pool(URI ", \"request_format\": \"form\"",
-	    URI ", \"request_format\": \"json\"", DS_POOL_REPLACED);
-	one_pool(URI, URI ", \"request_format\": \"json\"", DS_POOL_SAME);
-}
-END_TEST
-
-START_TEST(max_running_time_change)
-{
-	one_pool(URI, URI ", \"max_running_time\": 10", DS_POOL_REPLACED);
-	one_pool(URI ", \"max_running_time\": 10", URI, DS_POOL_REPLACED);
-	one_pool(URI ", \"max_running_time\": 10",
-	    URI ", \"max_running_time\": 10.5", DS_POOL_REPLACED);
-	one_pool(URI ", \"max_running_time\": 10",
-	    URI ", \"max_running_time\": 10.0", DS_POOL_SAME);
-}
-END_TEST
-
-START_TEST(max_jobs_per_worker_change)
-{
-	one_pool(URI, URI ", \"max_jobs_per_worker\": 100", DS_POOL_REPLACED);
-	one_pool(URI ", \"max_jobs_per_worker\": 100",
-	    URI ", \"max_jobs_per_worker\": 101", DS_POOL_REPLACED);
-	one_pool(URI ", \"max_jobs_per_worker\": 100", URI, DS_POOL_REPLACED);
-	one_pool(URI, URI ", \"max_jobs_per_worker\": 0", DS_POOL_SAME);
-}
-END_TEST
-
-START_TEST(max_response_bytes_change)
-{
-	one_pool(URI, URI ", \"max_response_bytes\": 1024", DS_POOL_REPLACED);
-	one_pool(URI ", \"max_response_bytes\": 1024",
-	    URI ", \"max_response_bytes\": 1025", DS_POOL_REPLACED);
-	one_pool(URI ", \"max_response_bytes\": 1024", URI, DS_POOL_REPLACED);
-	one_pool(URI, URI ", \"max_response_bytes\": 16777216", DS_POOL_SAME);
-}
-END_TEST
-
-START_TEST(servers_change)
-{
-	static const char *others[] = {
-		"\"gearman_servers_list\": [\"localhost\"]",
-		"\"gearman_servers_list\": [\"localhost\", \"g2:4731\", "
-		    "\"g3\"]",
-		"\"gearman_servers_list\": [\"localhost\", \"g2:4732\"]",
-		"\"gearman_servers_list\": [\"localhost\", \"g3:4731\"]",
-	};
-	char text[2048];
-
-	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
-		snprintf(text, sizeof(text), "{%s, \"pools_list\": {"
-		    POOL("A", 1, "\"a\"", "") ", "
-		    POOL("B", 2, "\"b\"", "") ", "
-		    POOL("C", 0, "\"c\"", "") "}}", others[i]);
-		diff(CFG(SERVERS, POOL("A", 1, "\"a\"", "") ", "
-		    POOL("B", 2, "\"b\"", "") ", "
-		    POOL("C", 3, "\"c\"", "")), text);
-		ck_assert_uint_eq(nout, 3);
-		entry(0, "A", DS_POOL_REPLACED, 1, 1);
-		entry(1, "B", DS_POOL_REPLACED, 2, 2);
-		entry(2, "C", DS_POOL_REPLACED, 3, 0);
-	}
-}
-END_TEST
-
-START_TEST(pool_added)
-{
-	diff(CFG(SERVERS, POOL("A", 1, "\"a\"", "")),
+		"\"max_jobs_per_worker\": 5, \"max_response_bytes\": 100")),
+	    3, {
+	    {"A", DS_POOL_RESIZED, 1, 3}, {"B", DS_POOL_RESIZED, 2, 0},
+	    {"C", DS_POOL_SAME, 0, 0}}},
+	{"pools added", CFG(SERVERS, POOL("A", 1, "\"a\"", "")),
 	    CFG(SERVERS, POOL("N", 4, "\"n\"", "") ", "
-	    POOL("A", 1, "\"a\"", "") ", " POOL("Z", 0, "\"z\"", "")));
-	ck_assert_uint_eq(nout, 3);
-	entry(0, "N", DS_POOL_ADDED, 0, 4);
-	entry(1, "A", DS_POOL_SAME, 1, 1);
-	entry(2, "Z", DS_POOL_ADDED, 0, 0);
-
-	diff(CFG(SERVERS, ""), CFG(SERVERS, POOL("N", 2, "\"n\"", "")));
-	ck_assert_uint_eq(nout, 1);
-	entry(0, "N", DS_POOL_ADDED, 0, 2);
-	ck_assert_ptr_eq(out[0].name, newc.pools[0].name);
-}
-END_TEST
-
-START_TEST(pool_removed)
-{
-	diff(CFG(SERVERS, POOL("R1", 3, "\"r\"", "") ", "
+	    POOL("A", 1, "\"a\"", "") ", " POOL("Z", 0, "\"z\"", "")), 3, {
+	    {"N", DS_POOL_ADDED, 0, 4}, {"A", DS_POOL_SAME, 1, 1},
+	    {"Z", DS_POOL_ADDED, 0, 0}}},
+	{"pool added to none", CFG(SERVERS, ""),
+	    CFG(SERVERS, POOL("N", 2, "\"n\"", "")), 1, {
+	    {"N", DS_POOL_ADDED, 0, 2}}},
+	{"pools removed", CFG(SERVERS, POOL("R1", 3, "\"r\"", "") ", "
 	    POOL("A", 1, "\"a\"", "") ", " POOL("R2", 0, "\"r\"", "")),
-	    CFG(SERVERS, POOL("A", 1, "\"a\"", "")));
-	ck_assert_uint_eq(nout, 3);
-	entry(0, "A", DS_POOL_SAME, 1, 1);
-	entry(1, "R1", DS_POOL_REMOVED, 3, 0);
-	entry(2, "R2", DS_POOL_REMOVED, 0, 0);
-	/* a removed pool's name points into the old config */
-	ck_assert_ptr_eq(out[1].name, oldc.pools[0].name);
-
-	diff(CFG(SERVERS, POOL("R", 2, "\"r\"", "")), CFG(SERVERS, ""));
-	ck_assert_uint_eq(nout, 1);
-	entry(0, "R", DS_POOL_REMOVED, 2, 0);
-}
-END_TEST
-
-START_TEST(pool_renamed)
-{
+	    CFG(SERVERS, POOL("A", 1, "\"a\"", "")), 3, {
+	    {"A", DS_POOL_SAME, 1, 1}, {"R1", DS_POOL_REMOVED, 3, 0},
+	    {"R2", DS_POOL_REMOVED, 0, 0}}},
+	{"only pool removed", CFG(SERVERS, POOL("R", 2, "\"r\"", "")),
+	    CFG(SERVERS, ""), 1, {
+	    {"R", DS_POOL_REMOVED, 2, 0}}},
 	/* names are case-sensitive: a renamed pool is removed and added */
-	diff(CFG(SERVERS, POOL("pool", 2, "\"a\"", "")),
-	    CFG(SERVERS, POOL("Pool", 2, "\"a\"", "")));
-	ck_assert_uint_eq(nout, 2);
-	entry(0, "Pool", DS_POOL_ADDED, 0, 2);
-	entry(1, "pool", DS_POOL_REMOVED, 2, 0);
-}
-END_TEST
-
-START_TEST(mixture)
-{
-	diff(CFG(SERVERS,
+	{"pool renamed", CFG(SERVERS, POOL("pool", 2, "\"a\"", "")),
+	    CFG(SERVERS, POOL("Pool", 2, "\"a\"", "")), 2, {
+	    {"Pool", DS_POOL_ADDED, 0, 2}, {"pool", DS_POOL_REMOVED, 2, 0}}},
+	{"mixture", CFG(SERVERS,
 	    POOL("Gone1", 2, "\"g\"", "") ", "
 	    POOL("Same", 1, "\"s1\", \"s2\"", "") ", "
 	    POOL("Grow", 1, "\"g\"", "") ", "
@@ -326,46 +170,179 @@ START_TEST(mixture)
 	    "\"job_processing_uri\": \"http://h/v2\"}, "
 	    POOL("Same", 1, "\"s2\", \"s1\"", "") ", "
 	    POOL("Fmt", 1, "\"f\"", ", \"request_format\": \"form\"") ", "
-	    POOL("Grow", 6, "\"g\"", "")));
-	ck_assert_uint_eq(nout, 9);
-	entry(0, "New", DS_POOL_ADDED, 0, 2);
-	entry(1, "Jobs", DS_POOL_REPLACED, 3, 1);
-	entry(2, "Shrink", DS_POOL_RESIZED, 4, 1);
-	entry(3, "Uri", DS_POOL_REPLACED, 2, 2);
-	entry(4, "Same", DS_POOL_SAME, 1, 1);
-	entry(5, "Fmt", DS_POOL_REPLACED, 1, 1);
-	entry(6, "Grow", DS_POOL_RESIZED, 1, 6);
-	entry(7, "Gone1", DS_POOL_REMOVED, 2, 0);
-	entry(8, "Gone2", DS_POOL_REMOVED, 5, 0);
-}
-END_TEST
-
-START_TEST(mixture_and_servers)
-{
+	    POOL("Grow", 6, "\"g\"", "")), 9, {
+	    {"New", DS_POOL_ADDED, 0, 2}, {"Jobs", DS_POOL_REPLACED, 3, 1},
+	    {"Shrink", DS_POOL_RESIZED, 4, 1}, {"Uri", DS_POOL_REPLACED, 2, 2},
+	    {"Same", DS_POOL_SAME, 1, 1}, {"Fmt", DS_POOL_REPLACED, 1, 1},
+	    {"Grow", DS_POOL_RESIZED, 1, 6}, {"Gone1", DS_POOL_REMOVED, 2, 0},
+	    {"Gone2", DS_POOL_REMOVED, 5, 0}}},
 	/* a server change replaces every kept pool; added and removed stay */
-	diff(CFG(SERVERS, POOL("Gone", 2, "\"g\"", "") ", "
+	{"mixture and servers", CFG(SERVERS, POOL("Gone", 2, "\"g\"", "") ", "
 	    POOL("Same", 1, "\"s\"", "") ", " POOL("Grow", 1, "\"g\"", "")),
 	    CFG("\"gearman_servers_list\": [\"localhost\"]",
 	    POOL("Grow", 3, "\"g\"", "") ", " POOL("New", 1, "\"n\"", "") ", "
-	    POOL("Same", 1, "\"s\"", "")));
-	ck_assert_uint_eq(nout, 4);
-	entry(0, "Grow", DS_POOL_REPLACED, 1, 3);
-	entry(1, "New", DS_POOL_ADDED, 0, 1);
-	entry(2, "Same", DS_POOL_REPLACED, 1, 1);
-	entry(3, "Gone", DS_POOL_REMOVED, 2, 0);
+	    POOL("Same", 1, "\"s\"", "")), 4, {
+	    {"Grow", DS_POOL_REPLACED, 1, 3}, {"New", DS_POOL_ADDED, 0, 1},
+	    {"Same", DS_POOL_REPLACED, 1, 1}, {"Gone", DS_POOL_REMOVED, 2, 0}}},
+};
+
+START_TEST(whole_config)
+{
+	diff_is(diff_cases[_i].name, diff_cases[_i].old, diff_cases[_i].new,
+	    diff_cases[_i].want, diff_cases[_i].n);
 }
 END_TEST
 
+START_TEST(names_point_into_the_configs)
+{
+	/* a kept or added pool's name into the new config */
+	diff(three, three);
+	ck_assert_ptr_eq(out[0].name, newc.pools[0].name);
+	ck_assert_ptr_eq(out[2].name, newc.pools[2].name);
+	diff(CFG(SERVERS, ""), CFG(SERVERS, POOL("N", 2, "\"n\"", "")));
+	ck_assert_ptr_eq(out[0].name, newc.pools[0].name);
+	/* a removed pool's name into the old config */
+	diff(CFG(SERVERS, POOL("R1", 3, "\"r\"", "") ", "
+	    POOL("A", 1, "\"a\"", "") ", " POOL("R2", 0, "\"r\"", "")),
+	    CFG(SERVERS, POOL("A", 1, "\"a\"", "")));
+	ck_assert_ptr_eq(out[1].name, oldc.pools[0].name);
+}
+END_TEST
+
+/* --- one pool's keys --- */
+
+/* The one pool P (2 workers, job j) with the keys before, then after: the
+ * change it is classified as. */
+static const struct {
+	const char *before, *after;
+	enum ds_pool_change change;
+} key_cases[] = {
+	{URI, "\"job_processing_uri\": \"http://h/other\"", DS_POOL_REPLACED},
+	{URI, "\"job_processing_uri\": \"https://h/job\"", DS_POOL_REPLACED},
+	{URI, "\"job_processing_uri\": \"http://h/job/\"", DS_POOL_REPLACED},
+
+	{URI, URI ", \"request_format\": \"form\"", DS_POOL_REPLACED},
+	{URI ", \"request_format\": \"form\"", URI, DS_POOL_REPLACED},
+	{URI ", \"request_format\": \"form\"",
+	    URI ", \"request_format\": \"json\"", DS_POOL_REPLACED},
+	{URI, URI ", \"request_format\": \"json\"", DS_POOL_SAME},
+
+	{URI, URI ", \"max_running_time\": 10", DS_POOL_REPLACED},
+	{URI ", \"max_running_time\": 10", URI, DS_POOL_REPLACED},
+	{URI ", \"max_running_time\": 10",
+	    URI ", \"max_running_time\": 10.5", DS_POOL_REPLACED},
+	{URI ", \"max_running_time\": 10",
+	    URI ", \"max_running_time\": 10.0", DS_POOL_SAME},
+
+	{URI, URI ", \"max_jobs_per_worker\": 100", DS_POOL_REPLACED},
+	{URI ", \"max_jobs_per_worker\": 100",
+	    URI ", \"max_jobs_per_worker\": 101", DS_POOL_REPLACED},
+	{URI ", \"max_jobs_per_worker\": 100", URI, DS_POOL_REPLACED},
+	{URI, URI ", \"max_jobs_per_worker\": 0", DS_POOL_SAME},
+
+	{URI, URI ", \"max_response_bytes\": 1024", DS_POOL_REPLACED},
+	{URI ", \"max_response_bytes\": 1024",
+	    URI ", \"max_response_bytes\": 1025", DS_POOL_REPLACED},
+	{URI ", \"max_response_bytes\": 1024", URI, DS_POOL_REPLACED},
+	{URI, URI ", \"max_response_bytes\": 16777216", DS_POOL_SAME},
+};
+
+START_TEST(pool_keys)
+{
+	char a[1024], b[1024], name[512];
+	struct entry want = {"P", key_cases[_i].change, 2, 2};
+
+	snprintf(a, sizeof(a), "{" SERVERS ", \"pools_list\": {\"P\": "
+	    "{\"worker_count\": 2, \"jobs_list\": [\"j\"], %s}}}",
+	    key_cases[_i].before);
+	snprintf(b, sizeof(b), "{" SERVERS ", \"pools_list\": {\"P\": "
+	    "{\"worker_count\": 2, \"jobs_list\": [\"j\"], %s}}}",
+	    key_cases[_i].after);
+	snprintf(name, sizeof(name), "{%s} -> {%s}", key_cases[_i].before,
+	    key_cases[_i].after);
+	diff_is(name, a, b, &want, 1);
+}
+END_TEST
+
+/* The one pool P with 2 workers and jobs x, y, z, then with count workers
+ * and these jobs: the change. */
+static const struct {
+	int count;
+	const char *jobs;
+	enum ds_pool_change change;
+} jobs_cases[] = {
+	/* one job more, one less, one other */
+	{2, "\"x\", \"y\", \"z\", \"w\"", DS_POOL_REPLACED},
+	{2, "\"x\", \"y\"", DS_POOL_REPLACED},
+	{2, "\"x\", \"y\", \"Z\"", DS_POOL_REPLACED},
+	{2, "\"w\"", DS_POOL_REPLACED},
+	/* replaced wins over resized */
+	{5, "\"x\"", DS_POOL_REPLACED},
+	/* the order of the jobs does not matter */
+	{2, "\"z\", \"x\", \"y\"", DS_POOL_SAME},
+	{4, "\"y\", \"z\", \"x\"", DS_POOL_RESIZED},
+};
+
+START_TEST(jobs)
+{
+	char b[1024], name[256];
+	struct entry want = {"P", jobs_cases[_i].change, 2,
+	    jobs_cases[_i].count};
+
+	snprintf(b, sizeof(b), "{" SERVERS ", \"pools_list\": {\"P\": "
+	    "{\"worker_count\": %d, \"jobs_list\": [%s], " URI "}}}",
+	    jobs_cases[_i].count, jobs_cases[_i].jobs);
+	snprintf(name, sizeof(name), "%d workers, jobs [%s]",
+	    jobs_cases[_i].count, jobs_cases[_i].jobs);
+	diff_is(name, CFG(SERVERS, POOL("P", 2, "\"x\", \"y\", \"z\"", "")),
+	    b, &want, 1);
+}
+END_TEST
+
+/* --- servers --- */
+
+static const char *const other_servers[] = {
+	"\"gearman_servers_list\": [\"localhost\"]",
+	"\"gearman_servers_list\": [\"localhost\", \"g2:4731\", \"g3\"]",
+	"\"gearman_servers_list\": [\"localhost\", \"g2:4732\"]",
+	"\"gearman_servers_list\": [\"localhost\", \"g3:4731\"]",
+};
+
+START_TEST(servers_change)
+{
+	static const struct entry want[] = {{"A", DS_POOL_REPLACED, 1, 1},
+	    {"B", DS_POOL_REPLACED, 2, 2}, {"C", DS_POOL_REPLACED, 3, 0}};
+	char text[2048];
+
+	snprintf(text, sizeof(text), "{%s, \"pools_list\": {"
+	    POOL("A", 1, "\"a\"", "") ", "
+	    POOL("B", 2, "\"b\"", "") ", "
+	    POOL("C", 0, "\"c\"", "") "}}", other_servers[_i]);
+	diff_is(other_servers[_i], CFG(SERVERS, POOL("A", 1, "\"a\"", "") ", "
+	    POOL("B", 2, "\"b\"", "") ", "
+	    POOL("C", 3, "\"c\"", "")), text, want, NELEM(want));
+}
+END_TEST
+
+/* --- names --- */
+
+static const struct {
+	int change;
+	const char *name;
+} name_cases[] = {
+	{DS_POOL_SAME, "same"}, {DS_POOL_RESIZED, "resized"},
+	{DS_POOL_REPLACED, "replaced"}, {DS_POOL_ADDED, "added"},
+	{DS_POOL_REMOVED, "removed"}, {-1, "?"}, {DS_POOL_REMOVED + 1, "?"},
+	{1000, "?"},
+};
+
 START_TEST(change_names)
 {
-	ck_assert_str_eq(ds_pool_change_name(DS_POOL_SAME), "same");
-	ck_assert_str_eq(ds_pool_change_name(DS_POOL_RESIZED), "resized");
-	ck_assert_str_eq(ds_pool_change_name(DS_POOL_REPLACED), "replaced");
-	ck_assert_str_eq(ds_pool_change_name(DS_POOL_ADDED), "added");
-	ck_assert_str_eq(ds_pool_change_name(DS_POOL_REMOVED), "removed");
-	ck_assert_str_eq(ds_pool_change_name(-1), "?");
-	ck_assert_str_eq(ds_pool_change_name(DS_POOL_REMOVED + 1), "?");
-	ck_assert_str_eq(ds_pool_change_name(1000), "?");
+	const char *got = ds_pool_change_name(name_cases[_i].change);
+
+	ck_assert_msg(strcmp(got, name_cases[_i].name) == 0,
+	    "case %d: \"%s\", expected \"%s\"", name_cases[_i].change, got,
+	    name_cases[_i].name);
 }
 END_TEST
 
@@ -375,30 +352,15 @@ reload_diff_suite(void)
 	Suite *s = suite_create("reload_diff");
 	TCase *tc;
 
-	tc = tcase_create("diff");
-	tcase_add_checked_fixture(tc, NULL, teardown);
-	tcase_add_test(tc, same_config);
-	tcase_add_test(tc, same_config_other_layout);
-	tcase_add_test(tc, no_pools);
-	tcase_add_test(tc, count_change);
-	tcase_add_test(tc, uri_change);
-	tcase_add_test(tc, jobs_change);
-	tcase_add_test(tc, jobs_reordered);
-	tcase_add_test(tc, request_format_change);
-	tcase_add_test(tc, max_running_time_change);
-	tcase_add_test(tc, max_jobs_per_worker_change);
-	tcase_add_test(tc, max_response_bytes_change);
-	tcase_add_test(tc, servers_change);
-	tcase_add_test(tc, pool_added);
-	tcase_add_test(tc, pool_removed);
-	tcase_add_test(tc, pool_renamed);
-	tcase_add_test(tc, mixture);
-	tcase_add_test(tc, mixture_and_servers);
-	suite_add_tcase(s, tc);
+	tc = ds_tcase(s, "diff", NULL, teardown);
+	tcase_add_loop_test(tc, whole_config, 0, NELEM(diff_cases));
+	tcase_add_test(tc, names_point_into_the_configs);
+	tcase_add_loop_test(tc, pool_keys, 0, NELEM(key_cases));
+	tcase_add_loop_test(tc, jobs, 0, NELEM(jobs_cases));
+	tcase_add_loop_test(tc, servers_change, 0, NELEM(other_servers));
 
-	tc = tcase_create("names");
-	tcase_add_test(tc, change_names);
-	suite_add_tcase(s, tc);
+	tc = ds_tcase(s, "names", NULL, NULL);
+	tcase_add_loop_test(tc, change_names, 0, NELEM(name_cases));
 	return s;
 }
 

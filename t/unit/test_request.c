@@ -31,6 +31,15 @@ field(const char *key)
 	return v->valuestring;
 }
 
+/* The body has the string key with the value want. */
+static int
+field_is(const char *key, const char *want)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, key);
+
+	return cJSON_IsString(v) && strcmp(v->valuestring, want) == 0;
+}
+
 /* Builds the body for the job (the workload from an exact-size heap copy,
  * not NUL-terminated) and parses it back into doc. */
 static void
@@ -53,109 +62,92 @@ build(const char *function, const char *handle, const char *unique,
 	ck_assert(cJSON_IsObject(doc));
 }
 
+/* The workload went as is; name is the case. */
 static void
-assert_fields(const char *function, const char *handle, const char *unique)
+plain(const char *name, const char *workload)
 {
-	ck_assert_str_eq(field("function_name"), function);
-	ck_assert_str_eq(field("job_handle"), handle);
-	ck_assert_str_eq(field("unique"), unique);
-}
-
-/* The workload went as is. */
-static void
-plain(const char *workload)
-{
-	ck_assert_str_eq(field("workload"), workload);
-	ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(doc,
-	    "workload_encoding"));
-	ck_assert_int_eq(cJSON_GetArraySize(doc), 4);
+	ck_assert_msg(field_is("workload", workload) &&
+	    cJSON_GetObjectItemCaseSensitive(doc, "workload_encoding") ==
+	    NULL && cJSON_GetArraySize(doc) == 4,
+	    "case \"%s\": not as is: %.300s", name, out);
 }
 
 /* The workload went base64-encoded and decodes to these bytes. */
 static void
-encoded(const char *want, size_t wlen)
+encoded(const char *name, const char *want, size_t wlen)
 {
-	const char *b64 = field("workload");
+	const char *b64;
 	size_t n;
 	char *raw;
 
-	ck_assert_str_eq(field("workload_encoding"), "base64");
-	ck_assert_int_eq(cJSON_GetArraySize(doc), 5);
+	ck_assert_msg(field_is("workload_encoding", "base64") &&
+	    cJSON_GetArraySize(doc) == 5, "case \"%s\": not base64: %.300s",
+	    name, out);
+	b64 = field("workload");
 	raw = ds_base64_decode(b64, strlen(b64), &n);
-	ck_assert_ptr_nonnull(raw);
-	ck_assert_uint_eq(n, wlen);
-	ck_assert(memcmp(raw, want, wlen) == 0);
+	ck_assert_msg(raw != NULL && n == wlen && memcmp(raw, want, wlen) == 0,
+	    "case \"%s\": %s decodes to other bytes", name,
+	    ds_show(b64, strlen(b64)));
 	free(raw);
 }
 
-#define BUILD(w)	build("Sum", "H:gm:1", "u-1", (w), sizeof(w) - 1)
+/* A string literal and its length, NULs and all. */
+#define S(s)	(s), sizeof(s) - 1
+
+/* A job, and whether its workload goes base64-encoded. */
+static const struct {
+	const char *function, *handle, *unique, *workload;
+	size_t wlen;
+	int base64;
+} job_cases[] = {
+	{"Sum3", "H:gm.example:42", "unique-7", S("1 2 3"), 0},
+	{"f", "h", "", S(""), 0},
+	/* UTF-8 goes as is */
+	{"Sum", "H:gm:1", "u-1",
+	    S("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"), 0},
+	{"Sum", "H:gm:1", "u-1", S("\xEF\xB7\x90"), 0},
+	/* so do quotes, escapes and control characters, escaped */
+	{"Sum", "H:gm:1", "u-1", S("say \"hi\"\n\ttab \\ back/slash \r\x01\x1f"
+	    "\x7f </script> {\"a\":1}"), 0},
+	{"f\"n", "h\\1", "u\nx", S("x"), 0},
+	/* what is not UTF-8 goes base64 */
+	{"Sum", "H:gm:1", "u-1", S("\xFF\xFE\x00\x01"), 1},
+	{"Sum", "H:gm:1", "u-1", S("abc\xC3"), 1},	/* truncated sequence */
+	{"Sum", "H:gm:1", "u-1", S("\xED\xA0\x80"), 1},	/* surrogate */
+	{"Sum", "H:gm:1", "u-1", S("\xC0\xAF"), 1},	/* overlong */
+	{"Sum", "H:gm:1", "u-1", S("caf\xE9"), 1},	/* Latin-1 */
+	/* and so does a NUL */
+	{"Sum", "H:gm:1", "u-1", S("a\0b"), 1},
+	{"Sum", "H:gm:1", "u-1", S("\0"), 1},
+	{"Sum", "H:gm:1", "u-1", S("text\0"), 1},
+};
+
+/* The body has the job's fields, and its workload as is or base64. */
+START_TEST(job)
+{
+	const char *w = job_cases[_i].workload;
+	size_t wlen = job_cases[_i].wlen;
+	const char *name = ds_show(w, wlen);
+
+	build(job_cases[_i].function, job_cases[_i].handle,
+	    job_cases[_i].unique, w, wlen);
+	ck_assert_msg(field_is("function_name", job_cases[_i].function) &&
+	    field_is("job_handle", job_cases[_i].handle) &&
+	    field_is("unique", job_cases[_i].unique),
+	    "case \"%s\": %.300s", name, out);
+	if (job_cases[_i].base64)
+		encoded(name, w, wlen);
+	else
+		plain(name, w);
+}
+END_TEST
 
 START_TEST(four_fields)
 {
 	build("Sum3", "H:gm.example:42", "unique-7", "1 2 3", 5);
-	assert_fields("Sum3", "H:gm.example:42", "unique-7");
-	plain("1 2 3");
 	ck_assert_str_eq(out, "{\"function_name\":\"Sum3\","
 	    "\"job_handle\":\"H:gm.example:42\",\"unique\":\"unique-7\","
 	    "\"workload\":\"1 2 3\"}");
-}
-END_TEST
-
-START_TEST(empty_values)
-{
-	build("f", "h", "", "", 0);
-	assert_fields("f", "h", "");
-	plain("");
-}
-END_TEST
-
-START_TEST(utf8_as_is)
-{
-	BUILD("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80");
-	assert_fields("Sum", "H:gm:1", "u-1");
-	plain("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80");
-	BUILD("\xEF\xB7\x90");
-	plain("\xEF\xB7\x90");
-}
-END_TEST
-
-START_TEST(special_chars)
-{
-	static const char w[] = "say \"hi\"\n\ttab \\ back/slash \r\x01\x1f"
-	    "\x7f </script> {\"a\":1}";
-
-	BUILD(w);
-	plain(w);
-	build("f\"n", "h\\1", "u\nx", "x", 1);
-	assert_fields("f\"n", "h\\1", "u\nx");
-	plain("x");
-}
-END_TEST
-
-START_TEST(not_utf8_goes_base64)
-{
-	BUILD("\xFF\xFE\x00\x01");
-	assert_fields("Sum", "H:gm:1", "u-1");
-	encoded("\xFF\xFE\x00\x01", 4);
-	BUILD("abc\xC3");		/* truncated sequence */
-	encoded("abc\xC3", 4);
-	BUILD("\xED\xA0\x80");		/* surrogate */
-	encoded("\xED\xA0\x80", 3);
-	BUILD("\xC0\xAF");		/* overlong */
-	encoded("\xC0\xAF", 2);
-	BUILD("caf\xE9");		/* Latin-1 */
-	encoded("caf\xE9", 4);
-}
-END_TEST
-
-START_TEST(nul_goes_base64)
-{
-	BUILD("a\0b");
-	encoded("a\0b", 3);
-	BUILD("\0");
-	encoded("\0", 1);
-	BUILD("text\0");
-	encoded("text\0", 5);
 }
 END_TEST
 
@@ -166,7 +158,7 @@ START_TEST(binary_round_trip)
 	for (size_t i = 0; i < sizeof(all); i++)
 		all[i] = (char)i;
 	build("f", "h", "u", all, sizeof(all));
-	encoded(all, sizeof(all));
+	encoded("0 to 255", all, sizeof(all));
 }
 END_TEST
 
@@ -179,29 +171,35 @@ START_TEST(large_workload)
 	memset(w, 'w', len);
 	w[len] = '\0';
 	build("f", "h", "u", w, len);
-	plain(w);
+	plain("1 MiB of w", w);
 	w[len / 2] = '\xFF';
 	build("f", "h", "u", w, len);
-	encoded(w, len);
+	encoded("1 MiB of w and one 0xFF", w, len);
 	free(w);
 }
 END_TEST
 
+/* A workload and whether it needs base64. */
+static const struct {
+	const char *w;
+	size_t len;
+	int want;
+} needs_cases[] = {
+	{"abc", 3, 0},
+	{"abc", 0, 0},
+	{"a\0c", 3, 1},
+	{"\xC3\xA9", 2, 0},
+	{"\xC3\xA9", 1, 1},
+};
+
 START_TEST(needs_base64)
 {
-	struct ds_job_view job = {"f", "h", "u", "abc", 3};
+	struct ds_job_view job = {"f", "h", "u", needs_cases[_i].w,
+	    needs_cases[_i].len};
 
-	ck_assert_int_eq(ds_workload_needs_base64(&job), 0);
-	job.workload_len = 0;
-	ck_assert_int_eq(ds_workload_needs_base64(&job), 0);
-	job.workload = "a\0c";
-	job.workload_len = 3;
-	ck_assert_int_eq(ds_workload_needs_base64(&job), 1);
-	job.workload = "\xC3\xA9";
-	job.workload_len = 2;
-	ck_assert_int_eq(ds_workload_needs_base64(&job), 0);
-	job.workload_len = 1;
-	ck_assert_int_eq(ds_workload_needs_base64(&job), 1);
+	ck_assert_msg(ds_workload_needs_base64(&job) == needs_cases[_i].want,
+	    "case \"%s\": expected %d", ds_show(needs_cases[_i].w,
+	    needs_cases[_i].len), needs_cases[_i].want);
 }
 END_TEST
 
@@ -224,19 +222,13 @@ request_suite(void)
 	Suite *s = suite_create("request");
 	TCase *tc;
 
-	tc = tcase_create("json");
-	tcase_add_checked_fixture(tc, NULL, teardown);
+	tc = ds_tcase(s, "json", NULL, teardown);
+	tcase_add_loop_test(tc, job, 0, NELEM(job_cases));
 	tcase_add_test(tc, four_fields);
-	tcase_add_test(tc, empty_values);
-	tcase_add_test(tc, utf8_as_is);
-	tcase_add_test(tc, special_chars);
-	tcase_add_test(tc, not_utf8_goes_base64);
-	tcase_add_test(tc, nul_goes_base64);
 	tcase_add_test(tc, binary_round_trip);
 	tcase_add_test(tc, large_workload);
-	tcase_add_test(tc, needs_base64);
+	tcase_add_loop_test(tc, needs_base64, 0, NELEM(needs_cases));
 	tcase_add_test(tc, non_utf8_unique_is_flagged);
-	suite_add_tcase(s, tc);
 	return s;
 }
 

@@ -353,6 +353,76 @@ START_TEST(other_encoding)
 }
 END_TEST
 
+/* Members are found as cJSON found them: keys compared once decoded, the
+ * first of duplicates, only in the top-level object. */
+static const struct {
+	const char	*body;
+	int		 rc;		/* 1 COMPLETES, 0 FAILS, -1 BAD */
+	const char	*want;		/* data, or the reason */
+} members[] = {
+	{"{\"gearman\\u005fret\":0,\"\\u0072esponse_string\":\"a\"}", 1, "a"},
+	{"{\"gearman_ret\":1,\"gearman_ret\":0,\"response_string\":\"a\"}", 0,
+	    "endpoint returned gearman_ret 1"},
+	{"{\"gearman_ret\":0,\"response_string\":\"a\",\"response_string\":2}",
+	    1, "a"},
+	{"{\"gearman_ret\":\"0\",\"gearman_ret\":0,\"response_string\":\"a\"}",
+	    -1, "gearman_ret is not a number"},
+	{"{\"gearman_ret\\u0000\":0,\"response_string\":\"a\"}", -1,
+	    "response has no gearman_ret"},
+	/* to cJSON a bad hex digit is a NUL, which ends the key: to us the
+	 * body is not JSON, and an answer is never cut short by one */
+	{"{\"gearman_ret\\uZZZZjunk\":0,\"response_string\":\"a\"}", -1,
+	    "response is not valid JSON"},
+	{"{\"gearman_ret\":0,\"response_string\":\"ab\\uZZZZcd\"}", -1,
+	    "response is not valid JSON"},
+	{"{\"x\":{\"gearman_ret\":0,\"response_string\":\"a\"}}", -1,
+	    "response has no gearman_ret"},
+	{"{\"gearman_ret\":[0,{\"a\":0}],\"response_string\":\"a\"}", -1,
+	    "gearman_ret is not a number"},
+	{"{\"gearman_ret\":true,\"response_string\":\"a\"}", -1,
+	    "gearman_ret is not a number"},
+	{"{\"gearman_ret\":0000,\"response_string\":\"a\"}", 1, "a"},
+	{"{\"gearman_ret\":01,\"response_string\":\"a\"}", 0,
+	    "endpoint returned gearman_ret 1"},
+	{"{\"gearman_ret\":-.0e5,\"response_string\":\"a\"}", 1, "a"},
+	{"{\"gearman_ret\":0,\"response_string\":\"Zm9v\",\"response_encoding\":"
+	    "\"base\\u0036\\u0034\"}", 1, "foo"},
+	{"{\"gearman_ret\":0,\"response_string\":\"a\",\"x\":[\"\\q\"]}", -1,
+	    "response is not valid JSON"},
+	{"{\"gearman_ret\":0,\"response_string\":\"a\",\"x\":[1,]}", -1,
+	    "response is not valid JSON"},
+};
+
+START_TEST(members_as_cjson_found_them)
+{
+	for (size_t i = 0; i < sizeof(members) / sizeof(members[0]); i++) {
+		const char *b = members[i].body, *w = members[i].want;
+
+		if (members[i].rc > 0)
+			completes_len(b, strlen(b), w, strlen(w));
+		else if (members[i].rc == 0)
+			fails_len(b, strlen(b), w);
+		else
+			bad_len(b, strlen(b), w);
+	}
+}
+END_TEST
+
+/* The NUL marker is picked per string: noncharacters elsewhere in the body
+ * no longer stand in the way. */
+START_TEST(nul_marker_per_string)
+{
+	char body[1024];
+	size_t o = (size_t)snprintf(body, sizeof(body), "{\"k\":\"");
+
+	for (unsigned cp = 0xFDD0; cp <= 0xFDEF; cp++)
+		o += (size_t)snprintf(body + o, sizeof(body) - o, "\\u%04X", cp);
+	o += (size_t)snprintf(body + o, sizeof(body) - o, "\",\"gearman_ret\":0,"
+	    "\"response_string\":\"\\u0000\"}");
+	completes_len(body, o, "\0", 1);
+}
+END_TEST
+
 START_TEST(free_twice)
 {
 	COMPLETES(STR("\"abc\""), "abc");
@@ -394,6 +464,8 @@ response_suite(void)
 	tcase_add_test(tc, nul_escapes_every_marker_taken);
 	tcase_add_test(tc, base64);
 	tcase_add_test(tc, other_encoding);
+	tcase_add_test(tc, members_as_cjson_found_them);
+	tcase_add_test(tc, nul_marker_per_string);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -3,6 +3,7 @@
  * shrink stops. Signals go to a recorder through ds_master.kill_fn. */
 #include "master/children.h"
 #include "master/reload.h"
+#include "master/slot_page.h"
 
 #include "common/parse.h"
 #include "unit.h"
@@ -10,6 +11,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static struct ds_master m;
 static struct ds_master_opts o;
@@ -221,6 +223,52 @@ START_TEST(shrink_stops_the_cheapest_first)
 }
 END_TEST
 
+/* A worker's slot page: counted once, whatever it claims later. */
+START_TEST(slot_page_counts_once)
+{
+	struct ds_pool_rt *p = add_pool("P", 1);
+	struct ds_child *c = add_child(p, 0, 401, DS_MSG_STARTING);
+	char *jobs[] = {"Fa", "Fb"};
+	struct ds_pool cfg = {.jobs = jobs, .njobs = 2};
+	int fd = ds_slot_page_open(c, &cfg);
+
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ds_slot_count(c->page, 1, DS_OUT_COMPLETE, 200, 3);
+	ds_slot_count(c->page, 1, DS_OUT_TIMEOUT, 0, 400000);
+	ds_slot_count(c->page, 0, DS_OUT_FAIL, 503, 20);
+	ds_child_sync(&m, c);
+	ds_child_sync(&m, c);	/* a second look adds nothing */
+	ck_assert_uint_eq(p->stats.completed, 1);
+	ck_assert_uint_eq(p->stats.timed_out, 1);
+	ck_assert_uint_eq(p->stats.failed, 1);
+	ck_assert_uint_eq(m.metrics.njobs, 2);
+	ck_assert_uint_eq(m.metrics.nhttp_errors, 1);
+	ck_assert_uint_eq(m.metrics.http_errors[0].count, 1);
+	/* a page that goes backwards, then forwards again */
+	c->page->fn[1].outcome[DS_OUT_COMPLETE] = 0;
+	c->page->fn[1].count = 0;
+	ds_child_sync(&m, c);
+	ck_assert_uint_eq(p->stats.completed, 1);
+	ds_slot_count(c->page, 1, DS_OUT_COMPLETE, 200, 3);
+	ds_child_sync(&m, c);
+	ck_assert_uint_eq(p->stats.completed, 2);
+	/* the job in hand, as threads shows it */
+	ds_slot_begin(c->page);
+	c->page->state = DS_MSG_BUSY;
+	c->page->function = 1;
+	c->page->jobs_started = 1;
+	strcpy(c->page->handle, "H:x:1");
+	ds_slot_end(c->page);
+	ds_child_sync(&m, c);
+	ck_assert_int_eq(c->state, DS_MSG_BUSY);
+	ck_assert_str_eq(c->handle, "H:x:1");
+	ck_assert_str_eq(c->function, "Fb");
+	ds_slot_page_close(c);
+	ds_metrics_free(&m.metrics);
+}
+END_TEST
+
 static Suite *
 supervise_suite(void)
 {
@@ -232,6 +280,7 @@ supervise_suite(void)
 	tcase_add_test(tc, overdue_busy_child_is_killed_once);
 	tcase_add_test(tc, stop_deadlines);
 	tcase_add_test(tc, shrink_stops_the_cheapest_first);
+	tcase_add_test(tc, slot_page_counts_once);
 	suite_add_tcase(s, tc);
 	return s;
 }

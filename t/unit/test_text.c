@@ -7,141 +7,125 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define UTF8(s)	ds_utf8_valid((s), sizeof(s) - 1)
+/* A string literal and its length, NULs and all. */
+#define S(s)	(s), sizeof(s) - 1
 
-START_TEST(utf8_ascii)
-{
-	ck_assert(ds_utf8_valid("", 0));
-	ck_assert(UTF8("hello, world"));
-	ck_assert(UTF8("\x01\x1f\x7f"));
-	ck_assert(ds_utf8_valid(NULL, 0));
-}
-END_TEST
+/* --- UTF-8 --- */
 
-START_TEST(utf8_multibyte)
-{
-	ck_assert(UTF8("\xC2\x80"));		/* U+0080 */
-	ck_assert(UTF8("\xC3\xA9t\xC3\xA9"));	/* été */
-	ck_assert(UTF8("\xDF\xBF"));		/* U+07FF */
-	ck_assert(UTF8("\xE0\xA0\x80"));	/* U+0800 */
-	ck_assert(UTF8("\xE2\x82\xAC"));	/* euro sign */
-	ck_assert(UTF8("\xED\x9F\xBF"));	/* U+D7FF */
-	ck_assert(UTF8("\xEE\x80\x80"));	/* U+E000 */
-	ck_assert(UTF8("\xEF\xBF\xBF"));	/* U+FFFF */
-	ck_assert(UTF8("\xF0\x90\x80\x80"));	/* U+10000 */
-	ck_assert(UTF8("\xF0\x9F\x98\x80"));	/* emoji */
-	ck_assert(UTF8("\xF4\x8F\xBF\xBF"));	/* U+10FFFF */
-	ck_assert(UTF8("a\xC3\xA9" "b\xE2\x82\xAC" "c\xF0\x9F\x98\x80"));
-}
-END_TEST
+static const struct {
+	const char *s;
+	size_t len;
+	int valid;
+} utf8_cases[] = {
+	{"", 0, 1},
+	{S("hello, world"), 1},
+	{S("\x01\x1f\x7f"), 1},
+	{NULL, 0, 1},
 
-START_TEST(utf8_overlong)
-{
-	ck_assert(!UTF8("\xC0\x80"));		/* NUL */
-	ck_assert(!UTF8("\xC1\xBF"));
-	ck_assert(!UTF8("\xE0\x80\x80"));
-	ck_assert(!UTF8("\xE0\x9F\xBF"));	/* U+07FF in 3 bytes */
-	ck_assert(!UTF8("\xF0\x80\x80\x80"));
-	ck_assert(!UTF8("\xF0\x8F\xBF\xBF"));	/* U+FFFF in 4 bytes */
-	ck_assert(!UTF8("\xC0\xAF"));		/* '/' */
-}
-END_TEST
+	{S("\xC2\x80"), 1},		/* U+0080 */
+	{S("\xC3\xA9t\xC3\xA9"), 1},	/* été */
+	{S("\xDF\xBF"), 1},		/* U+07FF */
+	{S("\xE0\xA0\x80"), 1},	/* U+0800 */
+	{S("\xE2\x82\xAC"), 1},	/* euro sign */
+	{S("\xED\x9F\xBF"), 1},	/* U+D7FF */
+	{S("\xEE\x80\x80"), 1},	/* U+E000 */
+	{S("\xEF\xBF\xBF"), 1},	/* U+FFFF */
+	{S("\xF0\x90\x80\x80"), 1},	/* U+10000 */
+	{S("\xF0\x9F\x98\x80"), 1},	/* emoji */
+	{S("\xF4\x8F\xBF\xBF"), 1},	/* U+10FFFF */
+	{S("a\xC3\xA9" "b\xE2\x82\xAC" "c\xF0\x9F\x98\x80"), 1},
 
-START_TEST(utf8_surrogates_and_range)
-{
-	ck_assert(!UTF8("\xED\xA0\x80"));	/* U+D800 */
-	ck_assert(!UTF8("\xED\xAD\xBF"));	/* U+DB7F */
-	ck_assert(!UTF8("\xED\xB0\x80"));	/* U+DC00 */
-	ck_assert(!UTF8("\xED\xBF\xBF"));	/* U+DFFF */
-	ck_assert(!UTF8("\xED\xA0\xBD\xED\xB8\x80"));	/* CESU-8 pair */
-	ck_assert(!UTF8("\xF4\x90\x80\x80"));	/* U+110000 */
-	ck_assert(!UTF8("\xF5\x80\x80\x80"));
-	ck_assert(!UTF8("\xF7\xBF\xBF\xBF"));
-	ck_assert(!UTF8("\xF8\x88\x80\x80\x80"));	/* 5-byte form */
-	ck_assert(!UTF8("\xFC\x84\x80\x80\x80\x80"));	/* 6-byte form */
-	ck_assert(!UTF8("\xFE"));
-	ck_assert(!UTF8("\xFF"));
-}
-END_TEST
+	/* overlong */
+	{S("\xC0\x80"), 0},		/* NUL */
+	{S("\xC1\xBF"), 0},
+	{S("\xE0\x80\x80"), 0},
+	{S("\xE0\x9F\xBF"), 0},	/* U+07FF in 3 bytes */
+	{S("\xF0\x80\x80\x80"), 0},
+	{S("\xF0\x8F\xBF\xBF"), 0},	/* U+FFFF in 4 bytes */
+	{S("\xC0\xAF"), 0},		/* '/' */
 
-START_TEST(utf8_truncated_and_stray)
-{
-	ck_assert(!UTF8("\xC3"));
-	ck_assert(!UTF8("a\xC3"));
-	ck_assert(!UTF8("\xE2\x82"));
-	ck_assert(!UTF8("\xE2"));
-	ck_assert(!UTF8("\xF0\x9F\x98"));
-	ck_assert(!UTF8("\xF0\x9F"));
-	ck_assert(!UTF8("\xF0"));
-	ck_assert(!UTF8("\xC3" "a"));		/* lead, then no continuation */
-	ck_assert(!UTF8("\xE2\x82" "a"));
-	ck_assert(!UTF8("\xF0\x9F\x98" "a"));
-	ck_assert(!UTF8("\x80"));		/* lone continuation */
-	ck_assert(!UTF8("a\xBF" "b"));
-	ck_assert(!UTF8("\xC3\xA9\xA9"));	/* one continuation too many */
+	/* surrogates and out of range */
+	{S("\xED\xA0\x80"), 0},	/* U+D800 */
+	{S("\xED\xAD\xBF"), 0},	/* U+DB7F */
+	{S("\xED\xB0\x80"), 0},	/* U+DC00 */
+	{S("\xED\xBF\xBF"), 0},	/* U+DFFF */
+	{S("\xED\xA0\xBD\xED\xB8\x80"), 0},	/* CESU-8 pair */
+	{S("\xF4\x90\x80\x80"), 0},	/* U+110000 */
+	{S("\xF5\x80\x80\x80"), 0},
+	{S("\xF7\xBF\xBF\xBF"), 0},
+	{S("\xF8\x88\x80\x80\x80"), 0},	/* 5-byte form */
+	{S("\xFC\x84\x80\x80\x80\x80"), 0},	/* 6-byte form */
+	{S("\xFE"), 0},
+	{S("\xFF"), 0},
+
+	/* truncated and stray */
+	{S("\xC3"), 0},
+	{S("a\xC3"), 0},
+	{S("\xE2\x82"), 0},
+	{S("\xE2"), 0},
+	{S("\xF0\x9F\x98"), 0},
+	{S("\xF0\x9F"), 0},
+	{S("\xF0"), 0},
+	{S("\xC3" "a"), 0},		/* lead, then no continuation */
+	{S("\xE2\x82" "a"), 0},
+	{S("\xF0\x9F\x98" "a"), 0},
+	{S("\x80"), 0},			/* lone continuation */
+	{S("a\xBF" "b"), 0},
+	{S("\xC3\xA9\xA9"), 0},	/* one continuation too many */
 	/* the length given is what counts, not the C string */
-	ck_assert(!ds_utf8_valid("\xE2\x82\xAC", 2));
-	ck_assert(ds_utf8_valid("\xE2\x82\xAC" "\xFF", 3));
-}
-END_TEST
+	{"\xE2\x82\xAC", 2, 0},
+	{"\xE2\x82\xAC" "\xFF", 3, 1},
 
-START_TEST(utf8_nul)
-{
-	ck_assert(!ds_utf8_valid("\0", 1));
-	ck_assert(!ds_utf8_valid("a\0b", 3));
-	ck_assert(!ds_utf8_valid("abc\0", 4));
-	ck_assert(!ds_utf8_valid("\xC3\xA9\0", 3));
-}
-END_TEST
-
-static void
-enc_is(const char *in, size_t len, const char *want)
-{
-	size_t n = 12345;
-	char *out = ds_base64_encode(in, len, &n);
-
-	ck_assert_ptr_nonnull(out);
-	ck_assert_str_eq(out, want);
-	ck_assert_uint_eq(n, strlen(want));
-	free(out);
-}
-
-static void
-dec_is(const char *in, const char *want, size_t wantlen)
-{
-	size_t n = 12345;
-	char *out = ds_base64_decode(in, strlen(in), &n);
-
-	ck_assert_msg(out != NULL, "decode of \"%s\" failed", in);
-	ck_assert_uint_eq(n, wantlen);
-	ck_assert(memcmp(out, want, wantlen) == 0);
-	ck_assert_int_eq(out[n], '\0');
-	free(out);
-}
-
-static void
-dec_bad(const char *in, size_t len)
-{
-	size_t n = 12345;
-	char *out = ds_base64_decode(in, len, &n);
-
-	ck_assert_msg(out == NULL, "\"%.*s\" decoded", (int)len, in);
-	free(out);
-}
-
-#define DEC_BAD(s)	dec_bad((s), sizeof(s) - 1)
-
-static const char *const rfc4648[][2] = {
-	{"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"},
-	{"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
+	/* NUL */
+	{"\0", 1, 0},
+	{"a\0b", 3, 0},
+	{"abc\0", 4, 0},
+	{"\xC3\xA9\0", 3, 0},
 };
 
-START_TEST(base64_rfc4648)
+START_TEST(utf8)
 {
-	for (size_t i = 0; i < sizeof(rfc4648) / sizeof(rfc4648[0]); i++) {
-		enc_is(rfc4648[i][0], strlen(rfc4648[i][0]), rfc4648[i][1]);
-		dec_is(rfc4648[i][1], rfc4648[i][0], strlen(rfc4648[i][0]));
-	}
+	ck_assert_msg(ds_utf8_valid(utf8_cases[_i].s, utf8_cases[_i].len) ==
+	    utf8_cases[_i].valid, "case \"%s\": expected %s",
+	    ds_show(utf8_cases[_i].s, utf8_cases[_i].len),
+	    utf8_cases[_i].valid ? "valid" : "invalid");
+}
+END_TEST
+
+/* --- base64 --- */
+
+/* Bytes and their base64, both ways. */
+static const struct {
+	const char *raw;
+	size_t len;
+	const char *b64;
+} base64_pairs[] = {
+	/* RFC 4648 */
+	{S(""), ""}, {S("f"), "Zg=="}, {S("fo"), "Zm8="}, {S("foo"), "Zm9v"},
+	{S("foob"), "Zm9vYg=="}, {S("fooba"), "Zm9vYmE="},
+	{S("foobar"), "Zm9vYmFy"},
+	/* binary */
+	{S("\0\0\0"), "AAAA"}, {S("\0"), "AA=="}, {S("a\0b"), "YQBi"},
+	{S("\xff\xfe\xfd"), "//79"}, {S("\xfb\xef"), "++8="},
+};
+
+START_TEST(base64_both_ways)
+{
+	const char *raw = base64_pairs[_i].raw, *b64 = base64_pairs[_i].b64;
+	size_t len = base64_pairs[_i].len, n = 12345;
+	const char *name = ds_show(raw, len);
+	char *out = ds_base64_encode(raw, len, &n);
+
+	ck_assert_msg(out != NULL && strcmp(out, b64) == 0 &&
+	    n == strlen(b64), "case \"%s\": encoded \"%s\" (%zu), expected "
+	    "\"%s\"", name, out ? out : "(null)", n, b64);
+	free(out);
+	n = 12345;
+	out = ds_base64_decode(b64, strlen(b64), &n);
+	ck_assert_msg(out != NULL && n == len && memcmp(out, raw, len) == 0 &&
+	    out[n] == '\0', "case \"%s\": \"%s\" decoded to \"%s\"", name,
+	    b64, out ? ds_show(out, n) : "(null)");
+	free(out);
 }
 END_TEST
 
@@ -177,65 +161,87 @@ START_TEST(base64_binary)
 		free(enc);
 		free(dec);
 	}
-	enc_is("\0\0\0", 3, "AAAA");
-	enc_is("a\0b", 3, "YQBi");
-	enc_is("\xff\xfe\xfd", 3, "//79");
-	enc_is("\xfb\xef", 2, "++8=");
-	dec_is("AAAA", "\0\0\0", 3);
-	dec_is("AA==", "\0", 1);
-	dec_is("YQBi", "a\0b", 3);
-	dec_is("++8=", "\xfb\xef", 2);
 }
 END_TEST
 
-START_TEST(base64_bad_length)
-{
-	DEC_BAD("Z");
-	DEC_BAD("Zg");
-	DEC_BAD("Zg=");
-	DEC_BAD("Zm9");
-	DEC_BAD("Zm9vY");
-	DEC_BAD("Zm9vYg");
-	DEC_BAD("Zm9vYg=");
-	DEC_BAD("Zm9vYg===");
+/* Not base64, by length, character or padding. */
+static const struct {
+	const char *s;
+	size_t len;
+} base64_bad[] = {
+	{S("Z")}, {S("Zg")}, {S("Zg=")}, {S("Zm9")}, {S("Zm9vY")},
+	{S("Zm9vYg")}, {S("Zm9vYg=")}, {S("Zm9vYg===")},
 	/* the length given counts, not the C string */
-	dec_bad("Zm9vYmFy", 7);
+	{"Zm9vYmFy", 7},
+
+	{S("Zm9*")}, {S("Zm 9")}, {S("Zm9v\n")}, {S("Zm9v\nZm9v")},
+	{S("Zm9-")},	/* base64url is not accepted */
+	{S("Zm9_")}, {S("Zm9\xC3")}, {S("Zm\0v")}, {S("\0\0\0\0")},
+
+	{S("Zg=a")}, {S("Z===")}, {S("====")}, {S("=Zm9")}, {S("Z=g=")},
+	{S("Zm=v")},
+	{S("Zg==Zm9v")},	/* '=' in the middle */
+	{S("Zm8=Zm9v")}, {S("Zm9v====")}, {S("Zm9vZ===")},
+};
+
+START_TEST(base64_rejects)
+{
+	size_t n = 12345;
+	char *out = ds_base64_decode(base64_bad[_i].s, base64_bad[_i].len, &n);
+
+	ck_assert_msg(out == NULL, "case \"%s\": decoded",
+	    ds_show(base64_bad[_i].s, base64_bad[_i].len));
+	free(out);
 }
 END_TEST
 
-START_TEST(base64_bad_chars)
-{
-	DEC_BAD("Zm9*");
-	DEC_BAD("Zm 9");
-	DEC_BAD("Zm9v\n");
-	DEC_BAD("Zm9v\nZm9v");
-	DEC_BAD("Zm9-");	/* base64url is not accepted */
-	DEC_BAD("Zm9_");
-	DEC_BAD("Zm9\xC3");
-	DEC_BAD("Zm\0v");
-	DEC_BAD("\0\0\0\0");
-}
-END_TEST
+/* --- escaping --- */
 
-START_TEST(base64_bad_padding)
-{
-	DEC_BAD("Zg=a");
-	DEC_BAD("Z===");
-	DEC_BAD("====");
-	DEC_BAD("=Zm9");
-	DEC_BAD("Z=g=");
-	DEC_BAD("Zm=v");
-	DEC_BAD("Zg==Zm9v");	/* '=' in the middle */
-	DEC_BAD("Zm8=Zm9v");
-	DEC_BAD("Zm9v====");
-	DEC_BAD("Zm9vZ===");
-}
-END_TEST
+/* Bytes, the size of the buffer they are escaped into, and the result. */
+static const struct {
+	const char *src;
+	size_t len, size;
+	const char *want;
+} escape_cases[] = {
+	{S(""), 16, ""},
+	{S("plain text"), 64, "plain text"},
+	{S("a\nb"), 64, "a\\x0Ab"},
+	{S("\r\n\t"), 64, "\\x0D\\x0A\\x09"},
+	{S("\x1b[31m"), 64, "\\x1B[31m"},
+	{S("\x7f"), 64, "\\x7F"},
+	{S("\x1f"), 64, "\\x1F"},
+	{S("back\\slash"), 64, "back\\x5Cslash"},
+	{S("a\0b"), 64, "a\\x00b"},
+	/* quotes, '=' and bytes >= 0x80 are left alone */
+	{S("\"k=v\" \xC3\xA9\xFF"), 64, "\"k=v\" \xC3\xA9\xFF"},
+
+	/* cut to the size */
+	{S("abc"), 0, ""},
+	{S("abc"), 1, ""},
+	{S("abc"), 2, "a"},
+	{S("abc"), 3, "ab"},
+	{S("abc"), 4, "abc"},
+	{S("abc"), 5, "abc"},
+	/* an escape is written whole or not at all */
+	{S("\n"), 4, ""},
+	{S("\n"), 5, "\\x0A"},
+	{S("a\nb"), 5, "a"},
+	{S("a\nb"), 6, "a\\x0A"},
+	{S("a\nb"), 7, "a\\x0Ab"},
+	{S("\\\\"), 8, "\\x5C"},
+	{S("\\\\"), 9, "\\x5C\\x5C"},
+	/* nothing after a cut escape sneaks in */
+	{S("a\nbcdef"), 5, "a"},
+	{S("ab\n"), 5, "ab"},
+	/* the length given counts, not the C string */
+	{"abcdef", 3, 64, "abc"},
+};
 
 /* Escapes src into a buffer of exactly size bytes (heap, so that ASan sees
- * any write past it) and compares. */
+ * any write past it) and compares; name is the case. */
 static void
-esc_is(const char *src, size_t srclen, size_t size, const char *want)
+esc_is(const char *name, const char *src, size_t srclen, size_t size,
+    const char *want)
 {
 	char *dst = malloc(size ? size : 1);
 	size_t n;
@@ -243,68 +249,93 @@ esc_is(const char *src, size_t srclen, size_t size, const char *want)
 	ck_assert_ptr_nonnull(dst);
 	memset(dst, 'X', size ? size : 1);
 	n = ds_escape(dst, size, src, srclen);
-	if (size == 0) {
-		ck_assert_uint_eq(n, 0);
-		ck_assert_int_eq(dst[0], 'X');	/* nothing written */
-	} else {
-		ck_assert_str_eq(dst, want);
-		ck_assert_uint_eq(n, strlen(want));
-	}
+	if (size == 0)	/* nothing written */
+		ck_assert_msg(n == 0 && dst[0] == 'X', "case %s: wrote %zu",
+		    name, n);
+	else
+		ck_assert_msg(strcmp(dst, want) == 0 && n == strlen(want),
+		    "case %s: \"%s\" (%zu), expected \"%s\"", name,
+		    ds_show(dst, strlen(dst)), n, ds_show(want, strlen(want)));
 	free(dst);
 }
 
-#define ESC(s, size, want)	esc_is((s), sizeof(s) - 1, (size), (want))
-
-START_TEST(escape_basic)
+START_TEST(escape)
 {
-	ESC("", 16, "");
-	ESC("plain text", 64, "plain text");
-	ESC("a\nb", 64, "a\\x0Ab");
-	ESC("\r\n\t", 64, "\\x0D\\x0A\\x09");
-	ESC("\x1b[31m", 64, "\\x1B[31m");
-	ESC("\x7f", 64, "\\x7F");
-	ESC("\x1f", 64, "\\x1F");
-	ESC("back\\slash", 64, "back\\x5Cslash");
-	ESC("a\0b", 64, "a\\x00b");
-	/* quotes, '=' and bytes >= 0x80 are left alone */
-	ESC("\"k=v\" \xC3\xA9\xFF", 64, "\"k=v\" \xC3\xA9\xFF");
-	/* every control byte, with uppercase hex */
+	char name[300];
+
+	snprintf(name, sizeof(name), "\"%s\" in %zu bytes",
+	    ds_show(escape_cases[_i].src, escape_cases[_i].len),
+	    escape_cases[_i].size);
+	esc_is(name, escape_cases[_i].src, escape_cases[_i].len,
+	    escape_cases[_i].size, escape_cases[_i].want);
+}
+END_TEST
+
+START_TEST(escape_every_control_byte)
+{
+	/* uppercase hex */
 	for (int c = 0; c < 0x20; c++) {
 		char src[1] = {(char)c}, want[8];
 
 		snprintf(want, sizeof(want), "\\x%02X", c);
-		esc_is(src, 1, 8, want);
+		esc_is(want, src, 1, 8, want);
 	}
 }
 END_TEST
 
-START_TEST(escape_truncation)
-{
-	ESC("abc", 0, "");
-	ESC("abc", 1, "");
-	ESC("abc", 2, "a");
-	ESC("abc", 3, "ab");
-	ESC("abc", 4, "abc");
-	ESC("abc", 5, "abc");
-	/* an escape is written whole or not at all */
-	ESC("\n", 4, "");
-	ESC("\n", 5, "\\x0A");
-	ESC("a\nb", 5, "a");
-	ESC("a\nb", 6, "a\\x0A");
-	ESC("a\nb", 7, "a\\x0Ab");
-	ESC("\\\\", 8, "\\x5C");
-	ESC("\\\\", 9, "\\x5C\\x5C");
-	/* nothing after a cut escape sneaks in */
-	ESC("a\nbcdef", 5, "a");
-	ESC("ab\n", 5, "ab");
-	/* the length given counts, not the C string */
-	esc_is("abcdef", 3, 64, "abc");
-}
-END_TEST
+/* A value, the size of the buffer it goes into, and the result. */
+static const struct {
+	const char *src;
+	size_t size;
+	const char *want;
+} logval_cases[] = {
+	/* bare */
+	{"abc", 64, "abc"},
+	{"pool-1_x.y/z:4730", 64, "pool-1_x.y/z:4730"},
+	{"H:host:42", 64, "H:host:42"},
+	{"it's", 64, "it's"},
 
-static void
-logval_is(const char *src, size_t size, const char *want)
+	/* quoted */
+	{"", 64, "\"\""},
+	{NULL, 64, "\"\""},
+	{"two words", 64, "\"two words\""},
+	{"a=b", 64, "\"a=b\""},
+	{"say \"hi\"", 64, "\"say \\\"hi\\\"\""},
+	{"\"", 64, "\"\\\"\""},
+	{"a\tb", 64, "\"a\\x09b\""},
+	{"line\nbreak", 64, "\"line\\x0Abreak\""},
+	{"c:\\dir", 64, "\"c:\\x5Cdir\""},
+	{"\x7f", 64, "\"\\x7F\""},
+	{"\xC3\xA9t\xC3\xA9", 64, "\"\xC3\xA9t\xC3\xA9\""},
+
+	/* cut to the size */
+	{"abc", 0, ""},
+	{"abc", 1, ""},
+	{"abc", 2, ""},
+	{"abc", 3, "ab"},
+	{"abc", 4, "abc"},
+	{"", 3, "\"\""},
+	{"a b", 3, "\"\""},
+	{"a b", 4, "\"a\""},
+	{"a b", 5, "\"a \""},
+	{"a b", 6, "\"a b\""},
+	/* an escaped quote is cut whole */
+	{"a \"", 5, "\"a \""},
+	{"a \"", 6, "\"a \""},
+	{"a \"", 7, "\"a \\\"\""},
+	/* so is a \xNN escape, and nothing after it sneaks in */
+	{"a\nb", 4, "\"a\""},
+	{"a\nb", 7, "\"a\""},
+	{"a\nb", 8, "\"a\\x0A\""},
+	{"a\nb", 9, "\"a\\x0Ab\""},
+	{"a\nbcdefgh", 7, "\"a\""},
+	{"a\n\"bcdefgh", 7, "\"a\""},
+};
+
+START_TEST(logval)
 {
+	const char *src = logval_cases[_i].src, *want = logval_cases[_i].want;
+	size_t size = logval_cases[_i].size;
 	char *dst = malloc(size ? size : 1);
 	const char *r;
 
@@ -312,61 +343,17 @@ logval_is(const char *src, size_t size, const char *want)
 	memset(dst, 'X', size ? size : 1);
 	r = ds_logval(dst, size, src);
 	ck_assert_ptr_eq(r, dst);
-	if (size == 0)
-		ck_assert_int_eq(dst[0], 'X');
-	else
-		ck_assert_str_eq(dst, want);
+	/* size 0: nothing written */
+	ck_assert_msg(size == 0 ? dst[0] == 'X' : strcmp(dst, want) == 0,
+	    "case \"%s\" in %zu bytes: \"%s\", expected \"%s\"",
+	    src ? ds_show(src, strlen(src)) : "(null)", size,
+	    size ? ds_show(dst, strlen(dst)) : "", ds_show(want, strlen(want)));
 	free(dst);
 }
-
-START_TEST(logval_bare)
-{
-	logval_is("abc", 64, "abc");
-	logval_is("pool-1_x.y/z:4730", 64, "pool-1_x.y/z:4730");
-	logval_is("H:host:42", 64, "H:host:42");
-	logval_is("it's", 64, "it's");
-}
 END_TEST
 
-START_TEST(logval_quoted)
+START_TEST(logval_always_closed)
 {
-	logval_is("", 64, "\"\"");
-	logval_is(NULL, 64, "\"\"");
-	logval_is("two words", 64, "\"two words\"");
-	logval_is("a=b", 64, "\"a=b\"");
-	logval_is("say \"hi\"", 64, "\"say \\\"hi\\\"\"");
-	logval_is("\"", 64, "\"\\\"\"");
-	logval_is("a\tb", 64, "\"a\\x09b\"");
-	logval_is("line\nbreak", 64, "\"line\\x0Abreak\"");
-	logval_is("c:\\dir", 64, "\"c:\\x5Cdir\"");
-	logval_is("\x7f", 64, "\"\\x7F\"");
-	logval_is("\xC3\xA9t\xC3\xA9", 64, "\"\xC3\xA9t\xC3\xA9\"");
-}
-END_TEST
-
-START_TEST(logval_truncation)
-{
-	logval_is("abc", 0, "");
-	logval_is("abc", 1, "");
-	logval_is("abc", 2, "");
-	logval_is("abc", 3, "ab");
-	logval_is("abc", 4, "abc");
-	logval_is("", 3, "\"\"");
-	logval_is("a b", 3, "\"\"");
-	logval_is("a b", 4, "\"a\"");
-	logval_is("a b", 5, "\"a \"");
-	logval_is("a b", 6, "\"a b\"");
-	/* an escaped quote is cut whole */
-	logval_is("a \"", 5, "\"a \"");
-	logval_is("a \"", 6, "\"a \"");
-	logval_is("a \"", 7, "\"a \\\"\"");
-	/* so is a \xNN escape, and nothing after it sneaks in */
-	logval_is("a\nb", 4, "\"a\"");
-	logval_is("a\nb", 7, "\"a\"");
-	logval_is("a\nb", 8, "\"a\\x0A\"");
-	logval_is("a\nb", 9, "\"a\\x0Ab\"");
-	logval_is("a\nbcdefgh", 7, "\"a\"");
-	logval_is("a\n\"bcdefgh", 7, "\"a\"");
 	/* always closed and terminated, whatever the size */
 	for (size_t size = 3; size < 40; size++) {
 		char dst[40];
@@ -382,30 +369,38 @@ START_TEST(logval_truncation)
 }
 END_TEST
 
-/* Credentials never reach a log line, title or status output. */
+/* Credentials never reach a log line, title or status output. A URI, the
+ * size of the buffer (0: 128 bytes) and what is written. */
+static const struct {
+	const char *in;
+	size_t size;
+	const char *want;
+} redact_cases[] = {
+	{"http://user:pass@host/x", 0, "http://***@host/x"},
+	{"https://u@h:8080/p?q=1", 0, "https://***@h:8080/p?q=1"},
+	{"http://a:b@c@host/", 0, "http://***@host/"},
+	{"http://host/path@x", 0, "http://host/path@x"},
+	{"http://host/?u=a@b", 0, "http://host/?u=a@b"},
+	{"http://host#f@x", 0, "http://host#f@x"},
+	{"http://@host/", 0, "http://***@host/"},
+	{"http://host", 0, "http://host"},
+	{"not a uri", 0, "not a uri"},
+	{"ftp://u:p@h/", 0, "ftp://***@h/"},
+	{"a/b://u:p@h", 0, "a/b://u:p@h"},
+	{"", 0, ""},
+	{"http://user:pass@host/x", 12, "http://***@"},
+};
+
 START_TEST(uri_redact)
 {
-	static const struct { const char *in, *want; } cases[] = {
-		{"http://user:pass@host/x", "http://***@host/x"},
-		{"https://u@h:8080/p?q=1", "https://***@h:8080/p?q=1"},
-		{"http://a:b@c@host/", "http://***@host/"},
-		{"http://host/path@x", "http://host/path@x"},
-		{"http://host/?u=a@b", "http://host/?u=a@b"},
-		{"http://host#f@x", "http://host#f@x"},
-		{"http://@host/", "http://***@host/"},
-		{"http://host", "http://host"},
-		{"not a uri", "not a uri"},
-		{"ftp://u:p@h/", "ftp://***@h/"},
-		{"a/b://u:p@h", "a/b://u:p@h"},
-		{"", ""},
-	};
 	char out[128];
+	size_t size = redact_cases[_i].size ? redact_cases[_i].size :
+	    sizeof(out);
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		ck_assert_str_eq(ds_uri_redact(out, sizeof(out), cases[i].in),
-		    cases[i].want);
-	ds_uri_redact(out, 12, "http://user:pass@host/x");
-	ck_assert_str_eq(out, "http://***@");
+	ds_uri_redact(out, size, redact_cases[_i].in);
+	ck_assert_msg(strcmp(out, redact_cases[_i].want) == 0,
+	    "case \"%s\" in %zu bytes: \"%s\", expected \"%s\"",
+	    redact_cases[_i].in, size, out, redact_cases[_i].want);
 }
 END_TEST
 
@@ -415,32 +410,21 @@ text_suite(void)
 	Suite *s = suite_create("text");
 	TCase *tc;
 
-	tc = tcase_create("utf8");
-	tcase_add_test(tc, utf8_ascii);
-	tcase_add_test(tc, utf8_multibyte);
-	tcase_add_test(tc, utf8_overlong);
-	tcase_add_test(tc, utf8_surrogates_and_range);
-	tcase_add_test(tc, utf8_truncated_and_stray);
-	tcase_add_test(tc, utf8_nul);
-	suite_add_tcase(s, tc);
+	tc = ds_tcase(s, "utf8", NULL, NULL);
+	tcase_add_loop_test(tc, utf8, 0, NELEM(utf8_cases));
 
-	tc = tcase_create("base64");
-	tcase_add_test(tc, base64_rfc4648);
+	tc = ds_tcase(s, "base64", NULL, NULL);
+	tcase_add_loop_test(tc, base64_both_ways, 0, NELEM(base64_pairs));
 	tcase_add_test(tc, base64_outlen_optional);
 	tcase_add_test(tc, base64_binary);
-	tcase_add_test(tc, base64_bad_length);
-	tcase_add_test(tc, base64_bad_chars);
-	tcase_add_test(tc, base64_bad_padding);
-	suite_add_tcase(s, tc);
+	tcase_add_loop_test(tc, base64_rejects, 0, NELEM(base64_bad));
 
-	tc = tcase_create("escape");
-	tcase_add_test(tc, escape_basic);
-	tcase_add_test(tc, escape_truncation);
-	tcase_add_test(tc, logval_bare);
-	tcase_add_test(tc, logval_quoted);
-	tcase_add_test(tc, logval_truncation);
-	tcase_add_test(tc, uri_redact);
-	suite_add_tcase(s, tc);
+	tc = ds_tcase(s, "escape", NULL, NULL);
+	tcase_add_loop_test(tc, escape, 0, NELEM(escape_cases));
+	tcase_add_test(tc, escape_every_control_byte);
+	tcase_add_loop_test(tc, logval, 0, NELEM(logval_cases));
+	tcase_add_test(tc, logval_always_closed);
+	tcase_add_loop_test(tc, uri_redact, 0, NELEM(redact_cases));
 	return s;
 }
 

@@ -1,0 +1,144 @@
+/* slot.c: the shared slot page (slot.h). A seqlock makes the job view
+ * consistent for the reader without a lock the worker could hold forever;
+ * counters have one writer and are read with relaxed atomic loads. */
+#include "common/slot.h"
+
+#include <string.h>
+
+const uint32_t ds_duration_bucket_ms[DS_DURATION_NBUCKETS] = {
+	5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000,
+	300000,
+};
+
+#define LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+#define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+
+int
+ds_duration_bucket(uint32_t ms)
+{
+	int i = 0;
+
+	while (i < DS_DURATION_NBUCKETS && ms > ds_duration_bucket_ms[i])
+		i++;
+	return i;
+}
+
+size_t
+ds_slot_size(size_t nfunctions)
+{
+	return sizeof(struct ds_slot_shm) + nfunctions *
+	    sizeof(struct ds_fn_counts);
+}
+
+void
+ds_slot_init(struct ds_slot_shm *s, size_t nfunctions)
+{
+	memset(s, 0, ds_slot_size(nfunctions));
+	s->magic = DS_SLOT_MAGIC;
+	s->version = DS_SLOT_VERSION;
+	s->nfunctions = (uint32_t)nfunctions;
+	s->state = DS_MSG_STARTING;
+}
+
+static void
+copy_str(char *dst, const char *src, size_t size)
+{
+	memcpy(dst, src, size);
+	dst[size - 1] = '\0';
+}
+
+int
+ds_slot_read(const struct ds_slot_shm *s, size_t nfunctions,
+    struct ds_slot_view *v)
+{
+	for (int tries = 0; tries < 4; tries++) {
+		uint32_t seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+
+		if (seq & 1)
+			continue;
+		v->state = (enum ds_msg_type)LOAD(&s->state);
+		v->function = LOAD(&s->function);
+		v->jobs_started = LOAD(&s->jobs_started);
+		v->busy_since_ms = LOAD(&s->busy_since_ms);
+		v->busy_wall_ms = LOAD(&s->busy_wall_ms);
+		copy_str(v->handle, s->handle, sizeof(v->handle));
+		copy_str(v->unique, s->unique, sizeof(v->unique));
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&s->seq, __ATOMIC_RELAXED) != seq)
+			continue;
+		if (v->state < DS_MSG_STARTING || v->state > DS_MSG_STOPPING ||
+		    v->state == DS_MSG_DONE)
+			v->state = DS_MSG_IDLE;
+		if (v->state == DS_MSG_BUSY && v->function >= nfunctions)
+			v->state = DS_MSG_IDLE;	/* not ours to name */
+		return 0;
+	}
+	return -1;
+}
+
+void
+ds_slot_read_counts(const struct ds_slot_shm *s, size_t i,
+    struct ds_fn_counts *out)
+{
+	const struct ds_fn_counts *f = &s->fn[i];
+
+	for (int k = 0; k <= DS_OUT_LAST; k++)
+		out->outcome[k] = LOAD(&f->outcome[k]);
+	for (int k = 0; k < DS_DURATION_NBUCKETS; k++)
+		out->buckets[k] = LOAD(&f->buckets[k]);
+	out->count = LOAD(&f->count);
+	out->sum_ms = LOAD(&f->sum_ms);
+}
+
+uint32_t
+ds_slot_read_http(const struct ds_slot_shm *s, size_t i, uint64_t *count)
+{
+	*count = LOAD(&s->http[i].count);
+	return LOAD(&s->http[i].code);
+}
+
+void
+ds_slot_begin(struct ds_slot_shm *s)
+{
+	STORE(&s->seq, s->seq + 1);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+void
+ds_slot_end(struct ds_slot_shm *s)
+{
+	__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELEASE);
+}
+
+static void
+count_http(struct ds_slot_shm *s, int code)
+{
+	for (int i = 0; i < DS_SLOT_HTTP_CODES; i++) {
+		if (s->http[i].code == 0)
+			STORE(&s->http[i].code, (uint32_t)code);
+		if (s->http[i].code == (uint32_t)code) {
+			STORE(&s->http[i].count, s->http[i].count + 1);
+			return;
+		}
+	}
+	STORE(&s->http_other, s->http_other + 1);
+}
+
+void
+ds_slot_count(struct ds_slot_shm *s, uint32_t i, int outcome,
+    int http_status, uint32_t duration_ms)
+{
+	struct ds_fn_counts *f;
+	int b = ds_duration_bucket(duration_ms);
+
+	if (http_status != 0 && http_status != 200)
+		count_http(s, http_status);
+	if (i >= s->nfunctions || outcome < 0 || outcome > DS_OUT_LAST)
+		return;
+	f = &s->fn[i];
+	if (b < DS_DURATION_NBUCKETS)
+		STORE(&f->buckets[b], f->buckets[b] + 1);
+	STORE(&f->sum_ms, f->sum_ms + duration_ms);
+	STORE(&f->outcome[outcome], f->outcome[outcome] + 1);
+	STORE(&f->count, f->count + 1);
+}

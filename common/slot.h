@@ -1,0 +1,90 @@
+/* slot.h: the state a worker shares with its master through one page of
+ * shared memory (a memfd the worker inherits as DS_WORKER_SHM_FD): what it
+ * is doing, the job in hand, and its counters per function. The worker
+ * writes; the master reads when it needs to (a status reply, a deadline, a
+ * reap), so a job costs the master no wake-up. The master trusts nothing
+ * in it: every read is bounded and checked. */
+#ifndef DS_SLOT_H
+#define DS_SLOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/msg.h"
+
+#define DS_SLOT_MAGIC 0x44535331u	/* "DSS1" */
+#define DS_SLOT_VERSION 1
+#define DS_DURATION_NBUCKETS 14		/* and +Inf, which is the count */
+#define DS_SLOT_HTTP_CODES 16		/* distinct non-200 codes kept */
+
+/* Upper bounds of the duration buckets, in milliseconds. */
+extern const uint32_t ds_duration_bucket_ms[DS_DURATION_NBUCKETS];
+
+/* The bucket of a duration; DS_DURATION_NBUCKETS for +Inf only. */
+int ds_duration_bucket(uint32_t ms);
+
+struct ds_fn_counts {
+	uint64_t outcome[DS_OUT_LAST + 1];	/* by enum ds_outcome */
+	uint64_t buckets[DS_DURATION_NBUCKETS];	/* not cumulative */
+	uint64_t count;
+	uint64_t sum_ms;
+};
+
+struct ds_http_count {
+	uint32_t code;			/* 0: unused */
+	uint64_t count;
+};
+
+struct ds_slot_shm {
+	uint32_t magic, version;
+	uint32_t nfunctions;		/* the length of fn[] */
+	uint32_t seq;			/* odd while the fields below change */
+	uint32_t state;			/* enum ds_msg_type */
+	uint32_t function;		/* index of the job's function */
+	uint64_t jobs_started;
+	int64_t busy_since_ms;		/* CLOCK_MONOTONIC, as ds_now_ms() */
+	int64_t busy_wall_ms;
+	char handle[DS_MSG_STR_MAX + 1];
+	char unique[DS_MSG_STR_MAX + 1];
+	struct ds_http_count http[DS_SLOT_HTTP_CODES];
+	uint64_t http_other;		/* codes past the table */
+	struct ds_fn_counts fn[];
+};
+
+/* Bytes of a slot for n functions. */
+size_t ds_slot_size(size_t nfunctions);
+
+/* Master: a fresh slot for n functions in memory of ds_slot_size(n). */
+void ds_slot_init(struct ds_slot_shm *s, size_t nfunctions);
+
+/* What the master reads of the job in hand: a consistent copy, strings
+ * NUL-terminated, state within the enum. */
+struct ds_slot_view {
+	enum ds_msg_type state;
+	uint32_t function;		/* < nfunctions when state is BUSY */
+	uint64_t jobs_started;
+	int64_t busy_since_ms, busy_wall_ms;
+	char handle[DS_MSG_STR_MAX + 1];
+	char unique[DS_MSG_STR_MAX + 1];
+};
+
+/* Copies the job view; -1 when the worker kept it changing (torn). */
+int ds_slot_read(const struct ds_slot_shm *s, size_t nfunctions,
+    struct ds_slot_view *v);
+/* Copies function i's counters (i < nfunctions of the master's own). */
+void ds_slot_read_counts(const struct ds_slot_shm *s, size_t i,
+    struct ds_fn_counts *out);
+
+/* Non-200 HTTP status i of the table (i < DS_SLOT_HTTP_CODES): 0 when
+ * unused; its count in *count. */
+uint32_t ds_slot_read_http(const struct ds_slot_shm *s, size_t i,
+    uint64_t *count);
+
+/* Worker: the job view changes between begin and end. */
+void ds_slot_begin(struct ds_slot_shm *s);
+void ds_slot_end(struct ds_slot_shm *s);
+/* Worker: counts a finished job of function i. */
+void ds_slot_count(struct ds_slot_shm *s, uint32_t i, int outcome,
+    int http_status, uint32_t duration_ms);
+
+#endif

@@ -1,0 +1,163 @@
+/* test_slot.c: the slot page a worker shares with its master
+ * (common/slot.h): buckets, counting, the job view, and a page that a
+ * confused or hostile worker filled with nonsense. */
+#include "common/slot.h"
+
+#include "unit.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static struct ds_slot_shm *s;
+
+static void
+setup(void)
+{
+	s = malloc(ds_slot_size(3));
+	ck_assert_ptr_nonnull(s);
+	ds_slot_init(s, 3);
+}
+
+static void
+teardown(void)
+{
+	free(s);
+}
+
+START_TEST(buckets)
+{
+	static const struct { uint32_t ms; int bucket; } cases[] = {
+		{0, 0}, {5, 0}, {6, 1}, {10, 1}, {11, 2}, {999, 7}, {1000, 7},
+		{1001, 8}, {300000, 13}, {300001, DS_DURATION_NBUCKETS},
+		{UINT32_MAX, DS_DURATION_NBUCKETS},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		ck_assert_msg(ds_duration_bucket(cases[i].ms) == cases[i].bucket,
+		    "%u ms", cases[i].ms);
+}
+END_TEST
+
+START_TEST(fresh_page_is_starting)
+{
+	struct ds_slot_view v;
+
+	ck_assert_int_eq(s->magic, DS_SLOT_MAGIC);
+	ck_assert_int_eq(s->nfunctions, 3);
+	ck_assert_int_eq(ds_slot_read(s, 3, &v), 0);
+	ck_assert_int_eq(v.state, DS_MSG_STARTING);
+	ck_assert_str_eq(v.handle, "");
+}
+END_TEST
+
+START_TEST(counts_by_function_outcome_and_code)
+{
+	struct ds_fn_counts c;
+	uint64_t n;
+
+	ds_slot_count(s, 1, DS_OUT_COMPLETE, 200, 3);
+	ds_slot_count(s, 1, DS_OUT_FAIL, 500, 1500);
+	ds_slot_count(s, 1, DS_OUT_TIMEOUT, 0, 400000);
+	ds_slot_count(s, 2, DS_OUT_ANSWER_LOST, 404, 20);
+	ds_slot_count(s, 3, DS_OUT_COMPLETE, 500, 1);	/* not a function */
+	ds_slot_count(s, 0, DS_OUT_LAST + 1, 0, 1);	/* not an outcome */
+	ds_slot_read_counts(s, 1, &c);
+	ck_assert_uint_eq(c.outcome[DS_OUT_COMPLETE], 1);
+	ck_assert_uint_eq(c.outcome[DS_OUT_FAIL], 1);
+	ck_assert_uint_eq(c.outcome[DS_OUT_TIMEOUT], 1);
+	ck_assert_uint_eq(c.count, 3);
+	ck_assert_uint_eq(c.sum_ms, 401503);
+	ck_assert_uint_eq(c.buckets[0], 1);
+	ck_assert_uint_eq(c.buckets[8], 1);
+	ds_slot_read_counts(s, 0, &c);
+	ck_assert_uint_eq(c.count, 0);
+	ds_slot_read_counts(s, 2, &c);
+	ck_assert_uint_eq(c.outcome[DS_OUT_ANSWER_LOST], 1);
+	ck_assert_uint_eq(ds_slot_read_http(s, 0, &n), 500);
+	ck_assert_uint_eq(n, 2);	/* the code counts whatever the function */
+	ck_assert_uint_eq(ds_slot_read_http(s, 1, &n), 404);
+	ck_assert_uint_eq(n, 1);
+}
+END_TEST
+
+START_TEST(http_codes_past_the_table)
+{
+	uint64_t n;
+
+	for (int i = 0; i < DS_SLOT_HTTP_CODES + 3; i++)
+		ds_slot_count(s, 0, DS_OUT_FAIL, 400 + i, 1);
+	ck_assert_uint_eq(ds_slot_read_http(s, DS_SLOT_HTTP_CODES - 1, &n),
+	    400 + DS_SLOT_HTTP_CODES - 1);
+	ck_assert_uint_eq(s->http_other, 3);
+}
+END_TEST
+
+START_TEST(job_view)
+{
+	struct ds_slot_view v;
+
+	ds_slot_begin(s);
+	s->state = DS_MSG_BUSY;
+	s->function = 2;
+	s->jobs_started = 7;
+	s->busy_since_ms = 1234;
+	strcpy(s->handle, "H:host:1");
+	strcpy(s->unique, "u1");
+	ck_assert_int_eq(ds_slot_read(s, 3, &v), -1);	/* mid-change */
+	ds_slot_end(s);
+	ck_assert_int_eq(ds_slot_read(s, 3, &v), 0);
+	ck_assert_int_eq(v.state, DS_MSG_BUSY);
+	ck_assert_uint_eq(v.function, 2);
+	ck_assert_uint_eq(v.jobs_started, 7);
+	ck_assert_int_eq(v.busy_since_ms, 1234);
+	ck_assert_str_eq(v.handle, "H:host:1");
+	ck_assert_str_eq(v.unique, "u1");
+}
+END_TEST
+
+/* Whatever a worker writes, the master reads a bounded, valid view. */
+START_TEST(hostile_page)
+{
+	static const uint32_t states[] = {0, DS_MSG_DONE, DS_MSG_STOPPING + 1,
+	    0xFFFFFFFF};
+	struct ds_slot_view v;
+
+	memset(s->handle, 'h', sizeof(s->handle));	/* no NUL at all */
+	memset(s->unique, 'u', sizeof(s->unique));
+	for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
+		s->state = states[i];
+		ck_assert_int_eq(ds_slot_read(s, 3, &v), 0);
+		ck_assert_int_eq(v.state, DS_MSG_IDLE);
+	}
+	s->state = DS_MSG_BUSY;
+	s->function = 3;	/* past the master's 3 functions */
+	ck_assert_int_eq(ds_slot_read(s, 3, &v), 0);
+	ck_assert_int_eq(v.state, DS_MSG_IDLE);
+	s->function = 0;
+	ck_assert_int_eq(ds_slot_read(s, 3, &v), 0);
+	ck_assert_int_eq(v.state, DS_MSG_BUSY);
+	ck_assert_uint_eq(strlen(v.handle), DS_MSG_STR_MAX);
+	ck_assert_uint_eq(strlen(v.unique), DS_MSG_STR_MAX);
+	s->seq = 1;		/* a worker stuck mid-change: give up */
+	ck_assert_int_eq(ds_slot_read(s, 3, &v), -1);
+}
+END_TEST
+
+static Suite *
+slot_suite(void)
+{
+	Suite *su = suite_create("slot");
+	TCase *tc = tcase_create("slot");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, buckets);
+	tcase_add_test(tc, fresh_page_is_starting);
+	tcase_add_test(tc, counts_by_function_outcome_and_code);
+	tcase_add_test(tc, http_codes_past_the_table);
+	tcase_add_test(tc, job_view);
+	tcase_add_test(tc, hostile_page);
+	suite_add_tcase(su, tc);
+	return su;
+}
+
+DS_CHECK_MAIN(slot_suite)
