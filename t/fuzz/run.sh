@@ -30,7 +30,8 @@ srcs() {
 	admin)	echo common/admin.c ;;
 	text)	echo common/text.c ;;
 	status)	echo master/status_reply.c master/metrics.c master/table.c \
-		    master/metrics_queue.c master/slot_page.c common/slot.c \
+		    master/metrics_queue.c master/slot_page.c master/pidmap.c \
+		    common/slot.c \
 		    common/buf.c common/text.c common/parse.c ;;
 	*)	echo "run.sh: unknown target $1" >&2; exit 1 ;;
 	esac
