@@ -162,6 +162,7 @@ round_once(const struct ds_monitor_opts *o, int64_t timeout, int *gone)
 		rp.server = (uint16_t)i;
 		report_server(&rp, &r[i]);
 	}
+	rp.server = 0;		/* a round is of every server */
 	send_q(&rp, DS_MSG_Q_ROUND, (uint32_t)o->nservers, 0, 0, "", 0);
 	ds_admin_reads_free(r, o->nservers);
 	*gone = rp.master_gone;

@@ -3,10 +3,13 @@
  * over by function, a server's state changes once, bad messages are
  * refused without touching the view. */
 #include "master/queue_view.h"
+#include "master/metrics.h"
+#include "common/buf.h"
 
 #include "unit.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static struct ds_queue_view v;
@@ -122,6 +125,49 @@ START_TEST(bad_messages)
 }
 END_TEST
 
+/* What the metrics show of a view: a server that answered with its rows,
+ * one that did not with up 0 and no rows, the pools' sizes and bounds. */
+START_TEST(metrics_lines)
+{
+	static char *servers[] = {"gm1:4730", "gm\"2"};
+	struct ds_pool_gauges pools[] = {
+		{.pool = "P", .target = 3, .min = 1, .max = 8, .backlog = 2},
+	};
+	struct ds_master_gauges g = {.pools = pools, .npools = 1,
+	    .queue = &v, .servers = servers};
+	struct ds_buf b = {0};
+	static const char *const want[] = {
+		"driveshaft_pool_workers_target{pool=\"P\"} 3\n",
+		"driveshaft_pool_workers_min{pool=\"P\"} 1\n",
+		"driveshaft_pool_workers_max{pool=\"P\"} 8\n",
+		"driveshaft_pool_backlog{pool=\"P\"} 2\n",
+		"driveshaft_gearman_up{server=\"gm1:4730\"} 1\n",
+		"driveshaft_gearman_up{server=\"gm\\\"2\"} 0\n",
+		"driveshaft_gearman_queue_jobs{server=\"gm1:4730\","
+		    "function=\"Sum\"} 5\n",
+		"driveshaft_gearman_running_jobs{server=\"gm1:4730\","
+		    "function=\"Sum\"} 2\n",
+		"driveshaft_gearman_available_workers{server=\"gm1:4730\","
+		    "function=\"Sum\"} 3\n",
+		"# TYPE driveshaft_gearman_up gauge\n",
+	};
+
+	msg(DS_MSG_Q_SERVER, 0, 1, 0, 0, "", 1);
+	msg(DS_MSG_Q_FUNC, 0, 5, 2, 3, "Sum", 1);
+	msg(DS_MSG_Q_SERVER, 1, 0, 0, 0, "refused", 1);
+	msg(DS_MSG_Q_ROUND, 0, 2, 0, 0, "", 1);
+	ds_metrics_render_queue(&g, &b);
+	ck_assert_ptr_nonnull(b.data);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		ck_assert_msg(strstr(b.data, want[i]) != NULL, "missing %s in\n%s",
+		    want[i], b.data);
+	/* no rows for the server that did not answer */
+	ck_assert_ptr_null(strstr(b.data, "function=\"Sum\"} 0"));
+	ck_assert_ptr_null(strstr(b.data, "_jobs{server=\"gm\\\"2\""));
+	free(b.data);
+}
+END_TEST
+
 static Suite *
 queue_view_suite(void)
 {
@@ -132,6 +178,7 @@ queue_view_suite(void)
 	tcase_add_test(tc, round_applies_whole);
 	tcase_add_test(tc, waiting_carries_over);
 	tcase_add_test(tc, bad_messages);
+	tcase_add_test(tc, metrics_lines);
 	suite_add_tcase(s, tc);
 	return s;
 }
