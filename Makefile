@@ -4,11 +4,13 @@
 #   make check      install missing packages, build, run the unit and the
 #                   integration tests, plain and under ASan+UBSan
 #   make demo       run the main job end to end on local defaults
-#   make bench      throughput and memory figures
+#   make bench      driveshaft against the limit of its design (BENCH_QUICK=1)
+#   make soak       SOAK_SECONDS (default 600) of load and chaos against a
+#                   real gearmand and master; fails unless nothing was lost
 #   make fuzz       libFuzzer on the parsers (FUZZ_SECONDS per target)
 #   make multihost  two gearmand and two hosts in network namespaces, with
-#                   chaos, MULTIHOST_SECONDS of load (root; a short run is
-#                   part of the integration tests)
+#                   chaos, MULTIHOST_SECONDS of load (root; make soak runs
+#                   it too; a short run is part of the integration tests)
 #   make install    PREFIX=/usr/local DESTDIR= (contrib/install.sh)
 #   make deb        build/driveshaft_VERSION_ARCH.deb (contrib/deb.sh)
 
@@ -49,10 +51,10 @@ UNIT_SRC := $(wildcard t/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:t/unit/%.c=$(BUILD)/t/%)
 
 BINS := $(BUILD)/driveshaft $(BUILD)/driveshaft-worker
-TOOLS := $(BUILD)/t/gmclient
+TOOLS := $(BUILD)/t/gmclient $(BUILD)/t/soakclient
 
-.PHONY: all check unit integration deps demo bench install deb clean \
-	san-unit san-integration fuzz lint multihost
+.PHONY: all check unit integration deps demo bench bench-deps install deb clean \
+	san-unit san-integration fuzz lint soak multihost
 
 all: $(BINS) $(TOOLS)
 
@@ -77,6 +79,9 @@ $(BUILD)/driveshaft: $(BUILD)/master/main.o $(BUILD)/libdsmaster.a \
 
 $(BUILD)/t/gmclient: $(BUILD)/t/gmclient.o
 	$(CC) $(SAN_LDFLAGS) $(LDFLAGS_ALL) -o $@ $^ $(GEARMAN_LIBS)
+
+$(BUILD)/t/soakclient: $(BUILD)/t/soakclient.o
+	$(CC) $(SAN_LDFLAGS) $(LDFLAGS_ALL) -o $@ $^ $(GEARMAN_LIBS) -lpthread
 
 $(BUILD)/t/test_%: $(BUILD)/t/unit/test_%.o $(LIBS_ALL)
 	@mkdir -p $(dir $@)
@@ -109,6 +114,7 @@ check: deps
 	$(MAKE) --no-print-directory san-unit
 	$(MAKE) --no-print-directory integration
 	$(MAKE) --no-print-directory san-integration
+	$(MAKE) --no-print-directory soak SOAK_SECONDS=60 MULTIHOST_SECONDS=0
 
 # Static analysis as a habit: cppcheck, shellcheck on every shell script,
 # the build once more under gcc -fanalyzer (warnings are errors; a false
@@ -135,10 +141,38 @@ lint:
 demo: deps all
 	bash contrib/demo.sh
 
-bench: deps all
-	python3 contrib/bench.py
+# make bench: driveshaft against the limit of its design (contrib/bench/:
+# nginx, a C load generator, the limit and floor programs); BENCH_QUICK=1
+# is a short run. Installs nginx and valgrind (contrib/deps.sh bench).
+BENCH_BINS := $(BUILD)/bench/loadgen $(BUILD)/bench/limit $(BUILD)/bench/floor
+BENCH_LIBS = $(shell pkg-config --libs gearmand libcurl libcjson 2>/dev/null)
 
-MULTIHOST_SECONDS ?= 300
+$(BUILD)/bench/%: contrib/bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE $(PKG_CFLAGS) \
+	    $(CFLAGS) -o $@ $< $(BENCH_LIBS) -lpthread
+
+bench-deps:
+	@sh contrib/deps.sh bench
+
+bench: deps bench-deps all $(BENCH_BINS)
+	python3 contrib/bench/bench.py
+
+# Load and chaos for SOAK_SECONDS against a real gearmand, endpoints and
+# master; prints the ledger and fails when a job was lost, answered twice or
+# answered wrong, or a process of ours is left behind (t/soak/soak.py).
+# SOAK_ARGS: --seed N to replay a run's chaos, --keep to keep its files.
+SOAK_SECONDS ?= 600
+SOAK_ARGS ?=
+# Then the multi-host scenario (t/multihost/, root) for MULTIHOST_SECONDS,
+# SOAK_SECONDS by default; 0 skips it (make check: the integration tests
+# have run its short version, plain and under ASan).
+MULTIHOST_SECONDS ?= $(SOAK_SECONDS)
+soak: all
+	python3 t/soak/soak.py --seconds $(SOAK_SECONDS) $(SOAK_ARGS)
+	@if [ "$(MULTIHOST_SECONDS)" != 0 ]; then \
+	    python3 t/multihost/multihost.py --seconds $(MULTIHOST_SECONDS); fi
+
 multihost: all
 	python3 t/multihost/multihost.py --seconds $(MULTIHOST_SECONDS)
 

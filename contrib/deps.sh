@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs what the build and the tests need, on Debian, when run as root;
-# elsewhere prints the exact command and fails.
+# elsewhere prints the exact command and fails. `deps.sh bench`: only what
+# make bench needs beyond that (it is not part of make check).
 set -u
 
 missing=""
@@ -9,6 +10,12 @@ need_pkg() { # package, test command
 	"$@" >/dev/null 2>&1 || missing="$missing $pkg"
 }
 
+if [ "${1:-}" = bench ]; then
+	need_pkg nginx          test -x /usr/sbin/nginx
+	need_pkg valgrind       command -v callgrind_annotate
+	need_pkg strace         command -v strace
+	need_pkg iproute2       command -v ss
+else
 need_pkg gcc            command -v cc
 need_pkg make           command -v make
 need_pkg pkg-config     command -v pkg-config
@@ -39,6 +46,7 @@ need_pkg iproute2       command -v ip
 need_pkg shellcheck     command -v shellcheck
 need_pkg cppcheck       command -v cppcheck
 need_pkg file           command -v file
+fi
 
 [ -z "$missing" ] && exit 0
 

@@ -26,7 +26,15 @@ Paths:
   /mux            a workload "!CMD" behaves as path /CMD (":" for "/"), as
                   in "!fail500" or "!slow:3000"; any other workload is /sum,
                   so one worker can be sent bad and good jobs in turn
+  /soak           the soak's endpoint (t/soak/soak.py): answers
+                  "<unique>:<sum of the workload>" so every answer can be
+                  checked, after the server's soak_delay_ms; the server's
+                  soak_mode makes it answer HTTP 500 ("fail500") or sleep a
+                  random time in a range first ("stall", lo_ms, hi_ms); every
+                  run is appended to the server's soak_runs; soak_wrong_every
+                  N > 0 makes every Nth answer wrong (to prove the soak sees it)
 """
+import random
 import base64
 import email.parser
 import email.policy
@@ -112,14 +120,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.server.connections += 1
 
     def send(self, code, body, ctype="application/json"):
-        self.send_response(code)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
         try:
+            self.send_response(code)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
             self.wfile.write(body)
+            return True
         except (BrokenPipeError, ConnectionResetError):
-            pass
+            return False
 
     def do_POST(self):
         n = int(self.headers.get("Content-Length", "0"))
@@ -129,6 +138,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             req, fmt = parse_request(self, body)
         except Exception as e:  # noqa: BLE001 - any bad request is a 400
             self.send(400, str(e).encode(), "text/plain")
+            return
+        if self.path.split("?")[0] == "/soak":  # recorded in soak_runs
+            self.soak(req, fmt)
             return
         with srv.lock:
             srv.requests.append({"path": self.path, "format": fmt, "req": req,
@@ -193,6 +205,40 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send(404, b"no such endpoint", "text/plain")
 
 
+    def soak(self, req, fmt):
+        srv = self.server
+        run = {"u": req.get("unique", ""), "fn": req.get("function_name", ""),
+               "fmt": fmt, "path": self.path, "t0": time.monotonic(),
+               "kind": "ok", "stall_ms": 0, "port": srv.port}
+        mode = srv.soak_mode
+        lo, hi = srv.soak_delay_ms
+        delay = random.uniform(lo, hi) if hi > 0 else 0
+        if mode[0] == "stall":
+            run["kind"] = "stall"
+            run["stall_ms"] = delay = random.uniform(mode[1], mode[2])
+        elif mode[0] == "fail500":
+            run["kind"] = "500"
+        with srv.lock:
+            srv.soak_runs.append(run)
+        time.sleep(delay / 1000.0)
+        if run["kind"] == "500":
+            run["sent"] = self.send(500, b"soak: failing on purpose", "text/plain")
+        else:
+            try:
+                nums = req["workload"].decode().split()
+                total = sum(int(x) for x in nums)
+                with srv.lock:
+                    srv.soak_answers += 1
+                    if srv.soak_wrong_every and srv.soak_answers % srv.soak_wrong_every == 0:
+                        total += 1
+                body = answer(0, f"{run['u']}:{total}")
+            except (ValueError, UnicodeDecodeError):
+                body = answer(1, "bad workload")
+                run["kind"] = "badworkload"
+            run["sent"] = self.send(200, body)
+        run["t1"] = time.monotonic()
+
+
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -202,6 +248,16 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
         self.lock = threading.Lock()
         self.connections = 0
         self.requests = []
+        self.soak_mode = ("ok",)
+        self.soak_delay_ms = (0, 0)
+        self.soak_runs = []
+        self.soak_answers = 0
+        self.soak_wrong_every = 0
+
+    def handle_error(self, request, client_address):
+        # a worker killed in the middle of a request is no error here
+        if not isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            super().handle_error(request, client_address)
 
     @property
     def port(self):

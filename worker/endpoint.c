@@ -150,7 +150,9 @@ judge_transfer(struct ds_endpoint *ep, CURLcode rc, int64_t elapsed_ms,
 
 	switch (rc) {
 	case CURLE_OPERATION_TIMEDOUT:
-		if (elapsed_ms >= ep->opts->max_running_ms)
+		/* libcurl rounds its elapsed time up and ours down: its
+		 * timeout can fire 1 ms before our clock says it is due */
+		if (elapsed_ms + 1 >= ep->opts->max_running_ms)
 			set_reason(res, DS_OUT_TIMEOUT, "max_running_time of "
 			    "%lld ms exceeded", (long long)ep->opts->max_running_ms);
 		else

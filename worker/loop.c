@@ -179,7 +179,11 @@ answer(struct loop *l, gearman_job_st *job, struct ds_call *call,
 		log_answer_lost(l, rc);
 		/* never a WORK_COMPLETE with no data on a new connection */
 		*ret_ptr = GEARMAN_WORK_FAIL;
-	}
+	} else
+		/* the job is finished: a WORK_FAIL return would make
+		 * gearman_worker_work() end in GEARMAN_UNKNOWN_STATE, which
+		 * looks like an outage */
+		*ret_ptr = GEARMAN_SUCCESS;
 	report_sent(l, rc == GEARMAN_SUCCESS);
 	return NULL;
 }

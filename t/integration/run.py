@@ -1,16 +1,83 @@
 """Runs every t/integration/test_*.py and ends with one summary line:
-`integration: N passed, N failed`."""
+`integration: N passed, N failed`.
+
+The tests spend most of their time waiting on real daemons, not computing,
+so modules run side by side (DS_TEST_JOBS at once, default 3), each in its
+own process with its own gearmand; a module's output is printed whole when
+it ends. Modules that load the machine or measure time run alone, after
+the others, so that no neighbour skews them."""
 import os
+import re
+import subprocess
 import sys
-import unittest
+import threading
+import time
 
 here = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, here)
-pattern = sys.argv[1] if len(sys.argv) > 1 else "test_*.py"
-suite = unittest.defaultTestLoader.discover(here, pattern=pattern)
-result = unittest.TextTestRunner(verbosity=2).run(suite)
-failed = len(result.failures) + len(result.errors)
-passed = result.testsRun - failed - len(result.skipped)
-print(f"integration: {passed} passed, {failed} failed"
-      + (f", {len(result.skipped)} skipped" if result.skipped else ""))
-sys.exit(1 if failed or result.testsRun == 0 else 0)
+# heavy (2,000 workers) or timing-sensitive (flood query times, CPU ticks)
+ALONE = ("test_scale", "test_status_flood", "test_hardening", "test_multihost",
+         "test_queue")
+
+
+def modules(pattern):
+    import fnmatch
+    return sorted(f[:-3] for f in os.listdir(here)
+                  if fnmatch.fnmatch(f, pattern) and f.endswith(".py"))
+
+
+def run_module(name, out):
+    t0 = time.monotonic()
+    p = subprocess.run([sys.executable, "-m", "unittest", "-v", name], cwd=here,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    text = p.stdout
+    ran = int(m.group(1)) if (m := re.search(r"^Ran (\d+) test", text, re.M)) else 0
+    counts = {k: int(v) for k, v in re.findall(r"(failures|errors|skipped)=(\d+)", text)}
+    if p.returncode != 0 and not counts.get("failures") and not counts.get("errors"):
+        counts["errors"] = 1  # died before unittest could say why
+    out[name] = (ran, counts, text, time.monotonic() - t0)
+    print(f"==== {name} ({time.monotonic() - t0:.0f}s)\n{text}", flush=True)
+
+
+def run_parallel(names, jobs, out):
+    lock = threading.Lock()
+    queue = list(names)
+
+    def lane():
+        while True:
+            with lock:
+                if not queue:
+                    return
+                name = queue.pop(0)
+            run_module(name, out)
+    threads = [threading.Thread(target=lane) for _ in range(jobs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+def main():
+    pattern = sys.argv[1] if len(sys.argv) > 1 else "test_*.py"
+    jobs = int(os.environ.get("DS_TEST_JOBS", "3"))
+    if "DS_BUILD" in os.environ:  # the modules run from this directory
+        os.environ["DS_BUILD"] = os.path.abspath(os.environ["DS_BUILD"])
+    names = modules(pattern)
+    out = {}
+    run_parallel([n for n in names if n not in ALONE], jobs, out)
+    for n in names:
+        if n in ALONE:
+            run_module(n, out)
+    ran = sum(r for r, _, _, _ in out.values())
+    failed = sum(c.get("failures", 0) + c.get("errors", 0) for _, c, _, _ in out.values())
+    skipped = sum(c.get("skipped", 0) for _, c, _, _ in out.values())
+    passed = ran - failed - skipped
+    for name, (_, c, _, secs) in sorted(out.items()):
+        if c.get("failures") or c.get("errors"):
+            print(f"FAILED module: {name} ({secs:.0f}s)")
+    print(f"integration: {passed} passed, {failed} failed"
+          + (f", {skipped} skipped" if skipped else ""))
+    sys.exit(1 if failed or ran == 0 else 0)
+
+
+if __name__ == "__main__":
+    main()

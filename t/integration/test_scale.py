@@ -43,6 +43,15 @@ class ScaleTest(MasterTestCase):
         wait_for(lambda: all(r[3] == "Waiting for work" for r in threads(self.status_port)),
                  5, "all idle again")
 
+    def test_a_pool_past_one_spawn_batch_fills_without_being_asked(self):
+        # spawns go in batches of 32 per turn of the loop; the next batch
+        # must not wait for something (a status query) to wake the master
+        ep = self.endpoint()
+        pools = {"P": {"worker_count": 100, "jobs_list": ["Sum"],
+                       "uri": f"http://127.0.0.1:{ep.port}/sum"}}
+        self.start_master(pools, status=False, expect_workers=False)
+        self.wait_registered("Sum", 100)
+
     def test_two_thousand_workers(self):
         if "san" in os.path.basename(os.path.normpath(os.environ.get("DS_BUILD", ""))):
             # 2,000 ASan processes need tens of GiB: the plain run proves scale
@@ -74,10 +83,9 @@ class ScaleTest(MasterTestCase):
                          ["Big", "2000", "2000", "0", "2000"])
         metrics, t_metrics = timed("metrics")
         self.assertIn('driveshaft_workers{pool="Big",state="idle"} 2000', metrics)
-        # gearmand wakes every sleeping worker of a function for each job,
-        # so a few hundred jobs tell the master's cost without a herd of
-        # 2,000 on 2 cores
-        n = 200
+        # gearmand wakes every sleeping worker of a function for each job
+        # (a herd of 2,000 on 2 cores): 50 jobs tell the master's cost
+        n = 50
         cpu0 = self.cpu(m.pid)
         self.assertEqual(submit(self.gearmand.server, [("Sum", f"{i} 1") for i in range(n)]),
                          [("OK", str(i + 1).encode()) for i in range(n)])

@@ -53,6 +53,8 @@ class WorkerTest(ProcTestCase):
         self.assertIn('reason="gearman_ret is out of range"', log)
         self.assertIn('reason="response body over the max_response_bytes cap of 1000 bytes"', log)
         self.assertEqual(log.count("event=job_failed pool=Mux function=Mux handle=H:"), len(bad))
+        # a failed job is no gearmand outage (found by make soak)
+        self.assertNotIn("event=gearman_down", log)
 
     def test_good_edge_responses(self):
         ep = self.endpoint()
