@@ -8,6 +8,9 @@
 #   make soak       SOAK_SECONDS (default 600) of load and chaos against a
 #                   real gearmand and master; fails unless nothing was lost
 #   make fuzz       libFuzzer on the parsers (FUZZ_SECONDS per target)
+#   make multihost  two gearmand and two hosts in network namespaces, with
+#                   chaos, MULTIHOST_SECONDS of load (root; make soak runs
+#                   it too; a short run is part of the integration tests)
 #   make install    PREFIX=/usr/local DESTDIR= (contrib/install.sh)
 #   make deb        build/driveshaft_VERSION_ARCH.deb (contrib/deb.sh)
 
@@ -51,7 +54,7 @@ BINS := $(BUILD)/driveshaft $(BUILD)/driveshaft-worker
 TOOLS := $(BUILD)/t/gmclient $(BUILD)/t/soakclient
 
 .PHONY: all check unit integration deps demo bench bench-deps install deb clean \
-	san-unit san-integration fuzz lint soak
+	san-unit san-integration fuzz lint soak multihost
 
 all: $(BINS) $(TOOLS)
 
@@ -111,7 +114,7 @@ check: deps
 	$(MAKE) --no-print-directory san-unit
 	$(MAKE) --no-print-directory integration
 	$(MAKE) --no-print-directory san-integration
-	$(MAKE) --no-print-directory soak SOAK_SECONDS=60
+	$(MAKE) --no-print-directory soak SOAK_SECONDS=60 MULTIHOST_SECONDS=0
 
 # Static analysis as a habit: cppcheck, shellcheck on every shell script,
 # the build once more under gcc -fanalyzer (warnings are errors; a false
@@ -161,8 +164,17 @@ bench: deps bench-deps all $(BENCH_BINS)
 # SOAK_ARGS: --seed N to replay a run's chaos, --keep to keep its files.
 SOAK_SECONDS ?= 600
 SOAK_ARGS ?=
+# Then the multi-host scenario (t/multihost/, root) for MULTIHOST_SECONDS,
+# SOAK_SECONDS by default; 0 skips it (make check: the integration tests
+# have run its short version, plain and under ASan).
+MULTIHOST_SECONDS ?= $(SOAK_SECONDS)
 soak: all
 	python3 t/soak/soak.py --seconds $(SOAK_SECONDS) $(SOAK_ARGS)
+	@if [ "$(MULTIHOST_SECONDS)" != 0 ]; then \
+	    python3 t/multihost/multihost.py --seconds $(MULTIHOST_SECONDS); fi
+
+multihost: all
+	python3 t/multihost/multihost.py --seconds $(MULTIHOST_SECONDS)
 
 # libFuzzer on every parser of untrusted bytes, FUZZ_SECONDS each (clang)
 FUZZ_SECONDS ?= 60

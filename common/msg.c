@@ -1,14 +1,22 @@
 /* msg.c: encoder and decoder of the worker-to-master messages (msg.h).
- * Layout, all integers big-endian:
+ * Layouts, all integers big-endian:
+ * version 1 (a worker's state):
  *   u8 version, u8 type, u8 outcome, u8 reserved, u16 http_status,
  *   u16 reserved, u32 duration_ms, i64 start_ms, u32 reserved,
- *   then handle, unique, function, each as u16 length + bytes. */
+ *   then handle, unique, function, each as u16 length + bytes.
+ * version 2 (the queue monitor's reports):
+ *   u8 version, u8 type, u16 server, u32 a, u32 b, u32 c, u32 reserved,
+ *   then text as u16 length + bytes.
+ * The type decides the version: an old master keeps reading new workers,
+ * which send nothing but version 1. */
 #include "common/msg.h"
 
 #include <string.h>
 
 #define MSG_VERSION 1
+#define MSG_VERSION_Q 2
 #define HEADER_SIZE 24
+#define HEADER_Q DS_MSG_V2_HEADER
 
 static void
 put16(unsigned char *p, uint16_t v)
@@ -46,11 +54,27 @@ put_str(unsigned char *p, const char *s)
 	return 2 + n;
 }
 
+static size_t
+encode_q(const struct ds_msg *m, unsigned char *buf)
+{
+	memset(buf, 0, HEADER_Q);
+	buf[0] = MSG_VERSION_Q;
+	buf[1] = m->type;
+	put16(buf + 2, m->server);
+	put32(buf + 4, m->a);
+	put32(buf + 8, m->b);
+	put32(buf + 12, m->c);
+	return HEADER_Q + put_str(buf + HEADER_Q, m->text);
+}
+
 size_t
 ds_msg_encode(const struct ds_msg *m, unsigned char *buf)
 {
 	uint64_t start = (uint64_t)m->start_ms;
 	size_t off = HEADER_SIZE;
+
+	if (m->type > DS_MSG_LAST_V1)
+		return encode_q(m, buf);
 
 	memset(buf, 0, HEADER_SIZE);
 	buf[0] = MSG_VERSION;
@@ -83,6 +107,36 @@ get_str(const unsigned char *buf, size_t len, size_t *off, char *out)
 	return 0;
 }
 
+static int
+decode_q(const unsigned char *buf, size_t len, struct ds_msg *m,
+    const char **why)
+{
+	size_t off = HEADER_Q;
+
+	if (len < HEADER_Q) {
+		*why = "message shorter than its header";
+		return -1;
+	}
+	if (buf[1] <= DS_MSG_LAST_V1 || buf[1] > DS_MSG_LAST) {
+		*why = "unknown message type";
+		return -1;
+	}
+	m->type = buf[1];
+	m->server = get16(buf + 2);
+	m->a = get32(buf + 4);
+	m->b = get32(buf + 8);
+	m->c = get32(buf + 12);
+	if (get_str(buf, len, &off, m->text) < 0) {
+		*why = "bad string field";
+		return -1;
+	}
+	if (off != len) {
+		*why = "trailing bytes after message";
+		return -1;
+	}
+	return 0;
+}
+
 int
 ds_msg_decode(const unsigned char *buf, size_t len, struct ds_msg *m,
     const char **why)
@@ -90,6 +144,8 @@ ds_msg_decode(const unsigned char *buf, size_t len, struct ds_msg *m,
 	size_t off = HEADER_SIZE;
 
 	memset(m, 0, sizeof(*m));
+	if (len >= 1 && buf[0] == MSG_VERSION_Q)
+		return decode_q(buf, len, m, why);
 	if (len < HEADER_SIZE) {
 		*why = "message shorter than its header";
 		return -1;
@@ -98,7 +154,7 @@ ds_msg_decode(const unsigned char *buf, size_t len, struct ds_msg *m,
 		*why = "unknown message version";
 		return -1;
 	}
-	if (buf[1] < DS_MSG_STARTING || buf[1] > DS_MSG_STOPPING) {
+	if (buf[1] < DS_MSG_STARTING || buf[1] > DS_MSG_LAST_V1) {
 		*why = "unknown message type";
 		return -1;
 	}
@@ -128,9 +184,10 @@ const char *
 ds_msg_type_name(int type)
 {
 	static const char *names[] = {"?", "starting", "idle", "busy", "done",
-	    "disconnected", "stopping"};
+	    "disconnected", "stopping", "q_server", "q_func", "q_worker",
+	    "q_round"};
 
-	if (type < DS_MSG_STARTING || type > DS_MSG_STOPPING)
+	if (type < DS_MSG_STARTING || type > DS_MSG_LAST)
 		return "?";
 	return names[type];
 }

@@ -1,6 +1,10 @@
-/* msg.h: the small typed messages a worker sends its master over their
- * SOCK_SEQPACKET socketpair, one message per packet. The master trusts
- * nothing in them: ds_msg_decode() checks every length. */
+/* msg.h: the small typed messages a worker (or the queue monitor) sends
+ * its master over their SOCK_SEQPACKET socketpair, one message per packet.
+ * The master trusts nothing in them: ds_msg_decode() checks every length.
+ *
+ * Version 1 carries a worker's state (types STARTING..STOPPING); version 2
+ * adds the queue monitor's reports (types Q_SERVER..Q_ROUND) and changes
+ * nothing of version 1, so a master reads the workers of either. */
 #ifndef DS_MSG_H
 #define DS_MSG_H
 
@@ -14,7 +18,17 @@ enum ds_msg_type {
 	DS_MSG_DONE,		/* the job in hand got its final answer */
 	DS_MSG_DISCONNECTED,	/* gearmand unreachable; retrying */
 	DS_MSG_STOPPING,	/* will take no new job */
+	/* version 2: the queue monitor, one round of admin reads */
+	DS_MSG_Q_SERVER,	/* server: up (a = 1) or down (a = 0, text why);
+				 * starts that server's part of the round */
+	DS_MSG_Q_FUNC,		/* server, text function: a total, b running,
+				 * c available workers */
+	DS_MSG_Q_WORKER,	/* server, text pool: one of ours registered
+				 * there, a slot, b pid */
+	DS_MSG_Q_ROUND,		/* every server has been read: act on it */
 };
+#define DS_MSG_LAST_V1 DS_MSG_STOPPING
+#define DS_MSG_LAST DS_MSG_Q_ROUND
 
 enum ds_outcome {
 	DS_OUT_COMPLETE = 0,	/* WORK_COMPLETE sent */
@@ -27,6 +41,7 @@ enum ds_outcome {
 
 #define DS_MSG_STR_MAX 512	/* a gearman function name may be this long */
 #define DS_MSG_MAX_SIZE (24 + 3 * (2 + DS_MSG_STR_MAX))
+#define DS_MSG_V2_HEADER 20
 
 struct ds_msg {
 	uint8_t type;
@@ -37,6 +52,10 @@ struct ds_msg {
 	char handle[DS_MSG_STR_MAX + 1];
 	char unique[DS_MSG_STR_MAX + 1];
 	char function[DS_MSG_STR_MAX + 1];
+	/* version 2 */
+	uint16_t server;	/* index into the config's server list */
+	uint32_t a, b, c;	/* as the type says */
+	char text[DS_MSG_STR_MAX + 1];
 };
 
 /* Encodes m into buf (at least DS_MSG_MAX_SIZE bytes); strings longer than

@@ -35,10 +35,28 @@ seconds(struct ds_worker_argv *a, const char *name, int64_t ms)
 	    (long long)(ms % 1000));
 }
 
+/* What a worker and the monitor share: the master and the log. */
+static int
+common_tail(struct ds_worker_argv *a, int master_pid,
+    const struct ds_log_settings *l, int shm)
+{
+	int rc = 0;
+
+	rc |= arg(a, "--" DS_WARG_MASTER_FD "=%d", DS_WORKER_FD);
+	if (shm)	/* a worker's slot page; the monitor has none */
+		rc |= arg(a, "--" DS_WARG_SHM_FD "=%d", DS_WORKER_SHM_FD);
+	rc |= arg(a, "--" DS_WARG_MASTER_PID "=%d", master_pid);
+	rc |= arg(a, "--" DS_WARG_LOG_IDENT "=%s", l->ident);
+	rc |= arg(a, "--" DS_WARG_LOG_FACILITY "=%s",
+	    ds_log_facility_name(l->facility));
+	rc |= arg(a, "--" DS_WARG_LOG_LEVEL "=%s", ds_log_level_name(l->level));
+	rc |= arg(a, "--" DS_WARG_LOG_STDERR "=%d", l->to_stderr > 0);
+	return rc;
+}
+
 static int
 build(const struct ds_worker_spec *s, struct ds_worker_argv *a)
 {
-	const struct ds_log_settings *l = s->log;
 	int rc = 0;
 
 	rc |= arg(a, "driveshaft-worker");
@@ -57,15 +75,36 @@ build(const struct ds_worker_spec *s, struct ds_worker_argv *a)
 	rc |= arg(a, "--" DS_WARG_MAX_JOBS "=%lld", (long long)s->max_jobs);
 	rc |= arg(a, "--" DS_WARG_MAX_RESPONSE "=%lld",
 	    (long long)s->max_response_bytes);
-	rc |= arg(a, "--" DS_WARG_MASTER_FD "=%d", DS_WORKER_FD);
-	rc |= arg(a, "--" DS_WARG_SHM_FD "=%d", DS_WORKER_SHM_FD);
-	rc |= arg(a, "--" DS_WARG_MASTER_PID "=%d", s->master_pid);
-	rc |= arg(a, "--" DS_WARG_LOG_IDENT "=%s", l->ident);
-	rc |= arg(a, "--" DS_WARG_LOG_FACILITY "=%s",
-	    ds_log_facility_name(l->facility));
-	rc |= arg(a, "--" DS_WARG_LOG_LEVEL "=%s", ds_log_level_name(l->level));
-	rc |= arg(a, "--" DS_WARG_LOG_STDERR "=%d", l->to_stderr > 0);
+	rc |= common_tail(a, s->master_pid, s->log, 1);
 	return rc;
+}
+
+static int
+build_monitor(const struct ds_monitor_spec *s, struct ds_worker_argv *a)
+{
+	int rc = 0;
+
+	rc |= arg(a, "driveshaft-worker");
+	rc |= arg(a, "--" DS_WARG_MONITOR);
+	for (size_t i = 0; i < s->nservers; i++)
+		rc |= arg(a, "--" DS_WARG_SERVER "=%s", s->servers[i]);
+	for (size_t i = 0; i < s->nfunctions; i++)
+		rc |= arg(a, "--" DS_WARG_FUNCTION "=%s", s->functions[i]);
+	rc |= seconds(a, DS_WARG_QUEUE_POLL, s->interval_ms);
+	rc |= common_tail(a, s->master_pid, s->log, 0);
+	return rc;
+}
+
+int
+ds_monitor_argv_build(const struct ds_monitor_spec *s,
+    struct ds_worker_argv *a)
+{
+	a->n = 0;
+	a->v[0] = NULL;
+	if (build_monitor(s, a) == 0)
+		return 0;
+	ds_worker_argv_free(a);
+	return -1;
 }
 
 int

@@ -48,6 +48,11 @@
 #define DS_WARG_LOG_FACILITY "log_facility"
 #define DS_WARG_LOG_LEVEL "log_level"
 #define DS_WARG_LOG_STDERR "log_stderr"
+/* The queue monitor is the same program: --monitor first, then --server,
+ * --function (every pool's), --queue_poll_interval and the master and log
+ * options above. */
+#define DS_WARG_MONITOR "monitor"
+#define DS_WARG_QUEUE_POLL "queue_poll_interval"
 
 /* What the master tells one worker; the URI goes by the environment. */
 struct ds_worker_spec {
@@ -65,7 +70,21 @@ struct ds_worker_spec {
 	const struct ds_log_settings *log;	/* stderr decided (0 or 1) */
 };
 
-#define DS_WORKER_ARGV_MAX (32 + DS_MAX_SERVERS + DS_MAX_JOBS_PER_POOL)
+/* What the queue monitor is told: every function of every pool. */
+struct ds_monitor_spec {
+	char *const *servers;
+	size_t nservers;
+	const char *const *functions;
+	size_t nfunctions;		/* at most DS_MAX_MONITOR_FUNCTIONS */
+	int64_t interval_ms;
+	int master_pid;
+	const struct ds_log_settings *log;
+};
+
+/* Room for a worker's or the monitor's argv. */
+#define DS_WORKER_ARGV_MAX (32 + DS_MAX_SERVERS + DS_MAX_MONITOR_FUNCTIONS)
+_Static_assert(DS_MAX_MONITOR_FUNCTIONS >= DS_MAX_JOBS_PER_POOL,
+    "the argv must have room for a worker's functions");
 
 struct ds_worker_argv {
 	char *v[DS_WORKER_ARGV_MAX + 1];	/* NULL-terminated */
@@ -77,5 +96,8 @@ struct ds_worker_argv {
 int ds_worker_argv_build(const struct ds_worker_spec *s,
     struct ds_worker_argv *a);
 void ds_worker_argv_free(struct ds_worker_argv *a);
+/* The same for the queue monitor (argv[0] "driveshaft-worker"). */
+int ds_monitor_argv_build(const struct ds_monitor_spec *s,
+    struct ds_worker_argv *a);
 
 #endif

@@ -50,10 +50,16 @@ void cfg_path_key(char *dst, size_t size, const char *base, const char *key);
 /* An integer in [min, max] into *out; 0, or -1 with the error reported. */
 int cfg_get_int(struct ctx *c, const char *path, const cJSON *v, int64_t min,
     int64_t max, int64_t *out);
+/* Seconds (a JSON number, millisecond precision) in [0 or 0.001, max]
+ * into *ms; zero_ok allows 0. 0, or -1 with the error reported. */
+int cfg_get_seconds(struct ctx *c, const char *path, const cJSON *v,
+    int zero_ok, double max, int64_t *ms);
 /* strdup that notes running out of memory in c. */
 int cfg_dup_str(struct ctx *c, char **dst, const char *s);
 
 /* pool.c: pools_list and every pool in it. */
 void cfg_parse_pools(struct ctx *c, struct ds_config *cfg, const cJSON *v);
+/* After the whole file: what the queue view's keys ask of the pools. */
+void cfg_check_queue(struct ctx *c, const struct ds_config *cfg);
 
 #endif

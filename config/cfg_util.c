@@ -233,3 +233,24 @@ cfg_dup_str(struct ctx *c, char **dst, const char *s)
 	}
 	return 0;
 }
+
+int
+cfg_get_seconds(struct ctx *c, const char *path, const cJSON *v, int zero_ok,
+    double max, int64_t *ms)
+{
+	char what[64];
+	double d = cJSON_IsNumber(v) ? v->valuedouble : NAN;
+
+	if (isnan(d) || d < 0 || (!zero_ok && llround(d * 1000) < 1)) {
+		cfg_expected(c, path, zero_ok ? "number of seconds >= 0" :
+		    "number of seconds >= 0.001", v);
+		return -1;
+	}
+	if (d > max) {
+		snprintf(what, sizeof(what), "number of seconds <= %g", max);
+		cfg_expected(c, path, what, v);
+		return -1;
+	}
+	*ms = llround(d * 1000);
+	return 0;
+}

@@ -78,11 +78,32 @@ parse_servers(struct ctx *c, struct ds_config *cfg, const cJSON *v)
 	}
 }
 
+/* One top-level key whose slot parse_top found. */
+static void
+parse_top_key(struct ctx *c, struct ds_config *cfg, const char *name,
+    const char *path, const cJSON *e)
+{
+	if (strcmp(name, "gearman_servers_list") == 0)
+		parse_servers(c, cfg, e);
+	else if (strcmp(name, "pools_list") == 0)
+		cfg_parse_pools(c, cfg, e);
+	else if (strcmp(name, "queue_poll_interval") == 0)
+		cfg_get_seconds(c, path, e, 1, DS_MAX_QUEUE_POLL_SECONDS,
+		    &cfg->queue_poll_ms);
+	else
+		cfg_get_seconds(c, path, e, 0, DS_MAX_QUEUE_SECONDS,
+		    &cfg->stuck_after_ms);
+}
+
 static void
 parse_top(struct ctx *c, struct ds_config *cfg, const cJSON *root)
 {
-	const cJSON *servers = NULL, *pools = NULL, *e;
+	const cJSON *servers = NULL, *pools = NULL, *poll = NULL, *stuck = NULL;
+	const cJSON *e;
 	char path[PATH_MAX_LEN];
+
+	cfg->queue_poll_ms = DS_DEFAULT_QUEUE_POLL_MS;
+	cfg->stuck_after_ms = DS_DEFAULT_STUCK_AFTER_MS;
 
 	if (!cJSON_IsObject(root)) {
 		char buf[64];
@@ -98,6 +119,10 @@ parse_top(struct ctx *c, struct ds_config *cfg, const cJSON *root)
 			slot = &servers;
 		else if (strcmp(e->string, "pools_list") == 0)
 			slot = &pools;
+		else if (strcmp(e->string, "queue_poll_interval") == 0)
+			slot = &poll;
+		else if (strcmp(e->string, "stuck_after") == 0)
+			slot = &stuck;
 		cfg_path_key(path, sizeof(path), "", e->string);
 		if (slot == NULL) {
 			cfg_report(c, 1, "%s: unknown key, ignored", path);
@@ -108,15 +133,13 @@ parse_top(struct ctx *c, struct ds_config *cfg, const cJSON *root)
 			continue;
 		}
 		*slot = e;
-		if (slot == &servers)
-			parse_servers(c, cfg, e);
-		else
-			cfg_parse_pools(c, cfg, e);
+		parse_top_key(c, cfg, e->string, path, e);
 	}
 	if (servers == NULL)
 		cfg_report(c, 0, "missing required key gearman_servers_list");
 	if (pools == NULL)
 		cfg_report(c, 0, "missing required key pools_list");
+	cfg_check_queue(c, cfg);
 }
 
 static int

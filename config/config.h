@@ -20,10 +20,18 @@ enum ds_request_format { DS_FORMAT_JSON = 0, DS_FORMAT_FORM = 1 };
 #define DS_MAX_JOBS_PER_POOL 256
 /* sun_path holds 108 bytes with the NUL. */
 #define DS_MAX_UNIX_SOCKET_PATH 107
+/* The queue view's settings (SPEC section 3). */
+#define DS_DEFAULT_QUEUE_POLL_MS 5000
+#define DS_DEFAULT_STUCK_AFTER_MS 60000
+#define DS_DEFAULT_SCALE_DOWN_MS 60000
+#define DS_MAX_QUEUE_POLL_SECONDS 3600
+#define DS_MAX_QUEUE_SECONDS 86400	/* stuck_after, scale_down_after */
+/* The monitor gets every function of every pool on its command line. */
+#define DS_MAX_MONITOR_FUNCTIONS 1024
 
 struct ds_pool {
 	char *name;
-	int worker_count;		/* >= 0 */
+	int worker_count;		/* >= 0; a queue-sized pool: its start */
 	char **jobs;			/* non-empty strings, njobs >= 1 */
 	size_t njobs;
 	char *uri;			/* http:// or https:// */
@@ -32,6 +40,10 @@ struct ds_pool {
 	int64_t max_jobs_per_worker;	/* 0: never recycle */
 	int64_t max_response_bytes;	/* default 16 MiB */
 	char *unix_socket;		/* absolute path, or NULL: TCP */
+	/* sized by the queue (min_workers and max_workers given) */
+	int queue_sized;
+	int min_workers, max_workers;	/* fixed pools: both worker_count */
+	int64_t scale_down_after_ms;	/* default 60 s */
 };
 
 struct ds_config {
@@ -40,6 +52,8 @@ struct ds_config {
 	size_t nservers;		/* >= 1 */
 	struct ds_pool *pools;		/* in file order */
 	size_t npools;
+	int64_t queue_poll_ms;		/* 0: no queue view; default 5 s */
+	int64_t stuck_after_ms;		/* default 60 s */
 };
 
 /* Messages collected while loading: errors make the load fail, warnings

@@ -34,6 +34,12 @@ check_job(struct ctx *c, const char *path, const cJSON *v)
 	return 0;
 }
 
+/* -fanalyzer loses the job array once it is stored in p (an element of
+ * the config's heap array of pools) and reports it leaked: it is not,
+ * ds_config_free() frees it. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpragmas"
+#pragma GCC diagnostic ignored "-Wanalyzer-malloc-leak"
 static void
 parse_jobs(struct ctx *c, struct ds_pool *p, const char *path, const cJSON *v)
 {
@@ -72,6 +78,7 @@ parse_jobs(struct ctx *c, struct ds_pool *p, const char *path, const cJSON *v)
 		p->njobs++;
 	}
 }
+#pragma GCC diagnostic pop
 
 /* True when uri is http(s)://host... with a non-empty host. */
 static int
@@ -197,13 +204,13 @@ parse_unix_socket(struct ctx *c, struct ds_pool *p, const char *path,
 
 enum pool_key {
 	K_WORKERS, K_JOBS, K_URI, K_FORMAT, K_RUNNING, K_RECYCLE, K_RESPONSE,
-	K_SOCKET, K_NKEYS
+	K_SOCKET, K_MIN, K_MAX, K_SCALE_DOWN, K_NKEYS
 };
 
 static const char *const pool_keys[K_NKEYS] = {
 	"worker_count", "jobs_list", "job_processing_uri", "request_format",
 	"max_running_time", "max_jobs_per_worker", "max_response_bytes",
-	"unix_socket",
+	"unix_socket", "min_workers", "max_workers", "scale_down_after",
 };
 
 static void
@@ -240,9 +247,57 @@ parse_pool_key(struct ctx *c, struct ds_pool *p, enum pool_key k,
 	case K_SOCKET:
 		parse_unix_socket(c, p, path, v);
 		break;
+	case K_MIN:
+		if (cfg_get_int(c, path, v, 0, DS_MAX_WORKERS_PER_POOL, &n) == 0)
+			p->min_workers = (int)n;
+		break;
+	case K_MAX:
+		if (cfg_get_int(c, path, v, 0, DS_MAX_WORKERS_PER_POOL, &n) == 0)
+			p->max_workers = (int)n;
+		break;
+	case K_SCALE_DOWN:
+		cfg_get_seconds(c, path, v, 1, DS_MAX_QUEUE_SECONDS,
+		    &p->scale_down_after_ms);
+		break;
 	default:
 		break;
 	}
+}
+
+/* worker_count, or min_workers and max_workers (sized by the queue):
+ * exactly one of the two shapes. */
+static void
+check_sizing(struct ctx *c, struct ds_pool *p, const char *path,
+    const cJSON *const seen[K_NKEYS])
+{
+	char kpath[PATH_MAX_LEN];
+	int queue = seen[K_MIN] != NULL || seen[K_MAX] != NULL;
+
+	if (queue && seen[K_WORKERS] != NULL)
+		cfg_report(c, 0, "%s: worker_count and min_workers/max_workers "
+		    "exclude each other: give one or the other", path);
+	else if (queue && (seen[K_MIN] == NULL || seen[K_MAX] == NULL))
+		cfg_report(c, 0, "%s: %s needs %s too", path,
+		    seen[K_MIN] ? "min_workers" : "max_workers",
+		    seen[K_MIN] ? "max_workers" : "min_workers");
+	else if (!queue && seen[K_WORKERS] == NULL)
+		cfg_report(c, 0, "%s: missing required key worker_count", path);
+	else if (queue && p->max_workers >= 0 &&
+	    p->min_workers > p->max_workers) {
+		cfg_path_key(kpath, sizeof(kpath), path, "min_workers");
+		cfg_report(c, 0, "%s: expected integer <= max_workers (%d), "
+		    "got %d", kpath, p->max_workers, p->min_workers);
+	}
+	if (!queue && seen[K_SCALE_DOWN] != NULL) {
+		cfg_path_key(kpath, sizeof(kpath), path, "scale_down_after");
+		cfg_report(c, 0, "%s: only for a pool with min_workers and "
+		    "max_workers", kpath);
+	}
+	p->queue_sized = queue;
+	if (queue)
+		p->worker_count = p->min_workers;	/* where it starts */
+	else
+		p->min_workers = p->max_workers = p->worker_count;
 }
 
 static void
@@ -254,6 +309,8 @@ parse_pool(struct ctx *c, struct ds_pool *p, const char *path, const cJSON *v)
 	int k;
 
 	p->max_response_bytes = DS_DEFAULT_MAX_RESPONSE_BYTES;
+	p->scale_down_after_ms = DS_DEFAULT_SCALE_DOWN_MS;
+	p->min_workers = p->max_workers = -1;	/* not (validly) given */
 	if (!cJSON_IsObject(v)) {
 		cfg_expected(c, path, "pool object", v);
 		return;
@@ -274,7 +331,8 @@ parse_pool(struct ctx *c, struct ds_pool *p, const char *path, const cJSON *v)
 		seen[k] = e;
 		parse_pool_key(c, p, (enum pool_key)k, kpath, e);
 	}
-	for (k = K_WORKERS; k <= K_URI; k++)
+	check_sizing(c, p, path, seen);
+	for (k = K_JOBS; k <= K_URI; k++)
 		if (seen[k] == NULL)
 			cfg_report(c, 0, "%s: missing required key %s", path,
 			    pool_keys[k]);

@@ -41,6 +41,8 @@ need_pkg lintian        command -v lintian
 need_pkg systemd        command -v systemd-analyze
 need_pkg adduser        test -x /usr/sbin/adduser
 need_pkg util-linux     command -v unshare
+# the multi-host scenario's network namespaces (t/multihost/)
+need_pkg iproute2       command -v ip
 need_pkg shellcheck     command -v shellcheck
 need_pkg cppcheck       command -v cppcheck
 need_pkg file           command -v file

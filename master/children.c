@@ -17,6 +17,7 @@
 #include "common/text.h"
 #include "master/limits.h"
 #include "master/children.h"
+#include "master/monitor.h"
 #include "master/slot_page.h"
 
 extern char **environ;
@@ -106,10 +107,13 @@ free_env(char **env)
 	free(env);
 }
 
-/* In the child between fork and exec: only async-signal-safe calls. */
+/* In the child between fork and exec: only async-signal-safe calls. page
+ * is -1 for the queue monitor, which has no slot page. */
 static void
 exec_worker(const char *path, char **argv, char **env, int sock, int page)
 {
+	int want_page = page >= 0;
+
 	struct sigaction sa;
 	sigset_t none;
 	int sigs[] = {SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGCHLD,
@@ -132,9 +136,11 @@ exec_worker(const char *path, char **argv, char **env, int sock, int page)
 	/* copies above the two numbers first, so neither dup2 can close
 	 * the other descriptor; dup2 clears close-on-exec on 3 and 4 */
 	sock = fcntl(sock, F_DUPFD_CLOEXEC, 10);
-	page = fcntl(page, F_DUPFD_CLOEXEC, 10);
-	if (sock < 0 || page < 0 || dup2(sock, DS_WORKER_FD) < 0 ||
-	    dup2(page, DS_WORKER_SHM_FD) < 0)
+	if (want_page)
+		page = fcntl(page, F_DUPFD_CLOEXEC, 10);
+	if (sock < 0 || (want_page && page < 0) ||
+	    dup2(sock, DS_WORKER_FD) < 0 ||
+	    (want_page && dup2(page, DS_WORKER_SHM_FD) < 0))
 		_exit(DS_EXEC_FAILED);
 	execve(path, argv, env);
 	_exit(DS_EXEC_FAILED);
@@ -157,6 +163,37 @@ add_child(struct ds_master *m)
 	return &m->children[m->nchildren];
 }
 
+/* Forks and execs path with the other end of a new socketpair as
+ * DS_WORKER_FD and page (if not -1) as DS_WORKER_SHM_FD: a worker, or the
+ * queue monitor (master/monitor.c). Returns the pid and our end in *fd,
+ * or -1 with errno set. */
+pid_t
+ds_fork_exec(const char *path, char **argv, char **env, int page, int *fd)
+{
+	sigset_t all, old;
+	int sv[2], saved;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -1;
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	pid = fork();
+	if (pid == 0)
+		exec_worker(path, argv, env, sv[1], page);
+	saved = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(sv[1]);
+	if (pid < 0) {
+		close(sv[0]);
+		errno = saved;
+		return -1;
+	}
+	fcntl(sv[0], F_SETFL, O_NONBLOCK);
+	*fd = sv[0];
+	return pid;
+}
+
 /* Forks and execs the worker into c; returns its pid, or -1 with errno
  * set (c's page then closed). */
 static pid_t
@@ -164,46 +201,30 @@ fork_worker(struct ds_master *m, struct ds_pool_rt *p, int slot,
     struct ds_child *c, int *fd)
 {
 	struct ds_worker_argv a;
-	sigset_t all, old;
 	char **env = NULL;
-	int sv[2] = {-1, -1}, page, saved;
+	int page, saved;
 	pid_t pid;
 
 	if ((page = ds_slot_page_open(c, p->cfg)) < 0)
 		return -1;
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0 ||
-	    (env = build_env(p->cfg->uri)) == NULL ||
+	if ((env = build_env(p->cfg->uri)) == NULL ||
 	    build_argv(m, p, slot, &a) < 0) {
-		saved = sv[0] < 0 ? errno : ENOMEM;
 		free_env(env);
-		if (sv[0] >= 0) {
-			close(sv[0]);
-			close(sv[1]);
-		}
 		close(page);
 		ds_slot_page_close(c);
-		errno = saved;
+		errno = ENOMEM;
 		return -1;
 	}
-	sigfillset(&all);
-	sigprocmask(SIG_BLOCK, &all, &old);
-	pid = fork();
-	if (pid == 0)
-		exec_worker(m->opts->worker_path, a.v, env, sv[1], page);
+	pid = ds_fork_exec(m->opts->worker_path, a.v, env, page, fd);
 	saved = errno;
-	sigprocmask(SIG_SETMASK, &old, NULL);
 	ds_worker_argv_free(&a);
 	free_env(env);
-	close(sv[1]);
 	close(page);	/* the mapping stays */
 	if (pid < 0) {
-		close(sv[0]);
 		ds_slot_page_close(c);
 		errno = saved;
 		return -1;
 	}
-	fcntl(sv[0], F_SETFL, O_NONBLOCK);
-	*fd = sv[0];
 	return pid;
 }
 
@@ -361,7 +382,8 @@ ds_reap(struct ds_master *m)
 			/* count what it did before it went */
 			ds_child_sync(m, c);
 			child_exited(m, c, status);
-		}
+		} else
+			(void)ds_monitor_reaped(m, pid, status);
 	}
 }
 

@@ -34,7 +34,10 @@ ds_config_fits(const struct ds_config *cfg, uint64_t nofile, char *err,
 	uint64_t workers = 0;
 
 	for (size_t i = 0; i < cfg->npools; i++)
-		workers += (uint64_t)cfg->pools[i].worker_count;
+		/* a queue-sized pool may grow to its max_workers */
+		workers += (uint64_t)(cfg->pools[i].max_workers >
+		    cfg->pools[i].worker_count ? cfg->pools[i].max_workers :
+		    cfg->pools[i].worker_count);
 	if (workers + DS_FD_RESERVE <= nofile)
 		return 0;
 	snprintf(err, errlen, "%llu workers need %llu descriptors (one each "

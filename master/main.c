@@ -15,6 +15,7 @@
 #include "master/daemon.h"
 #include "master/limits.h"
 #include "master/master.h"
+#include "master/monitor.h"
 #include "master/query.h"
 #include "master/reload.h"
 #include "master/status_reply.h"
@@ -99,8 +100,16 @@ print_plan(const struct ds_master_opts *o, const struct ds_config *cfg)
 		int64_t mrt = p->max_running_ms ? p->max_running_ms :
 		    o->max_running_ms;
 
-		printf("pool %s: %d workers, %s to %s, max_running_time %.3fs, "
-		    "functions:", p->name, p->worker_count,
+		if (p->queue_sized)
+			printf("pool %s: %d to %d workers by the queue "
+			    "(scale_down_after %.3fs), ", p->name,
+			    p->min_workers, p->max_workers,
+			    p->scale_down_after_ms / 1000.0);
+		else
+			printf("pool %s: %d workers, ", p->name,
+			    p->worker_count);
+		printf("%s to %s, max_running_time %.3fs, "
+		    "functions:",
 		    p->format == DS_FORMAT_FORM ? "form" : "json",
 		    ds_uri_redact(uri, sizeof(uri), p->uri),
 		    mrt / 1000.0);
@@ -110,6 +119,11 @@ print_plan(const struct ds_master_opts *o, const struct ds_config *cfg)
 			printf(", over unix socket %s", p->unix_socket);
 		printf("\n");
 	}
+	if (cfg->queue_poll_ms)
+		printf("queue view: every %.3fs, stuck_after %.3fs\n",
+		    cfg->queue_poll_ms / 1000.0, cfg->stuck_after_ms / 1000.0);
+	else
+		printf("queue view: off\n");
 	printf("status port: ");
 	if (o->status_port)
 		printf("%s:%d\n", o->status_addr, o->status_port);
@@ -237,6 +251,7 @@ main(int argc, char **argv)
 		rc = run(&m);
 	}
 	ds_pools_free(&m);
+	ds_monitor_free(&m);
 	ds_metrics_free(&m.metrics);
 	ds_pidmap_free(&m.pids);
 	free(m.children);

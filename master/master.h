@@ -39,6 +39,9 @@ struct ds_pool_rt {
 	struct ds_pool_stats stats;
 	int spawn_failures;	/* fork/socketpair/exec failures in a row */
 	int64_t spawn_retry_at;	/* monotonic ms; no spawn before it */
+	/* sized by the queue (master/scale.c) */
+	uint32_t backlog;	/* at the last round */
+	int64_t zero_since;	/* monotonic ms the backlog is 0 since; 0 */
 };
 
 struct ds_child {
@@ -68,6 +71,8 @@ struct ds_child {
 
 enum ds_stopping { DS_RUNNING = 0, DS_STOP, DS_DRAIN };
 
+struct ds_queue;	/* the queue monitor and its view (monitor.h) */
+
 struct ds_master {
 	struct ds_master_opts *opts;
 	struct ds_config cfg;
@@ -84,6 +89,7 @@ struct ds_master {
 	uint64_t reloads, reloads_failed;
 	struct ds_metrics metrics;
 	int (*kill_fn)(pid_t, int);	/* NULL: kill(2); tests record */
+	struct ds_queue *queue;		/* NULL: no queue view */
 };
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 struct ds_buf;
+struct ds_queue_view;
 
 #include "common/slot.h"
 
@@ -62,6 +63,8 @@ enum ds_worker_gauge {
 struct ds_pool_gauges {
 	const char *pool;
 	int workers[DS_WG_N];
+	int target, min, max;	/* its size now and its bounds */
+	uint32_t backlog;	/* queued minus running, last round */
 };
 
 struct ds_master_gauges {
@@ -69,9 +72,16 @@ struct ds_master_gauges {
 	size_t npools;
 	uint64_t reloads, reloads_failed, generation;
 	int64_t started_wall_ms;
+	/* the queue view (metrics_queue.c); NULL: off */
+	const struct ds_queue_view *queue;
+	char *const *servers;		/* its servers' names */
 };
+
 
 void ds_metrics_render(const struct ds_metrics *mt,
     const struct ds_master_gauges *g, struct ds_buf *b);
+/* metrics_queue.c: pool sizes and bounds, and the queue view. */
+void ds_metrics_render_queue(const struct ds_master_gauges *g,
+    struct ds_buf *b);
 
 #endif

@@ -13,6 +13,8 @@
 #include "master/children.h"
 #include "master/reload.h"
 #include "master/reload_diff.h"
+#include "master/monitor.h"
+#include "master/scale.h"
 
 static void
 free_rt(struct ds_pool_rt *rt)
@@ -120,6 +122,11 @@ shrink(struct ds_master *m, struct ds_pool_rt *rt, int n)
 	rt->nslots = n;
 }
 
+/* -fanalyzer loses the grown array once it is stored in rt (an element
+ * of a heap array the caller keeps) and reports it leaked: it is not. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpragmas"
+#pragma GCC diagnostic ignored "-Wanalyzer-malloc-leak"
 void
 ds_pool_resize(struct ds_master *m, struct ds_pool_rt *rt, int n)
 {
@@ -138,6 +145,7 @@ ds_pool_resize(struct ds_master *m, struct ds_pool_rt *rt, int n)
 	rt->slots = p;
 	rt->nslots = n;
 }
+#pragma GCC diagnostic pop
 
 static void
 log_config_messages(const struct ds_diag *diag, const char *event)
@@ -299,12 +307,14 @@ ds_reload(struct ds_master *m)
 	m->npools = ncfg.npools;
 	for (size_t i = 0; i < ncfg.npools; i++)
 		if (d[i].change == DS_POOL_RESIZED)
-			ds_pool_resize(m, &m->pools[i], d[i].new_count);
+			ds_pool_resize(m, &m->pools[i],
+			    ds_scale_reload_count(&m->pools[i], d[i].new_count));
 	m->generation++;
 	m->reloads++;
 	log_reload(m, d, nd);	/* before the old names it points to go */
 	free(d);
 	ds_config_free(&m->cfg);
 	m->cfg = ncfg;
+	ds_monitor_reload(m);
 	return 0;
 }

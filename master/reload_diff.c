@@ -71,7 +71,10 @@ ds_config_diff(const struct ds_config *old, const struct ds_config *new,
 			d->change = DS_POOL_ADDED;
 		else if (!servers_same || !same_worker_args(op, np))
 			d->change = DS_POOL_REPLACED;
-		else if (op->worker_count != np->worker_count)
+		else if (op->worker_count != np->worker_count ||
+		    op->queue_sized != np->queue_sized ||
+		    op->min_workers != np->min_workers ||
+		    op->max_workers != np->max_workers)
 			d->change = DS_POOL_RESIZED;
 		else
 			d->change = DS_POOL_SAME;

@@ -9,6 +9,7 @@
 #include "master/slot_page.h"
 #include "master/table.h"
 #include "master/metrics.h"
+#include "master/monitor.h"
 #include "master/status_reply.h"
 
 static const char unrecognized[] = "Error: unrecognized command\r\n";
@@ -61,14 +62,17 @@ ds_status_pools(struct ds_master *m, struct ds_buf *b)
 		const struct ds_pool_rt *p = &m->pools[i];
 		int n[DS_WG_N], running = ds_pool_gauges(m, p, n);
 
-		/* answers lost comes last: scripts that read the original
-		 * eight columns keep working */
-		ds_buf_printf(b, "%s\t%d\t%d\t%d\t%d\t%llu\t%llu\t%llu\t%llu\r\n",
-		    p->name, p->cfg->worker_count, running, n[DS_WG_BUSY],
+		/* answers lost, then the size and its bounds, come last:
+		 * scripts that read the original eight columns keep working;
+		 * a queue-sized pool's count is its size now */
+		ds_buf_printf(b, "%s\t%d\t%d\t%d\t%d\t%llu\t%llu\t%llu\t%llu"
+		    "\t%d\t%d\t%d\r\n", p->name, p->cfg->queue_sized ?
+		    p->nslots : p->cfg->worker_count, running, n[DS_WG_BUSY],
 		    n[DS_WG_IDLE], (unsigned long long)p->stats.completed,
 		    (unsigned long long)p->stats.failed,
 		    (unsigned long long)p->stats.timed_out,
-		    (unsigned long long)p->stats.answer_lost);
+		    (unsigned long long)p->stats.answer_lost, p->nslots,
+		    p->cfg->min_workers, p->cfg->max_workers);
 	}
 }
 
@@ -82,11 +86,22 @@ render_metrics(struct ds_master *m, struct ds_buf *b)
 		.reloads = m->reloads, .reloads_failed = m->reloads_failed,
 		.generation = m->generation,
 		.started_wall_ms = m->started_wall_ms,
+		.servers = m->cfg.server_strs,
 	};
 
+	/* a view of another server list (until the monitor is replaced)
+	 * is not shown against this one */
+	if (m->queue != NULL && m->queue->view.ns == m->cfg.nservers)
+		g.queue = &m->queue->view;
 	for (size_t i = 0; i < g.npools; i++) {
-		pg[i].pool = m->pools[i].name;
-		ds_pool_gauges(m, &m->pools[i], pg[i].workers);
+		const struct ds_pool_rt *p = &m->pools[i];
+
+		pg[i].pool = p->name;
+		ds_pool_gauges(m, p, pg[i].workers);
+		pg[i].target = p->nslots;
+		pg[i].min = p->cfg->min_workers;
+		pg[i].max = p->cfg->max_workers;
+		pg[i].backlog = p->backlog;
 	}
 	ds_metrics_render(&m->metrics, &g, b);
 	free(pg);

@@ -15,6 +15,7 @@
 #include "common/nelem.h"
 #include "common/parse.h"
 #include "master/children.h"
+#include "master/monitor.h"
 #include "master/reload.h"
 
 static volatile sig_atomic_t got_hup, got_chld;
@@ -78,6 +79,7 @@ begin_stop(struct ds_master *m, enum ds_stopping kind)
 		return;
 	}
 	m->stopping = kind;
+	ds_monitor_stop(m);
 	ds_log(LOG_NOTICE, "event=%s children=%zu", kind == DS_STOP ? "stopping" :
 	    "draining", m->nchildren);
 	if (kind == DS_STOP)
@@ -124,6 +126,9 @@ poll_timeout(const struct ds_master *m, const struct ds_status *st,
 
 	if (s && (next == 0 || s < next))
 		next = s;
+	s = ds_monitor_next_deadline(m);
+	if (s && (next == 0 || s < next))
+		next = s;
 	if (next == 0)
 		return -1;
 	if (next <= now)
@@ -137,7 +142,7 @@ poll_timeout(const struct ds_master *m, const struct ds_status *st,
 void
 ds_supervise(struct ds_master *m, struct ds_status *st)
 {
-	size_t max = 1 + ds_status_max_pollfds();
+	size_t max = 2 + ds_status_max_pollfds();
 	struct pollfd *pfd = calloc(max, sizeof(*pfd));
 
 	while (pfd == NULL) {	/* at start; retried, never spun */
@@ -146,23 +151,27 @@ ds_supervise(struct ds_master *m, struct ds_status *st)
 		pfd = calloc(max, sizeof(*pfd));
 	}
 	for (;;) {
-		size_t nst;
+		size_t nst, nmon;
 		int64_t now;
 
 		act_on_signals(m);
 		now = ds_now_ms();
 		ds_children_tick(m, now);
-		if (m->stopping && m->nchildren == 0)
+		ds_monitor_tick(m, now);
+		if (m->stopping && m->nchildren == 0 && !ds_monitor_alive(m))
 			break;
 		pfd[0] = (struct pollfd){wake_fds[0], POLLIN, 0};
 		nst = ds_status_pollfds(st, pfd + 1);
+		/* the queue monitor's reports, its only child socket read */
+		nmon = ds_monitor_pollfd(m, pfd + 1 + nst);
 		/* the tick took time (spawns): the deadlines are from now */
-		if (poll(pfd, 1 + nst, poll_timeout(m, st, ds_now_ms())) < 0 &&
+		if (poll(pfd, 1 + nst + nmon, poll_timeout(m, st, ds_now_ms())) < 0 &&
 		    errno != EINTR) {
 			ds_log(LOG_ERR, "event=poll_failed error=%d", errno);
 			sleep(1);	/* not a spin, should it persist */
 		}
 		ds_status_serve(st, pfd + 1, nst, ds_now_ms());
+		ds_monitor_serve(m, pfd + 1 + nst, nmon);
 	}
 	free(pfd);
 }

@@ -68,6 +68,11 @@ ds_pool_gauges(struct ds_master *m, const struct ds_pool_rt *p,
 		case DS_MSG_STOPPING:
 			n[DS_WG_IDLE]++;
 			break;
+		case DS_MSG_Q_SERVER:	/* the monitor's: children.c refuses */
+		case DS_MSG_Q_FUNC:	/* them from a worker */
+		case DS_MSG_Q_WORKER:
+		case DS_MSG_Q_ROUND:
+			break;
 		}
 	}
 	return running;

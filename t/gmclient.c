@@ -157,9 +157,11 @@ main(int argc, char **argv)
 		}
 	}
 	rc = gearman_client_run_tasks(c);
+	/* the return code's name first: a caller tells "the server went
+	 * away" (LOST_CONNECTION, COULD_NOT_CONNECT, ...) from TIMEOUT */
 	if (rc != GEARMAN_SUCCESS)
-		fprintf(stderr, "gmclient: run_tasks: %s\n",
-		    gearman_client_error(c));
+		fprintf(stderr, "gmclient: run_tasks: %s: %s\n",
+		    gearman_strerror(rc), gearman_client_error(c));
 	for (size_t i = 0; i < n; i++) {
 		struct job *j = &jobs[i];
 

@@ -11,7 +11,9 @@
 #include "common/fds.h"
 #include "common/log.h"
 #include "common/proctitle.h"
+#include "common/worker_args.h"
 #include "worker/loop.h"
+#include "worker/monitor.h"
 #include "worker/options.h"
 #include "worker/report.h"
 #include "worker/signals.h"
@@ -43,6 +45,14 @@ main(int argc, char **argv)
 	if (args == NULL) {
 		fprintf(stderr, "driveshaft-worker: out of memory\n");
 		return 2;
+	}
+	if (argc > 1 && strcmp(args[1], "--" DS_WARG_MONITOR) == 0) {
+		ds_close_inherited(DS_WORKER_FD);
+		rc = ds_monitor_main(argc, args);
+		for (int i = 0; i < argc; i++)
+			free(args[i]);
+		free(args);
+		return rc;
 	}
 	rc = ds_worker_parse_args(argc, args, &o, err, sizeof(err));
 

@@ -1,8 +1,9 @@
 /* fuzz_msg.c: libFuzzer harness for ds_msg_decode() (common/msg.h): a
  * packet from a worker, any bytes. Whenever decoding succeeds, encoding
  * the result must give back exactly the same bytes, but for the reserved
- * header bytes (3, 6-7, 20-23): decoding ignores them on purpose (see
- * reserved_bytes_ignored in t/unit/test_msg.c) and encoding writes 0. */
+ * header bytes (version 1: 3, 6-7, 20-23; version 2: 16-19): decoding
+ * ignores them on purpose (see reserved_bytes_ignored and
+ * q_reserved_ignored in t/unit/test_msg.c) and encoding writes 0. */
 #include <assert.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -32,8 +33,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	n = ds_msg_encode(&m, out);
 	assert(n <= DS_MSG_MAX_SIZE);
 	assert(n == size);
-	pkt[3] = pkt[6] = pkt[7] = 0;
-	memset(pkt + 20, 0, 4);
+	if (pkt[0] == 2) {
+		memset(pkt + 16, 0, 4);
+	} else {
+		pkt[3] = pkt[6] = pkt[7] = 0;
+		memset(pkt + 20, 0, 4);
+	}
 	assert(memcmp(out, pkt, size) == 0);
 	(void)ds_msg_type_name(m.type);
 	(void)ds_outcome_name(m.outcome);

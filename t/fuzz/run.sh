@@ -5,14 +5,14 @@
 #
 #   t/fuzz/run.sh [seconds] [target ...]    (default 60 s, every target)
 #
-# Targets: response config msg text status. Binaries, the grown corpus and
+# Targets: response config msg text status admin. Binaries, the grown corpus and
 # any crash-* / leak-* / timeout-* files go to build/fuzz/.
 set -eu
 
 cd "$(dirname "$0")/../.."
 SECS=${1:-60}
 [ $# -gt 0 ] && shift
-TARGETS=${*:-response config msg text status}
+TARGETS=${*:-response config msg text status admin}
 OUT=build/fuzz
 CC=${CC_FUZZ:-clang}
 CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE -I."
@@ -24,12 +24,15 @@ srcs() {
 	response) echo worker/response.c worker/json_scan.c \
 		    t/fuzz/response_ref.c common/text.c ;;
 	config)	echo config/config.c config/cfg_util.c config/pool.c \
-		    config/json_syntax.c config/server.c common/text.c ;;
+		    config/json_syntax.c config/server.c config/queue.c \
+		    common/text.c ;;
 	msg)	echo common/msg.c ;;
+	admin)	echo common/admin.c ;;
 	text)	echo common/text.c ;;
 	status)	echo master/status_reply.c master/metrics.c master/table.c \
-		    master/slot_page.c common/slot.c common/buf.c \
-		    common/text.c common/parse.c ;;
+		    master/metrics_queue.c master/slot_page.c master/pidmap.c \
+		    common/slot.c \
+		    common/buf.c common/text.c common/parse.c ;;
 	*)	echo "run.sh: unknown target $1" >&2; exit 1 ;;
 	esac
 }

@@ -227,10 +227,25 @@ def pool_pids(port, pool, shutdown=None):
                   (shutdown is None or r[2] == shutdown))
 
 
-def children_of(pid):
+def is_monitor(pid):
+    """The master's queue monitor: by its title, or its command line
+    before it has set one."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            args = f.read().split(b"\0")
+    except OSError:
+        return False
+    return args[0].startswith(b"driveshaft-worker: queue monitor") or \
+        b"--monitor" in args[1:2]
+
+
+def children_of(pid, monitor=False):
+    """The children of pid: the workers of a master, and its queue monitor
+    too when asked."""
     out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)],
                          capture_output=True, text=True).stdout
-    return sorted(int(x) for x in out.split())
+    return sorted(int(x) for x in out.split()
+                  if monitor or not is_monitor(int(x)))
 
 
 def write_config(path, servers, pools):
@@ -288,7 +303,7 @@ class MasterTestCase(ProcTestCase):
         # happened in it: workers are children of the master
         m = getattr(self, "master", None)
         if m is not None and m.poll() is None:
-            kids = children_of(m.pid)
+            kids = children_of(m.pid, monitor=True)
             m.kill()
             m.wait()
             for k in kids:

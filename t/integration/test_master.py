@@ -201,8 +201,8 @@ class MasterTest(MasterTestCase):
         self.assertLess(time.monotonic() - t0, 2.9)
         self.assertEqual(submit(self.gearmand.server, [("MuxT", "1 2")]), [("OK", b"3")])
         from harness import status
-        wait_for(lambda: status(self.status_port, "pools").split("\t")[5:] ==
-                 ["1", "0", "1", "0\r\n"], 5, "pools: 1 completed, 1 timed out")
+        wait_for(lambda: status(self.status_port, "pools").split("\t")[5:9] ==
+                 ["1", "0", "1", "0"], 5, "pools: 1 completed, 1 timed out")
         metrics = status(self.status_port, "metrics")
         self.assertIn('driveshaft_jobs_timed_out_total{pool="T",function="MuxT"} 1', metrics)
         self.assertIn('driveshaft_jobs_failed_total{pool="T",function="MuxT"} 0', metrics)
@@ -211,8 +211,8 @@ class MasterTest(MasterTestCase):
     def test_kill9_master_takes_children_down(self):
         ep = self.endpoint()
         self.start_master(self.three_pools(ep), loop_timeout="2")
-        kids = children_of(self.master.pid)
-        self.assertEqual(len(kids), 4)
+        kids = children_of(self.master.pid, monitor=True)
+        self.assertEqual(len(kids), 5)  # and the queue monitor
         self.master.kill()
         self.master.wait()
         wait_for(lambda: not any(alive(k) for k in kids), 2 + 2, "children gone")
@@ -281,7 +281,7 @@ class MasterTest(MasterTestCase):
             jobs, want = sum_jobs("SumA", 5)
             self.assertEqual(submit(self.gearmand.server, jobs), want)
         finally:
-            kids = children_of(daemon)
+            kids = children_of(daemon, monitor=True)
             os.kill(daemon, signal.SIGTERM)
         wait_for(lambda: not alive(daemon) and not any(alive(k) for k in kids), 10,
                  "daemon and children gone")
@@ -337,12 +337,13 @@ class MasterTest(MasterTestCase):
         ep = self.endpoint()
         self.start_master(self.three_pools(ep))
         titles = []
-        for pid in children_of(self.master.pid):
+        for pid in children_of(self.master.pid, monitor=True):
             with open(f"/proc/{pid}/cmdline", "rb") as f:
                 titles.append(f.read().split(b"\0")[0].decode())
         self.assertEqual(sorted(titles), [
             "driveshaft-worker: pool=A slot=0", "driveshaft-worker: pool=A slot=1",
-            "driveshaft-worker: pool=B slot=0", "driveshaft-worker: pool=C slot=0"])
+            "driveshaft-worker: pool=B slot=0", "driveshaft-worker: pool=C slot=0",
+            "driveshaft-worker: queue monitor servers=1"])
 
     def test_bad_command_lines_and_configs(self):
         def run(*args):

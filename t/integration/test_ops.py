@@ -259,7 +259,7 @@ class InitScriptTest(MasterTestCase):
         bg.stdin.close()
         wait_for(lambda: any(r[3].startswith("job_handle=")
                              for r in threads(self.status_port)), 10, "a job in hand")
-        workers = harness.children_of(master)
+        workers = harness.children_of(master, monitor=True)
         rc, out = self.service("stop")
         self.assertEqual(rc, 0, out)
         self.assertIn("stopped after", out)
@@ -599,8 +599,13 @@ class PackagingTest(harness.ProcTestCase):
         for f in os.listdir(os.path.join(harness.TOP, "config")):
             with open(os.path.join(harness.TOP, "config", f)) as fh:
                 cfg_src += fh.read()
+        # the pool keys (pool.c) and the top-level ones (config.c)
         keys = re.search(r"pool_keys\[K_NKEYS\] = \{(.*?)\};", cfg_src, re.S).group(1)
-        for key in re.findall(r'"([a-z_]+)"', keys):
+        keys = re.findall(r'"([a-z_]+)"', keys)
+        keys += re.findall(r'strcmp\([a-z>-]+, "([a-z_]+)"\)', cfg_src)
+        self.assertIn("queue_poll_interval", keys)
+        self.assertIn("min_workers", keys)
+        for key in keys:
             self.assertTrue(key in page, f"config key {key} missing from driveshaft(8)")
 
     def test_systemd_unit_verifies(self):

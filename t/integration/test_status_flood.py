@@ -177,6 +177,9 @@ class StatusFloodTest(MasterTestCase):
                                            "uri": uri} for i in range(500)}
         m = self.start_master(pools, expect_workers=False)
         port = self.status_port
+        # the text is the same from the queue view's first read on
+        wait_for(lambda: b"driveshaft_gearman_up{" in ts.raw(port, b"metrics\n"),
+                 15, "the queue view's first read")
         full = ts.raw(port, b"metrics\n")
         self.assertGreater(len(full), 400 * 1024)
 

@@ -44,7 +44,7 @@ sys.path.insert(0, os.path.join(TOP, "t"))
 sys.path.insert(0, os.path.join(TOP, "t", "integration"))
 import endpoint  # noqa: E402
 from harness import (BUILD, GEARMAND, MASTER, WORKER, free_port,  # noqa: E402
-                     port_open)
+                     is_monitor, port_open)
 
 SOAKCLIENT = os.path.join(BUILD, "t", "soakclient")
 MAX_RUNNING_S = 3          # every pool's max_running_time
@@ -101,8 +101,8 @@ def well_formed(cmd, reply):
         return False
     if cmd == "threads":
         return all(len(ln.split("\t")) == 4 for ln in lines[:-1])
-    if cmd == "pools":  # 8 columns, or 9 with answer_lost
-        return all(len(ln.split("\t")) in (8, 9) for ln in lines[:-1])
+    if cmd == "pools":  # 8 columns, 9 with answer_lost, 12 with size, min, max
+        return all(len(ln.split("\t")) in (8, 9, 12) for ln in lines[:-1])
     return reply.startswith("driveshaft ")
 
 
@@ -746,7 +746,8 @@ class Soak:
             if rows is None:
                 return False
             listed = {r[0] for r in rows if r[0]}
-            kids = {p for p in all_pids() if (proc_stat(p) or (0, 0))[1] == self.master.pid}
+            kids = {p for p in all_pids() if (proc_stat(p) or (0, 0))[1] == self.master.pid
+                    and not is_monitor(p)}  # the queue monitor has no slot
             zombies = {p for p in kids if (proc_stat(p) or ("",))[0] == "Z"}
             self.table_detail = (f"listed={sorted(listed)} children={sorted(kids)} "
                                  f"zombies={sorted(zombies)}")

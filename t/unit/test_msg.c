@@ -60,7 +60,7 @@ START_TEST(every_type)
 {
 	struct ds_msg m;
 
-	for (int t = DS_MSG_STARTING; t <= DS_MSG_STOPPING; t++) {
+	for (int t = DS_MSG_STARTING; t <= DS_MSG_LAST_V1; t++) {
 		fill(&m, t);
 		round_trip(&m);
 	}
@@ -180,7 +180,8 @@ static const struct ds_name_case name_cases[] = {
 	TYPE(DS_MSG_BUSY, "busy"), TYPE(DS_MSG_DONE, "done"),
 	TYPE(DS_MSG_DISCONNECTED, "disconnected"),
 	TYPE(DS_MSG_STOPPING, "stopping"),
-	TYPE(0, "?"), TYPE(7, "?"), TYPE(-1, "?"),
+	TYPE(DS_MSG_Q_SERVER, "q_server"), TYPE(DS_MSG_Q_ROUND, "q_round"),
+	TYPE(0, "?"), TYPE(DS_MSG_LAST + 1, "?"), TYPE(-1, "?"),
 	OUT(DS_OUT_COMPLETE, "complete"), OUT(DS_OUT_FAIL, "fail"),
 	OUT(DS_OUT_TIMEOUT, "timeout"), OUT(DS_OUT_ABORTED, "aborted"),
 	OUT(DS_OUT_ANSWER_LOST, "answer_lost"), OUT(DS_OUT_LAST + 1, "?"),
@@ -244,12 +245,16 @@ static const struct {
 	const char *why;
 } patch_cases[] = {
 	{"version 0", 0, 1, {0}, "unknown message version"},
-	{"version 2", 0, 1, {2}, "unknown message version"},
+	/* version 2 is the monitor's: a worker's type is not one of it */
+	{"version 2", 0, 1, {2}, "unknown message type"},
+	{"version 3", 0, 1, {3}, "unknown message version"},
 	{"version 0xFF", 0, 1, {0xFF}, "unknown message version"},
 	{"type 0", 1, 1, {0}, "unknown message type"},
 	{"type past STOPPING", 1, 1, {DS_MSG_STOPPING + 1},
 	    "unknown message type"},
 	{"type 0xFF", 1, 1, {0xFF}, "unknown message type"},
+	{"a version 2 type in version 1", 1, 1, {DS_MSG_Q_ROUND},
+	    "unknown message type"},
 	{"outcome past the last", 2, 1, {DS_OUT_LAST + 1},
 	    "unknown job outcome"},
 	{"outcome 0xFF", 2, 1, {0xFF}, "unknown job outcome"},
@@ -334,6 +339,128 @@ START_TEST(failed_decode_clears)
 }
 END_TEST
 
+/* --- version 2: the queue monitor's reports --- */
+
+static void
+q_fill(struct ds_msg *m, int type, uint16_t server, uint32_t a, uint32_t b,
+    uint32_t c, const char *text)
+{
+	fill(m, type);
+	m->server = server;
+	m->a = a;
+	m->b = b;
+	m->c = c;
+	snprintf(m->text, sizeof(m->text), "%s", text);
+}
+
+static void
+q_round_trip(const struct ds_msg *in)
+{
+	struct ds_msg out;
+	const char *why;
+	size_t len = ds_msg_encode(in, buf);
+
+	ck_assert_uint_eq(len, DS_MSG_V2_HEADER + 2 + strlen(in->text));
+	ck_assert_uint_le(len, DS_MSG_MAX_SIZE);
+	memset(&out, 0x55, sizeof(out));
+	ck_assert_int_eq(decode(buf, len, &out, &why), 0);
+	ck_assert_uint_eq(out.type, in->type);
+	ck_assert_uint_eq(out.server, in->server);
+	ck_assert_uint_eq(out.a, in->a);
+	ck_assert_uint_eq(out.b, in->b);
+	ck_assert_uint_eq(out.c, in->c);
+	ck_assert_str_eq(out.text, in->text);
+	ck_assert_str_eq(out.handle, "");
+	ck_assert_str_eq(out.function, "");
+}
+
+START_TEST(q_every_type)
+{
+	struct ds_msg m;
+
+	q_fill(&m, DS_MSG_Q_SERVER, 3, 0, 0, 0, "connect: refused");
+	q_round_trip(&m);
+	q_fill(&m, DS_MSG_Q_FUNC, 65535, UINT32_MAX, 7, 0, "Sum");
+	q_round_trip(&m);
+	q_fill(&m, DS_MSG_Q_WORKER, 0, 12, 4242, 0, "pool:with:colons");
+	q_round_trip(&m);
+	q_fill(&m, DS_MSG_Q_ROUND, 0, 0, 0, 0, "");
+	q_round_trip(&m);
+	memset(m.text, 'f', DS_MSG_STR_MAX);
+	m.text[DS_MSG_STR_MAX] = '\0';
+	q_round_trip(&m);
+}
+END_TEST
+
+START_TEST(q_byte_layout)
+{
+	struct ds_msg m;
+	static const unsigned char want[] = {
+		2, DS_MSG_Q_FUNC, 0x01, 0x02, 0, 0, 0, 9,
+		0, 0, 0x01, 0x00, 0xFF, 0xFF, 0xFF, 0xFF,
+		0, 0, 0, 0, 0, 2, 'f', 'n',
+	};
+
+	q_fill(&m, DS_MSG_Q_FUNC, 0x0102, 9, 256, UINT32_MAX, "fn");
+	ck_assert_uint_eq(ds_msg_encode(&m, buf), sizeof(want));
+	ck_assert(memcmp(buf, want, sizeof(want)) == 0);
+}
+END_TEST
+
+/* Same-shape bad packets: a valid Q_FUNC "fn" (24 bytes) with one change. */
+START_TEST(q_rejects)
+{
+	static const struct {
+		size_t at;	/* byte to set; SIZE_MAX: none */
+		int value;
+		size_t len;	/* 0: the good length */
+		const char *why;
+	} cases[] = {
+		{SIZE_MAX, 0, 1, "message shorter than its header"},
+		{SIZE_MAX, 0, 19, "message shorter than its header"},
+		{SIZE_MAX, 0, 20, "bad string field"},
+		{SIZE_MAX, 0, 23, "bad string field"},
+		{SIZE_MAX, 0, 25, "trailing bytes after message"},
+		{1, 0, 0, "unknown message type"},
+		{1, DS_MSG_STOPPING, 0, "unknown message type"},
+		{1, DS_MSG_LAST + 1, 0, "unknown message type"},
+		{1, 0xFF, 0, "unknown message type"},
+		{21, 3, 0, "bad string field"},
+		{20, 0xFF, 0, "bad string field"},
+		{22, 0, 0, "bad string field"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct ds_msg m;
+		size_t len;
+
+		q_fill(&m, DS_MSG_Q_FUNC, 1, 2, 3, 4, "fn");
+		len = ds_msg_encode(&m, buf);
+		ck_assert_uint_eq(len, 24);
+		buf[24] = 'x';
+		if (cases[i].at != SIZE_MAX)
+			buf[cases[i].at] = (unsigned char)cases[i].value;
+		rejects(cases[i].why, buf, cases[i].len ? cases[i].len : len,
+		    cases[i].why);
+	}
+}
+END_TEST
+
+START_TEST(q_reserved_ignored)
+{
+	struct ds_msg m, out;
+	const char *why;
+	size_t len;
+
+	q_fill(&m, DS_MSG_Q_WORKER, 1, 2, 3, 0, "p");
+	len = ds_msg_encode(&m, buf);
+	memset(buf + 16, 0xEE, 4);
+	ck_assert_int_eq(decode(buf, len, &out, &why), 0);
+	ck_assert_uint_eq(out.b, 3);
+	ck_assert_str_eq(out.text, "p");
+}
+END_TEST
+
 static Suite *
 msg_suite(void)
 {
@@ -356,6 +483,12 @@ msg_suite(void)
 	tcase_add_test(tc, trailing_bytes);
 	tcase_add_test(tc, reserved_bytes_ignored);
 	tcase_add_test(tc, failed_decode_clears);
+
+	tc = ds_tcase(s, "queue", NULL, NULL);
+	tcase_add_test(tc, q_every_type);
+	tcase_add_test(tc, q_byte_layout);
+	tcase_add_test(tc, q_rejects);
+	tcase_add_test(tc, q_reserved_ignored);
 	return s;
 }
 

@@ -346,6 +346,42 @@ START_TEST(change_names)
 }
 END_TEST
 
+/* --- sized by the queue: a change of shape or bounds resizes, never
+ * replaces (master/scale.c then keeps the size within the bounds) --- */
+
+#define FIXED(n) "\"worker_count\": " #n
+#define BOUNDS(lo, hi) "\"min_workers\": " #lo ", \"max_workers\": " #hi
+static const struct {
+	const char *before, *after;
+	enum ds_pool_change change;
+	int old_count, new_count;	/* a queue-sized pool's: its minimum */
+} sizing_cases[] = {
+	{FIXED(3), BOUNDS(1, 5), DS_POOL_RESIZED, 3, 1},
+	{BOUNDS(1, 5), FIXED(3), DS_POOL_RESIZED, 1, 3},
+	{BOUNDS(1, 5), BOUNDS(1, 8), DS_POOL_RESIZED, 1, 1},
+	{BOUNDS(1, 5), BOUNDS(2, 5), DS_POOL_RESIZED, 1, 2},
+	{BOUNDS(1, 5), BOUNDS(1, 5), DS_POOL_SAME, 1, 1},
+	{FIXED(2), BOUNDS(2, 2), DS_POOL_RESIZED, 2, 2},
+	{BOUNDS(1, 5), BOUNDS(1, 5) ", \"scale_down_after\": 9",
+	    DS_POOL_SAME, 1, 1},
+};
+
+START_TEST(sizing_shape)
+{
+	char a[1024], b[1024], name[512];
+	struct entry want = {"P", sizing_cases[_i].change,
+	    sizing_cases[_i].old_count, sizing_cases[_i].new_count};
+
+	snprintf(a, sizeof(a), "{" SERVERS ", \"pools_list\": {\"P\": "
+	    "{%s, \"jobs_list\": [\"j\"], " URI "}}}", sizing_cases[_i].before);
+	snprintf(b, sizeof(b), "{" SERVERS ", \"pools_list\": {\"P\": "
+	    "{%s, \"jobs_list\": [\"j\"], " URI "}}}", sizing_cases[_i].after);
+	snprintf(name, sizeof(name), "{%s} -> {%s}", sizing_cases[_i].before,
+	    sizing_cases[_i].after);
+	diff_is(name, a, b, &want, 1);
+}
+END_TEST
+
 static Suite *
 reload_diff_suite(void)
 {
@@ -358,6 +394,7 @@ reload_diff_suite(void)
 	tcase_add_loop_test(tc, pool_keys, 0, NELEM(key_cases));
 	tcase_add_loop_test(tc, jobs, 0, NELEM(jobs_cases));
 	tcase_add_loop_test(tc, servers_change, 0, NELEM(other_servers));
+	tcase_add_loop_test(tc, sizing_shape, 0, NELEM(sizing_cases));
 
 	tc = ds_tcase(s, "names", NULL, NULL);
 	tcase_add_loop_test(tc, change_names, 0, NELEM(name_cases));

@@ -73,9 +73,12 @@ setup(void)
 	memset(cfg, 0, sizeof(cfg));
 	m.opts = &opts;
 	cfg[0].name = "Web";
-	cfg[0].worker_count = 3;
+	cfg[0].worker_count = cfg[0].min_workers = cfg[0].max_workers = 3;
 	cfg[1].name = "Idle";
-	cfg[1].worker_count = 1;
+	/* sized by the queue: it is at 1, between 1 and 4 */
+	cfg[1].queue_sized = 1;
+	cfg[1].worker_count = cfg[1].min_workers = 1;
+	cfg[1].max_workers = 4;
 	add_pool("Web", &cfg[0], 3);
 	add_pool("Idle", &cfg[1], 1);
 	add_child(101, "Web", 0, DS_MSG_IDLE, "", "", "");
@@ -238,8 +241,8 @@ START_TEST(pools_counts)
 	char *s = run(ds_status_pools, &len);
 
 	ck_assert_str_eq(s,
-	    "Web\t3\t2\t1\t1\t5\t2\t1\t4\r\n"
-	    "Idle\t1\t1\t0\t0\t0\t0\t0\t0\r\n");
+	    "Web\t3\t2\t1\t1\t5\t2\t1\t4\t3\t3\t3\r\n"
+	    "Idle\t1\t1\t0\t0\t0\t0\t0\t0\t1\t1\t4\r\n");
 	free(s);
 }
 END_TEST
@@ -385,7 +388,23 @@ Q("1") Q("2.5") Q("5") Q("10") Q("30") Q("60") Q("300") Q("+Inf")
 "driveshaft_start_time_seconds 1700000000.123\n"
 "# HELP driveshaft_config_generation Config loads applied since start, the first being 1.\n"
 "# TYPE driveshaft_config_generation gauge\n"
-"driveshaft_config_generation 2\n";
+"driveshaft_config_generation 2\n"
+"# HELP driveshaft_pool_workers_target Worker slots the pool has now.\n"
+"# TYPE driveshaft_pool_workers_target gauge\n"
+"driveshaft_pool_workers_target{pool=\"Web\"} 3\n"
+"driveshaft_pool_workers_target{pool=\"Idle\"} 1\n"
+"# HELP driveshaft_pool_workers_min Least workers of the pool (worker_count or min_workers).\n"
+"# TYPE driveshaft_pool_workers_min gauge\n"
+"driveshaft_pool_workers_min{pool=\"Web\"} 3\n"
+"driveshaft_pool_workers_min{pool=\"Idle\"} 1\n"
+"# HELP driveshaft_pool_workers_max Most workers of the pool (worker_count or max_workers).\n"
+"# TYPE driveshaft_pool_workers_max gauge\n"
+"driveshaft_pool_workers_max{pool=\"Web\"} 3\n"
+"driveshaft_pool_workers_max{pool=\"Idle\"} 4\n"
+"# HELP driveshaft_pool_backlog Jobs of the pool's functions queued and not running, over the servers that answered.\n"
+"# TYPE driveshaft_pool_backlog gauge\n"
+"driveshaft_pool_backlog{pool=\"Web\"} 0\n"
+"driveshaft_pool_backlog{pool=\"Idle\"} 0\n";
 
 START_TEST(metrics_text)
 {

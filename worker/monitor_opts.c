@@ -1,0 +1,169 @@
+/* monitor_opts.c: the queue monitor's command line (monitor.h), built by
+ * the master with ds_monitor_argv_build() (common/worker_args.h). */
+#include "worker/monitor.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/parse.h"
+#include "common/worker_args.h"
+
+enum {
+	OPT_MONITOR = 256, OPT_SERVER, OPT_FUNCTION, OPT_POLL, OPT_FD,
+	OPT_MASTER_PID, OPT_LOG_IDENT, OPT_LOG_FACILITY, OPT_LOG_LEVEL,
+	OPT_LOG_STDERR, OPT_HELP,
+};
+
+static const struct option longopts[] = {
+	{DS_WARG_MONITOR, no_argument, NULL, OPT_MONITOR},
+	{DS_WARG_SERVER, required_argument, NULL, OPT_SERVER},
+	{DS_WARG_FUNCTION, required_argument, NULL, OPT_FUNCTION},
+	{DS_WARG_QUEUE_POLL, required_argument, NULL, OPT_POLL},
+	{DS_WARG_MASTER_FD, required_argument, NULL, OPT_FD},
+	{DS_WARG_MASTER_PID, required_argument, NULL, OPT_MASTER_PID},
+	{DS_WARG_LOG_IDENT, required_argument, NULL, OPT_LOG_IDENT},
+	{DS_WARG_LOG_FACILITY, required_argument, NULL, OPT_LOG_FACILITY},
+	{DS_WARG_LOG_LEVEL, required_argument, NULL, OPT_LOG_LEVEL},
+	{DS_WARG_LOG_STDERR, required_argument, NULL, OPT_LOG_STDERR},
+	{"help", no_argument, NULL, OPT_HELP},
+	{NULL, 0, NULL, 0},
+};
+
+static void
+usage(void)
+{
+	printf(
+"usage: driveshaft-worker --monitor --server HOST[:PORT] --function NAME\n"
+"                         [--queue_poll_interval S] [options]\n"
+"\n"
+"The queue monitor the master starts when queue_poll_interval is not 0:\n"
+"reads each gearmand's admin status and workers every S seconds (default\n"
+"5) and reports the given functions and our workers to the master. Run\n"
+"by hand it prints its reports.\n"
+"\n"
+"  --server, --function      repeatable; at least one of each\n"
+"  --master_fd FD, --master_pid PID, --log_ident S, --log_facility F,\n"
+"  --log_level L, --log_stderr 0|1   as for a worker\n");
+}
+
+static int
+bad(char *err, size_t errlen, const char *opt, const char *val,
+    const char *want)
+{
+	snprintf(err, errlen, "--%s: expected %s, got \"%s\"", opt, want, val);
+	return -1;
+}
+
+static int
+take_log(int c, const char *name, const char *a, struct ds_monitor_opts *o,
+    char *err, size_t errlen)
+{
+	switch (c) {
+	case OPT_LOG_IDENT:
+		if (*a == '\0' || strlen(a) >= sizeof(o->log.ident))
+			return bad(err, errlen, name, a, "1 to 63 characters");
+		snprintf(o->log.ident, sizeof(o->log.ident), "%s", a);
+		return 0;
+	case OPT_LOG_FACILITY:
+		if ((o->log.facility = ds_log_facility(a)) < 0)
+			return bad(err, errlen, name, a, "a syslog facility");
+		return 0;
+	case OPT_LOG_LEVEL:
+		if ((o->log.level = ds_log_level(a)) < 0)
+			return bad(err, errlen, name, a, "a log level");
+		return 0;
+	default:
+		if (strcmp(a, "0") != 0 && strcmp(a, "1") != 0)
+			return bad(err, errlen, name, a, "0 or 1");
+		o->log.to_stderr = a[0] == '1';
+		return 0;
+	}
+}
+
+static int
+take(int c, const char *name, const char *a, struct ds_monitor_opts *o,
+    char *err, size_t errlen)
+{
+	char why[300];
+	int64_t v;
+
+	switch (c) {
+	case OPT_MONITOR:
+		return 0;
+	case OPT_SERVER:
+		if (o->nservers == DS_MAX_SERVERS)
+			return bad(err, errlen, name, a, "fewer servers");
+		if (ds_server_parse(a, &o->servers[o->nservers], why,
+		    sizeof(why)) < 0)
+			return bad(err, errlen, name, a, why);
+		o->nservers++;
+		return 0;
+	case OPT_FUNCTION:
+		if (*a == '\0' || strlen(a) > DS_MAX_FUNCTION_LEN ||
+		    o->nfunctions == DS_MAX_MONITOR_FUNCTIONS)
+			return bad(err, errlen, name, a, "a function name (at "
+			    "most " DS_XSTR(DS_MAX_MONITOR_FUNCTIONS) ")");
+		o->functions[o->nfunctions++] = a;
+		return 0;
+	case OPT_POLL:
+		if ((o->interval_ms = ds_parse_seconds_ms(a,
+		    DS_MAX_QUEUE_POLL_SECONDS)) < 0)
+			return bad(err, errlen, name, a, "seconds > 0");
+		return 0;
+	case OPT_FD:
+	case OPT_MASTER_PID:
+		if (ds_parse_int64(a, c == OPT_FD ? 0 : 1, INT32_MAX, &v) < 0)
+			return bad(err, errlen, name, a, "a number");
+		*(c == OPT_FD ? &o->master_fd : &o->master_pid) = (int)v;
+		return 0;
+	default:
+		return take_log(c, name, a, o, err, errlen);
+	}
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int
+ds_monitor_parse_args(int argc, char **argv, struct ds_monitor_opts *o,
+    char *err, size_t errlen)
+{
+	int c, idx;
+
+	memset(o, 0, sizeof(*o));
+	o->interval_ms = DS_DEFAULT_QUEUE_POLL_MS;
+	o->master_fd = -1;
+	ds_log_defaults(&o->log);
+	o->log.to_stderr = -1;
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":", longopts, &idx)) != -1) {
+		if (c == OPT_HELP) {
+			usage();
+			return 1;
+		}
+		if (c == '?' || c == ':') {
+			snprintf(err, errlen, "bad or incomplete option \"%s\"",
+			    argv[optind - 1]);
+			return -1;
+		}
+		if (take(c, longopts[idx].name, optarg, o, err, errlen) < 0)
+			return -1;
+	}
+	if (optind < argc || o->nservers == 0 || o->nfunctions == 0) {
+		snprintf(err, errlen, "%s", optind < argc ? "unexpected argument"
+		    : o->nservers == 0 ? "missing --server" :
+		    "missing --function");
+		return -1;
+	}
+	/* sorted, so a row of a busy server is looked up, not scanned for */
+	qsort(o->functions, o->nfunctions, sizeof(o->functions[0]), cmp_str);
+	if (o->log.to_stderr < 0)
+		o->log.to_stderr = o->master_fd < 0;
+	return 0;
+}
