@@ -165,8 +165,8 @@ ds_supervise(struct ds_master *m, struct ds_status *st)
 		/* the queue monitor's reports, its only child socket read */
 		nmon = ds_monitor_pollfd(m, pfd + 1 + nst);
 		/* the tick took time (spawns): the deadlines are from now */
-		if (poll(pfd, 1 + nst + nmon, poll_timeout(m, st, ds_now_ms())) < 0 &&
-		    errno != EINTR) {
+		if (poll(pfd, 1 + nst + nmon, poll_timeout(m, st,
+		    ds_now_ms())) < 0 && errno != EINTR) {
 			ds_log(LOG_ERR, "event=poll_failed error=%d", errno);
 			sleep(1);	/* not a spin, should it persist */
 		}

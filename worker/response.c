@@ -307,8 +307,8 @@ read_string(const struct members *mb, struct ds_response *r)
 	const struct ds_json_member *s = &mb->found[STRING];
 	const struct ds_json_member *enc = &mb->found[ENCODING];
 	enum decode_rc rc;
-	size_t n;
-	char *text;
+	size_t n = 0;
+	char *text = NULL;
 
 	if (s->key == NULL)
 		return fail(r, "response has no response_string");
