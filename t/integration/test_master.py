@@ -438,7 +438,9 @@ class MasterTest(MasterTestCase):
                            if ln.endswith("ctxt_switches\n") or "ctxt_switches:" in ln)
         before = switches()
         time.sleep(3)  # measuring how often an idle master wakes up
-        self.assertLessEqual(switches() - before, 2)
+        # no tick: at most a couple of stray wake-ups, plus the queue
+        # monitor's one report per queue_poll_interval (5 s)
+        self.assertLessEqual(switches() - before, 3)
 
         def fds(pid):
             d = f"/proc/{pid}/fd"
