@@ -15,7 +15,7 @@ cleanup() {
 	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
 		kill -TERM "${pids[i]}" 2>/dev/null || true
 	done
-	for _ in $(seq 100); do
+	for ((n = 0; n < 100; n++)); do
 		alive=0
 		for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
 		[ $alive = 0 ] && break
@@ -35,7 +35,7 @@ port_busy() {
 	python3 -c "import socket,sys; s=socket.socket(); sys.exit(0 if s.connect_ex(('127.0.0.1', $1)) == 0 else 1)"
 }
 wait_port() {
-	for _ in $(seq 100); do port_busy "$1" && return 0; sleep 0.1; done
+	for ((n = 0; n < 100; n++)); do port_busy "$1" && return 0; sleep 0.1; done
 	echo "demo: nothing listens on port $1" >&2; exit 1
 }
 say() { printf '\n== %s\n' "$*"; }
@@ -84,14 +84,14 @@ master=$!
 pids+=("$master")
 wait_port "$st_port"
 status() { build/driveshaft --query "$1" --status_port "$st_port"; }
-for _ in $(seq 100); do
+for ((n = 0; n < 100; n++)); do
 	[ "$(status threads | grep -c 'Waiting for work')" = 4 ] && break
 	sleep 0.1
 done
 status threads
 
 say "200 jobs through gearmand: Sum, Sum2 and FormSum of 'i i+1 i+2'"
-for i in $(seq 1 200); do
+for ((i = 1; i <= 200; i++)); do
 	fn=Sum; [ $((i % 3)) = 1 ] && fn=Sum2; [ $((i % 3)) = 2 ] && fn=FormSum
 	printf '%s\t%d %d %d\n' "$fn" "$i" $((i + 1)) $((i + 2))
 done > "$work/jobs.txt"
@@ -112,7 +112,7 @@ status pools
 say "reload: Regular from 3 to 5 workers with kill -HUP"
 sed -i 's/"worker_count": 3/"worker_count": 5/' "$work/jobs.json"
 kill -HUP "$master"
-for _ in $(seq 100); do
+for ((n = 0; n < 100; n++)); do
 	[ "$(status threads | grep -c 'Regular')" = 5 ] && break
 	sleep 0.1
 done

@@ -28,7 +28,7 @@ need_pkg gearman-tools  command -v gearadmin
 need_pkg python3        command -v python3
 need_pkg procps         command -v ps
 need_pkg prometheus     command -v promtool
-# the operators' kit (t/integration/test_ops.py): the PHP example endpoint,
+# the operators' kit (t/integration/test_ops_*.py): the PHP example endpoint,
 # rsyslog and logrotate with the contrib snippets, the man pages, the .deb
 # and its lint, the unit file's verification, the init script's helpers
 need_pkg php-cli        command -v php

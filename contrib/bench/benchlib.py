@@ -1,0 +1,185 @@
+"""benchlib.py: what every part of make bench shares (contrib/bench/bench.py):
+the paths to the programs, what a run measures (P), waiting, ports, /proc
+figures of a process, stopping a process, a jobs config and one loadgen run."""
+import json
+import os
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(os.path.dirname(HERE))
+BUILD = os.environ.get("DS_BUILD", os.path.join(TOP, "build"))
+MASTER = os.path.join(BUILD, "driveshaft")
+BENCH = os.path.join(BUILD, "bench")
+LOADGEN = os.path.join(BENCH, "loadgen")
+LIMIT = os.path.join(BENCH, "limit")
+FLOOR = os.path.join(BENCH, "floor")
+GEARMAND = "/usr/sbin/gearmand"
+NGINX = "/usr/sbin/nginx"
+QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
+HZ = os.sysconf("SC_CLK_TCK")
+OK_BODY = '{"gearman_ret":0,"response_string":"ok"}'
+
+P = dict(  # what a run measures; BENCH_QUICK=1 keeps it under 2 minutes
+    workers=4,
+    rounds=3 if QUICK else 7,
+    tput_jobs=5000 if QUICK else 20000,
+    rtt_jobs=300 if QUICK else 2000,
+    bin_jobs=400 if QUICK else 3000,
+    start_n=500,
+    start_alt=1 if QUICK else 3,
+    hup_n=10 if QUICK else 20,
+    scale=[500] if QUICK else [500, 2000],
+    scale_jobs=2000 if QUICK else 10000,
+    cg_jobs=(100, 600) if QUICK else (200, 2200),
+    sys_jobs=500 if QUICK else 2000,
+    cg_bin_jobs=(10, 60),
+    cg_variants=("json",) if QUICK else ("json", "form", "bin"),
+)
+VARIANTS = ("json", "form", "bin")
+FUNC = {"json": "BenchJson", "form": "BenchForm", "bin": "BenchBin"}
+
+
+def log(msg):
+    print(f"bench: {msg}", file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(cond, timeout, what, step=0.005):
+    deadline = time.monotonic() + timeout
+    while True:
+        v = cond()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(step)
+
+
+def port_open(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+def raise_limits():
+    for res in (resource.RLIMIT_NOFILE, resource.RLIMIT_NPROC):
+        soft, hard = resource.getrlimit(res)
+        if hard == resource.RLIM_INFINITY:
+            hard = 1 << 20 if res == resource.RLIMIT_NOFILE else hard
+        try:
+            resource.setrlimit(res, (hard, hard))
+        except (ValueError, OSError):
+            pass
+
+
+# ---- /proc ---------------------------------------------------------------
+
+def cpu_ticks(pid):
+    """utime + stime of a live process, in clock ticks; 0 when gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+    except (OSError, IndexError):
+        return 0
+
+
+def status_field(pid, name):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(name + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def uss_kib(pid):
+    """Private_Clean + Private_Dirty (+ Private_Hugetlb): what this process
+    alone costs in memory."""
+    total = 0
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        for line in f:
+            if line.startswith(("Private_Clean:", "Private_Dirty:",
+                                "Private_Hugetlb:")):
+                total += int(line.split()[1])
+    return total
+
+
+def children(pid):
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)],
+                             capture_output=True, text=True).stdout
+        return [int(x) for x in out.split()]
+
+
+def run_ns(pid):
+    """Time on CPU in ns (/proc/PID/schedstat): finer than utime+stime's
+    clock ticks, for the master's small share."""
+    try:
+        with open(f"/proc/{pid}/schedstat") as f:
+            return int(f.read().split()[0])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def ctxt(pid):
+    return status_field(pid, "voluntary_ctxt_switches")
+
+
+def cpu_of(pids):
+    return {p: cpu_ticks(p) for p in pids}
+
+
+def cpu_delta(before, after):
+    return sum(after.get(p, 0) - before.get(p, 0) for p in before)
+
+def stop_proc(p, sig=signal.SIGTERM, timeout=60):
+    if p.poll() is None:
+        p.send_signal(sig)
+        try:
+            p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+
+def write_config(path, servers, pools):
+    # no queue monitor: it is one more child, and not what is measured
+    doc = {"gearman_servers_list": servers, "pools_list": pools,
+           "queue_poll_interval": 0}
+    with open(path + ".tmp", "w") as f:
+        json.dump(doc, f, indent=1)
+    os.replace(path + ".tmp", path)
+
+
+def loadgen(gm, function, jobs, conc, workload=None, result=None):
+    argv = [LOADGEN, "-s", gm.server, "-f", function, "-n", str(jobs),
+            "-c", str(conc), "-t", "300"]
+    if workload:
+        argv += ["-W", workload]
+    if result:
+        argv += ["-R", result]
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=600)
+    if p.returncode != 0:
+        raise RuntimeError(f"loadgen {function}: {p.stdout.strip()} "
+                           f"{p.stderr.strip()}")
+    return {k: float(v) for k, v in
+            (kv.split("=") for kv in p.stdout.split())}

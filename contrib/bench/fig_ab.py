@@ -1,0 +1,157 @@
+"""fig_ab.py: the A/B figures of make bench (contrib/bench/bench.py):
+driveshaft and the limit programs measured in alternate rounds (throughput,
+CPU, context switches, round trip), and memory (USS) next to a floor."""
+import statistics
+import subprocess
+import time
+
+from benchlib import (FLOOR, FUNC, HZ, P, VARIANTS, cpu_delta, cpu_of, ctxt,
+                      log, run_ns, status_field, uss_kib)
+from services import Limits, Master, children_by_pool
+
+
+class ABFigures:
+    """Steps ab and uss of Bench."""
+
+    # -- A/B rounds: throughput, CPU per job, wake-ups, round trip
+    def ab(self):
+        w = P["workers"]
+        m = Master(self.tmp, "ab", self.gm, self.pools())
+        lims = {v: Limits(self.gm, FUNC[v] + "L", self.limit_uri(v), w,
+                          form=v == "form") for v in VARIANTS}
+        try:
+            for v in VARIANTS:
+                self.gm.wait_workers(FUNC[v], w, 30)
+                self.gm.wait_workers(FUNC[v] + "L", w, 30)
+            time.sleep(0.5)
+            dsw = children_by_pool(m, "Json")
+            self.uss_idle = [uss_kib(p) for p in dsw]
+            self.uss_limit_idle = [uss_kib(p) for p in lims["json"].pids]
+            self.uss_master = uss_kib(m.pid)
+            res = {}
+            sides = {"ds": lambda: m.pids(), "lim": lambda: [
+                p for v in VARIANTS for p in lims[v].pids]}
+            for r in range(P["rounds"]):
+                for side in ("ds", "lim"):
+                    self.one_round(res, side, sides[side], m.pid if
+                                   side == "ds" else None)
+                log(f"round {r + 1}/{P['rounds']}: " + ", ".join(
+                    f"{k}={x[-1]:.0f}" for k, x in sorted(res.items())
+                    if k.startswith(("tput_", "rtt_"))))
+            self.put("endpoint_connections", self.nginx.connections())
+            self.uss_load = [uss_kib(p) for p in dsw]
+            self.uss_limit_load = [uss_kib(p) for p in lims["json"].pids]
+            self.ab_results(res)
+        finally:
+            m.stop()
+            for lm in lims.values():
+                lm.stop()
+
+    def one_round(self, res, side, pids_fn, master_pid):
+        def add(k, x):
+            res.setdefault(f"{k}_{side}", []).append(x)
+        pids = pids_fn()
+        c0 = cpu_of(pids)
+        x0 = {p: ctxt(p) for p in pids}
+        v0 = status_field(master_pid, "voluntary_ctxt_switches") \
+            if master_pid else 0
+        mc0 = run_ns(master_pid) if master_pid else 0
+        r = self.run_load(side, "json", P["tput_jobs"], 64)
+        c1 = cpu_of(pids)
+        jobs = r["jobs"]
+        add("tput_json", r["jobs_per_s"])
+        add("cpu_us_per_job", cpu_delta(c0, c1) / HZ * 1e6 / jobs)
+        add("ctxt_per_job", sum(ctxt(p) - x0[p] for p in pids) / jobs)
+        if master_pid:
+            add("master_wakeups_per_job", (status_field(
+                master_pid, "voluntary_ctxt_switches") - v0) / jobs)
+            add("master_cpu_us_per_job", (run_ns(master_pid) - mc0)
+                / 1e3 / jobs)
+        add("rtt_json", self.run_load(side, "json", P["rtt_jobs"], 1)["p50_us"])
+        add("tput_form", self.run_load(side, "form", P["tput_jobs"] // 2,
+                                       64)["jobs_per_s"])
+        add("rtt_form", self.run_load(side, "form", P["rtt_jobs"], 1)["p50_us"])
+        add("tput_bin", self.run_load(side, "bin", P["bin_jobs"], 16)
+            ["jobs_per_s"])
+        add("rtt_bin", self.run_load(side, "bin", P["rtt_jobs"] // 2, 1)
+            ["p50_us"])
+
+    def ab_results(self, res):
+        med = {k: statistics.median(v) for k, v in res.items()}
+        n = P["rounds"]
+        for v in VARIANTS:
+            ds, lim = med[f"tput_{v}_ds"], med[f"tput_{v}_lim"]
+            self.put(f"throughput_{v}_jobs_per_s", round(ds))
+            self.put(f"throughput_{v}_limit_jobs_per_s", round(lim))
+            self.put(f"throughput_{v}_ratio", round(ds / lim, 3))
+            # the median of each round's own ratio: drift between rounds
+            # cannot move it
+            self.put(f"throughput_{v}_ratio_of_rounds", round(
+                statistics.median(a / b for a, b in zip(
+                    res[f"tput_{v}_ds"], res[f"tput_{v}_lim"])), 3))
+            jobs = {"json": P["tput_jobs"], "form": P["tput_jobs"] // 2,
+                    "bin": P["bin_jobs"]}[v]
+            conc = 16 if v == "bin" else 64
+            self.row(f"throughput {v}, c={conc}, {jobs} jobs, jobs/s "
+                     f"(median of {n})", f"{ds:.0f}", f"{lim:.0f}",
+                     f"{ds / lim:.3f} x", ">= 0.97 x" if v == "json" else
+                     "within 10% of json")
+        for v in VARIANTS:
+            ds, lim = med[f"rtt_{v}_ds"], med[f"rtt_{v}_lim"]
+            self.put(f"rtt_{v}_p50_us", round(ds, 1))
+            self.put(f"rtt_{v}_limit_p50_us", round(lim, 1))
+            self.put(f"rtt_{v}_p50_minus_limit_us", round(ds - lim, 1))
+            self.put(f"rtt_{v}_p50_ratio", round(ds / lim, 3))
+            self.row(f"round trip {v}, c=1, p50 us (median of {n})",
+                     f"{ds:.0f}", f"{lim:.0f}",
+                     f"{ds - lim:+.0f} us ({ds / lim:.3f} x)",
+                     "<= limit + 15 us" if v == "json" else
+                     "within 10% of json")
+        ds, lim = med["cpu_us_per_job_ds"], med["cpu_us_per_job_lim"]
+        self.put("cpu_us_per_job", round(ds, 1))
+        self.put("cpu_us_per_job_limit", round(lim, 1))
+        self.put("cpu_per_job_ratio", round(ds / lim, 3))
+        self.row("CPU per job, us (utime+stime, master + workers)",
+                 f"{ds:.1f}", f"{lim:.1f}", f"{ds / lim:.3f} x", "<= 1.05 x")
+        ds, lim = med["ctxt_per_job_ds"], med["ctxt_per_job_lim"]
+        self.put("ctxt_switches_per_job", round(ds, 3))
+        self.put("ctxt_switches_per_job_limit", round(lim, 3))
+        self.row("context switches per job (voluntary, master + workers)",
+                 f"{ds:.2f}", f"{lim:.2f}", f"{ds / lim:.3f} x", "")
+        mc = med["master_cpu_us_per_job_ds"]
+        self.put("master_cpu_us_per_job", round(mc, 2))
+        self.row("master CPU per job, us (schedstat)", f"{mc:.2f}", "-", "",
+                 "")
+        wk = med["master_wakeups_per_job_ds"]
+        self.put("master_wakeups_per_job", round(wk, 3))
+        self.row("master wake-ups per job (voluntary ctxt switches)",
+                 f"{wk:.3f}", "-", "", "<= 0.1")
+
+    # -- memory
+    def uss(self):
+        fl = [subprocess.Popen([FLOOR], stdout=subprocess.PIPE)
+              for _ in range(3)]
+        try:
+            for p in fl:
+                p.stdout.readline()
+            floor = statistics.median(uss_kib(p.pid) for p in fl)
+        finally:
+            for p in fl:
+                p.kill()
+                p.wait()
+        idle = statistics.median(self.uss_idle)
+        load = statistics.median(self.uss_load)
+        self.put("uss_floor_kib", floor)
+        self.put("uss_worker_idle_kib", idle)
+        self.put("uss_worker_load_kib", load)
+        self.put("uss_worker_idle_minus_floor_kib", idle - floor)
+        self.put("uss_worker_load_minus_floor_kib", load - floor)
+        self.put("uss_limit_idle_kib", statistics.median(self.uss_limit_idle))
+        self.put("uss_limit_load_kib", statistics.median(self.uss_limit_load))
+        self.put("uss_master_kib", self.uss_master)
+        self.row("USS per worker idle, KiB (floor: 3 copies)", f"{idle:.0f}",
+                 f"floor {floor:.0f}", f"{idle - floor:+.0f} KiB",
+                 "<= floor + 32 KiB")
+        self.row("USS per worker after load, KiB", f"{load:.0f}",
+                 f"{statistics.median(self.uss_limit_load):.0f}",
+                 f"floor {load - floor:+.0f} KiB", "<= floor + 32 KiB")

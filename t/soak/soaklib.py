@@ -1,0 +1,74 @@
+"""soaklib.py: what every part of the soak shares (t/soak/soak.py): the
+paths to the programs, the soak's limits, its error, its log line, waiting
+for a condition and one status-port query."""
+import os
+import socket
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(TOP, "t"))
+sys.path.insert(0, os.path.join(TOP, "t", "integration"))
+from harness import BUILD  # noqa: E402
+
+SOAKCLIENT = os.path.join(BUILD, "t", "soakclient")
+MAX_RUNNING_S = 3          # every pool's max_running_time
+KILL_GRACE_S = 5           # the master kills a job's worker this long after
+JOB_TIMEOUT_S = 60         # a job unanswered this long (silence) is lost;
+                           # --job-timeout changes it
+LOAD_THREADS, LOAD_BATCH = 12, 4
+# which pools serve a function; delta comes and goes with the HUP storms
+FUNCTIONS = {"soak_a": {"alpha"}, "soak_b": {"beta"},
+             "soak_c": {"gamma", "delta"}, "soak_bg": {"gamma"}}
+
+
+class SoakError(Exception):
+    """The soak could not do what it needed to (not a ledger failure)."""
+
+
+def log(msg):
+    print(f"[soak {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def wait_for(cond, timeout, what):
+    deadline = time.monotonic() + timeout
+    while True:
+        v = cond()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise SoakError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.05)
+
+
+def status_query(port, command, timeout=5.0):
+    """One status-port command; the reply, or None when none came in time."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+            s.settimeout(timeout)
+            s.sendall(command.encode() + b"\n")
+            data = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    return data.decode("utf-8", "replace")
+                data += chunk
+    except OSError:
+        return None
+
+
+def well_formed(cmd, reply):
+    """Does a status reply have the shape SPEC section 5 gives it?"""
+    if cmd == "metrics":  # Prometheus text: \n line ends
+        return "# TYPE" in reply and reply.endswith("\n")
+    lines = reply.split("\r\n")
+    if lines[-1] != "":
+        return False
+    if cmd == "threads":
+        return all(len(ln.split("\t")) == 4 for ln in lines[:-1])
+    if cmd == "pools":  # 8 columns, 9 with answer_lost, 12 with size, min, max
+        return all(len(ln.split("\t")) in (8, 9, 12) for ln in lines[:-1])
+    return reply.startswith("driveshaft ")
+
+

@@ -1,0 +1,163 @@
+/* status_unit.h: what test_status.c (threads, pools, replies, the HTTP
+ * answer) and test_status_metrics.c (the metrics text) share: a master state
+ * built by hand without any process, as the fixture setup()/teardown(), and
+ *
+ *   run(fn, &len)          one formatter run into a fresh buffer
+ *   metrics_reply          the `metrics` command's reply, as such a formatter
+ *   reply_is(line, want)   the reply to a status-port line is exactly want */
+#ifndef DS_T_STATUS_UNIT_H
+#define DS_T_STATUS_UNIT_H
+
+#include "master/children.h"
+#include "master/status_reply.h"
+#include "master/metrics.h"
+#include "master/status.h"
+
+#include "unit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/msg.h"
+
+static struct ds_master m;
+static struct ds_master_opts opts;
+static struct ds_pool cfg[2];
+
+static inline void
+add_child(pid_t pid, const char *pool, int slot, int state,
+    const char *handle, const char *unique, const char *function)
+{
+	struct ds_child *c;
+
+	if (m.nchildren == m.cap_children) {
+		m.cap_children = m.cap_children ? 2 * m.cap_children : 4;
+		m.children = realloc(m.children,
+		    m.cap_children * sizeof(*m.children));
+		ck_assert_ptr_nonnull(m.children);
+	}
+	c = &m.children[m.nchildren++];
+	memset(c, 0, sizeof(*c));
+	c->pid = pid;
+	c->fd = -1;
+	c->pool = strdup(pool);
+	c->slot = slot;
+	c->state = state;
+	snprintf(c->handle, sizeof(c->handle), "%s", handle);
+	snprintf(c->unique, sizeof(c->unique), "%s", unique);
+	snprintf(c->function, sizeof(c->function), "%s", function);
+}
+
+static inline void
+add_pool(const char *name, struct ds_pool *pc, int nslots)
+{
+	struct ds_pool_rt *p;
+
+	m.pools = realloc(m.pools, (m.npools + 1) * sizeof(*m.pools));
+	ck_assert_ptr_nonnull(m.pools);
+	p = &m.pools[m.npools++];
+	memset(p, 0, sizeof(*p));
+	p->name = strdup(name);
+	p->cfg = pc;
+	p->nslots = nslots;
+	p->slots = calloc((size_t)nslots, sizeof(*p->slots));
+	ck_assert_ptr_nonnull(p->slots);
+}
+
+/*
+ * Pool Web (3 configured): slot 0 idle, slot 1 busy with a handle and a
+ * unique full of control characters, slot 2 empty and backing off after
+ * quick deaths. Pool Idle (1): a child still starting. One retired Web child
+ * finishing its job.
+ */
+static inline void
+setup(void)
+{
+	memset(&m, 0, sizeof(m));
+	memset(cfg, 0, sizeof(cfg));
+	m.opts = &opts;
+	cfg[0].name = "Web";
+	cfg[0].worker_count = cfg[0].min_workers = cfg[0].max_workers = 3;
+	cfg[1].name = "Idle";
+	/* sized by the queue: it is at 1, between 1 and 4 */
+	cfg[1].queue_sized = 1;
+	cfg[1].worker_count = cfg[1].min_workers = 1;
+	cfg[1].max_workers = 4;
+	add_pool("Web", &cfg[0], 3);
+	add_pool("Idle", &cfg[1], 1);
+	add_child(101, "Web", 0, DS_MSG_IDLE, "", "", "");
+	add_child(102, "Web", 1, DS_MSG_BUSY, "H:host:1\n", "u\x01\tq\\\x7f",
+	    "Sum");
+	add_child(103, "Idle", 0, DS_MSG_STARTING, "", "", "");
+	add_child(104, "Web", -1, DS_MSG_BUSY, "H:host:9", "r", "Sum");
+	m.pools[0].slots[0].pid = 101;
+	m.pools[0].slots[1].pid = 102;
+	m.pools[0].slots[2].quick_deaths = 2;
+	m.pools[0].slots[2].restart_at = 123456;
+	m.pools[1].slots[0].pid = 103;
+	m.pools[0].stats.completed = 5;
+	m.pools[0].stats.failed = 2;
+	m.pools[0].stats.timed_out = 1;
+	m.pools[0].stats.answer_lost = 4;
+	m.started_wall_ms = 1700000000123LL;
+	m.generation = 2;
+	m.reloads = 1;
+}
+
+static inline void
+teardown(void)
+{
+	for (size_t i = 0; i < m.npools; i++) {
+		free(m.pools[i].name);
+		free(m.pools[i].slots);
+	}
+	free(m.pools);
+	for (size_t i = 0; i < m.nchildren; i++)
+		free(m.children[i].pool);
+	free(m.children);
+	ds_metrics_free(&m.metrics);
+	memset(&m, 0, sizeof(m));
+}
+/* The `metrics` command's reply, as a (master, buffer) filler. */
+static inline void
+metrics_reply(struct ds_master *mm, struct ds_buf *b)
+{
+	size_t n;
+	char *s = ds_status_reply(mm, "metrics", &n);
+
+	ck_assert_ptr_nonnull(s);
+	ds_buf_add(b, s, n);
+	free(s);
+}
+/* Runs one formatter into a fresh buffer; the caller frees. */
+static inline char *
+run(void (*fn)(struct ds_master *, struct ds_buf *), size_t *len)
+{
+	struct ds_buf b = {0};
+	char *s;
+
+	fn(&m, &b);
+	s = ds_buf_take(&b, len);
+	ck_assert_ptr_nonnull(s);
+	/* an empty buffer's bytes are not set (common/buf.c), so only a
+	 * non-empty one is checked to be one C string of that length */
+	if (*len > 0)
+		ck_assert_uint_eq(strlen(s), *len);
+	return s;
+}
+
+static inline void
+reply_is(const char *line, const char *want)
+{
+	size_t len;
+	char *got = ds_status_reply(&m, line, &len);
+
+	ck_assert_ptr_nonnull(got);
+	ck_assert_str_eq(got, want);
+	ck_assert_uint_eq(len, strlen(want));
+	free(got);
+}
+
+#endif
