@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static int
 arg(struct ds_worker_argv *a, const char *fmt, ...)
@@ -125,4 +126,37 @@ ds_worker_argv_free(struct ds_worker_argv *a)
 		free(a->v[i]);
 	a->n = 0;
 	a->v[0] = NULL;
+}
+
+int
+ds_arg_bad(char *err, size_t errlen, const char *opt, const char *val,
+    const char *want)
+{
+	snprintf(err, errlen, "--%s: expected %s, got \"%s\"", opt, want, val);
+	return -1;
+}
+
+int
+ds_log_arg(const char *name, const char *a, struct ds_log_settings *log,
+    char *err, size_t errlen)
+{
+	if (strcmp(name, DS_WARG_LOG_IDENT) == 0) {
+		if (*a == '\0' || strlen(a) >= sizeof(log->ident))
+			return ds_arg_bad(err, errlen, name, a,
+			    "1 to 63 characters");
+		snprintf(log->ident, sizeof(log->ident), "%s", a);
+	} else if (strcmp(name, DS_WARG_LOG_FACILITY) == 0) {
+		if ((log->facility = ds_log_facility(a)) < 0)
+			return ds_arg_bad(err, errlen, name, a,
+			    "daemon, user or local0..local7");
+	} else if (strcmp(name, DS_WARG_LOG_LEVEL) == 0) {
+		if ((log->level = ds_log_level(a)) < 0)
+			return ds_arg_bad(err, errlen, name, a,
+			    "err, warning, notice, info or debug");
+	} else {
+		if (strcmp(a, "0") != 0 && strcmp(a, "1") != 0)
+			return ds_arg_bad(err, errlen, name, a, "0 or 1");
+		log->to_stderr = a[0] == '1';
+	}
+	return 0;
 }

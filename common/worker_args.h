@@ -91,6 +91,14 @@ struct ds_worker_argv {
 	int n;
 };
 
+/* "--opt: expected want, got "val"" into err; returns -1. */
+int ds_arg_bad(char *err, size_t errlen, const char *opt, const char *val,
+    const char *want);
+/* One of the --log_* options (name without the dashes) into log: 0, or
+ * -1 with err. The worker and the queue monitor take them alike. */
+int ds_log_arg(const char *name, const char *val, struct ds_log_settings *log,
+    char *err, size_t errlen);
+
 /* Builds the worker's argv (argv[0] "driveshaft-worker"). Returns 0, or
  * -1 when out of memory (a is then freed). */
 int ds_worker_argv_build(const struct ds_worker_spec *s,

@@ -140,8 +140,8 @@ ds_metrics_free(struct ds_metrics *mt)
  * Written whole into a growable scratch buffer, valid until its next use:
  * pool names have no length limit, and a label cut to fit a fixed array
  * would merge two pools' series or split a UTF-8 sequence. */
-static const char *
-lv(struct ds_buf *dst, const char *s)
+const char *
+ds_metrics_lv(struct ds_buf *dst, const char *s)
 {
 	dst->len = 0;
 	if (dst->data != NULL)
@@ -158,8 +158,9 @@ lv(struct ds_buf *dst, const char *s)
 	return dst->data != NULL && !dst->failed ? dst->data : "";
 }
 
-static void
-header(struct ds_buf *b, const char *name, const char *type, const char *help)
+void
+ds_metrics_header(struct ds_buf *b, const char *name, const char *type,
+    const char *help)
 {
 	ds_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
@@ -177,14 +178,14 @@ render_jobs(const struct ds_metrics *mt, struct ds_buf *b)
 	struct ds_buf plb = {0}, flb = {0};
 	const char *pl, *fl;
 
-	header(b, "driveshaft_job_duration_seconds", "histogram",
+	ds_metrics_header(b, "driveshaft_job_duration_seconds", "histogram",
 	    "Time from grabbing a job to its answer.");
 	for (size_t i = 0; i < mt->njobs; i++) {
 		const struct ds_job_series *s = &mt->jobs[i];
 		uint64_t cum = 0;
 
-		pl = lv(&plb, s->pool);
-		fl = lv(&flb, s->function);
+		pl = ds_metrics_lv(&plb, s->pool);
+		fl = ds_metrics_lv(&flb, s->function);
 		for (int k = 0; k < DS_METRICS_NBUCKETS; k++) {
 			cum += s->buckets[k];
 			ds_buf_printf(b, "driveshaft_job_duration_seconds_bucket{"
@@ -201,14 +202,14 @@ render_jobs(const struct ds_metrics *mt, struct ds_buf *b)
 		    "function=\"%s\"} %llu\n", pl, fl, (unsigned long long)s->count);
 	}
 	for (int k = 0; k < 4; k++) {
-		header(b, names[k], "counter", helps[k]);
+		ds_metrics_header(b, names[k], "counter", helps[k]);
 		for (size_t i = 0; i < mt->njobs; i++) {
 			const struct ds_job_series *s = &mt->jobs[i];
 			uint64_t v = k == 0 ? s->completed : k == 1 ? s->failed :
 			    k == 2 ? s->timed_out : s->answer_lost;
 
 			ds_buf_printf(b, "%s{pool=\"%s\",function=\"%s\"} %llu\n",
-			    names[k], lv(&plb, s->pool), lv(&flb, s->function),
+			    names[k], ds_metrics_lv(&plb, s->pool), ds_metrics_lv(&flb, s->function),
 			    (unsigned long long)v);
 		}
 	}
@@ -222,14 +223,14 @@ render_counts(struct ds_buf *b, const char *name, const char *help,
 {
 	struct ds_buf pl = {0}, ll = {0};
 
-	header(b, name, "counter", help);
+	ds_metrics_header(b, name, "counter", help);
 	for (size_t i = 0; i < n; i++) {
 		if (label == NULL)
 			ds_buf_printf(b, "%s{pool=\"%s\"} %llu\n", name,
-			    lv(&pl, a[i].pool), (unsigned long long)a[i].count);
+			    ds_metrics_lv(&pl, a[i].pool), (unsigned long long)a[i].count);
 		else
 			ds_buf_printf(b, "%s{pool=\"%s\",%s=\"%s\"} %llu\n", name,
-			    lv(&pl, a[i].pool), label, lv(&ll, a[i].label),
+			    ds_metrics_lv(&pl, a[i].pool), label, ds_metrics_lv(&ll, a[i].label),
 			    (unsigned long long)a[i].count);
 	}
 	free(pl.data);
@@ -243,11 +244,11 @@ render_workers(const struct ds_master_gauges *g, struct ds_buf *b)
 	    "disconnected", "backoff"};
 	struct ds_buf pl = {0};
 
-	header(b, "driveshaft_workers", "gauge", "Worker slots by state.");
+	ds_metrics_header(b, "driveshaft_workers", "gauge", "Worker slots by state.");
 	for (size_t i = 0; i < g->npools; i++)
 		for (int k = 0; k < DS_WG_N; k++)
 			ds_buf_printf(b, "driveshaft_workers{pool=\"%s\",state="
-			    "\"%s\"} %d\n", lv(&pl, g->pools[i].pool), states[k],
+			    "\"%s\"} %d\n", ds_metrics_lv(&pl, g->pools[i].pool), states[k],
 			    g->pools[i].workers[k]);
 	free(pl.data);
 }
@@ -266,19 +267,19 @@ ds_metrics_render(const struct ds_metrics *mt,
 	    "Worker processes that exited, by reason.", "reason", mt->exits,
 	    mt->nexits);
 	render_workers(g, b);
-	header(b, "driveshaft_reloads_total", "counter",
+	ds_metrics_header(b, "driveshaft_reloads_total", "counter",
 	    "Config reloads applied.");
 	ds_buf_printf(b, "driveshaft_reloads_total %llu\n",
 	    (unsigned long long)g->reloads);
-	header(b, "driveshaft_reloads_failed_total", "counter",
+	ds_metrics_header(b, "driveshaft_reloads_failed_total", "counter",
 	    "Config reloads refused for a bad config.");
 	ds_buf_printf(b, "driveshaft_reloads_failed_total %llu\n",
 	    (unsigned long long)g->reloads_failed);
-	header(b, "driveshaft_start_time_seconds", "gauge",
+	ds_metrics_header(b, "driveshaft_start_time_seconds", "gauge",
 	    "When the master started, seconds since the epoch.");
 	ds_buf_printf(b, "driveshaft_start_time_seconds %.3f\n",
 	    g->started_wall_ms / 1000.0);
-	header(b, "driveshaft_config_generation", "gauge",
+	ds_metrics_header(b, "driveshaft_config_generation", "gauge",
 	    "Config loads applied since start, the first being 1.");
 	ds_buf_printf(b, "driveshaft_config_generation %llu\n",
 	    (unsigned long long)g->generation);

@@ -78,6 +78,12 @@ struct ds_master_gauges {
 };
 
 
+/* A label value escaped as text format 0.0.4 asks, in dst's memory. */
+const char *ds_metrics_lv(struct ds_buf *dst, const char *s);
+/* The # HELP and # TYPE lines of a metric. */
+void ds_metrics_header(struct ds_buf *b, const char *name, const char *type,
+    const char *help);
+
 void ds_metrics_render(const struct ds_metrics *mt,
     const struct ds_master_gauges *g, struct ds_buf *b);
 /* metrics_queue.c: pool sizes and bounds, and the queue view. */

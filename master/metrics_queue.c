@@ -10,29 +10,7 @@
 #include "common/buf.h"
 #include "master/queue_view.h"
 
-/* A label value escaped as text format 0.0.4 asks (as metrics.c does). */
-static const char *
-lv(struct ds_buf *dst, const char *s)
-{
-	dst->len = 0;
-	if (dst->data != NULL)
-		dst->data[0] = '\0';
-	for (; *s; s++) {
-		if (*s == '\\' || *s == '"')
-			ds_buf_add(dst, "\\", 1);
-		if (*s == '\n')
-			ds_buf_add(dst, "\\n", 2);
-		else
-			ds_buf_add(dst, s, 1);
-	}
-	return dst->data != NULL && !dst->failed ? dst->data : "";
-}
 
-static void
-header(struct ds_buf *b, const char *name, const char *help)
-{
-	ds_buf_printf(b, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
-}
 
 static void
 render_pools(const struct ds_master_gauges *g, struct ds_buf *b)
@@ -48,14 +26,14 @@ render_pools(const struct ds_master_gauges *g, struct ds_buf *b)
 	struct ds_buf pl = {0};
 
 	for (int k = 0; k < 4; k++) {
-		header(b, names[k], helps[k]);
+		ds_metrics_header(b, names[k], "gauge", helps[k]);
 		for (size_t i = 0; i < g->npools; i++) {
 			const struct ds_pool_gauges *p = &g->pools[i];
 			long long v = k == 0 ? p->target : k == 1 ? p->min :
 			    k == 2 ? p->max : (long long)p->backlog;
 
 			ds_buf_printf(b, "%s{pool=\"%s\"} %lld\n", names[k],
-			    lv(&pl, p->pool), v);
+			    ds_metrics_lv(&pl, p->pool), v);
 		}
 	}
 	free(pl.data);
@@ -76,14 +54,14 @@ render_funcs(const struct ds_master_gauges *g, struct ds_buf *b)
 	struct ds_buf sl = {0}, fl = {0};
 
 	for (int k = 0; k < 3; k++) {
-		header(b, names[k], helps[k]);
+		ds_metrics_header(b, names[k], "gauge", helps[k]);
 		for (size_t i = 0; i < v->ns; i++)
 			for (size_t j = 0; j < v->s[i].now.nf; j++) {
 				const struct ds_qfunc *f = &v->s[i].now.f[j];
 
 				ds_buf_printf(b, "%s{server=\"%s\",function=\"%s\"}"
-				    " %u\n", names[k], lv(&sl, g->servers[i]),
-				    lv(&fl, f->name), k == 0 ? f->total : k == 1 ?
+				    " %u\n", names[k], ds_metrics_lv(&sl, g->servers[i]),
+				    ds_metrics_lv(&fl, f->name), k == 0 ? f->total : k == 1 ?
 				    f->running : f->available);
 			}
 	}
@@ -100,12 +78,13 @@ ds_metrics_render_queue(const struct ds_master_gauges *g, struct ds_buf *b)
 	render_pools(g, b);
 	if (v == NULL)
 		return;
-	header(b, "driveshaft_gearman_up", "1 when the server answered the "
-	    "last admin status read, 0 when not, absent before the first.");
+	ds_metrics_header(b, "driveshaft_gearman_up", "gauge", "1 when the "
+	    "server answered the last admin status read, 0 when not, absent "
+	    "before the first.");
 	for (size_t i = 0; i < v->ns; i++)
 		if (v->s[i].state != DS_Q_UNKNOWN)
 			ds_buf_printf(b, "driveshaft_gearman_up{server=\"%s\"} %d\n",
-			    lv(&sl, g->servers[i]), v->s[i].state == DS_Q_UP);
+			    ds_metrics_lv(&sl, g->servers[i]), v->s[i].state == DS_Q_UP);
 	free(sl.data);
 	render_funcs(g, b);
 }

@@ -48,39 +48,7 @@ usage(void)
 "  --log_level L, --log_stderr 0|1   as for a worker\n");
 }
 
-static int
-bad(char *err, size_t errlen, const char *opt, const char *val,
-    const char *want)
-{
-	snprintf(err, errlen, "--%s: expected %s, got \"%s\"", opt, want, val);
-	return -1;
-}
 
-static int
-take_log(int c, const char *name, const char *a, struct ds_monitor_opts *o,
-    char *err, size_t errlen)
-{
-	switch (c) {
-	case OPT_LOG_IDENT:
-		if (*a == '\0' || strlen(a) >= sizeof(o->log.ident))
-			return bad(err, errlen, name, a, "1 to 63 characters");
-		snprintf(o->log.ident, sizeof(o->log.ident), "%s", a);
-		return 0;
-	case OPT_LOG_FACILITY:
-		if ((o->log.facility = ds_log_facility(a)) < 0)
-			return bad(err, errlen, name, a, "a syslog facility");
-		return 0;
-	case OPT_LOG_LEVEL:
-		if ((o->log.level = ds_log_level(a)) < 0)
-			return bad(err, errlen, name, a, "a log level");
-		return 0;
-	default:
-		if (strcmp(a, "0") != 0 && strcmp(a, "1") != 0)
-			return bad(err, errlen, name, a, "0 or 1");
-		o->log.to_stderr = a[0] == '1';
-		return 0;
-	}
-}
 
 static int
 take(int c, const char *name, const char *a, struct ds_monitor_opts *o,
@@ -94,32 +62,33 @@ take(int c, const char *name, const char *a, struct ds_monitor_opts *o,
 		return 0;
 	case OPT_SERVER:
 		if (o->nservers == DS_MAX_SERVERS)
-			return bad(err, errlen, name, a, "fewer servers");
+			return ds_arg_bad(err, errlen, name, a, "fewer servers");
 		if (ds_server_parse(a, &o->servers[o->nservers], why,
 		    sizeof(why)) < 0)
-			return bad(err, errlen, name, a, why);
+			return ds_arg_bad(err, errlen, name, a, why);
 		o->nservers++;
 		return 0;
 	case OPT_FUNCTION:
 		if (*a == '\0' || strlen(a) > DS_MAX_FUNCTION_LEN ||
 		    o->nfunctions == DS_MAX_MONITOR_FUNCTIONS)
-			return bad(err, errlen, name, a, "a function name (at "
-			    "most " DS_XSTR(DS_MAX_MONITOR_FUNCTIONS) ")");
+			return ds_arg_bad(err, errlen, name, a,
+			    "a function name (at most "
+			    DS_XSTR(DS_MAX_MONITOR_FUNCTIONS) ")");
 		o->functions[o->nfunctions++] = a;
 		return 0;
 	case OPT_POLL:
 		if ((o->interval_ms = ds_parse_seconds_ms(a,
 		    DS_MAX_QUEUE_POLL_SECONDS)) < 0)
-			return bad(err, errlen, name, a, "seconds > 0");
+			return ds_arg_bad(err, errlen, name, a, "seconds > 0");
 		return 0;
 	case OPT_FD:
 	case OPT_MASTER_PID:
 		if (ds_parse_int64(a, c == OPT_FD ? 0 : 1, INT32_MAX, &v) < 0)
-			return bad(err, errlen, name, a, "a number");
+			return ds_arg_bad(err, errlen, name, a, "a number");
 		*(c == OPT_FD ? &o->master_fd : &o->master_pid) = (int)v;
 		return 0;
 	default:
-		return take_log(c, name, a, o, err, errlen);
+		return ds_log_arg(name, a, &o->log, err, errlen);
 	}
 }
 

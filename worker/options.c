@@ -62,7 +62,7 @@ ds_worker_usage(FILE *f)
 "  --uri URL                 endpoint, http:// or https:// (required;\n"
 "                            the master passes it in $DRIVESHAFT_URI, out\n"
 "                            of sight of other users)\n"
-"  --unix_socket PATH        connect to the endpoint there, not the URI's host\n"
+"  --unix_socket PATH        connect there instead of the URI's host\n"
 "  --request_format FMT      json (default) or form (multipart/form-data)\n"
 "  --max_running_time S      longest a job may run, seconds (default 300)\n"
 "  --loop_timeout S          longest wait on gearmand before looking around\n"
@@ -98,13 +98,6 @@ set_defaults(struct ds_worker_opts *o)
 	o->log.to_stderr = -1;	/* decided once we know about the master */
 }
 
-static int
-bad(char *err, size_t errlen, const char *opt, const char *val,
-    const char *want)
-{
-	snprintf(err, errlen, "--%s: expected %s, got \"%s\"", opt, want, val);
-	return -1;
-}
 
 static int
 take(int c, const char *optname, const char *a, struct ds_worker_opts *o,
@@ -116,17 +109,18 @@ take(int c, const char *optname, const char *a, struct ds_worker_opts *o,
 	switch (c) {
 	case OPT_POOL:
 		if (*a == '\0')
-			return bad(err, errlen, optname, a, "a pool name");
+			return ds_arg_bad(err, errlen, optname, a, "a pool name");
 		o->pool = a;
 		break;
 	case OPT_SLOT:
 		if (ds_parse_int64(a, 0, 1000000, &v) < 0)
-			return bad(err, errlen, optname, a, "an integer >= 0");
+			return ds_arg_bad(err, errlen, optname, a, "an integer >= 0");
 		o->slot = (int)v;
 		break;
 	case OPT_SERVER:
 		if (o->nservers == DS_WORKER_MAX_SERVERS)
-			return bad(err, errlen, optname, a, "at most " DS_XSTR(DS_MAX_SERVERS) " servers");
+			return ds_arg_bad(err, errlen, optname, a,
+			    "at most " DS_XSTR(DS_MAX_SERVERS) " servers");
 		if (ds_server_parse(a, &o->servers[o->nservers], why,
 		    sizeof(why)) < 0) {
 			snprintf(err, errlen, "--server: %s", why);
@@ -136,11 +130,11 @@ take(int c, const char *optname, const char *a, struct ds_worker_opts *o,
 		break;
 	case OPT_FUNCTION:
 		if (*a == '\0' || strlen(a) > DS_MAX_FUNCTION_LEN)
-			return bad(err, errlen, optname, a,
+			return ds_arg_bad(err, errlen, optname, a,
 			    "a function name of 1 to "
 			    DS_XSTR(DS_MAX_FUNCTION_LEN) " bytes");
 		if (o->nfunctions == DS_WORKER_MAX_FUNCTIONS)
-			return bad(err, errlen, optname, a,
+			return ds_arg_bad(err, errlen, optname, a,
 			    "at most " DS_XSTR(DS_MAX_JOBS_PER_POOL)
 			    " functions");
 		o->functions[o->nfunctions++] = a;
@@ -148,13 +142,13 @@ take(int c, const char *optname, const char *a, struct ds_worker_opts *o,
 	case OPT_URI:
 		if (strncasecmp(a, "http://", 7) != 0 &&
 		    strncasecmp(a, "https://", 8) != 0)
-			return bad(err, errlen, optname, ds_uri_redact(why,
+			return ds_arg_bad(err, errlen, optname, ds_uri_redact(why,
 			    sizeof(why), a), "an http:// or https:// URL");
 		o->uri = a;
 		break;
 	case OPT_UNIX_SOCKET:
 		if (a[0] != '/' || strlen(a) > DS_MAX_UNIX_SOCKET_PATH)
-			return bad(err, errlen, optname, a,
+			return ds_arg_bad(err, errlen, optname, a,
 			    "an absolute path of at most 107 bytes");
 		o->unix_socket = a;
 		break;
@@ -164,68 +158,53 @@ take(int c, const char *optname, const char *a, struct ds_worker_opts *o,
 		else if (strcmp(a, "form") == 0)
 			o->format = DS_FORMAT_FORM;
 		else
-			return bad(err, errlen, optname, a, "json or form");
+			return ds_arg_bad(err, errlen, optname, a, "json or form");
 		break;
 	case OPT_MAX_RUNNING:
 		if ((o->max_running_ms = ds_parse_seconds_ms(a,
 		    DS_MAX_RUNNING_SECONDS)) < 0)
-			return bad(err, errlen, optname, a,
+			return ds_arg_bad(err, errlen, optname, a,
 			    "seconds > 0 and <= "
 			    DS_XSTR(DS_MAX_RUNNING_SECONDS));
 		break;
 	case OPT_LOOP_TIMEOUT:
 		if ((o->loop_timeout_ms = ds_parse_seconds_ms(a,
 		    DS_MAX_LOOP_TIMEOUT_SECONDS)) < 0)
-			return bad(err, errlen, optname, a,
+			return ds_arg_bad(err, errlen, optname, a,
 			    "seconds > 0 and <= "
 			    DS_XSTR(DS_MAX_LOOP_TIMEOUT_SECONDS));
 		break;
 	case OPT_MAX_JOBS:
 		if (ds_parse_int64(a, 0, INT64_MAX, &o->max_jobs) < 0)
-			return bad(err, errlen, optname, a, "an integer >= 0");
+			return ds_arg_bad(err, errlen, optname, a, "an integer >= 0");
 		break;
 	case OPT_MAX_RESPONSE:
 		if (ds_parse_int64(a, 1, DS_MAX_RESPONSE_BYTES_CAP,
 		    &o->max_response_bytes) < 0)
-			return bad(err, errlen, optname, a,
+			return ds_arg_bad(err, errlen, optname, a,
 			    "an integer from 1 to "
 			    DS_XSTR(DS_MAX_RESPONSE_BYTES_CAP));
 		break;
 	case OPT_FD:
 		if (ds_parse_int64(a, 0, 65535, &v) < 0)
-			return bad(err, errlen, optname, a, "a descriptor number");
+			return ds_arg_bad(err, errlen, optname, a, "a descriptor number");
 		o->master_fd = (int)v;
 		break;
 	case OPT_SHM_FD:
 		if (ds_parse_int64(a, 0, 65535, &v) < 0)
-			return bad(err, errlen, optname, a, "a descriptor number");
+			return ds_arg_bad(err, errlen, optname, a, "a descriptor number");
 		o->shm_fd = (int)v;
 		break;
 	case OPT_MASTER_PID:
 		if (ds_parse_int64(a, 1, INT32_MAX, &v) < 0)
-			return bad(err, errlen, optname, a, "a process id");
+			return ds_arg_bad(err, errlen, optname, a, "a process id");
 		o->master_pid = (int)v;
 		break;
 	case OPT_LOG_IDENT:
-		if (*a == '\0' || strlen(a) >= sizeof(o->log.ident))
-			return bad(err, errlen, optname, a, "1 to 63 characters");
-		snprintf(o->log.ident, sizeof(o->log.ident), "%s", a);
-		break;
 	case OPT_LOG_FACILITY:
-		if ((o->log.facility = ds_log_facility(a)) < 0)
-			return bad(err, errlen, optname, a,
-			    "daemon, user or local0..local7");
-		break;
 	case OPT_LOG_LEVEL:
-		if ((o->log.level = ds_log_level(a)) < 0)
-			return bad(err, errlen, optname, a,
-			    "err, warning, notice, info or debug");
-		break;
 	case OPT_LOG_STDERR:
-		if (strcmp(a, "0") != 0 && strcmp(a, "1") != 0)
-			return bad(err, errlen, optname, a, "0 or 1");
-		o->log.to_stderr = a[0] == '1';
-		break;
+		return ds_log_arg(optname, a, &o->log, err, errlen);
 	}
 	return 0;
 }
