@@ -134,7 +134,13 @@ class Scenario:
     def start_gearmand(self, gm):
         self.gearmand = getattr(self, "gearmand", {})
         self.gearmand[gm] = self.spawn(gm, [GEARMAND, "-L", "0.0.0.0", "-p", str(GM_PORT),
-                                            "-t", "2", f"--log-file={self.tmp}/{gm}.log"],
+                                            "-t", "2", f"--log-file={self.tmp}/{gm}.log",
+                                            # a partitioned worker's FIN never
+                                            # arrives: without keepalive gearmand
+                                            # keeps its job assigned forever
+                                            "--keepalive", "--keepalive-idle=3",
+                                            "--keepalive-interval=1",
+                                            "--keepalive-count=3"],
                                        f"{gm}.out")
         deadline = time.time() + 10
         while netns.run(*self.net.argv(gm, "gearadmin", "-p", str(GM_PORT), "--status"),
