@@ -239,6 +239,18 @@ def is_monitor(pid):
         b"--monitor" in args[1:2]
 
 
+def open_fds(pid):
+    """fd number -> what it points at, for one process."""
+    d = f"/proc/{pid}/fd"
+    out = {}
+    for fd in os.listdir(d):
+        try:
+            out[int(fd)] = os.readlink(f"{d}/{fd}")
+        except OSError:
+            pass
+    return out
+
+
 def children_of(pid, monitor=False):
     """The children of pid: the workers of a master, and its queue monitor
     too when asked."""

@@ -12,7 +12,7 @@ import stat
 import subprocess
 import time
 
-from harness import (MASTER, MasterTestCase, children_of, free_port, port_open,
+from harness import (MASTER, open_fds as fds, MasterTestCase, children_of, free_port, port_open,
                      status, submit, threads, wait_for, write_config)
 
 TEST_USER = "dstestuser"
@@ -24,18 +24,6 @@ def test_user():
     except KeyError:
         subprocess.run(["useradd", "--system", "--no-create-home", TEST_USER], check=True)
         return pwd.getpwnam(TEST_USER)
-
-
-def fds(pid):
-    """fd number -> what it points at, for one process."""
-    d = f"/proc/{pid}/fd"
-    out = {}
-    for fd in os.listdir(d):
-        try:
-            out[int(fd)] = os.readlink(f"{d}/{fd}")
-        except OSError:
-            pass
-    return out
 
 
 class HardeningTest(MasterTestCase):

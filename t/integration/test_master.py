@@ -7,7 +7,7 @@ import signal
 import subprocess
 import time
 
-from harness import (GMCLIENT, MASTER, WORKER, MasterTestCase, alive, children_of,
+from harness import (GMCLIENT, open_fds, MASTER, WORKER, MasterTestCase, alive, children_of,
                      pool_pids, submit, threads, wait_for, write_config)
 
 
@@ -442,15 +442,7 @@ class MasterTest(MasterTestCase):
         # monitor's one report per queue_poll_interval (5 s)
         self.assertLessEqual(switches() - before, 3)
 
-        def fds(pid):
-            d = f"/proc/{pid}/fd"
-            out = {}
-            for fd in os.listdir(d):
-                try:
-                    out[int(fd)] = os.readlink(f"{d}/{fd}")
-                except OSError:
-                    pass
-            return out
+        fds = open_fds
         master = {t for fd, t in fds(self.master.pid).items() if fd > 2}
         self.assertIn(pid_file, master)
         for kid in children_of(self.master.pid):
