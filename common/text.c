@@ -55,36 +55,52 @@ ds_utf8_valid(const char *buf, size_t len)
 static const char b64chars[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
+size_t
+ds_base64_encode_to(char *dst, const void *in, size_t len)
+{
+	const unsigned char *s = in;
+	size_t i = 0, o = 0;
+
+	for (; i + 3 <= len; i += 3) {
+		uint32_t v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8 |
+		    s[i + 2];
+
+		dst[o++] = b64chars[v >> 18];
+		dst[o++] = b64chars[(v >> 12) & 63];
+		dst[o++] = b64chars[(v >> 6) & 63];
+		dst[o++] = b64chars[v & 63];
+	}
+	if (i < len) {
+		uint32_t v = (uint32_t)s[i] << 16;
+
+		if (i + 1 < len)
+			v |= (uint32_t)s[i + 1] << 8;
+		dst[o++] = b64chars[v >> 18];
+		dst[o++] = b64chars[(v >> 12) & 63];
+		dst[o++] = i + 1 < len ? b64chars[(v >> 6) & 63] : '=';
+		dst[o++] = '=';
+	}
+	dst[o] = '\0';
+	return o;
+}
+
 char *
 ds_base64_encode(const void *in, size_t len, size_t *outlen)
 {
-	const unsigned char *s = in;
-	size_t n = 4 * ((len + 2) / 3);
-	char *out = malloc(n + 1);
-	char *o = out;
+	char *out = malloc(DS_BASE64_LEN(len) + 1);
+	size_t n;
 
 	if (out == NULL)
 		return NULL;
-	for (size_t i = 0; i < len; i += 3) {
-		uint32_t v = (uint32_t)s[i] << 16;
-		if (i + 1 < len)
-			v |= (uint32_t)s[i + 1] << 8;
-		if (i + 2 < len)
-			v |= s[i + 2];
-		*o++ = b64chars[(v >> 18) & 63];
-		*o++ = b64chars[(v >> 12) & 63];
-		*o++ = i + 1 < len ? b64chars[(v >> 6) & 63] : '=';
-		*o++ = i + 2 < len ? b64chars[v & 63] : '=';
-	}
-	*o = '\0';
+	n = ds_base64_encode_to(out, in, len);
 	if (outlen)
 		*outlen = n;
 	return out;
 }
 
 /* A table, not a search per byte: a 64 KiB answer is 87,000 lookups. */
-static int
-b64val(unsigned char c)
+static const signed char *
+b64table(void)
 {
 	static signed char val[256];
 	static int ready;
@@ -95,48 +111,60 @@ b64val(unsigned char c)
 			val[(unsigned char)b64chars[i]] = (signed char)i;
 		ready = 1;
 	}
-	return val[c];
+	return val;
+}
+
+long
+ds_base64_decode_to(char *dst, const char *in, size_t len)
+{
+	const signed char *val = b64table();
+	const unsigned char *s = (const unsigned char *)in;
+	size_t full, o = 0;
+	int pad = 0, a, b, c, d;
+
+	if (len % 4 != 0)
+		return -1;
+	if (len > 0 && s[len - 1] == '=')
+		pad = s[len - 2] == '=' ? 2 : 1;
+	full = pad ? len - 4 : len;
+	/* each quad is read whole before its bytes are written, and they
+	 * never reach past it: dst may be in */
+	for (size_t i = 0; i < full; i += 4) {
+		a = val[s[i]], b = val[s[i + 1]];
+		c = val[s[i + 2]], d = val[s[i + 3]];
+		if ((a | b | c | d) < 0)
+			return -1;
+		dst[o++] = (char)(a << 2 | b >> 4);
+		dst[o++] = (char)((b & 15) << 4 | c >> 2);
+		dst[o++] = (char)((c & 3) << 6 | d);
+	}
+	if (pad) {
+		a = val[s[full]], b = val[s[full + 1]];
+		c = pad == 1 ? val[s[full + 2]] : 0;
+		if ((a | b | c) < 0)
+			return -1;
+		dst[o++] = (char)(a << 2 | b >> 4);
+		if (pad == 1)
+			dst[o++] = (char)((b & 15) << 4 | c >> 2);
+	}
+	return (long)o;
 }
 
 char *
 ds_base64_decode(const char *in, size_t len, size_t *outlen)
 {
-	const unsigned char *s = (const unsigned char *)in;
-	char *out, *o;
+	char *out;
+	long n;
 
-	if (len % 4 != 0)
+	if (len % 4 != 0 || (out = malloc(len / 4 * 3 + 1)) == NULL)
 		return NULL;
-	out = malloc(len / 4 * 3 + 1);
-	if (out == NULL)
+	if ((n = ds_base64_decode_to(out, in, len)) < 0) {
+		free(out);
 		return NULL;
-	o = out;
-	for (size_t i = 0; i < len; i += 4) {
-		int last = i + 4 == len;
-		int pad = 0;
-		uint32_t v = 0;
-
-		for (size_t k = 0; k < 4; k++) {
-			int d = b64val(s[i + k]);
-
-			if (s[i + k] == '=' && last && k >= 2 &&
-			    (k == 3 || s[i + 3] == '=')) {
-				pad++;
-				d = 0;
-			} else if (d < 0 || pad) {
-				free(out);
-				return NULL;
-			}
-			v = (v << 6) | (uint32_t)d;
-		}
-		*o++ = (char)(v >> 16);
-		if (pad < 2)
-			*o++ = (char)(v >> 8);
-		if (pad < 1)
-			*o++ = (char)v;
 	}
-	*o = '\0';
+	out[n] = '\0';
 	if (outlen)
-		*outlen = (size_t)(o - out);
+		*outlen = (size_t)n;
 	return out;
 }
 

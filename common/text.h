@@ -10,13 +10,25 @@
  * inside a JSON document can carry). */
 int ds_utf8_valid(const char *buf, size_t len);
 
+/* The length of the base64 text of len bytes. */
+#define DS_BASE64_LEN(len)	(((len) + 2) / 3 * 4)
+
 /* Returns a malloc'd NUL-terminated encoding; NULL on allocation failure. */
 char *ds_base64_encode(const void *in, size_t len, size_t *outlen);
+
+/* Writes the encoding and a NUL to dst, which has room for
+ * DS_BASE64_LEN(len) + 1 bytes; returns the encoding's length. */
+size_t ds_base64_encode_to(char *dst, const void *in, size_t len);
 
 /* Decodes standard base64 (padding required, no whitespace). Returns a
  * malloc'd buffer (NUL-terminated for convenience) or NULL when the input is
  * not valid base64 or memory ran out. */
 char *ds_base64_decode(const char *in, size_t len, size_t *outlen);
+
+/* Decodes as ds_base64_decode() into dst (len / 4 * 3 bytes of room; dst
+ * may be in itself, for a decode in place). Returns the decoded length, or
+ * -1 when in is not valid base64. Writes no NUL. */
+long ds_base64_decode_to(char *dst, const char *in, size_t len);
 
 /* Copies src to dst, writing control bytes, DEL and backslash as \xNN.
  * Always NUL-terminates when dstsize > 0; truncates at a whole escape.

@@ -13,8 +13,10 @@
 #include "worker/response.h"
 
 #define CONNECT_TIMEOUT_MS 5000
-/* A response buffer grown past this is given back after each call, so that
- * one large answer does not stay resident for the rest of a worker's life. */
+/* A response buffer grown past this is kept only while answers keep filling
+ * half of it, and given back when the worker waits for work, so that one
+ * large answer does not stay resident for the rest of a worker's life while
+ * a run of them does not map and fault in a new buffer each. */
 #define BODY_KEEP_BYTES (64 * 1024)
 
 static size_t
@@ -63,6 +65,10 @@ ds_endpoint_init(struct ds_endpoint *ep, const struct ds_worker_opts *o,
 
 	memset(ep, 0, sizeof(*ep));
 	ep->opts = o;
+	if (ds_request_init(&ep->req) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	/* Response-sized blocks must go back to the kernel when freed. By
 	 * default glibc raises its mmap threshold to the size of any mmapped
 	 * block freed (up to 32 MiB), so after one large answer the next ones
@@ -177,12 +183,13 @@ judge_transfer(struct ds_endpoint *ep, CURLcode rc, int64_t elapsed_ms,
 	set_reason(res, DS_OUT_FAIL, "endpoint: %s", detail);
 }
 
-/* Called once the body is parsed, before the answer (a copy) is sent. */
 static void
-release_body(struct ds_endpoint *ep)
+release_body(struct ds_endpoint *ep, int idle)
 {
+	size_t used = ep->len;
+
 	ep->len = 0;
-	if (ep->cap <= BODY_KEEP_BYTES)
+	if (ep->cap <= BODY_KEEP_BYTES || (!idle && 2 * used >= ep->cap))
 		return;
 	free(ep->body);
 	ep->body = NULL;
@@ -199,7 +206,8 @@ judge_body(struct ds_endpoint *ep, struct ds_call *res)
 		set_reason(res, DS_OUT_FAIL, "HTTP status %d", res->http_status);
 		return;
 	}
-	ds_response_parse(ep->body ? ep->body : none, ep->len, &r);
+	/* the answer stays in the body when it can: ds_call_done() */
+	ds_response_parse_in_place(ep->body ? ep->body : none, ep->len, &r);
 	if (!r.complete) {
 		set_reason(res, DS_OUT_FAIL, "%s", r.reason);
 		ds_response_free(&r);
@@ -208,6 +216,7 @@ judge_body(struct ds_endpoint *ep, struct ds_call *res)
 	res->outcome = DS_OUT_COMPLETE;
 	res->data = r.data;
 	res->len = r.len;
+	res->borrowed = r.borrowed;
 }
 
 void
@@ -215,7 +224,8 @@ ds_endpoint_call(struct ds_endpoint *ep, const struct ds_job_view *job,
     struct ds_call *res)
 {
 	curl_mime *mime = NULL;
-	char *json = NULL;
+	const char *json = NULL;
+	size_t json_len = 0;
 	int64_t started = ds_now_ms();
 	long status = 0;
 	CURLcode rc;
@@ -228,10 +238,10 @@ ds_endpoint_call(struct ds_endpoint *ep, const struct ds_job_view *job,
 		mime = build_form(ep->curl, job);
 		curl_easy_setopt(ep->curl, CURLOPT_MIMEPOST, mime);
 	} else {
-		json = ds_request_json(job);
+		json = ds_request_build(&ep->req, job, &json_len);
 		curl_easy_setopt(ep->curl, CURLOPT_POSTFIELDS, json);
 		curl_easy_setopt(ep->curl, CURLOPT_POSTFIELDSIZE_LARGE,
-		    (curl_off_t)(json ? strlen(json) : 0));
+		    (curl_off_t)json_len);
 	}
 	if (mime == NULL && json == NULL) {
 		set_reason(res, DS_OUT_FAIL, "cannot build the request");
@@ -244,19 +254,44 @@ ds_endpoint_call(struct ds_endpoint *ep, const struct ds_job_view *job,
 		judge_transfer(ep, rc, ds_now_ms() - started, res);
 	else
 		judge_body(ep, res);
-	release_body(ep);
 	if (mime) {
 		curl_easy_setopt(ep->curl, CURLOPT_MIMEPOST, NULL);
 		curl_mime_free(mime);
 	}
-	free(json);
+}
+
+int
+ds_call_own(struct ds_call *res)
+{
+	char *copy;
+
+	if (!res->borrowed)
+		return 0;
+	if ((copy = malloc(res->len + 1)) == NULL)
+		return -1;
+	memcpy(copy, res->data, res->len);
+	copy[res->len] = '\0';
+	res->data = copy;
+	res->borrowed = 0;
+	return 0;
 }
 
 void
-ds_call_free(struct ds_call *res)
+ds_call_done(struct ds_endpoint *ep, struct ds_call *res)
 {
-	free(res->data);
+	if (!res->borrowed)
+		free(res->data);
 	res->data = NULL;
+	res->borrowed = 0;
+	release_body(ep, 0);
+	ds_request_trim(&ep->req, 0);
+}
+
+void
+ds_endpoint_idle(struct ds_endpoint *ep)
+{
+	release_body(ep, 1);
+	ds_request_trim(&ep->req, 1);
 }
 
 void
@@ -265,6 +300,7 @@ ds_endpoint_cleanup(struct ds_endpoint *ep)
 	if (ep->curl)
 		curl_easy_cleanup(ep->curl);
 	curl_slist_free_all(ep->headers);
+	ds_request_free(&ep->req);
 	free(ep->body);
 	memset(ep, 0, sizeof(*ep));
 }

@@ -15,6 +15,7 @@ struct ds_endpoint {
 	const struct ds_worker_opts *opts;
 	struct curl_slist *headers;
 	char errbuf[CURL_ERROR_SIZE];
+	struct ds_request req;		/* request bodies, reused */
 	char *body;			/* response being received */
 	size_t len, cap;
 	int over_cap;
@@ -29,6 +30,7 @@ struct ds_call {
 	int http_status;		/* 0 when no response came */
 	char *data;			/* WORK_COMPLETE payload */
 	size_t len;
+	int borrowed;			/* data is in the endpoint's buffer */
 	char reason[256];		/* failures: why, for the log */
 };
 
@@ -36,7 +38,18 @@ int ds_endpoint_init(struct ds_endpoint *ep, const struct ds_worker_opts *o,
     char *err, size_t errlen);
 void ds_endpoint_call(struct ds_endpoint *ep, const struct ds_job_view *job,
     struct ds_call *res);
-void ds_call_free(struct ds_call *res);
+
+/* Makes res->data a malloc'd copy of its own, for a caller that hands it
+ * on to be freed. */
+int ds_call_own(struct ds_call *res);
+
+/* Ends a call once its answer is sent: frees what res holds, and gives
+ * back buffers grown for it that later jobs are unlikely to fill. */
+void ds_call_done(struct ds_endpoint *ep, struct ds_call *res);
+
+/* The worker waits for work: buffers grown for large jobs go back. */
+void ds_endpoint_idle(struct ds_endpoint *ep);
+
 void ds_endpoint_cleanup(struct ds_endpoint *ep);
 
 #endif

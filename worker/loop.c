@@ -169,12 +169,16 @@ answer(struct loop *l, gearman_job_st *job, struct ds_call *call,
 	*result_size = 0;
 	*ret_ptr = complete ? GEARMAN_SUCCESS : GEARMAN_WORK_FAIL;
 	if (rc == GEARMAN_IO_WAIT || rc == GEARMAN_TIMEOUT) {
-		if (!complete)
+		/* the answer is in libgearman's packet already; what we
+		 * return is only freed, so it must be malloc'd */
+		if (!complete || ds_call_own(call) < 0) {
+			ds_call_done(&l->ep, call);
 			return NULL;
+		}
 		*result_size = call->len;
 		return call->data;	/* libgearman frees it */
 	}
-	ds_call_free(call);
+	ds_call_done(&l->ep, call);
 	if (rc != GEARMAN_SUCCESS) {
 		log_answer_lost(l, rc);
 		/* never a WORK_COMPLETE with no data on a new connection */
@@ -335,6 +339,9 @@ loop_once(struct loop *l)
 	case GEARMAN_SHUTDOWN:
 		if (rc != GEARMAN_SHUTDOWN)
 			outage_ends(l);
+		/* a loop timeout's worth without work */
+		if (!l->in_job && !l->answer_pending)
+			ds_endpoint_idle(&l->ep);
 		return;
 	default:
 		outage_begins(l, rc);

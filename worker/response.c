@@ -28,7 +28,6 @@
 #define NUL_ESCAPE	"\\u0000"
 #define MARKER_FIRST	0xFDD0	/* U+FDD0 .. U+FDEF: 32 noncharacters */
 #define MARKER_COUNT	32
-#define B64_CHUNK	(48 * 1024)	/* base64 decoded at a time; 4 | it */
 
 enum decode_rc { DECODE_OK, DECODE_NOMEM, DECODE_NO_MARKER };
 
@@ -147,14 +146,24 @@ restore_nuls(char *s, unsigned marker)
  * included. */
 static enum decode_rc
 decode_string(const struct members *mb, const char *p, size_t len,
-    char **out, size_t *outlen)
+    char **out, size_t *outlen, int *borrowed)
 {
 	char *text = mb->body + (p - mb->body);
 	unsigned marker = 0;
 	cJSON *item;
 
 	/* no escape (base64 never has one): the bytes between the quotes
-	 * are the value, and a second parse of them would be wasted */
+	 * are the value, and a second parse of them would be wasted; where
+	 * the caller allows, they stay in the body, the closing quote
+	 * turned into a NUL */
+	if (len >= 2 && borrowed != NULL &&
+	    memchr(text + 1, '\\', len - 2) == NULL) {
+		text[len - 1] = '\0';
+		*out = text + 1;
+		*outlen = len - 2;
+		*borrowed = 1;
+		return DECODE_OK;
+	}
 	if (len >= 2 && memchr(text + 1, '\\', len - 2) == NULL) {
 		if ((*out = malloc(len - 1)) == NULL)
 			return DECODE_NOMEM;
@@ -202,7 +211,8 @@ on_member(const struct ds_json_member *m, void *ctx)
 	if (mb->nfound == MEMBERS)
 		return 0;
 	if (memchr(key, '\\', klen) != NULL) {
-		mb->rc = decode_string(mb, m->key, m->keylen, &decoded, &klen);
+		mb->rc = decode_string(mb, m->key, m->keylen, &decoded, &klen,
+		    NULL);
 		if (mb->rc != DECODE_OK)
 			return -1;
 		key = decoded;
@@ -218,10 +228,18 @@ on_member(const struct ds_json_member *m, void *ctx)
 	return 0;
 }
 
+static void
+free_data(struct ds_response *r)
+{
+	if (!r->borrowed)
+		free(r->data);
+	r->borrowed = 0;
+}
+
 static int
 fail(struct ds_response *r, const char *why)
 {
-	free(r->data);
+	free_data(r);
 	r->data = NULL;
 	r->len = 0;
 	r->complete = 0;
@@ -266,39 +284,12 @@ read_encoding(const struct members *mb, struct ds_response *r)
 
 	if (m->value[0] != '"')
 		return fail(r, "response_encoding is not \"base64\"");
-	if ((rc = decode_string(mb, m->value, m->valuelen, &enc, &n)) !=
+	if ((rc = decode_string(mb, m->value, m->valuelen, &enc, &n, NULL)) !=
 	    DECODE_OK)
 		return fail(r, decode_error(rc));
 	base64 = n == 6 && memcmp(enc, "base64", 6) == 0;
 	cJSON_free(enc);
 	return base64 ? 0 : fail(r, "response_encoding is not \"base64\"");
-}
-
-/* Decodes base64 text[0..len) into text itself, B64_CHUNK bytes at a time
- * (the output never overtakes the input), so that a large answer is not
- * held twice. Padding may only end the whole text, as ds_base64_decode()
- * wants of each chunk it sees. */
-static int
-base64_in_place(char *text, size_t len, size_t *outlen)
-{
-	size_t i = 0, o = 0;
-
-	do {
-		size_t n = len - i < B64_CHUNK ? len - i : B64_CHUNK, got;
-		char *dec;
-
-		if (i + n < len && memchr(text + i, '=', n) != NULL)
-			return -1;
-		if ((dec = ds_base64_decode(text + i, n, &got)) == NULL)
-			return -1;
-		memcpy(text + o, dec, got);
-		free(dec);
-		i += n;
-		o += got;
-	} while (i < len);
-	text[o] = '\0';
-	*outlen = o;
-	return 0;
 }
 
 static int
@@ -309,6 +300,7 @@ read_string(const struct members *mb, struct ds_response *r)
 	enum decode_rc rc;
 	size_t n = 0;
 	char *text = NULL;
+	long decoded;
 
 	if (s->key == NULL)
 		return fail(r, "response has no response_string");
@@ -316,25 +308,23 @@ read_string(const struct members *mb, struct ds_response *r)
 		return fail(r, "response_string is not a string");
 	if (enc->key != NULL && read_encoding(mb, r) < 0)
 		return -1;
-	if ((rc = decode_string(mb, s->value, s->valuelen, &text, &n)) !=
-	    DECODE_OK)
+	if ((rc = decode_string(mb, s->value, s->valuelen, &text, &n,
+	    &r->borrowed)) != DECODE_OK)
 		return fail(r, decode_error(rc));
-	if (enc->key == NULL) {
-		r->data = text;
-		r->len = n;
-		return 0;
-	}
-	if (base64_in_place(text, n, &n) < 0) {
-		cJSON_free(text);
-		return fail(r, "response_string is not valid base64");
-	}
 	r->data = text;
 	r->len = n;
+	if (enc->key == NULL)
+		return 0;
+	/* in place: the output never overtakes the input */
+	if ((decoded = ds_base64_decode_to(text, text, n)) < 0)
+		return fail(r, "response_string is not valid base64");
+	text[decoded] = '\0';
+	r->len = (size_t)decoded;
 	return 0;
 }
 
 int
-ds_response_parse(char *body, size_t len, struct ds_response *r)
+ds_response_parse_in_place(char *body, size_t len, struct ds_response *r)
 {
 	struct members mb = {.body = body};
 	long long ret = 0;
@@ -367,10 +357,26 @@ ds_response_parse(char *body, size_t len, struct ds_response *r)
 	return 0;
 }
 
+int
+ds_response_parse(char *body, size_t len, struct ds_response *r)
+{
+	int rc = ds_response_parse_in_place(body, len, r);
+	char *copy;
+
+	if (!r->borrowed)
+		return rc;
+	if ((copy = malloc(r->len + 1)) == NULL)
+		return fail(r, "out of memory");
+	memcpy(copy, r->data, r->len + 1);
+	r->data = copy;
+	r->borrowed = 0;
+	return rc;
+}
+
 void
 ds_response_free(struct ds_response *r)
 {
-	free(r->data);
+	free_data(r);
 	r->data = NULL;
 	r->len = 0;
 }

@@ -8,6 +8,7 @@ struct ds_response {
 	int complete;		/* 1: WORK_COMPLETE with data; 0: WORK_FAIL */
 	char *data;		/* response_string bytes (complete only) */
 	size_t len;
+	int borrowed;		/* data points into the body */
 	char reason[160];	/* why it is a failure */
 };
 
@@ -16,6 +17,11 @@ struct ds_response {
  * way the job's outcome is decided; free r->data after use. The body is
  * scratch space: \u0000 escapes in it may be rewritten (same length). */
 int ds_response_parse(char *body, size_t len, struct ds_response *r);
+
+/* The same, but a response_string written without escapes (any base64
+ * answer) is decoded in the body itself, r->data pointing into it
+ * (r->borrowed set): the body must outlive r->data, and no copy is made. */
+int ds_response_parse_in_place(char *body, size_t len, struct ds_response *r);
 
 void ds_response_free(struct ds_response *r);
 

@@ -216,6 +216,53 @@ START_TEST(non_utf8_unique_is_flagged)
 }
 END_TEST
 
+/* One builder for a run of jobs, as a worker keeps it: each body is the one
+ * a fresh builder makes, whatever came before (a reused tree, base64 jobs,
+ * a large job), and buffers grown for a large job go back once smaller
+ * jobs follow, or at once when the worker idles. */
+START_TEST(builder_reused)
+{
+	static const size_t sizes[] = {5, 300000, 7, 300000, 300000, 4, 0};
+	struct ds_request rq;
+	char *w = malloc(300000);
+
+	ck_assert_ptr_nonnull(w);
+	ck_assert_int_eq(ds_request_init(&rq), 0);
+	for (size_t k = 0; k < NELEM(sizes) * 2; k++) {
+		size_t n = sizes[k % NELEM(sizes)], len;
+		struct ds_job_view job = {"Sum", "H:gm:1", "u-1", w, n};
+		const char *body;
+		char *fresh;
+
+		/* the second time round, every workload is binary */
+		for (size_t i = 0; i < n; i++)
+			w[i] = k < NELEM(sizes) ? (char)('a' + i % 26) :
+			    (char)(i * 7);
+		body = ds_request_build(&rq, &job, &len);
+		fresh = ds_request_json(&job);
+		ck_assert_ptr_nonnull(body);
+		ck_assert_ptr_nonnull(fresh);
+		ck_assert_uint_eq(len, strlen(fresh));
+		ck_assert_msg(strcmp(body, fresh) == 0, "job %zu differs", k);
+		free(fresh);
+		ds_request_trim(&rq, 0);
+		/* kept while a job of its size needs half of it */
+		if (n < 1000)
+			ck_assert_uint_le(rq.body.cap + rq.text.cap,
+			    2 * 64 * 1024);
+		else
+			ck_assert_uint_gt(rq.body.cap, 64 * 1024);
+	}
+	ds_request_build(&rq, &(struct ds_job_view){"f", "h", "u", w, 300000},
+	    &(size_t){0});
+	ds_request_trim(&rq, 1);
+	ck_assert_uint_le(rq.body.cap, 64 * 1024);
+	ck_assert_uint_le(rq.text.cap, 64 * 1024);
+	ds_request_free(&rq);
+	free(w);
+}
+END_TEST
+
 static Suite *
 request_suite(void)
 {
@@ -229,6 +276,7 @@ request_suite(void)
 	tcase_add_test(tc, large_workload);
 	tcase_add_loop_test(tc, needs_base64, 0, NELEM(needs_cases));
 	tcase_add_test(tc, non_utf8_unique_is_flagged);
+	tcase_add_test(tc, builder_reused);
 	return s;
 }
 

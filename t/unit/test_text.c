@@ -158,6 +158,10 @@ START_TEST(base64_binary)
 		ck_assert_ptr_nonnull(dec);
 		ck_assert_uint_eq(dlen, len);
 		ck_assert(memcmp(dec, all, len) == 0);
+		/* in place, as a worker decodes an answer in its body */
+		ck_assert_int_eq(ds_base64_decode_to(enc, enc, elen),
+		    (long)len);
+		ck_assert(memcmp(enc, all, len) == 0);
 		free(enc);
 		free(dec);
 	}
