@@ -21,7 +21,6 @@ FLOOR = os.path.join(BENCH, "floor")
 GEARMAND = "/usr/sbin/gearmand"
 NGINX = "/usr/sbin/nginx"
 QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
-HZ = os.sysconf("SC_CLK_TCK")
 OK_BODY = '{"gearman_ret":0,"response_string":"ok"}'
 
 P = dict(  # what a run measures; BENCH_QUICK=1 keeps it under 2 minutes
@@ -86,16 +85,6 @@ def raise_limits():
 
 # ---- /proc ---------------------------------------------------------------
 
-def cpu_ticks(pid):
-    """utime + stime of a live process, in clock ticks; 0 when gone."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return int(fields[11]) + int(fields[12])
-    except (OSError, IndexError):
-        return 0
-
-
 def status_field(pid, name):
     try:
         with open(f"/proc/{pid}/status") as f:
@@ -144,7 +133,9 @@ def ctxt(pid):
 
 
 def cpu_of(pids):
-    return {p: cpu_ticks(p) for p in pids}
+    """Time on CPU of each, in ns: clock ticks (10 ms) are too coarse for
+    a round's second or so of work."""
+    return {p: run_ns(p) for p in pids}
 
 
 def cpu_delta(before, after):
