@@ -101,7 +101,7 @@ spawn(struct ds_master *m, struct ds_queue *q, const char **f, size_t nf)
 
 	if (ds_monitor_argv_build(&spec, &a) < 0)
 		return -1;
-	pid = ds_fork_exec(m->opts->worker_path, a.v, environ, -1, &q->fd);
+	pid = ds_spawn_child(m->opts->worker_path, a.v, environ, -1, &q->fd);
 	ds_worker_argv_free(&a);
 	if (pid < 0)
 		return -1;

@@ -1,5 +1,5 @@
 /* monitor.h: the master's side of the queue monitor (worker/monitor.c):
- * one child, fork/exec'd like a worker (ds_fork_exec) when the config has
+ * one child, fork/exec'd like a worker (ds_spawn_child) when the config has
  * queue_poll_interval > 0, restarted with backoff when it dies, replaced
  * when a reload changes what it reads, killed when it stops reporting. Its
  * rounds feed the queue view, then the pool sizing (scale.c) and the stuck
