@@ -86,7 +86,24 @@ class CostFigures:
                      f"{per['limit'] / 1000:.1f}k",
                      f"{(per['worker'] + per['master']) / per['limit']:.3f} x",
                      "no change may raise it > 2%" if v == "json" else "")
+            if v == "json":
+                self.cg_startup(out, per, lo)
             self.cg_profile(out, lo, hi, v)
+
+    def cg_startup(self, out, per, lo):
+        """What a worker's life costs beside its jobs (start, register,
+        stop): the short run less its jobs. Start-up time is noisy; this
+        is not."""
+        fixed = {who: (out[(side, lo)][who][0] - lo * per[who]) / 1e6
+                 for side, who in (("ds", "worker"), ("ds", "master"),
+                                   ("lim", "limit"))}
+        for who, x in fixed.items():
+            self.put(f"instructions_fixed_{who}_m", round(x, 2))
+        self.row("instructions of a worker's start and stop, callgrind, "
+                 "millions", f"worker {fixed['worker']:.2f}M + master "
+                 f"{fixed['master']:.2f}M (all its life, one worker)",
+                 f"{fixed['limit']:.2f}M",
+                 f"{fixed['worker'] / fixed['limit']:.3f} x (worker)", "")
 
     def cg_driveshaft(self, cg, v, jobs):
         pool = self.pools()[{"json": "Json", "form": "Form", "bin": "Bin"}[v]]

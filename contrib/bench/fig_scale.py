@@ -36,6 +36,8 @@ class ScaleFigures:
         self.put(f"startup_{n}_ms", round(ds))
         self.put(f"startup_{n}_limit_ms", round(lim))
         self.put(f"startup_{n}_ratio", round(ds / lim, 3))
+        self.put(f"startup_{n}_ratio_of_rounds", round(statistics.median(
+            a / b for a, b in zip(ds_t, lim_t)), 3))
         self.row(f"start-up: {n} workers registered, ms (median of "
                  f"{len(ds_t)})", f"{ds:.0f}", f"{lim:.0f}",
                  f"{ds / lim:.3f} x", "<= 1.05 x")
