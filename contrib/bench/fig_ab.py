@@ -111,6 +111,9 @@ class ABFigures:
         self.put("cpu_us_per_job", round(ds, 1))
         self.put("cpu_us_per_job_limit", round(lim, 1))
         self.put("cpu_per_job_ratio", round(ds / lim, 3))
+        self.put("cpu_per_job_ratio_of_rounds", round(statistics.median(
+            a / b for a, b in zip(res["cpu_us_per_job_ds"],
+                                  res["cpu_us_per_job_lim"])), 3))
         self.row("CPU per job, us (schedstat, master + workers)",
                  f"{ds:.1f}", f"{lim:.1f}", f"{ds / lim:.3f} x", "<= 1.05 x")
         ds, lim = med["ctxt_per_job_ds"], med["ctxt_per_job_lim"]

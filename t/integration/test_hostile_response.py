@@ -83,3 +83,32 @@ class HostileResponseTest(ProcTestCase):
                      f"after {kind}")
         self.assertEqual(submit(self.gearmand.server, [("Mux", "2 2")]),
                          [("OK", b"4")])
+
+    def test_runs_of_large_binary_jobs_come_back_exact(self):
+        """Large requests and answers reuse the worker's buffers while
+        they keep coming (the answer decoded inside the body), smaller
+        jobs in between make it give them back: every answer is still the
+        exact bytes, and the worker's memory is back near idle once it has
+        waited a loop timeout for work."""
+        ep = self.endpoint()
+        w = self.worker("E", ["Echo"], f"http://127.0.0.1:{ep.port}/echo")
+        self.wait_registered("Echo")
+        self.assertEqual(submit(self.gearmand.server, [("Echo", "warm")]),
+                         [("OK", b"warm")])
+        before = status_kb(w.pid, "VmRSS")
+        jobs = []
+        for i, size in enumerate((150000, 5, 150000, 150000, 90000, 150000,
+                                  70000, 3, 400000, 149999, 7)):
+            body = bytes((i * 31 + k * 7) % 256 for k in range(size))
+            if i % 3 == 1:  # some as UTF-8 text, sent and answered as is
+                body = bytes(b % 64 + 48 for b in body)
+            jobs.append(("Echo", body))
+        got = submit(self.gearmand.server, jobs, timeout=120)
+        for k, ((_, body), (status, data)) in enumerate(zip(jobs, got)):
+            self.assertEqual(status, "OK", f"job {k}")
+            self.assertTrue(data == body, f"job {k}: {len(data or b'')} "
+                            f"bytes back for {len(body)}")
+        self.assertTrue(alive(w.pid))
+        if not SANITIZED:
+            wait_for(lambda: status_kb(w.pid, "VmRSS") - before < 1024, 10,
+                     f"VmRSS back within 1 MiB of {before} kB when idle")
