@@ -85,6 +85,15 @@ def raise_limits():
 
 # ---- /proc ---------------------------------------------------------------
 
+def minflt(pid):
+    """Minor page faults so far; 0 when gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[7])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
 def status_field(pid, name):
     try:
         with open(f"/proc/{pid}/status") as f:

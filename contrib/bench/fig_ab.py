@@ -6,7 +6,7 @@ import subprocess
 import time
 
 from benchlib import (FLOOR, FUNC, P, VARIANTS, cpu_delta, cpu_of, ctxt,
-                      log, run_ns, status_field, uss_kib)
+                      log, minflt, run_ns, status_field, uss_kib)
 from services import Limits, Master, children_by_pool
 
 
@@ -51,16 +51,11 @@ class ABFigures:
         def add(k, x):
             res.setdefault(f"{k}_{side}", []).append(x)
         pids = pids_fn()
-        c0 = cpu_of(pids)
         x0 = {p: ctxt(p) for p in pids}
         v0 = status_field(master_pid, "voluntary_ctxt_switches") \
             if master_pid else 0
         mc0 = run_ns(master_pid) if master_pid else 0
-        r = self.run_load(side, "json", P["tput_jobs"], 64)
-        c1 = cpu_of(pids)
-        jobs = r["jobs"]
-        add("tput_json", r["jobs_per_s"])
-        add("cpu_us_per_job", cpu_delta(c0, c1) / 1e3 / jobs)
+        jobs = self.tput_round(add, pids, side, "json", P["tput_jobs"], 64)
         add("ctxt_per_job", sum(ctxt(p) - x0[p] for p in pids) / jobs)
         if master_pid:
             add("master_wakeups_per_job", (status_field(
@@ -68,13 +63,22 @@ class ABFigures:
             add("master_cpu_us_per_job", (run_ns(master_pid) - mc0)
                 / 1e3 / jobs)
         add("rtt_json", self.run_load(side, "json", P["rtt_jobs"], 1)["p50_us"])
-        add("tput_form", self.run_load(side, "form", P["tput_jobs"] // 2,
-                                       64)["jobs_per_s"])
+        self.tput_round(add, pids, side, "form", P["tput_jobs"] // 2, 64)
         add("rtt_form", self.run_load(side, "form", P["rtt_jobs"], 1)["p50_us"])
-        add("tput_bin", self.run_load(side, "bin", P["bin_jobs"], 16)
-            ["jobs_per_s"])
+        self.tput_round(add, pids, side, "bin", P["bin_jobs"], 16)
         add("rtt_bin", self.run_load(side, "bin", P["rtt_jobs"] // 2, 1)
             ["p50_us"])
+
+    def tput_round(self, add, pids, side, v, jobs, conc):
+        """One throughput run, with the CPU time and the page faults of
+        every process of the side per job (idle ones included: what they
+        cost while others work counts)."""
+        c0, f0 = cpu_of(pids), {p: minflt(p) for p in pids}
+        r = self.run_load(side, v, jobs, conc)
+        add(f"tput_{v}", r["jobs_per_s"])
+        add(f"cpu_{v}", cpu_delta(c0, cpu_of(pids)) / 1e3 / r["jobs"])
+        add(f"faults_{v}", sum(minflt(p) - f0[p] for p in pids) / r["jobs"])
+        return r["jobs"]
 
     def ab_results(self, res):
         med = {k: statistics.median(v) for k, v in res.items()}
@@ -107,15 +111,8 @@ class ABFigures:
                      f"{ds - lim:+.0f} us ({ds / lim:.3f} x)",
                      "<= limit + 15 us" if v == "json" else
                      "within 10% of json")
-        ds, lim = med["cpu_us_per_job_ds"], med["cpu_us_per_job_lim"]
-        self.put("cpu_us_per_job", round(ds, 1))
-        self.put("cpu_us_per_job_limit", round(lim, 1))
-        self.put("cpu_per_job_ratio", round(ds / lim, 3))
-        self.put("cpu_per_job_ratio_of_rounds", round(statistics.median(
-            a / b for a, b in zip(res["cpu_us_per_job_ds"],
-                                  res["cpu_us_per_job_lim"])), 3))
-        self.row("CPU per job, us (schedstat, master + workers)",
-                 f"{ds:.1f}", f"{lim:.1f}", f"{ds / lim:.3f} x", "<= 1.05 x")
+        for v in VARIANTS:
+            self.cpu_rows(res, med, v)
         ds, lim = med["ctxt_per_job_ds"], med["ctxt_per_job_lim"]
         self.put("ctxt_switches_per_job", round(ds, 3))
         self.put("ctxt_switches_per_job_limit", round(lim, 3))
@@ -129,6 +126,24 @@ class ABFigures:
         self.put("master_wakeups_per_job", round(wk, 3))
         self.row("master wake-ups per job (voluntary ctxt switches)",
                  f"{wk:.3f}", "-", "", "<= 0.1")
+
+    def cpu_rows(self, res, med, v):
+        ds, lim = med[f"cpu_{v}_ds"], med[f"cpu_{v}_lim"]
+        sfx = "" if v == "json" else f"_{v}"
+        self.put(f"cpu_us_per_job{sfx}", round(ds, 1))
+        self.put(f"cpu_us_per_job{sfx}_limit", round(lim, 1))
+        self.put(f"cpu_per_job{sfx}_ratio", round(ds / lim, 3))
+        self.put(f"cpu_per_job{sfx}_ratio_of_rounds", round(
+            statistics.median(a / b for a, b in zip(
+                res[f"cpu_{v}_ds"], res[f"cpu_{v}_lim"])), 3))
+        self.row(f"CPU per job, {v}, us (schedstat, master + workers)",
+                 f"{ds:.1f}", f"{lim:.1f}", f"{ds / lim:.3f} x",
+                 "<= 1.05 x" if v == "json" else "within 10% of json")
+        ds, lim = med[f"faults_{v}_ds"], med[f"faults_{v}_lim"]
+        self.put(f"page_faults_per_job{sfx}", round(ds, 3))
+        self.put(f"page_faults_per_job{sfx}_limit", round(lim, 3))
+        self.row(f"page faults per job, {v} (minor, master + workers)",
+                 f"{ds:.3f}", f"{lim:.3f}", "", "")
 
     # -- memory
     def uss(self):
