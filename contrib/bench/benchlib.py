@@ -26,6 +26,8 @@ OK_BODY = '{"gearman_ret":0,"response_string":"ok"}'
 P = dict(  # what a run measures; BENCH_QUICK=1 keeps it under 2 minutes
     workers=4,
     rounds=3 if QUICK else 7,
+    tput_turns=2,  # turns each side takes within a round (fig_ab.py)
+    rtt_turns=4,
     tput_jobs=5000 if QUICK else 20000,
     rtt_jobs=300 if QUICK else 2000,
     bin_jobs=400 if QUICK else 3000,

@@ -29,12 +29,10 @@ class ABFigures:
             self.uss_limit_idle = [uss_kib(p) for p in lims["json"].pids]
             self.uss_master = uss_kib(m.pid)
             res = {}
-            sides = {"ds": lambda: m.pids(), "lim": lambda: [
-                p for v in VARIANTS for p in lims[v].pids]}
+            sides = {"ds": (m.pids, m.pid), "lim": (lambda: [
+                p for v in VARIANTS for p in lims[v].pids], None)}
             for r in range(P["rounds"]):
-                for side in ("ds", "lim"):
-                    self.one_round(res, side, sides[side], m.pid if
-                                   side == "ds" else None)
+                self.one_round(res, sides)
                 log(f"round {r + 1}/{P['rounds']}: " + ", ".join(
                     f"{k}={x[-1]:.0f}" for k, x in sorted(res.items())
                     if k.startswith(("tput_", "rtt_"))))
@@ -47,38 +45,68 @@ class ABFigures:
             for lm in lims.values():
                 lm.stop()
 
-    def one_round(self, res, side, pids_fn, master_pid):
-        def add(k, x):
-            res.setdefault(f"{k}_{side}", []).append(x)
-        pids = pids_fn()
-        x0 = {p: ctxt(p) for p in pids}
-        v0 = status_field(master_pid, "voluntary_ctxt_switches") \
-            if master_pid else 0
-        mc0 = run_ns(master_pid) if master_pid else 0
-        jobs = self.tput_round(add, pids, side, "json", P["tput_jobs"], 64)
-        add("ctxt_per_job", sum(ctxt(p) - x0[p] for p in pids) / jobs)
-        if master_pid:
-            add("master_wakeups_per_job", (status_field(
-                master_pid, "voluntary_ctxt_switches") - v0) / jobs)
-            add("master_cpu_us_per_job", (run_ns(master_pid) - mc0)
-                / 1e3 / jobs)
-        add("rtt_json", self.run_load(side, "json", P["rtt_jobs"], 1)["p50_us"])
-        self.tput_round(add, pids, side, "form", P["tput_jobs"] // 2, 64)
-        add("rtt_form", self.run_load(side, "form", P["rtt_jobs"], 1)["p50_us"])
-        self.tput_round(add, pids, side, "bin", P["bin_jobs"], 16)
-        add("rtt_bin", self.run_load(side, "bin", P["rtt_jobs"] // 2, 1)
-            ["p50_us"])
+    def one_round(self, res, sides):
+        """A round: each figure's jobs in a few chunks (P["tput_turns"],
+        P["rtt_turns"]), the two sides taking turns chunk by chunk (who
+        goes first alternating), so that
+        the host's slow and fast spells, seconds long here, fall on both
+        alike. A round's figure of a side is over all its chunks."""
+        jobs = {"json": P["tput_jobs"], "form": P["tput_jobs"] // 2,
+                "bin": P["bin_jobs"]}
+        for v in VARIANTS:
+            acc = {side: {} for side in sides}
+            rtt = {side: [] for side in sides}
+            for k in range(P["tput_turns"]):
+                for side in self.turns(k):
+                    pids, master = sides[side]
+                    self.tput_chunk(acc[side], pids(), master, side, v,
+                                    jobs[v] // P["tput_turns"],
+                                    16 if v == "bin" else 64)
+            for k in range(P["rtt_turns"]):
+                for side in self.turns(k):
+                    n = max(P["rtt_jobs"] // P["rtt_turns"] //
+                            (2 if v == "bin" else 1), 20)
+                    rtt[side].append(self.run_load(side, v, n, 1)["p50_us"])
+            for side in sides:
+                a = acc[side]
 
-    def tput_round(self, add, pids, side, v, jobs, conc):
-        """One throughput run, with the CPU time and the page faults of
-        every process of the side per job (idle ones included: what they
-        cost while others work counts)."""
-        c0, f0 = cpu_of(pids), {p: minflt(p) for p in pids}
+                def add(key, x):
+                    res.setdefault(f"{key}_{side}", []).append(x)
+                add(f"tput_{v}", a["jobs"] / a["secs"])
+                add(f"cpu_{v}", a["cpu_ns"] / 1e3 / a["jobs"])
+                add(f"faults_{v}", a["faults"] / a["jobs"])
+                add(f"rtt_{v}", statistics.median(rtt[side]))
+                if v == "json":
+                    add("ctxt_per_job", a["ctxt"] / a["jobs"])
+                    if sides[side][1]:
+                        add("master_wakeups_per_job", a["mwake"] / a["jobs"])
+                        add("master_cpu_us_per_job",
+                            a["mcpu_ns"] / 1e3 / a["jobs"])
+
+    @staticmethod
+    def turns(k):
+        return ("ds", "lim") if k % 2 == 0 else ("lim", "ds")
+
+    def tput_chunk(self, acc, pids, master, side, v, jobs, conc):
+        """One throughput run, adding to acc its jobs, time, and the CPU
+        time, page faults and context switches of every process of the
+        side (idle ones included: what they cost while others work
+        counts)."""
+        def snap():
+            return (cpu_of(pids), {p: minflt(p) for p in pids},
+                    {p: ctxt(p) for p in pids},
+                    status_field(master, "voluntary_ctxt_switches")
+                    if master else 0, run_ns(master) if master else 0)
+        c0, f0, x0, w0, m0 = snap()
         r = self.run_load(side, v, jobs, conc)
-        add(f"tput_{v}", r["jobs_per_s"])
-        add(f"cpu_{v}", cpu_delta(c0, cpu_of(pids)) / 1e3 / r["jobs"])
-        add(f"faults_{v}", sum(minflt(p) - f0[p] for p in pids) / r["jobs"])
-        return r["jobs"]
+        c1, f1, x1, w1, m1 = snap()
+        for key, x in (("jobs", r["jobs"]),
+                       ("secs", r["jobs"] / r["jobs_per_s"]),
+                       ("cpu_ns", cpu_delta(c0, c1)),
+                       ("faults", sum(f1[p] - f0[p] for p in pids)),
+                       ("ctxt", sum(x1[p] - x0[p] for p in pids)),
+                       ("mwake", w1 - w0), ("mcpu_ns", m1 - m0)):
+            acc[key] = acc.get(key, 0) + x
 
     def ab_results(self, res):
         med = {k: statistics.median(v) for k, v in res.items()}
@@ -97,7 +125,7 @@ class ABFigures:
                     "bin": P["bin_jobs"]}[v]
             conc = 16 if v == "bin" else 64
             self.row(f"throughput {v}, c={conc}, {jobs} jobs, jobs/s "
-                     f"(median of {n})", f"{ds:.0f}", f"{lim:.0f}",
+                     f"(median of {n} rounds)", f"{ds:.0f}", f"{lim:.0f}",
                      f"{ds / lim:.3f} x", ">= 0.97 x" if v == "json" else
                      "within 10% of json")
         for v in VARIANTS:
@@ -106,7 +134,7 @@ class ABFigures:
             self.put(f"rtt_{v}_limit_p50_us", round(lim, 1))
             self.put(f"rtt_{v}_p50_minus_limit_us", round(ds - lim, 1))
             self.put(f"rtt_{v}_p50_ratio", round(ds / lim, 3))
-            self.row(f"round trip {v}, c=1, p50 us (median of {n})",
+            self.row(f"round trip {v}, c=1, p50 us (median of {n} rounds)",
                      f"{ds:.0f}", f"{lim:.0f}",
                      f"{ds - lim:+.0f} us ({ds / lim:.3f} x)",
                      "<= limit + 15 us" if v == "json" else

@@ -16,7 +16,11 @@ class Gearmand:
     def __init__(self, tmp):
         self.port = free_port()
         self.proc = subprocess.Popen(
+            # a listen backlog of 32 (gearmand's default) drops some of the
+            # load generator's 64 connections at once: each drop cost that
+            # run a 1 s SYN retransmit (a run in six or so, either side)
             [GEARMAND, "-L", "127.0.0.1", "-p", str(self.port), "-t", "2",
+             "--backlog", "1024",
              f"--log-file={tmp}/gearmand.log", "--verbose=ERROR"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL)
