@@ -3,6 +3,8 @@
 #include "common/log.h"
 #include "common/nelem.h"
 
+#define DS_LOG_LINE_MAX 4096
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -84,7 +86,7 @@ ds_log_current(void)
 void
 ds_log(int prio, const char *fmt, ...)
 {
-	char line[4096];
+	char *line;
 	va_list ap;
 
 	if (!opened) {
@@ -95,8 +97,15 @@ ds_log(int prio, const char *fmt, ...)
 	}
 	if (prio > current.level)
 		return;
+	/* on the heap, not the stack: a worker's start-up line would keep
+	 * its stack a page deeper for good, where a freed chunk is reused */
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	if ((line = malloc(DS_LOG_LINE_MAX)) == NULL) {
+		vsyslog(prio, fmt, ap);	/* say it at least once */
+		va_end(ap);
+		return;
+	}
+	vsnprintf(line, DS_LOG_LINE_MAX, fmt, ap);
 	va_end(ap);
 	syslog(prio, "%s", line);
 	if (current.to_stderr > 0) {
@@ -110,6 +119,7 @@ ds_log(int prio, const char *fmt, ...)
 		dprintf(STDERR_FILENO, "%s %s[%d]: %s %s\n", ts, current.ident,
 		    (int)getpid(), ds_log_level_name(prio), line);
 	}
+	free(line);
 }
 
 int

@@ -296,6 +296,9 @@ ds_endpoint_idle(struct ds_endpoint *ep)
 {
 	release_body(ep, 1);
 	ds_request_trim(&ep->req, 1);
+	/* and the pages of what the jobs freed inside the heap: a waiting
+	 * worker holds no more than it needs to take the next job */
+	malloc_trim(0);
 }
 
 void

@@ -7,6 +7,7 @@
 #include "worker/loop.h"
 
 #include <libgearman-1.0/gearman.h>
+#include <malloc.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,7 +104,7 @@ gearman_setup(struct loop *l, char *err, size_t errlen)
 
 static void outage_ends(struct loop *l);
 
-static void
+static __attribute__((noinline)) void
 log_job_failure(const struct loop *l, const char *function,
     const char *handle, const struct ds_call *call)
 {
@@ -116,7 +117,7 @@ log_job_failure(const struct loop *l, const char *function,
 	    DS_LV(r, call->reason));
 }
 
-static void
+static __attribute__((noinline)) void
 log_job_done(const struct loop *l, const char *function, const char *handle,
     int64_t ms)
 {
@@ -142,7 +143,7 @@ report_sent(struct loop *l, int sent)
 	    l->last.http_status, ds_now_ms() - l->last.started_ms);
 }
 
-static void
+static __attribute__((noinline)) void
 log_answer_lost(const struct loop *l, gearman_return_t rc)
 {
 	struct ds_lv e;
@@ -350,28 +351,44 @@ loop_once(struct loop *l)
 	}
 }
 
-/* Its buffers live only while it runs: the job loop's frames reuse that
- * stack, so the worker keeps no page resident for a message of its start. */
-static __attribute__((noinline)) int
+/* Its buffers are on the heap and given back: on the stack they would put
+ * libcurl's and gnutls's start-up frames (and the log line's) 5 KB lower,
+ * pages the worker would keep resident for good; freed heap chunks are
+ * reused by the job loop's buffers. */
+static int
 start_loop(struct loop *l)
 {
 	const struct ds_worker_opts *o = l->o;
-	char err[600], u[2048];
-	struct ds_lv v;
+	struct {
+		char err[600], u[2048];
+		struct ds_lv v;
+	} *b = malloc(sizeof(*b));
+	int rc = -1;
 
 	ds_report_state(DS_MSG_STARTING);
-	if (ds_endpoint_init(&l->ep, o, err, sizeof(err)) < 0 ||
-	    gearman_setup(l, err, sizeof(err)) < 0) {
-		ds_log(LOG_ERR, "event=worker_failed pool=%s slot=%d error=%s",
-		    o->pool, o->slot, DS_LV(v, err));
+	if (b == NULL) {
+		ds_log(LOG_ERR, "event=worker_failed pool=%s slot=%d "
+		    "error=\"out of memory\"", o->pool, o->slot);
 		return -1;
+	}
+	if (ds_endpoint_init(&l->ep, o, b->err, sizeof(b->err)) < 0 ||
+	    gearman_setup(l, b->err, sizeof(b->err)) < 0) {
+		ds_log(LOG_ERR, "event=worker_failed pool=%s slot=%d error=%s",
+		    o->pool, o->slot, DS_LV(b->v, b->err));
+		goto out;
 	}
 	l->ep.should_abort = should_abort;
 	l->ep.abort_ctx = l;
 	ds_log(LOG_INFO, "event=worker_start pool=%s slot=%d servers=%s "
 	    "functions=%zu uri=%s", o->pool, o->slot, l->servers, o->nfunctions,
-	    DS_LV(v, ds_uri_redact(u, sizeof(u), o->uri)));
-	return 0;
+	    DS_LV(b->v, ds_uri_redact(b->u, sizeof(b->u), o->uri)));
+	rc = 0;
+out:
+	free(b);
+	/* the libraries' start-up leaves free chunks inside the heap: their
+	 * pages go back now rather than stay resident all the worker's life */
+	malloc_trim(0);
+	return rc;
 }
 
 int

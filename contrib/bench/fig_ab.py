@@ -19,12 +19,20 @@ class ABFigures:
         m = Master(self.tmp, "ab", self.gm, self.pools())
         lims = {v: Limits(self.gm, FUNC[v] + "L", self.limit_uri(v), w,
                           form=v == "form") for v in VARIANTS}
+        floors = []
         try:
             for v in VARIANTS:
                 self.gm.wait_workers(FUNC[v], w, 30)
                 self.gm.wait_workers(FUNC[v] + "L", w, 30)
+            # the floor runs beside them, so that its pages are shared
+            # (or not) as the workers' are when their USS is read
+            floors += [subprocess.Popen([FLOOR], stdout=subprocess.PIPE)
+                       for _ in range(3)]
+            for p in floors:
+                p.stdout.readline()
             time.sleep(0.5)
             dsw = children_by_pool(m, "Json")
+            self.uss_floor = [uss_kib(p.pid) for p in floors]
             self.uss_idle = [uss_kib(p) for p in dsw]
             self.uss_limit_idle = [uss_kib(p) for p in lims["json"].pids]
             self.uss_master = uss_kib(m.pid)
@@ -38,12 +46,17 @@ class ABFigures:
                     if k.startswith(("tput_", "rtt_"))))
             self.put("endpoint_connections", self.nginx.connections())
             self.uss_load = [uss_kib(p) for p in dsw]
+            self.uss_floor += [uss_kib(p.pid) for p in floors]
+
             self.uss_limit_load = [uss_kib(p) for p in lims["json"].pids]
             self.ab_results(res)
         finally:
             m.stop()
             for lm in lims.values():
                 lm.stop()
+            for p in floors:
+                p.kill()
+                p.wait()
 
     def one_round(self, res, sides):
         """A round: each figure's jobs in a few chunks (P["tput_turns"],
@@ -175,16 +188,7 @@ class ABFigures:
 
     # -- memory
     def uss(self):
-        fl = [subprocess.Popen([FLOOR], stdout=subprocess.PIPE)
-              for _ in range(3)]
-        try:
-            for p in fl:
-                p.stdout.readline()
-            floor = statistics.median(uss_kib(p.pid) for p in fl)
-        finally:
-            for p in fl:
-                p.kill()
-                p.wait()
+        floor = statistics.median(self.uss_floor)
         idle = statistics.median(self.uss_idle)
         load = statistics.median(self.uss_load)
         self.put("uss_floor_kib", floor)
@@ -195,9 +199,10 @@ class ABFigures:
         self.put("uss_limit_idle_kib", statistics.median(self.uss_limit_idle))
         self.put("uss_limit_load_kib", statistics.median(self.uss_limit_load))
         self.put("uss_master_kib", self.uss_master)
-        self.row("USS per worker idle, KiB (floor: 3 copies)", f"{idle:.0f}",
+        self.row("USS per worker idle, KiB (floor: 3 copies beside them)", f"{idle:.0f}",
                  f"floor {floor:.0f}", f"{idle - floor:+.0f} KiB",
                  "<= floor + 32 KiB")
         self.row("USS per worker after load, KiB", f"{load:.0f}",
                  f"{statistics.median(self.uss_limit_load):.0f}",
                  f"floor {load - floor:+.0f} KiB", "<= floor + 32 KiB")
+
