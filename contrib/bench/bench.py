@@ -70,7 +70,8 @@ class Bench(ABFigures, ScaleFigures, CostFigures):
         return self.nginx.uri("/bin.json" if v == "bin" else "/ok")
 
     def run_load(self, side, v, jobs, conc):
-        fn = FUNC[v] + ("" if side == "ds" else "L")
+        # "aa": a second group of limit programs, the A/A control
+        fn = FUNC[v] + {"ds": "", "lim": "L", "aa": "A"}[side]
         if v == "bin":
             return loadgen(self.gm, fn, jobs, conc, self.files["workload"],
                            self.files["result"])

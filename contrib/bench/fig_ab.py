@@ -19,11 +19,15 @@ class ABFigures:
         m = Master(self.tmp, "ab", self.gm, self.pools())
         lims = {v: Limits(self.gm, FUNC[v] + "L", self.limit_uri(v), w,
                           form=v == "form") for v in VARIANTS}
+        # the A/A control: the limit against itself shows what the noise
+        # alone does to the JSON figures in the same rounds
+        twin = Limits(self.gm, FUNC["json"] + "A", self.limit_uri("json"), w)
         floors = []
         try:
             for v in VARIANTS:
                 self.gm.wait_workers(FUNC[v], w, 30)
                 self.gm.wait_workers(FUNC[v] + "L", w, 30)
+            self.gm.wait_workers(FUNC["json"] + "A", w, 30)
             # the floor runs beside them, so that its pages are shared
             # (or not) as the workers' are when their USS is read
             floors += [subprocess.Popen([FLOOR], stdout=subprocess.PIPE)
@@ -38,7 +42,9 @@ class ABFigures:
             self.uss_master = uss_kib(m.pid)
             res = {}
             sides = {"ds": (m.pids, m.pid), "lim": (lambda: [
-                p for v in VARIANTS for p in lims[v].pids], None)}
+                p for v in VARIANTS for p in lims[v].pids], None),
+                "aa": (lambda: twin.pids + [
+                    p for v in VARIANTS[1:] for p in lims[v].pids], None)}
             for r in range(P["rounds"]):
                 self.one_round(res, sides)
                 log(f"round {r + 1}/{P['rounds']}: " + ", ".join(
@@ -54,6 +60,7 @@ class ABFigures:
             m.stop()
             for lm in lims.values():
                 lm.stop()
+            twin.stop()
             for p in floors:
                 p.kill()
                 p.wait()
@@ -67,20 +74,21 @@ class ABFigures:
         jobs = {"json": P["tput_jobs"], "form": P["tput_jobs"] // 2,
                 "bin": P["bin_jobs"]}
         for v in VARIANTS:
-            acc = {side: {} for side in sides}
-            rtt = {side: [] for side in sides}
+            names = [x for x in sides if x != "aa" or v == "json"]
+            acc = {side: {} for side in names}
+            rtt = {side: [] for side in names}
             for k in range(P["tput_turns"]):
-                for side in self.turns(k):
+                for side in self.turns(k, names):
                     pids, master = sides[side]
                     self.tput_chunk(acc[side], pids(), master, side, v,
                                     jobs[v] // P["tput_turns"],
                                     16 if v == "bin" else 64)
             for k in range(P["rtt_turns"]):
-                for side in self.turns(k):
+                for side in self.turns(k, names):
                     n = max(P["rtt_jobs"] // P["rtt_turns"] //
                             (2 if v == "bin" else 1), 20)
                     rtt[side].append(self.run_load(side, v, n, 1)["p50_us"])
-            for side in sides:
+            for side in names:
                 a = acc[side]
 
                 def add(key, x):
@@ -97,8 +105,10 @@ class ABFigures:
                             a["mcpu_ns"] / 1e3 / a["jobs"])
 
     @staticmethod
-    def turns(k):
-        return ("ds", "lim") if k % 2 == 0 else ("lim", "ds")
+    def turns(k, names):
+        """The sides' order in turn k: each goes first in its turn."""
+        k %= len(names)
+        return names[k:] + names[:k]
 
     def tput_chunk(self, acc, pids, master, side, v, jobs, conc):
         """One throughput run, adding to acc its jobs, time, and the CPU
@@ -154,6 +164,7 @@ class ABFigures:
                      "within 10% of json")
         for v in VARIANTS:
             self.cpu_rows(res, med, v)
+        self.control_rows(med)
         ds, lim = med["ctxt_per_job_ds"], med["ctxt_per_job_lim"]
         self.put("ctxt_switches_per_job", round(ds, 3))
         self.put("ctxt_switches_per_job_limit", round(lim, 3))
@@ -167,6 +178,18 @@ class ABFigures:
         self.put("master_wakeups_per_job", round(wk, 3))
         self.row("master wake-ups per job (voluntary ctxt switches)",
                  f"{wk:.3f}", "-", "", "<= 0.1")
+
+    def control_rows(self, med):
+        """The limit against a second copy of itself in the same rounds:
+        how far the noise alone moves a ratio that should be 1."""
+        for key, what in (("tput_json", "throughput"),
+                          ("cpu_json", "CPU per job"),
+                          ("rtt_json", "round trip p50")):
+            lim, twin = med[f"{key}_lim"], med[f"{key}_aa"]
+            self.put(f"control_{key}_ratio", round(twin / lim, 3))
+            self.row(f"A/A control, json {what}: a second limit group",
+                     f"{twin:.1f}", f"{lim:.1f}", f"{twin / lim:.3f} x",
+                     "1.0 but for noise")
 
     def cpu_rows(self, res, med, v):
         ds, lim = med[f"cpu_{v}_ds"], med[f"cpu_{v}_lim"]
