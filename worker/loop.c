@@ -394,20 +394,29 @@ out:
 int
 ds_worker_run(const struct ds_worker_opts *o)
 {
-	struct loop l;
+	/* on the heap, not in this frame: every frame of the job loop sits
+	 * below this one, and 3 KB less of it is a stack page less */
+	struct loop *l = calloc(1, sizeof(*l));
 	const char *why;
 
-	memset(&l, 0, sizeof(l));
-	l.o = o;
-	if (start_loop(&l) < 0)
+	if (l == NULL) {
+		ds_log(LOG_ERR, "event=worker_failed pool=%s slot=%d "
+		    "error=\"out of memory\"", o->pool, o->slot);
 		return 2;
-	while ((why = why_stop(&l)) == NULL || l.answer_pending)
-		loop_once(&l);
+	}
+	l->o = o;
+	if (start_loop(l) < 0) {
+		free(l);
+		return 2;
+	}
+	while ((why = why_stop(l)) == NULL || l->answer_pending)
+		loop_once(l);
 	ds_report_state(DS_MSG_STOPPING);
 	ds_log(LOG_INFO, "event=worker_exit pool=%s slot=%d reason=%s jobs=%lld",
-	    o->pool, o->slot, why, (long long)l.jobs_done);
-	gearman_worker_free(l.gw);
-	ds_endpoint_cleanup(&l.ep);
+	    o->pool, o->slot, why, (long long)l->jobs_done);
+	gearman_worker_free(l->gw);
+	ds_endpoint_cleanup(&l->ep);
 	curl_global_cleanup();
+	free(l);
 	return 0;
 }
