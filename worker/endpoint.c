@@ -31,7 +31,7 @@ on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 		return 0;	/* makes curl stop with CURLE_WRITE_ERROR */
 	}
 	if (ep->len + n + 1 > ep->cap) {
-		size_t cap = ep->cap ? ep->cap : 4096;
+		size_t cap = ep->cap ? ep->cap : 1024;
 		char *p;
 
 		while (cap < ep->len + n + 1)

@@ -37,10 +37,7 @@ start(const struct ds_worker_opts *o)
 int
 main(int argc, char **argv)
 {
-	/* static, not on the stack: the job loop's frames then sit just
-	 * below main's, not 19 KB further down on pages of their own, and
-	 * only the fields parsed into become resident */
-	static struct ds_worker_opts o;
+	struct ds_worker_opts o;
 	char err[512];
 	char **args = ds_proctitle_init(argc, argv);
 	int rc;
@@ -79,6 +76,7 @@ main(int argc, char **argv)
 		ds_close_inherited(o.master_fd);
 		rc = start(&o);
 	}
+	ds_worker_opts_free(&o);
 	for (int i = 0; i < argc; i++)
 		free(args[i]);
 	free(args);

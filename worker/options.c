@@ -87,7 +87,7 @@ ds_worker_usage(FILE *f)
 static void
 set_defaults(struct ds_worker_opts *o)
 {
-	memset(o, 0, offsetof(struct ds_worker_opts, functions));
+	memset(o, 0, sizeof(*o));
 	o->format = DS_FORMAT_JSON;
 	o->max_running_ms = 300 * 1000;
 	o->loop_timeout_ms = 5 * 1000;
@@ -98,6 +98,20 @@ set_defaults(struct ds_worker_opts *o)
 	o->log.to_stderr = -1;	/* decided once we know about the master */
 }
 
+
+/* Makes room in *arr (n elements of size each) for one more. */
+static int
+grow(void **arr, size_t n, size_t size, char *err, size_t errlen)
+{
+	void *p = realloc(*arr, (n + 1) * size);
+
+	if (p == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	*arr = p;
+	return 0;
+}
 
 static int
 take(int c, const char *optname, const char *a, struct ds_worker_opts *o,
@@ -121,6 +135,9 @@ take(int c, const char *optname, const char *a, struct ds_worker_opts *o,
 		if (o->nservers == DS_WORKER_MAX_SERVERS)
 			return ds_arg_bad(err, errlen, optname, a,
 			    "at most " DS_XSTR(DS_MAX_SERVERS) " servers");
+		if (grow((void **)&o->servers, o->nservers,
+		    sizeof(*o->servers), err, errlen) < 0)
+			return -1;
 		if (ds_server_parse(a, &o->servers[o->nservers], why,
 		    sizeof(why)) < 0) {
 			snprintf(err, errlen, "--server: %s", why);
@@ -137,6 +154,9 @@ take(int c, const char *optname, const char *a, struct ds_worker_opts *o,
 			return ds_arg_bad(err, errlen, optname, a,
 			    "at most " DS_XSTR(DS_MAX_JOBS_PER_POOL)
 			    " functions");
+		if (grow((void **)&o->functions, o->nfunctions,
+		    sizeof(*o->functions), err, errlen) < 0)
+			return -1;
 		o->functions[o->nfunctions++] = a;
 		break;
 	case OPT_URI:
@@ -252,4 +272,14 @@ ds_worker_parse_args(int argc, char **argv, struct ds_worker_opts *o,
 	if (o->log.to_stderr < 0)
 		o->log.to_stderr = o->master_fd < 0;
 	return 0;
+}
+
+void
+ds_worker_opts_free(struct ds_worker_opts *o)
+{
+	free(o->functions);
+	free(o->servers);
+	o->functions = NULL;
+	o->servers = NULL;
+	o->nfunctions = o->nservers = 0;
 }

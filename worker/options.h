@@ -30,16 +30,20 @@ struct ds_worker_opts {
 	int shm_fd;			/* -1: no shared slot page */
 	int master_pid;			/* 0: not given */
 	struct ds_log_settings log;
-	/* last, and never cleared whole: filled as parsed, so that the
-	 * 19 KB a worker could take never become resident pages */
-	const char *functions[DS_WORKER_MAX_FUNCTIONS];
-	struct ds_server servers[DS_WORKER_MAX_SERVERS];
+	/* as many as given, malloc'd: room for the most a worker may take
+	 * (19 KB) would cost a resident page of its own */
+	const char **functions;
+	struct ds_server *servers;
 };
 
-/* Fills o from argv. Returns 0 to run, 1 when --help was printed, -1 on a
- * usage error with err naming the option at fault. */
+/* Fills o from argv (o's old contents are overwritten, not freed; o
+ * points into argv). Returns 0 to run, 1 when --help was printed, -1 on a
+ * usage error with err naming the option at fault. Either way, free o
+ * with ds_worker_opts_free(). */
 int ds_worker_parse_args(int argc, char **argv, struct ds_worker_opts *o,
     char *err, size_t errlen);
+
+void ds_worker_opts_free(struct ds_worker_opts *o);
 
 void ds_worker_usage(FILE *f);
 

@@ -159,6 +159,7 @@ worker_args(const char *sock)
 	if (rc == 0)
 		snprintf(err, sizeof(err), "%s", o.unix_socket ?
 		    o.unix_socket : "(none)");
+	ds_worker_opts_free(&o);
 	return rc;
 }
 

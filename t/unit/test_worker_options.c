@@ -31,6 +31,7 @@ run(const char *first, ...)
 	ds_args_vset(&args, "driveshaft-worker", first, ap);
 	va_end(ap);
 	memset(err, 0, sizeof(err));
+	ds_worker_opts_free(&o);
 	return ds_worker_parse_args(args.argc, args.argv, &o, err,
 	    sizeof(err));
 }
@@ -41,6 +42,7 @@ run_list(const char *const *list)
 {
 	ds_args_set_list(&args, "driveshaft-worker", list);
 	memset(err, 0, sizeof(err));
+	ds_worker_opts_free(&o);
 	return ds_worker_parse_args(args.argc, args.argv, &o, err,
 	    sizeof(err));
 }
@@ -115,6 +117,7 @@ START_TEST(round_trip_from_the_master)
 	ck_assert_int_eq(o.log.to_stderr, 1);
 	for (int i = 0; i < a.n; i++)	/* argv carries no URI */
 		ck_assert_ptr_null(strstr(a.v[i], "u:p@"));
+	ds_worker_opts_free(&o);
 	ds_worker_argv_free(&a);
 }
 END_TEST
@@ -243,6 +246,7 @@ START_TEST(many_servers_and_functions)
 		args[n++] = fn[i];
 	}
 	ck_assert_int_le(n, (int)NELEM(args));
+	ds_worker_opts_free(&o);
 	ck_assert_int_eq(ds_worker_parse_args(n, args, &o, err, sizeof(err)),
 	    0);
 	ck_assert_uint_eq(o.nservers, DS_WORKER_MAX_SERVERS);
@@ -259,6 +263,7 @@ START_TEST(too_many_servers_and_functions)
 	args[n++] = "w";
 	for (int i = 0; i <= DS_WORKER_MAX_SERVERS; i++)
 		args[n++] = "--server=s";
+	ds_worker_opts_free(&o);
 	ck_assert_int_eq(ds_worker_parse_args(n, args, &o, err, sizeof(err)),
 	    -1);
 	ck_assert_str_eq(err,
@@ -266,6 +271,7 @@ START_TEST(too_many_servers_and_functions)
 	n = 1;
 	for (int i = 0; i <= DS_WORKER_MAX_FUNCTIONS; i++)
 		args[n++] = "--function=f";
+	ds_worker_opts_free(&o);
 	ck_assert_int_eq(ds_worker_parse_args(n, args, &o, err, sizeof(err)),
 	    -1);
 	ck_assert_str_eq(err,
