@@ -34,11 +34,42 @@ start(const struct ds_worker_opts *o)
 	return ds_worker_run(o);
 }
 
+/* Parses the options into o and maps the slot page: -1 to go on to
+ * start(), else the exit status. Its buffer is gone by the time the job
+ * loop runs below main's frame. */
+static __attribute__((noinline)) int
+prepare(int argc, char **args, struct ds_worker_opts *o)
+{
+	char err[512];
+	int rc = ds_worker_parse_args(argc, args, o, err, sizeof(err));
+
+	if (rc == 1) {
+		ds_worker_usage(stdout);
+		return 0;
+	}
+	if (rc < 0) {
+		/* a daemonized master's stderr is /dev/null: say it in the
+		 * log too, or a pool that cannot start is a mystery */
+		fprintf(stderr, "driveshaft-worker: %s (see --help)\n", err);
+		syslog(LOG_ERR, "event=worker_usage_error error=\"%s\"", err);
+		return 1;
+	}
+	if (ds_report_init(o->master_fd, o->shm_fd, o->functions,
+	    o->nfunctions, err, sizeof(err)) < 0) {
+		fprintf(stderr, "driveshaft-worker: %s\n", err);
+		syslog(LOG_ERR, "event=worker_failed error=\"%s\"", err);
+		return 2;
+	}
+	/* the slot page is mapped (and its fd closed): only 0, 1, 2 and the
+	 * master's socketpair are ours to keep */
+	ds_close_inherited(o->master_fd);
+	return -1;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct ds_worker_opts o;
-	char err[512];
 	char **args = ds_proctitle_init(argc, argv);
 	int rc;
 
@@ -54,28 +85,8 @@ main(int argc, char **argv)
 		free(args);
 		return rc;
 	}
-	rc = ds_worker_parse_args(argc, args, &o, err, sizeof(err));
-
-	if (rc == 1) {
-		ds_worker_usage(stdout);
-		rc = 0;
-	} else if (rc < 0) {
-		/* a daemonized master's stderr is /dev/null: say it in the
-		 * log too, or a pool that cannot start is a mystery */
-		fprintf(stderr, "driveshaft-worker: %s (see --help)\n", err);
-		syslog(LOG_ERR, "event=worker_usage_error error=\"%s\"", err);
-		rc = 1;
-	} else if (ds_report_init(o.master_fd, o.shm_fd, o.functions,
-	    o.nfunctions, err, sizeof(err)) < 0) {
-		fprintf(stderr, "driveshaft-worker: %s\n", err);
-		syslog(LOG_ERR, "event=worker_failed error=\"%s\"", err);
-		rc = 2;
-	} else {
-		/* the slot page is mapped (and its fd closed): only 0, 1, 2
-		 * and the master's socketpair are ours to keep */
-		ds_close_inherited(o.master_fd);
+	if ((rc = prepare(argc, args, &o)) < 0)
 		rc = start(&o);
-	}
 	ds_worker_opts_free(&o);
 	for (int i = 0; i < argc; i++)
 		free(args[i]);
