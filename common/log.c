@@ -3,8 +3,6 @@
 #include "common/log.h"
 #include "common/nelem.h"
 
-#define DS_LOG_LINE_MAX 4096
-
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -14,6 +12,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#define DS_LOG_LINE_MAX 4096
 
 static struct ds_log_settings current;
 static int opened;

@@ -235,6 +235,7 @@ ds_endpoint_call(struct ds_endpoint *ep, const struct ds_job_view *job,
 	CURLcode rc;
 
 	memset(res, 0, sizeof(*res));
+	ep->worked = 1;
 	ep->len = 0;
 	ep->over_cap = 0;
 	ep->errbuf[0] = '\0';
@@ -294,6 +295,11 @@ ds_call_done(struct ds_endpoint *ep, struct ds_call *res)
 void
 ds_endpoint_idle(struct ds_endpoint *ep)
 {
+	/* once per spell of waiting: a worker idle for hours would trim an
+	 * unchanged heap every loop timeout */
+	if (!ep->worked)
+		return;
+	ep->worked = 0;
 	release_body(ep, 1);
 	ds_request_trim(&ep->req, 1);
 	/* and the pages of what the jobs freed inside the heap: a waiting

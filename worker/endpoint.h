@@ -16,6 +16,7 @@ struct ds_endpoint {
 	struct curl_slist *headers;
 	char errbuf[CURL_ERROR_SIZE];
 	struct ds_request req;		/* request bodies, reused */
+	int worked;			/* a call since ds_endpoint_idle() */
 	char *body;			/* response being received */
 	size_t len, cap;
 	int over_cap;
