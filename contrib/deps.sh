@@ -46,6 +46,8 @@ need_pkg iproute2       command -v ip
 need_pkg shellcheck     command -v shellcheck
 need_pkg cppcheck       command -v cppcheck
 need_pkg file           command -v file
+# counts the queue monitor's sends (t/integration/test_queue.py)
+need_pkg strace         command -v strace
 fi
 
 [ -z "$missing" ] && exit 0

@@ -3,7 +3,9 @@
  * (common/admin.c), then report per server Q_SERVER, the Q_FUNC rows of
  * our functions and the Q_WORKER rows of our workers, and one Q_ROUND at
  * the end, which is when the master acts. A reply that does not parse
- * counts as a server that did not answer. */
+ * counts as a server that did not answer. A round's messages go out in
+ * batches, one sendmmsg(2) each, so that the master wakes once a round
+ * rather than once a row. */
 #include "worker/monitor.h"
 
 #include <errno.h>
@@ -27,17 +29,46 @@
 #define TIMEOUT_MIN_MS 1000
 #define TIMEOUT_MAX_MS 5000
 
+/* Messages a round holds back: the rows of a small setup in one batch,
+ * a 2,000-worker one in a few dozen. */
+#define BATCH 64
+
+struct batch {
+	size_t n;
+	struct mmsghdr mm[BATCH];
+	struct iovec iov[BATCH];
+	unsigned char buf[BATCH][DS_MSG_MAX_SIZE];
+};
+
 struct report {
 	const struct ds_monitor_opts *o;
 	uint16_t server;
 	int master_gone;
+	struct batch *b;
 };
+
+static void
+flush(struct report *rp)
+{
+	struct batch *b = rp->b;
+	size_t done = 0;
+	int r;
+
+	while (done < b->n && !rp->master_gone) {
+		r = sendmmsg(rp->o->master_fd, b->mm + done,
+		    (unsigned)(b->n - done), MSG_NOSIGNAL);
+		if (r > 0)
+			done += (size_t)r;
+		else if (r < 0 && errno != EINTR)
+			rp->master_gone = 1;
+	}
+	b->n = 0;
+}
 
 static void
 send_msg(struct report *rp, const struct ds_msg *m)
 {
-	unsigned char buf[DS_MSG_MAX_SIZE];
-	size_t len;
+	struct batch *b = rp->b;
 
 	if (rp->o->master_fd < 0) {	/* by hand: say it */
 		printf("%s server=%u a=%u b=%u c=%u text=%s\n",
@@ -46,12 +77,13 @@ send_msg(struct report *rp, const struct ds_msg *m)
 		fflush(stdout);
 		return;
 	}
-	len = ds_msg_encode(m, buf);
-	while (send(rp->o->master_fd, buf, len, MSG_NOSIGNAL) < 0)
-		if (errno != EINTR) {
-			rp->master_gone = 1;
-			return;
-		}
+	b->iov[b->n].iov_base = b->buf[b->n];
+	b->iov[b->n].iov_len = ds_msg_encode(m, b->buf[b->n]);
+	memset(&b->mm[b->n], 0, sizeof(b->mm[b->n]));
+	b->mm[b->n].msg_hdr.msg_iov = &b->iov[b->n];
+	b->mm[b->n].msg_hdr.msg_iovlen = 1;
+	if (++b->n == BATCH)
+		flush(rp);
 }
 
 static void
@@ -154,8 +186,9 @@ report_server(struct report *rp, const struct ds_admin_read *r)
 static void
 round_once(const struct ds_monitor_opts *o, int64_t timeout, int *gone)
 {
+	static struct batch batch;	/* 100 KiB: not on the stack */
 	struct ds_admin_read r[DS_MAX_SERVERS];
-	struct report rp = {o, 0, 0};
+	struct report rp = {o, 0, 0, &batch};
 
 	ds_admin_read_all(o->servers, o->nservers, timeout, r);
 	for (size_t i = 0; i < o->nservers; i++) {
@@ -164,6 +197,7 @@ round_once(const struct ds_monitor_opts *o, int64_t timeout, int *gone)
 	}
 	rp.server = 0;		/* a round is of every server */
 	send_q(&rp, DS_MSG_Q_ROUND, (uint32_t)o->nservers, 0, 0, "", 0);
+	flush(&rp);
 	ds_admin_reads_free(r, o->nservers);
 	*gone = rp.master_gone;
 }

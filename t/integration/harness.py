@@ -251,6 +251,14 @@ def open_fds(pid):
     return out
 
 
+def voluntary_switches(pid):
+    """How many times pid has slept and woken: an idle process's count
+    moves only when something wakes it."""
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(ln.split()[1]) for ln in f
+                    if ln.startswith("voluntary_ctxt_switches:"))
+
+
 def children_of(pid, monitor=False):
     """The children of pid: the workers of a master, and its queue monitor
     too when asked."""

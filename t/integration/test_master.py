@@ -8,7 +8,7 @@ import subprocess
 import time
 
 from harness import (GMCLIENT, open_fds, MASTER, WORKER, MasterTestCase, alive, children_of,
-                     pool_pids, submit, threads, wait_for, write_config)
+                     pool_pids, submit, threads, voluntary_switches, wait_for, write_config)
 
 
 def sum_jobs(fn, n, base=0):
@@ -432,15 +432,11 @@ class MasterTest(MasterTestCase):
         pid_file = os.path.join(self.tmp, "ds.pid")
         self.start_master(self.three_pools(ep), "--pid_file", pid_file)
 
-        def switches():
-            with open(f"/proc/{self.master.pid}/status") as f:
-                return sum(int(ln.split()[1]) for ln in f
-                           if ln.endswith("ctxt_switches\n") or "ctxt_switches:" in ln)
-        before = switches()
+        before = voluntary_switches(self.master.pid)
         time.sleep(3)  # measuring how often an idle master wakes up
-        # no tick: at most a couple of stray wake-ups, plus the queue
-        # monitor's one report per queue_poll_interval (5 s)
-        self.assertLessEqual(switches() - before, 3)
+        # no tick: at most a couple of stray wake-ups, plus one per round
+        # of the queue monitor (every queue_poll_interval, 5 s)
+        self.assertLessEqual(voluntary_switches(self.master.pid) - before, 3)
 
         fds = open_fds
         master = {t for fd, t in fds(self.master.pid).items() if fd > 2}

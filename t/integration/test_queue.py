@@ -13,7 +13,8 @@ import time
 
 import tcpproxy
 from harness import (GMCLIENT, MASTER, Gearmand, MasterTestCase, children_of,
-                     free_port, pool_pids, port_open, status, threads, wait_for)
+                     free_port, is_monitor, pool_pids, port_open, status, threads,
+                     voluntary_switches, wait_for)
 
 
 def write_jobs(path, servers, pools, **top):
@@ -251,6 +252,42 @@ class QueueTest(MasterTestCase):
                  == 2, 10, "two new workers")
         print(f"\n  stuck: 5 jobs answered {took:.2f}s after the freeze "
               f"(stuck_after 2s)\n    " + stuck[0].split(": ", 1)[-1])
+
+    def test_a_round_wakes_the_master_once(self):
+        """The monitor's rows reach the master in one batch a round: an
+        idle master wakes once per queue_poll_interval, however slow the
+        monitor is between rows (strace slows it here)."""
+        ep = self.endpoint()
+        u = f"http://127.0.0.1:{ep.port}/sum"
+        self.start({n: {"worker_count": 2, "jobs_list": [n + "1", n + "2"], "uri": u}
+                    for n in "DEF"}, queue_poll_interval=0.25)
+        wait_for(lambda: sum(self.ready(n) for n in "DEF") == 6, 10, "six workers")
+        mon = wait_for(lambda: next((p for p in children_of(self.master.pid, monitor=True)
+                                     if is_monitor(p)), None), 10, "the monitor")
+        trace = os.path.join(self.tmp, "monitor.strace")
+        st = subprocess.Popen(["strace", "-qq", "-e", "trace=sendto,sendmsg,sendmmsg",
+                               "-o", trace, "-p", str(mon)], stderr=subprocess.DEVNULL)
+        try:
+            def sends():  # to the master: not the admin request to gearmand
+                with open(trace) as f:
+                    return [ln for ln in f if ln.startswith("send") and
+                            "status\\nworkers" not in ln]
+            wait_for(lambda: os.path.exists(trace) and sends(), 10, "strace attached")
+            first, sw0 = len(sends()), voluntary_switches(self.master.pid)
+            wait_for(lambda: len(sends()) >= first + 12, 15, "12 rounds or more sends")
+            sw1, lines = voluntary_switches(self.master.pid), sends()[first:]
+        finally:
+            st.terminate()
+            st.wait()
+        kinds = {ln.split("(")[0] for ln in lines}
+        self.assertEqual(kinds, {"sendmmsg"}, lines[:3])
+        # a round: one Q_SERVER, six Q_FUNC, six Q_WORKER and the Q_ROUND
+        counts = [int(ln.rsplit("=", 1)[1]) for ln in lines]
+        self.assertEqual(set(counts), {14}, lines[:3])
+        rounds = len(lines)
+        print(f"\n  {rounds} rounds of 14 rows: {rounds} sendmmsg, the master "
+              f"woke {sw1 - sw0} times")
+        self.assertLessEqual(sw1 - sw0, rounds + 2)
 
     def test_monitor_is_a_supervised_child(self):
         ep = self.endpoint()
