@@ -22,11 +22,13 @@ class ScaleFigures:
         n = P["start_n"]
         ms = {"ds": [], "lim": [], "aa": []}
         cpu = {"ds": [], "lim": [], "aa": []}
+        own = {"ds": [], "lim": [], "aa": []}
         for r in range(P["start_alt"]):
             for side in self.ORDERS[r % len(self.ORDERS)]:
-                t, c = self.start_once(side, n)
+                t, c, o = self.start_once(side, n)
                 ms[side].append(t)
                 cpu[side].append(c)
+                own[side].append(o)
         med = {k: statistics.median(v) for k, v in ms.items()}
         cmed = {k: statistics.median(v) for k, v in cpu.items()}
         ratio = med["ds"] / med["lim"]
@@ -49,10 +51,19 @@ class ScaleFigures:
         self.row(f"  CPU the machine spent starting {n}, ms (median)",
                  f"{cmed['ds']:.0f}", f"{cmed['lim']:.0f}",
                  f"{cmed['ds'] / cmed['lim']:.3f} x", "")
+        omed = {k: statistics.median(v) for k, v in own.items()}
+        self.put(f"startup_{n}_own_cpu_ms", round(omed["ds"]))
+        self.put(f"startup_{n}_own_cpu_limit_ms", round(omed["lim"]))
+        self.put(f"startup_{n}_own_cpu_aa_ms", round(omed["aa"]))
+        self.row(f"  of which the {n} programs and the master, ms",
+                 f"{omed['ds']:.0f}", f"{omed['lim']:.0f}",
+                 f"{omed['ds'] / omed['lim']:.3f} x",
+                 f"A/A {omed['aa'] / omed['lim']:.3f} x")
 
     def start_once(self, side, n):
-        """One start of n workers: ms until gearmand has them all, and the
-        machine's CPU ms in that time."""
+        """One start of n workers: ms until gearmand has them all, the
+        machine's CPU ms in that time, and the CPU ms of the programs
+        started (and of the master)."""
         c0 = machine_busy_ms()
         if side == "ds":
             m = Master(self.tmp, "start", self.gm, {"Start": {
@@ -61,19 +72,21 @@ class ScaleFigures:
             try:
                 self.gm.wait_workers("BenchStart", n)
                 t, c = (time.monotonic() - m.t0) * 1000, machine_busy_ms() - c0
+                o = sum(run_ns(p) for p in m.pids()) / 1e6
             finally:
                 m.stop()
             self.gm.wait_workers("BenchStart", 0)
-            return t, c
+            return t, c, o
         fn = {"lim": "BenchStartL", "aa": "BenchStartA"}[side]
         lm = Limits(self.gm, fn, self.nginx.uri("/ok"), n)
         try:
             self.gm.wait_workers(fn, n)
             t, c = (time.monotonic() - lm.t0) * 1000, machine_busy_ms() - c0
+            o = sum(run_ns(p) for p in lm.pids) / 1e6
         finally:
             lm.stop()
         self.gm.wait_workers(fn, 0)
-        return t, c
+        return t, c, o
 
     # -- HUP adds a worker: time until gearmand sees it
     def hup(self):

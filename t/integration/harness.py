@@ -286,7 +286,7 @@ class MasterTestCase(ProcTestCase):
     """Runs a real driveshaft master with its real workers."""
 
     def start_master(self, pools, *extra, loop_timeout="1", status=True,
-                     expect_workers=True):
+                     expect_workers=True, **popen):
         self.config = os.path.join(self.tmp, "jobs.json")
         self.pools = pools
         write_config(self.config, [self.gearmand.server], pools)
@@ -295,7 +295,7 @@ class MasterTestCase(ProcTestCase):
         if status:
             argv += ["--status_port", str(self.status_port)]
         argv += list(extra)
-        m = self.spawn(argv, "master.log", start_new_session=True)
+        m = self.spawn(argv, "master.log", start_new_session=True, **popen)
         m.own_group = False
         self.master = m
         if status:

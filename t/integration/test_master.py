@@ -444,6 +444,29 @@ class MasterTest(MasterTestCase):
         for kid in children_of(self.master.pid):
             self.assertEqual({t for fd, t in fds(kid).items() if fd > 2} & master, set(), kid)
 
+    def test_workers_ignore_no_signal_the_masters_starter_ignored(self):
+        # what an init script or nohup left ignored survives exec: the
+        # master must not hand it on to its workers
+        def ignore():
+            for sig in (signal.SIGUSR2, signal.SIGALRM, signal.SIGQUIT):
+                signal.signal(sig, signal.SIG_IGN)
+        ep = self.endpoint()
+        self.start_master(self.three_pools(ep), preexec_fn=ignore)
+
+        def ignored(pid):
+            with open(f"/proc/{pid}/status") as f:
+                mask = next(int(ln.split()[1], 16) for ln in f
+                            if ln.startswith("SigIgn:"))
+            return {s for s in (signal.SIGUSR2, signal.SIGALRM, signal.SIGQUIT)
+                    if mask & (1 << (s - 1))}
+        kids = children_of(self.master.pid)
+        self.assertEqual(len(kids), 4)
+        for kid in kids:
+            self.assertEqual(ignored(kid), set(), kid)
+        # and the worker still answers a job
+        jobs, want = sum_jobs("SumA", 3)
+        self.assertEqual(submit(self.gearmand.server, jobs), want)
+
     def test_log_config_change_on_hup_reaches_workers(self):
         ep = self.endpoint()
         logconf = os.path.join(self.tmp, "log.conf")
