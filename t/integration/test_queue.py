@@ -287,7 +287,9 @@ class QueueTest(MasterTestCase):
         rounds = len(lines)
         print(f"\n  {rounds} rounds of 14 rows: {rounds} sendmmsg, the master "
               f"woke {sw1 - sw0} times")
-        self.assertLessEqual(sw1 - sw0, rounds + 2)
+        # once a round; a batch the master drains faster than it arrives
+        # may cost a second wake-up, never one per row (14)
+        self.assertLessEqual(sw1 - sw0, 2 * rounds + 2)
 
     def test_monitor_is_a_supervised_child(self):
         ep = self.endpoint()
