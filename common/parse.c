@@ -38,7 +38,9 @@ ds_parse_seconds_ms(const char *s, double max_s)
 	v = strtod(s, &end);
 	if (errno != 0 || *end != '\0' || !isfinite(v) || v <= 0 || v > max_s)
 		return -1;
-	v = round(v * 1000.0);
+	/* v > 0: adding a half and truncating rounds, without libm, which
+	 * every worker would then look symbols up in before libc */
+	v = v * 1000.0 + 0.5;
 	return v < 1 ? 1 : (int64_t)v;
 }
 
