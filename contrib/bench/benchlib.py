@@ -32,7 +32,7 @@ P = dict(  # what a run measures; BENCH_QUICK=1 keeps it under 2 minutes
     rtt_jobs=300 if QUICK else 2000,
     bin_jobs=400 if QUICK else 3000,
     start_n=500,
-    start_alt=2 if QUICK else 6,  # rounds; each round all three sides
+    start_runs=4 if QUICK else 16,  # ABBA blocks of four (fig_scale.py)
     hup_n=10 if QUICK else 20,
     scale=[500] if QUICK else [500, 2000],
     scale_jobs=2000 if QUICK else 10000,
