@@ -184,11 +184,11 @@ report_server(struct report *rp, const struct ds_admin_read *r)
 }
 
 static void
-round_once(const struct ds_monitor_opts *o, int64_t timeout, int *gone)
+round_once(const struct ds_monitor_opts *o, struct batch *b,
+    int64_t timeout, int *gone)
 {
-	static struct batch batch;	/* 100 KiB: not on the stack */
 	struct ds_admin_read r[DS_MAX_SERVERS];
-	struct report rp = {o, 0, 0, &batch};
+	struct report rp = {o, 0, 0, b};
 
 	ds_admin_read_all(o->servers, o->nservers, timeout, r);
 	for (size_t i = 0; i < o->nservers; i++) {
@@ -225,6 +225,11 @@ run(const struct ds_monitor_opts *o)
 	int64_t timeout = o->interval_ms, start;
 	const char *why = NULL;
 	int gone = 0;
+	/* 100 KiB, the monitor's alone: not in every worker's image */
+	struct batch *b = calloc(1, sizeof(*b));
+
+	if (b == NULL)
+		return "out_of_memory";
 
 	if (timeout < TIMEOUT_MIN_MS)
 		timeout = TIMEOUT_MIN_MS;
@@ -232,11 +237,11 @@ run(const struct ds_monitor_opts *o)
 		timeout = TIMEOUT_MAX_MS;
 	while (why == NULL) {
 		start = ds_now_ms();
-		round_once(o, timeout, &gone);
-		if (gone)
-			return "master_gone";
-		why = wait_until(o, start + o->interval_ms);
+		round_once(o, b, timeout, &gone);
+		why = gone ? "master_gone" :
+		    wait_until(o, start + o->interval_ms);
 	}
+	free(b);
 	return why;
 }
 
