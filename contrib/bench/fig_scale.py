@@ -12,10 +12,10 @@ class ScaleFigures:
     """Steps startup, hup, scaleN and growth of Bench."""
 
     # -- start-up of 500 workers, in ABBA blocks: each side follows itself
-    # as often as it follows the other. A start after a start of the same
-    # program runs faster (measured: with two limit groups beside one
-    # driveshaft, the limit followed the limit twice as often, and
-    # driveshaft came out 1.05-1.13 x where alternating pairs gave 0.99).
+    # as often as it follows the other, so whatever a run leaves behind
+    # (500 processes torn down, gearmand's connections closed) falls on
+    # both alike. The A/A control splits the limit's runs by what ran
+    # before them.
     SEQ = ("ds", "lim", "lim", "ds", "lim", "ds", "ds", "lim")
 
     def startup(self):
