@@ -65,6 +65,21 @@ flush(struct report *rp)
 	b->n = 0;
 }
 
+/* 100 KiB, the monitor's alone: allocated when it starts, not a static
+ * in every worker's image. Each slot's header points at its buffer once. */
+static struct batch *
+batch_new(void)
+{
+	struct batch *b = calloc(1, sizeof(*b));
+
+	for (size_t i = 0; b != NULL && i < BATCH; i++) {
+		b->iov[i].iov_base = b->buf[i];
+		b->mm[i].msg_hdr.msg_iov = &b->iov[i];
+		b->mm[i].msg_hdr.msg_iovlen = 1;
+	}
+	return b;
+}
+
 static void
 send_msg(struct report *rp, const struct ds_msg *m)
 {
@@ -77,11 +92,7 @@ send_msg(struct report *rp, const struct ds_msg *m)
 		fflush(stdout);
 		return;
 	}
-	b->iov[b->n].iov_base = b->buf[b->n];
 	b->iov[b->n].iov_len = ds_msg_encode(m, b->buf[b->n]);
-	memset(&b->mm[b->n], 0, sizeof(b->mm[b->n]));
-	b->mm[b->n].msg_hdr.msg_iov = &b->iov[b->n];
-	b->mm[b->n].msg_hdr.msg_iovlen = 1;
 	if (++b->n == BATCH)
 		flush(rp);
 }
@@ -225,8 +236,7 @@ run(const struct ds_monitor_opts *o)
 	int64_t timeout = o->interval_ms, start;
 	const char *why = NULL;
 	int gone = 0;
-	/* 100 KiB, the monitor's alone: not in every worker's image */
-	struct batch *b = calloc(1, sizeof(*b));
+	struct batch *b = batch_new();
 
 	if (b == NULL)
 		return "out_of_memory";
