@@ -12,6 +12,7 @@
 
 struct ds_endpoint {
 	CURL *curl;
+	CURLU *url;			/* the endpoint's URL, parsed once */
 	const struct ds_worker_opts *opts;
 	struct curl_slist *headers;
 	char errbuf[CURL_ERROR_SIZE];

@@ -406,6 +406,9 @@ ds_worker_run(const struct ds_worker_opts *o)
 	}
 	l->o = o;
 	if (start_loop(l) < 0) {
+		if (l->gw != NULL)
+			gearman_worker_free(l->gw);
+		ds_endpoint_cleanup(&l->ep);
 		free(l);
 		return 2;
 	}

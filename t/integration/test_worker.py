@@ -190,6 +190,43 @@ class WorkerTest(ProcTestCase):
         with open(f"/proc/{w.pid}/cmdline", "rb") as f:
             self.assertTrue(f.read().startswith(b"driveshaft-worker: pool=Ident slot=7"))
 
+    def test_a_proxy_in_the_environment_never_sees_a_job(self):
+        import socket
+        import threading
+        ep = self.endpoint()
+        proxy = socket.socket()
+        proxy.bind(("127.0.0.1", 0))
+        proxy.listen(16)
+        self.addCleanup(proxy.close)
+        seen = []
+
+        def accept():
+            while True:
+                try:
+                    c, _ = proxy.accept()
+                except OSError:
+                    return
+                seen.append(c)
+                c.close()
+        threading.Thread(target=accept, daemon=True).start()
+        url = f"http://127.0.0.1:{proxy.getsockname()[1]}"
+        env = {k: v for k, v in os.environ.items() if k.lower() != "no_proxy"}
+        env.update({k: url for k in ("http_proxy", "HTTP_PROXY", "https_proxy",
+                                     "HTTPS_PROXY", "all_proxy", "ALL_PROXY")})
+        self.worker("Px", ["Sum"], f"http://127.0.0.1:{ep.port}/sum", env=env)
+        self.wait_registered("Sum")
+        self.assertEqual(submit(self.gearmand.server, [("Sum", "20 22")]),
+                         [("OK", b"42")])
+        self.assertEqual(len(seen), 0, "the proxy got a connection")
+
+    def test_a_uri_libcurl_cannot_parse_fails_the_start_and_hides_the_password(self):
+        w = self.worker("BadUri", ["Sum"], "http://user:secret@[::1/sum")
+        self.assertEqual(w.wait(10), 2)
+        log = self.log_of(w)
+        self.assertIn('event=worker_failed pool=BadUri slot=0 '
+                      'error="--uri http://***@[::1/sum: ', log)
+        self.assertNotIn("secret", log)
+
     def test_bad_command_lines(self):
         import subprocess
         from harness import WORKER
