@@ -121,9 +121,10 @@ ds_endpoint_init(struct ds_endpoint *ep, const struct ds_worker_opts *o,
 	if (set_url(ep, o->uri, err, errlen) < 0)
 		return -1;
 	/* no proxy: one named in the environment of whoever started the
-	 * daemon must not see the jobs (and looking for it cost each job
-	 * 1.3k instructions) */
+	 * daemon must not see the jobs (and looking for it, and for
+	 * no_proxy, cost each job 2k instructions) */
 	curl_easy_setopt(c, CURLOPT_PROXY, "");
+	curl_easy_setopt(c, CURLOPT_NOPROXY, "");
 	/* same keep-alive: curl reuses the unix socket connection too */
 	if (o->unix_socket != NULL)
 		curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, o->unix_socket);

@@ -117,6 +117,14 @@ START_TEST(work_fail)
 	FAILS(RET("25"), "endpoint returned gearman_ret 25");
 	FAILS(RET("1.0"), "endpoint returned gearman_ret 1");
 	FAILS(RET("1e3"), "endpoint returned gearman_ret 1000");
+	FAILS(RET("007"), "endpoint returned gearman_ret 7");
+	FAILS(RET("-000000000000042"), "endpoint returned gearman_ret -42");
+	FAILS(RET("999999999999999"),
+	    "endpoint returned gearman_ret 999999999999999");
+	FAILS(RET("-999999999999999"),
+	    "endpoint returned gearman_ret -999999999999999");
+	FAILS(RET("1234567890123456"),
+	    "endpoint returned gearman_ret 1234567890123456");
 	FAILS(RET("9007199254740992"),
 	    "endpoint returned gearman_ret 9007199254740992");
 	FAILS(RET("-9223372036854774784"),
