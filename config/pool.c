@@ -80,7 +80,35 @@ parse_jobs(struct ctx *c, struct ds_pool *p, const char *path, const cJSON *v)
 }
 #pragma GCC diagnostic pop
 
-/* True when uri is http(s)://host... with a non-empty host. */
+/* The port after a host, if any, is 1 to 65535 (workers cannot parse
+ * another and would stop at start). A password with an unescaped '/'
+ * ends the host part early, and its first half shows up here. */
+static int
+valid_port(const char *host, const char *end)
+{
+	const char *p = host;
+	long v = 0;
+
+	if (*host == '[') {
+		if ((p = memchr(host, ']', (size_t)(end - host))) == NULL)
+			return 0;	/* an IPv6 address never closed */
+		if (++p < end && *p != ':')
+			return 0;
+	}
+	if ((p = memchr(p, ':', (size_t)(end - p))) == NULL || p + 1 == end)
+		return 1;	/* none, or empty: the scheme's own */
+	if (end - ++p > 5)
+		return 0;
+	for (; p < end; p++) {
+		if (*p < '0' || *p > '9')
+			return 0;
+		v = v * 10 + (*p - '0');
+	}
+	return v >= 1 && v <= 65535;
+}
+
+/* True when uri is http(s)://host... with a non-empty host and a port
+ * that is a port. */
 static int
 valid_uri(const char *uri)
 {
@@ -97,7 +125,7 @@ valid_uri(const char *uri)
 	for (at = a; at < end; at++)
 		if (*at == '@')
 			a = at + 1;
-	return a < end && *a != ':';
+	return a < end && *a != ':' && valid_port(a, end);
 }
 
 /* As cfg_expected(), without showing a password the value may hold. */
@@ -115,7 +143,17 @@ expected_uri(struct ctx *c, const char *path, const char *what,
 	redacted = malloc(strlen(v->valuestring) + 4);
 	shown = redacted ? cJSON_CreateString(ds_uri_redact(redacted,
 	    strlen(v->valuestring) + 4, v->valuestring)) : NULL;
-	cfg_expected(c, path, what, shown ? shown : v);
+	if (shown == NULL || strcmp(shown->valuestring, v->valuestring) == 0) {
+		/* an '@' past the host part: perhaps a password with an
+		 * unescaped '/', which no redaction can find */
+		cfg_report(c, 0, "%s: expected %s, got a URL with '@' after "
+		    "its host (not shown; in a password, write '/' as %%2F)",
+		    path, what);
+		cJSON_Delete(shown);
+		free(redacted);
+		return;
+	}
+	cfg_expected(c, path, what, shown);
 	cJSON_Delete(shown);
 	free(redacted);
 }

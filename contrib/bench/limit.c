@@ -27,6 +27,7 @@ struct buf {
 static struct {
 	CURL *curl;
 	int form, parsed_url;
+	CURLU *url;
 	struct buf req, resp;
 	long jobs, max_jobs;
 } L;
@@ -317,14 +318,12 @@ main(int argc, char **argv)
 	if (!L.form)
 		hdr = curl_slist_append(hdr, "Content-Type: application/json");
 	if (L.parsed_url) {
-		CURLU *u = curl_url();
-
-		if (u == NULL || curl_url_set(u, CURLUPART_URL, uri, 0) !=
-		    CURLUE_OK) {
+		if ((L.url = curl_url()) == NULL || curl_url_set(L.url,
+		    CURLUPART_URL, uri, 0) != CURLUE_OK) {
 			fprintf(stderr, "limit: bad URL\n");
 			return 2;
 		}
-		curl_easy_setopt(L.curl, CURLOPT_CURLU, u);
+		curl_easy_setopt(L.curl, CURLOPT_CURLU, L.url);
 		curl_easy_setopt(L.curl, CURLOPT_PROXY, "");
 		curl_easy_setopt(L.curl, CURLOPT_NOPROXY, "");
 	} else {
@@ -355,6 +354,7 @@ main(int argc, char **argv)
 	}
 	gearman_worker_free(gw);
 	curl_easy_cleanup(L.curl);
+	curl_url_cleanup(L.url);
 	curl_slist_free_all(hdr);
 	curl_global_cleanup();
 	return 0;

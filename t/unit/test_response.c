@@ -439,6 +439,9 @@ START_TEST(gearman_ret_digits)
 		    (long long)strtod(rets[i], NULL));
 		fails_len(body, (size_t)n, want);
 	}
+	COMPLETES(RET("000000000000000"), "x");
+	COMPLETES(RET("-000000000000000"), "x");
+	COMPLETES(RET("0000000000000000"), "x");
 }
 END_TEST
 
