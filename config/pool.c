@@ -4,6 +4,7 @@
 
 #include "common/text.h"
 #include "common/worker_args.h"
+#include "config/server.h"
 
 #include <limits.h>
 #include <math.h>
@@ -87,7 +88,7 @@ static int
 valid_port(const char *host, const char *end)
 {
 	const char *p = host;
-	long v = 0;
+	int port;
 
 	if (*host == '[') {
 		if ((p = memchr(host, ']', (size_t)(end - host))) == NULL)
@@ -97,14 +98,8 @@ valid_port(const char *host, const char *end)
 	}
 	if ((p = memchr(p, ':', (size_t)(end - p))) == NULL || p + 1 == end)
 		return 1;	/* none, or empty: the scheme's own */
-	if (end - ++p > 5)
-		return 0;
-	for (; p < end; p++) {
-		if (*p < '0' || *p > '9')
-			return 0;
-		v = v * 10 + (*p - '0');
-	}
-	return v >= 1 && v <= 65535;
+	p++;
+	return ds_port_parse(p, (size_t)(end - p), &port) == 0;
 }
 
 /* True when uri is http(s)://host... with a non-empty host and a port

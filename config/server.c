@@ -3,19 +3,21 @@
 #include "config/server.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-static int
-parse_port(const char *p, int *port)
+int
+ds_port_parse(const char *p, size_t len, int *port)
 {
-	char *end;
-	long v;
+	long v = 0;
 
-	if (*p < '0' || *p > '9')
+	if (len == 0)
 		return -1;
-	v = strtol(p, &end, 10);
-	if (*end != '\0' || v < 1 || v > 65535)
+	for (size_t i = 0; i < len; i++) {
+		if (p[i] < '0' || p[i] > '9' ||
+		    (v = v * 10 + (p[i] - '0')) > 65535)
+			return -1;
+	}
+	if (v < 1)
 		return -1;
 	*port = (int)v;
 	return 0;
@@ -68,7 +70,7 @@ ds_server_parse(const char *s, struct ds_server *out, char *err, size_t errlen)
 			return -1;
 		}
 	}
-	if (port != NULL && parse_port(port, &out->port) < 0) {
+	if (port != NULL && ds_port_parse(port, strlen(port), &out->port) < 0) {
 		snprintf(err, errlen, "\"%s\": port must be 1 to 65535", s);
 		return -1;
 	}
