@@ -11,6 +11,8 @@
 #   make multihost  two gearmand and two hosts in network namespaces, with
 #                   chaos, MULTIHOST_SECONDS of load (root; make soak runs
 #                   it too; a short run is part of the integration tests)
+#   make mutate     plant the bugs of t/mutants.txt one at a time in a
+#                   scratch copy and run the tests that should catch each
 #   make install    PREFIX=/usr/local DESTDIR= (contrib/install.sh)
 #   make deb        build/driveshaft_VERSION_ARCH.deb (contrib/deb.sh)
 
@@ -53,7 +55,7 @@ UNIT_BIN := $(UNIT_SRC:t/unit/%.c=$(BUILD)/t/%)
 BINS := $(BUILD)/driveshaft $(BUILD)/driveshaft-worker
 TOOLS := $(BUILD)/t/gmclient $(BUILD)/t/soakclient
 
-.PHONY: all check unit integration deps demo bench bench-deps install deb clean \
+.PHONY: all check unit unit-bins mutate integration deps demo bench bench-deps install deb clean \
 	san-unit san-integration fuzz lint soak multihost
 
 all: $(BINS) $(TOOLS)
@@ -89,6 +91,8 @@ $(BUILD)/t/test_%: $(BUILD)/t/unit/test_%.o $(LIBS_ALL)
 
 deps:
 	@sh contrib/deps.sh
+
+unit-bins: $(UNIT_BIN)
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $(if $(SAN),CK_FORK=no) $$t; done
@@ -137,6 +141,11 @@ lint:
 	    echo "lint: the master links what only the worker needs"; \
 	    exit 1; fi
 	@echo "lint: clean"
+
+# each mutant's tests in a scratch copy; prints the kill ratio and the
+# survivors, fails below MUTATE_MIN (0.9)
+mutate: deps
+	python3 t/mutate.py
 
 demo: deps all
 	bash contrib/demo.sh

@@ -220,6 +220,11 @@ static const struct {
 	{URI, "\"job_processing_uri\": \"http://h/other\"", DS_POOL_REPLACED},
 	{URI, "\"job_processing_uri\": \"https://h/job\"", DS_POOL_REPLACED},
 	{URI, "\"job_processing_uri\": \"http://h/job/\"", DS_POOL_REPLACED},
+	/* what a loose comparison (case, a prefix) would call the same */
+	{URI, "\"job_processing_uri\": \"http://h/JOB\"", DS_POOL_REPLACED},
+	{URI, "\"job_processing_uri\": \"http://H/job\"", DS_POOL_REPLACED},
+	{URI, "\"job_processing_uri\": \"http://h/job?x=1\"", DS_POOL_REPLACED},
+	{URI, "\"job_processing_uri\": \"http://h/jo\"", DS_POOL_REPLACED},
 
 	{URI, URI ", \"request_format\": \"form\"", DS_POOL_REPLACED},
 	{URI ", \"request_format\": \"form\"", URI, DS_POOL_REPLACED},
