@@ -1,8 +1,8 @@
 """The operators' kit (issue 8), each piece run for real: driveshaft
 --query against a real master, a pool on a unix-socket endpoint, the PHP
 example endpoint under php -S, make demo, the man pages, the install tree
-and the .deb (test_ops_service.py has the init script and rsyslog)."""
-import json
+and the .deb (test_ops_service.py has the init script and rsyslog,
+test_ops_guard.py what the kit refuses and warns of)."""
 import os
 import pwd
 import signal
@@ -10,12 +10,10 @@ import socket
 import subprocess
 import threading
 import time
-import urllib.error
-import urllib.request
 
 import harness
-from harness import MASTER, MasterTestCase, submit, threads, wait_for, write_config
-from ops_helpers import TEST_USER, ensure_test_user, install_tree
+from harness import MASTER, MasterTestCase, submit, threads, wait_for
+from ops_helpers import TEST_USER, ensure_test_user, install_tree, php_endpoint
 
 
 class QueryTest(MasterTestCase):
@@ -78,66 +76,6 @@ class QueryTest(MasterTestCase):
                          b"\\x1B[2J\\xC2\\x9B31mred\\x7F\n")
 
 
-class WarningsTest(MasterTestCase):
-    """What a careless install is told: a master run as root with no --user
-    to drop to, and a jobs config with credentials every user can read."""
-
-    def check(self, cfg, *extra):
-        return subprocess.run([MASTER, "--jobsconfig", cfg, "--check", *extra],
-                              capture_output=True, text=True, timeout=30)
-
-    def test_running_as_root_is_said_once(self):
-        if os.geteuid() != 0:
-            self.skipTest("needs root")
-        ep = self.endpoint()
-        logconf = os.path.join(self.tmp, "log.conf")
-        with open(logconf, "w") as f:
-            f.write("stderr = 1\n")
-        pools = {"R": {"worker_count": 1, "jobs_list": ["SumR"],
-                       "uri": f"http://127.0.0.1:{ep.port}/sum"}}
-        self.start_master(pools, "--logconfig", logconf)
-        pools["R"]["worker_count"] = 2
-        self.reload(pools)
-        wait_for(lambda: self.ready_workers() == 2, 10, "2 workers after a HUP")
-        lines = [ln for ln in self.master_log().splitlines() if "running_as_root" in ln]
-        self.assertEqual(len(lines), 1, self.master_log())
-        self.assertIn(' warning event=running_as_root detail="no --user: the master and '
-                      'every worker run as root', lines[0])
-        p = self.check(self.config)
-        self.assertEqual(p.returncode, 0, p.stderr)
-        self.assertEqual(p.stderr.splitlines(), [
-            "driveshaft: warning: running as root: no --user: the master and every worker "
-            "run as root, and the workers parse what gearmand and the endpoints send; "
-            "give --user NAME (RUN_AS in /etc/default/driveshaft)"])
-        ensure_test_user(self)
-        os.chmod(self.tmp, 0o755)
-        p = self.check(self.config, "--user", TEST_USER)
-        self.assertEqual((p.returncode, p.stderr), (0, ""))
-
-    def test_check_warns_of_credentials_every_user_can_read(self):
-        ensure_test_user(self)
-        os.chmod(self.tmp, 0o755)
-        cfg = os.path.join(self.tmp, "j.json")
-        plain = {"Plain": {"worker_count": 1, "jobs_list": ["A"], "uri": "http://127.0.0.1/a"}}
-        secret = {"Secret": {"worker_count": 1, "jobs_list": ["B"],
-                             "uri": "http://alice:s3cret@127.0.0.1/b"}}
-        warning = (f"driveshaft: warning: {cfg}: mode 0644 lets every user read the "
-                   "credentials in it; make it 0640 with the group of the --user "
-                   "(chmod o-r); URIs with credentials: pool Secret\n")
-        cases = [  # pools, mode, group, what --check says on stderr
-            ({**plain, **secret}, 0o644, 0, warning),
-            ({**plain, **secret}, 0o640, pwd.getpwnam(TEST_USER).pw_gid, ""),
-            (plain, 0o644, 0, ""),  # nothing to hide
-        ]
-        for pools, mode, gid, said in cases:
-            write_config(cfg, [self.gearmand.server], pools)
-            os.chown(cfg, 0, gid)
-            os.chmod(cfg, mode)
-            p = self.check(cfg, "--user", TEST_USER)
-            self.assertEqual((p.returncode, p.stderr), (0, said), oct(mode))
-            self.assertNotIn("s3cret", p.stdout + p.stderr)
-
-
 class UnixSocketTest(MasterTestCase):
 
     def test_pool_on_unix_socket_reuses_its_connection(self):
@@ -157,23 +95,6 @@ class UnixSocketTest(MasterTestCase):
         out = subprocess.run([MASTER, "--jobsconfig", self.config, "--check"],
                              capture_output=True, text=True)
         self.assertEqual(out.returncode, 0, out.stderr)
-
-
-def php_endpoint(test, workers=4, **env):
-    """contrib/endpoint/job.php under `php -S` on a free port, in its own
-    process group (PHP_CLI_SERVER_WORKERS forks) that cleanup kills; env:
-    more of its environment."""
-    port = harness.free_port()
-    own = {k: v for k, v in os.environ.items() if k != "DRIVESHAFT_ENDPOINT_SECRET"}
-    env = dict(own, PHP_CLI_SERVER_WORKERS=str(workers), **env)
-    p = test.spawn(["php", "-S", f"127.0.0.1:{port}",
-                    os.path.join(harness.TOP, "contrib", "endpoint", "job.php")],
-                   "php.log", env=env, start_new_session=True)
-    p.own_group = True
-    wait_for(lambda: harness.port_open(port) or p.poll() is not None, 10, "php -S")
-    if p.poll() is not None:
-        raise AssertionError(f"php -S exited: {test.log_of(p)}")
-    return f"http://127.0.0.1:{port}/job.php"
 
 
 class PhpEndpointTest(MasterTestCase):
@@ -206,79 +127,6 @@ class PhpEndpointTest(MasterTestCase):
                     if "event=job_failed" in ln and "function=Fail" in ln)
         self.assertIn("pool=J", line)
         self.assertIn("gearman_ret", line)
-
-
-def post(uri, body, headers):
-    """One POST; returns (HTTP status, response_string)."""
-    req = urllib.request.Request(uri, data=body, headers=headers, method="POST")
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, json.loads(r.read())["response_string"]
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read())["response_string"]
-
-
-class PhpEndpointAdmitTest(MasterTestCase):
-    """job.php runs jobs for Driveshaft only: not for a browser's
-    cross-site form, not for a body type Driveshaft never sends, and with
-    DRIVESHAFT_ENDPOINT_SECRET set, not without the pool's credentials."""
-
-    JOB = json.dumps({"function_name": "Sum", "job_handle": "H:x:1", "unique": "u",
-                      "workload": "1 2"}).encode()
-
-    def test_job_php_refuses_browsers_and_other_content_types(self):
-        uri = php_endpoint(self, workers=1)
-        js = {"Content-Type": "application/json"}
-        types = "expected application/json or multipart/form-data"
-        cases = [  # headers, HTTP status, response_string
-            (js, 200, "3"),
-            ({"Content-Type": "Application/JSON; charset=utf-8"}, 200, "3"),
-            ({**js, "Origin": "https://evil.example"}, 403,
-             "refused: a request with an Origin header (from a browser)"),
-            ({**js, "Origin": "null"}, 403,
-             "refused: a request with an Origin header (from a browser)"),
-            ({"Content-Type": "text/plain"}, 415,
-             f"refused: Content-Type 'text/plain', {types}"),
-            ({"Content-Type": "application/x-www-form-urlencoded"}, 415,
-             f"refused: Content-Type 'application/x-www-form-urlencoded', {types}"),
-        ]
-        for headers, code, said in cases:
-            self.assertEqual(post(uri, self.JOB, headers), (code, said), headers)
-
-    def test_job_php_shared_secret(self):
-        # a / in the secret goes %2F in the URI; libcurl sends it decoded
-        uri = php_endpoint(self, workers=2, DRIVESHAFT_ENDPOINT_SECRET="s3c/ret")
-        host = uri.split("//", 1)[1]
-        logconf = os.path.join(self.tmp, "log.conf")
-        with open(logconf, "w") as f:
-            f.write("stderr = 1\n")
-        self.start_master({
-            "Right": {"worker_count": 1, "jobs_list": ["Sum"],
-                      "uri": f"http://driveshaft:s3c%2Fret@{host}"},
-            "Form": {"worker_count": 1, "jobs_list": ["FormSum"], "request_format": "form",
-                     "uri": f"http://any:s3c%2Fret@{host}"},
-            "Wrong": {"worker_count": 1, "jobs_list": ["Sum2"],
-                      "uri": f"http://driveshaft:s3c%2Fre@{host}"},
-            "None": {"worker_count": 1, "jobs_list": ["Sum3"], "uri": uri},
-        }, "--logconfig", logconf)
-        self.assertEqual(submit(self.gearmand.server, [("Sum", "1 2"), ("FormSum", "2 2"),
-                                                       ("Sum2", "1 2"), ("Sum3", "1 2")]),
-                         [("OK", b"3"), ("OK", b"4"), ("FAIL", None), ("FAIL", None)])
-        for pool in ("Wrong", "None"):
-            wait_for(lambda: f"event=job_failed pool={pool} " in self.master_log(), 10,
-                     f"{pool}'s job_failed line")
-            line = next(ln for ln in self.master_log().splitlines()
-                        if f"event=job_failed pool={pool} " in ln)
-            self.assertIn("HTTP status 401", line)
-        js = {"Content-Type": "application/json"}
-        self.assertEqual(post(uri, self.JOB, js), (401, "refused: no credentials "
-                                                   "(DRIVESHAFT_ENDPOINT_SECRET is set)"))
-        self.assertEqual(post(uri, self.JOB, {**js, "Authorization": "Basic " +
-                                              "ZDpzM2MvcmV0"}), (200, "3"))  # d:s3c/ret
-        self.assertEqual(post(uri, self.JOB, {**js, "Authorization": "Basic ZDpz"}),
-                         (401, "refused: wrong credentials "
-                          "(DRIVESHAFT_ENDPOINT_SECRET is set)"))
-        self.assertNotIn("s3c", self.master_log())
 
 
 def session_procs(sid):
@@ -348,6 +196,7 @@ class PackagingTest(harness.ProcTestCase):
            "usr/share/doc/driveshaft/examples/logconfig"]
     FILES = {  # path in a PREFIX=/usr tree: mode
         **{p: 0o644 for p in ETC + DOC}, "etc/init.d/driveshaft": 0o755,
+        "etc/driveshaft/jobs.json": 0o640,  # it may hold endpoint credentials
         "lib/systemd/system/driveshaft.service": 0o644,
         "usr/sbin/driveshaft": 0o755,
         "usr/libexec/driveshaft/driveshaft-worker": 0o755,
@@ -364,8 +213,12 @@ class PackagingTest(harness.ProcTestCase):
         return out
 
     def test_install_tree(self):
-        root = install_tree(self)
+        gid = pwd.getpwuid(ensure_test_user(self)).pw_gid
+        root = install_tree(self, SERVICE_GROUP=TEST_USER)
         self.assertEqual(self.tree(root), self.FILES)
+        # the jobs config: root's, read by the service user through its group
+        st = os.stat(os.path.join(root, "etc/driveshaft/jobs.json"))
+        self.assertEqual((st.st_uid, st.st_gid), (0, gid))
         for rel in self.FILES:
             if not rel.startswith("usr/sbin") and "libexec" not in rel:
                 with open(os.path.join(root, rel), errors="replace") as f:
@@ -385,13 +238,19 @@ class PackagingTest(harness.ProcTestCase):
         install_tree(self)
         with open(cfg) as f:
             self.assertEqual(f.read(), "{}")
-        # PREFIX=/usr/local: same layout under it, the unit too
+        # PREFIX=/usr/local: same layout under it, the unit too; no such
+        # group: the jobs config stays root's alone, and install says so
         local = os.path.join(self.tmp, "local")
-        subprocess.run(["sh", os.path.join(harness.TOP, "contrib", "install.sh")], check=True,
-                       env=dict(os.environ, PREFIX="/usr/local", DESTDIR=local,
-                                BUILD=harness.BUILD), stdout=subprocess.DEVNULL)
+        p = subprocess.run(["sh", os.path.join(harness.TOP, "contrib", "install.sh")],
+                           env=dict(os.environ, PREFIX="/usr/local", DESTDIR=local,
+                                    BUILD=harness.BUILD, SERVICE_GROUP="ds-no-such-group"),
+                           check=True, capture_output=True, text=True)
+        self.assertIn(f"install: {local}/etc/driveshaft/jobs.json is root's, 0640: give it "
+                      "the service user's group (chgrp)", p.stdout)
         self.assertIn("usr/local/lib/systemd/system/driveshaft.service", self.tree(local))
         self.assertIn("usr/local/libexec/driveshaft/driveshaft-worker", self.tree(local))
+        st = os.stat(os.path.join(local, "etc/driveshaft/jobs.json"))
+        self.assertEqual((st.st_uid, st.st_gid, st.st_mode & 0o777), (0, 0, 0o640))
 
     def test_man_pages_render_without_warnings(self):
         for page in ("driveshaft.8", "driveshaft-worker.8"):
@@ -450,6 +309,27 @@ class PackagingTest(harness.ProcTestCase):
                            cwd=c, capture_output=True, text=True)
         self.assertEqual((p.returncode, p.stdout), (0, ""))
 
+    def assert_postinst_gives_the_group(self, postinst):
+        """The package's postinst, run for real in a private mount
+        namespace over a copy of /etc (its user and the jobs config land
+        there, not on the machine): the jobs config, unpacked root's and
+        0640, ends root:driveshaft."""
+        etc = os.path.join(self.tmp, "etc")
+        subprocess.run(["cp", "-a", "/etc", etc], check=True)
+        os.makedirs(os.path.join(etc, "driveshaft"), exist_ok=True)
+        with open(os.path.join(etc, "driveshaft", "jobs.json"), "w") as f:
+            f.write("{}")
+        os.chmod(os.path.join(etc, "driveshaft", "jobs.json"), 0o640)
+        script = os.path.join(self.tmp, "postinst")
+        with open(script, "w") as f:
+            f.write(postinst)
+        p = subprocess.run(
+            ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+             f'mount --bind "{etc}" /etc && rm -f /etc/init.d/driveshaft && '
+             f'sh "{script}" configure && stat -c "%U:%G %a" /etc/driveshaft/jobs.json'],
+            capture_output=True, text=True, timeout=120)
+        self.assertEqual((p.returncode, p.stdout), (0, "root:driveshaft 640\n"), p.stderr)
+
     def test_deb(self):
         p = subprocess.run(["make", "--no-print-directory", "deb"], cwd=harness.TOP,
                            capture_output=True, text=True, timeout=300)
@@ -462,8 +342,8 @@ class PackagingTest(harness.ProcTestCase):
             f = ln.split()
             if not f[0].startswith("d"):
                 files[f[-1].lstrip("./")] = (f[0], f[1])
-        want = {p: ("-rwxr-xr-x" if m == 0o755 else "-rw-r--r--", "root/root")
-                for p, m in self.FILES.items()}
+        perms = {0o755: "-rwxr-xr-x", 0o644: "-rw-r--r--", 0o640: "-rw-r-----"}
+        want = {p: (perms[m], "root/root") for p, m in self.FILES.items()}
         for page in ("driveshaft.8", "driveshaft-worker.8"):
             want[f"usr/share/man/man8/{page}.gz"] = want.pop(f"usr/share/man/man8/{page}")
         want["usr/share/doc/driveshaft/copyright"] = ("-rw-r--r--", "root/root")
@@ -483,6 +363,7 @@ class PackagingTest(harness.ProcTestCase):
         with open(os.path.join(ctrl, "postinst")) as f:
             postinst = f.read()
         self.assertIn("adduser --system", postinst)
+        self.assert_postinst_gives_the_group(postinst)
         self.assertIn("defaults-disabled", postinst)  # registered, not enabled
         code = [ln for ln in postinst.splitlines() if not ln.lstrip().startswith("#")]
         self.assertFalse(any(w in ln for ln in code for w in (" start", "systemctl",
