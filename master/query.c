@@ -181,12 +181,12 @@ write_reply(FILE *out, char *buf, size_t len)
 			buf[n++] = buf[i];
 	/* chunks end before a C2 so that a UTF-8 C1 control is seen whole;
 	 * 4 bytes out per byte in leaves room for any chunk */
-	for (size_t i = 0, k; i < n; i += k) {
+	for (size_t i = 0, k, e; i < n; i += k) {
 		k = n - i < 256 ? n - i : 256;
 		if (k == 256 && (unsigned char)buf[i + k - 1] == 0xC2)
 			k--;
-		fwrite(esc, 1, ds_escape_terminal(esc, sizeof(esc), buf + i,
-		    k), out);
+		e = ds_escape_terminal(esc, sizeof(esc), buf + i, k);
+		fwrite(esc, 1, e, out);
 	}
 	fflush(out);
 }
