@@ -348,6 +348,8 @@ class PackagingTest(harness.ProcTestCase):
             want[f"usr/share/man/man8/{page}.gz"] = want.pop(f"usr/share/man/man8/{page}")
         want["usr/share/doc/driveshaft/copyright"] = ("-rw-r--r--", "root/root")
         want["usr/share/doc/driveshaft/changelog.gz"] = ("-rw-r--r--", "root/root")
+        # the jobs config's 0640 is meant
+        want["usr/share/lintian/overrides/driveshaft"] = ("-rw-r--r--", "root/root")
         self.assertEqual(files, want)
 
         def field(name):
@@ -381,3 +383,4 @@ class PackagingTest(harness.ProcTestCase):
                            text=True, timeout=300)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         self.assertNotRegex(p.stdout, r"(?m)^E: ", p.stdout)
+        self.assertNotIn("non-standard-file-perm", p.stdout)
