@@ -49,7 +49,7 @@ install_jobs_config() {
 	if [ "$(id -u)" = 0 ] && getent group "$SERVICE_GROUP" >/dev/null; then
 		chgrp "$SERVICE_GROUP" "$DESTDIR$jobs"
 	else
-		echo "install: $DESTDIR$jobs is root's, 0640: give it the service user's group (chgrp)"
+		echo "install: $DESTDIR$jobs is 0640 without the group $SERVICE_GROUP: chgrp it to the service user's group"
 	fi
 }
 

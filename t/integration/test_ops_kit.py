@@ -245,8 +245,8 @@ class PackagingTest(harness.ProcTestCase):
                            env=dict(os.environ, PREFIX="/usr/local", DESTDIR=local,
                                     BUILD=harness.BUILD, SERVICE_GROUP="ds-no-such-group"),
                            check=True, capture_output=True, text=True)
-        self.assertIn(f"install: {local}/etc/driveshaft/jobs.json is root's, 0640: give it "
-                      "the service user's group (chgrp)", p.stdout)
+        self.assertIn(f"install: {local}/etc/driveshaft/jobs.json is 0640 without the group "
+                      "ds-no-such-group: chgrp it to the service user's group", p.stdout)
         self.assertIn("usr/local/lib/systemd/system/driveshaft.service", self.tree(local))
         self.assertIn("usr/local/libexec/driveshaft/driveshaft-worker", self.tree(local))
         st = os.stat(os.path.join(local, "etc/driveshaft/jobs.json"))
