@@ -168,29 +168,59 @@ ds_base64_decode(const char *in, size_t len, size_t *outlen)
 	return out;
 }
 
-size_t
-ds_escape(char *dst, size_t dstsize, const char *src, size_t srclen)
+/* How many bytes at s[i] are written as \xNN each: 0 when s[i] passes.
+ * For a log line or the status port every control byte, DEL and the
+ * backslash (so an escape stays unambiguous). For a terminal the control
+ * bytes but tab, CR and LF, DEL, and a C1 control in UTF-8 (C2 80 to
+ * C2 9F: U+009B is a CSI to terminals that decode UTF-8). */
+static size_t
+escape_len(const unsigned char *s, size_t i, size_t len, int terminal)
 {
-	size_t o = 0;
+	unsigned char c = s[i];
+
+	if (!terminal)
+		return c < 0x20 || c == 0x7F || c == '\\';
+	if (c == 0xC2 && i + 1 < len && s[i + 1] >= 0x80 && s[i + 1] <= 0x9F)
+		return 2;
+	return (c < 0x20 && c != '\t' && c != '\r' && c != '\n') || c == 0x7F;
+}
+
+static size_t
+escape(char *dst, size_t dstsize, const char *src, size_t srclen,
+    int terminal)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	size_t o = 0, n;
 
 	if (dstsize == 0)
 		return 0;
-	for (size_t i = 0; i < srclen; i++) {
-		unsigned char c = (unsigned char)src[i];
-
-		if (c < 0x20 || c == 0x7F || c == '\\') {
-			if (o + 4 >= dstsize)
-				break;
-			snprintf(dst + o, 5, "\\x%02X", c);
-			o += 4;
-		} else {
+	for (size_t i = 0; i < srclen; i += n) {
+		if ((n = escape_len(s, i, srclen, terminal)) == 0) {
 			if (o + 1 >= dstsize)
 				break;
-			dst[o++] = (char)c;
+			dst[o++] = (char)s[i];
+			n = 1;
+			continue;
 		}
+		if (o + 4 * n >= dstsize)	/* cut at a whole escape */
+			break;
+		for (size_t k = 0; k < n; k++, o += 4)
+			snprintf(dst + o, 5, "\\x%02X", s[i + k]);
 	}
 	dst[o] = '\0';
 	return o;
+}
+
+size_t
+ds_escape(char *dst, size_t dstsize, const char *src, size_t srclen)
+{
+	return escape(dst, dstsize, src, srclen, 0);
+}
+
+size_t
+ds_escape_terminal(char *dst, size_t dstsize, const char *src, size_t srclen)
+{
+	return escape(dst, dstsize, src, srclen, 1);
 }
 
 static int
@@ -245,24 +275,41 @@ ds_logval(char *dst, size_t dstsize, const char *src)
 	return dst;
 }
 
+/* The @ that ends the userinfo of uri's authority, or NULL when it has
+ * none; *auth is where the authority starts. */
+static const char *
+userinfo_end(const char *uri, const char **auth)
+{
+	const char *end, *at = NULL;
+
+	*auth = strstr(uri, "://");
+	if (*auth == NULL || memchr(uri, '/', (size_t)(*auth - uri)) != NULL)
+		return NULL;
+	*auth += 3;
+	end = *auth + strcspn(*auth, "/?#");
+	/* the host follows the last @: a password may hold one unescaped */
+	for (const char *p = *auth; p < end; p++)
+		if (*p == '@')
+			at = p;
+	return at;
+}
+
+int
+ds_uri_has_userinfo(const char *uri)
+{
+	const char *auth;
+
+	return userinfo_end(uri, &auth) != NULL;
+}
+
 const char *
 ds_uri_redact(char *dst, size_t dstsize, const char *uri)
 {
-	const char *auth = strstr(uri, "://"), *end, *at = NULL;
+	const char *auth, *at;
 
 	if (dstsize == 0)
 		return dst;
-	if (auth == NULL || memchr(uri, '/', (size_t)(auth - uri)) != NULL) {
-		snprintf(dst, dstsize, "%s", uri);
-		return dst;
-	}
-	auth += 3;
-	end = auth + strcspn(auth, "/?#");
-	/* the host follows the last @: a password may hold one unescaped */
-	for (const char *p = auth; p < end; p++)
-		if (*p == '@')
-			at = p;
-	if (at == NULL)
+	if ((at = userinfo_end(uri, &auth)) == NULL)
 		snprintf(dst, dstsize, "%s", uri);
 	else
 		snprintf(dst, dstsize, "%.*s***%s", (int)(auth - uri), uri, at);

@@ -35,6 +35,14 @@ long ds_base64_decode_to(char *dst, const char *in, size_t len);
  * Returns the length written. */
 size_t ds_escape(char *dst, size_t dstsize, const char *src, size_t srclen);
 
+/* As ds_escape(), for text shown on a terminal (driveshaft --query): tab,
+ * CR and LF pass, so lines and columns stay; the backslash passes too, so
+ * Prometheus label escapes read as sent. Every other control byte, DEL
+ * and a C1 control encoded in UTF-8 (an ESC or CSI starting a sequence
+ * that retitles or reprograms the terminal) is written as \xNN. */
+size_t ds_escape_terminal(char *dst, size_t dstsize, const char *src,
+    size_t srclen);
+
 /* Formats a value for a key=value log line: bare when it is made only of
  * safe characters, otherwise double-quoted with " and control bytes escaped. */
 const char *ds_logval(char *dst, size_t dstsize, const char *src);
@@ -52,5 +60,9 @@ struct ds_lv {
  * ***@, so that credentials reach no log, title or status line. Always
  * NUL-terminates when dstsize > 0. Returns dst. */
 const char *ds_uri_redact(char *dst, size_t dstsize, const char *uri);
+
+/* True when uri's authority carries a user:password@ (what
+ * ds_uri_redact() hides). */
+int ds_uri_has_userinfo(const char *uri);
 
 #endif

@@ -48,7 +48,10 @@ st_port=$(free_port)
 say "gearmand on 127.0.0.1:$gm_port, php -S contrib/endpoint/job.php on 127.0.0.1:$ep_port"
 /usr/sbin/gearmand -L 127.0.0.1 -p "$gm_port" --log-file=none >/dev/null 2>&1 &
 pids+=("$!")
-php -S "127.0.0.1:$ep_port" contrib/endpoint/job.php >"$work/php.log" 2>&1 &
+# the demo's pools carry no credentials: a secret set in this shell would
+# have job.php refuse every job
+env -u DRIVESHAFT_ENDPOINT_SECRET php -S "127.0.0.1:$ep_port" contrib/endpoint/job.php \
+	>"$work/php.log" 2>&1 &
 pids+=("$!")
 wait_port "$gm_port"
 wait_port "$ep_port"

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/fds.h"
@@ -20,6 +21,7 @@
 #include "master/reload.h"
 #include "master/status_reply.h"
 #include "master/supervisor.h"
+#include "master/warn.h"
 
 static int
 fail(int status, const char *msg)
@@ -131,6 +133,23 @@ print_plan(const struct ds_master_opts *o, const struct ds_config *cfg)
 		printf("none\n");
 }
 
+/* --check: what would not stop a start but should be fixed. */
+static void
+print_warnings(const struct ds_master_opts *o, const struct ds_config *cfg)
+{
+	const char *root = ds_warn_root(geteuid(), o->user);
+	struct stat st;
+	char msg[1024];
+
+	if (root)
+		fprintf(stderr, "driveshaft: warning: running as root: %s\n",
+		    root);
+	if (stat(o->jobsconfig, &st) == 0 &&
+	    ds_warn_exposed_config(o->jobsconfig, st.st_mode, cfg, msg,
+	    sizeof(msg)))
+		fprintf(stderr, "driveshaft: warning: %s\n", msg);
+}
+
 static int
 start(struct ds_master *m, struct ds_status *st)
 {
@@ -153,6 +172,8 @@ run(struct ds_master *m)
 {
 	const struct ds_master_opts *o = m->opts;
 	struct ds_status st;
+	struct ds_lv v;
+	const char *msg;
 	char err[1024];
 	int pidfd = -1, rc;
 
@@ -184,6 +205,9 @@ run(struct ds_master *m)
 	if (ds_signals_init() < 0)
 		return fail(2, "cannot set up signal handling");
 	ds_setproctitle("driveshaft: master %s", o->jobsconfig);
+	if ((msg = ds_warn_root(geteuid(), o->user)) != NULL)
+		ds_log(LOG_WARNING, "event=running_as_root detail=%s",
+		    DS_LV(v, msg));
 	m->started_wall_ms = ds_wall_ms();
 	m->generation = 1;
 	ds_pools_start(m);
@@ -244,6 +268,7 @@ main(int argc, char **argv)
 	} else if (o.user && !user_can_read_configs(&o)) {
 		rc = o.check ? 1 : 2;
 	} else if (o.check) {
+		print_warnings(&o, &m.cfg);
 		print_plan(&o, &m.cfg);
 		rc = 0;
 	} else {

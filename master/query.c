@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/parse.h"
+#include "common/text.h"
 #include "master/options.h"
 
 static const char *const commands[] = {"threads", "pools", "metrics",
@@ -166,13 +167,27 @@ read_reply(int fd, int64_t deadline, char **buf, size_t *len)
 	}
 }
 
-/* The reply with "\r\n" made "\n": scripts read lines. */
+/* The reply with "\r\n" made "\n" (scripts read lines) and every other
+ * control byte escaped: the reply goes to a terminal, often root's, and a
+ * hostile status port must not retitle or reprogram it (ESC ] 2 ; ...). */
 static void
-write_reply(FILE *out, const char *buf, size_t len)
+write_reply(FILE *out, char *buf, size_t len)
 {
+	char esc[4 * 256 + 1];
+	size_t n = 0;
+
 	for (size_t i = 0; i < len; i++)
 		if (!(buf[i] == '\r' && i + 1 < len && buf[i + 1] == '\n'))
-			fputc(buf[i], out);
+			buf[n++] = buf[i];
+	/* chunks end before a C2 so that a UTF-8 C1 control is seen whole;
+	 * 4 bytes out per byte in leaves room for any chunk */
+	for (size_t i = 0, k, e; i < n; i += k) {
+		k = n - i < 256 ? n - i : 256;
+		if (k == 256 && (unsigned char)buf[i + k - 1] == 0xC2)
+			k--;
+		e = ds_escape_terminal(esc, sizeof(esc), buf + i, k);
+		fwrite(esc, 1, e, out);
+	}
 	fflush(out);
 }
 

@@ -18,7 +18,9 @@ struct ds_master_opts;
 int ds_query_command_ok(const char *cmd);
 
 /* Sends cmd to addr:port and writes the reply to out, "\r\n" line ends
- * made "\n". Returns 0, or -1 with err saying what did not answer. */
+ * made "\n" and control bytes but tab, CR and LF as \xNN (what
+ * ds_escape_terminal() writes). Returns 0, or -1 with err saying what did
+ * not answer. */
 int ds_query(const char *addr, int port, const char *cmd, int connect_ms,
     int reply_ms, FILE *out, char *err, size_t errlen);
 

@@ -20,8 +20,26 @@
  * gearman_ret 1 with the exception's class and message: a job never fails
  * silently, and the worker logs the reason.
  *
- * Try it:  php -S 127.0.0.1:8080 contrib/endpoint/job.php
- * and point a pool's job_processing_uri at http://127.0.0.1:8080/job.php.
+ * Who may run a job. A browser can be made to POST here by any page it
+ * visits; Driveshaft cannot. So a request is refused (4xx, with a reason in
+ * response_string) when it:
+ *   - carries an Origin header (browsers send one with every cross-site
+ *     POST; Driveshaft never does): 403;
+ *   - has a Content-Type other than the two Driveshaft sends,
+ *     application/json and multipart/form-data: 415;
+ *   - when the environment variable DRIVESHAFT_ENDPOINT_SECRET is set,
+ *     lacks HTTP basic-auth credentials whose password is that secret (any
+ *     user name): 401. Put them in the pool's URI, which Driveshaft turns
+ *     into basic auth and never shows in a log or status line:
+ *       "job_processing_uri": "http://driveshaft:SECRET@127.0.0.1/job.php"
+ *     (a secret with characters special in a URI, such as / @ : %, goes
+ *     percent-encoded there). With PHP-FPM, pass the variable with
+ *     env[DRIVESHAFT_ENDPOINT_SECRET] in the pool's config, or with
+ *     fastcgi_param from nginx.
+ *
+ * Try it:  DRIVESHAFT_ENDPOINT_SECRET=s3cret php -S 127.0.0.1:8080 job.php
+ * and point a pool's job_processing_uri at
+ * http://driveshaft:s3cret@127.0.0.1:8080/job.php.
  * Under nginx or Apache with PHP-FPM, install it as any other script.
  */
 
@@ -75,19 +93,77 @@ function job_fail(string $workload, array $job): string
 
 const DRIVESHAFT_FIELDS = ['function_name', 'job_handle', 'unique', 'workload'];
 
+/* A request that is not Driveshaft's: its HTTP status and why. A 400 is a
+ * malformed job; anything else a request refused. */
 class BadRequest extends Exception
 {
+    public $http;
+
+    public function __construct(string $message, int $http = 400)
+    {
+        parent::__construct(($http === 400 ? 'bad request: ' : 'refused: ') . $message);
+        $this->http = $http;
+    }
+}
+
+/* The media type of the request, lowercased, without its parameters. */
+function driveshaft_media_type(): string
+{
+    $ctype = (string)($_SERVER['CONTENT_TYPE'] ?? $_SERVER['HTTP_CONTENT_TYPE'] ?? '');
+    return strtolower(trim(explode(';', $ctype, 2)[0]));
+}
+
+/* The basic-auth user and password sent, or null: PHP_AUTH_* where the
+ * server fills them in (mod_php, php -S), else the Authorization header. */
+function driveshaft_credentials(): ?array
+{
+    if (isset($_SERVER['PHP_AUTH_USER'])) {
+        return [$_SERVER['PHP_AUTH_USER'], (string)($_SERVER['PHP_AUTH_PW'] ?? '')];
+    }
+    $h = (string)($_SERVER['HTTP_AUTHORIZATION'] ?? $_SERVER['REDIRECT_HTTP_AUTHORIZATION'] ?? '');
+    if (stripos($h, 'basic ') !== 0) {
+        return null;
+    }
+    $pair = base64_decode(trim(substr($h, 6)), true);
+    if ($pair === false || strpos($pair, ':') === false) {
+        return null;
+    }
+    return explode(':', $pair, 2);
+}
+
+/* Refuses what Driveshaft would never send (see the header). */
+function driveshaft_admit(): void
+{
+    if (isset($_SERVER['HTTP_ORIGIN'])) {
+        throw new BadRequest('a request with an Origin header (from a browser)', 403);
+    }
+    $secret = getenv('DRIVESHAFT_ENDPOINT_SECRET');
+    if ($secret !== false) {
+        if ($secret === '') {
+            throw new BadRequest('DRIVESHAFT_ENDPOINT_SECRET is set but empty', 500);
+        }
+        $cred = driveshaft_credentials();
+        if ($cred === null || !hash_equals($secret, $cred[1])) {
+            header('WWW-Authenticate: Basic realm="driveshaft"');
+            throw new BadRequest(($cred === null ? 'no' : 'wrong') .
+                ' credentials (DRIVESHAFT_ENDPOINT_SECRET is set)', 401);
+        }
+    }
+    if (($_SERVER['REQUEST_METHOD'] ?? '') !== 'POST') {
+        throw new BadRequest('expected a POST', 405);
+    }
+    $type = driveshaft_media_type();
+    if ($type !== 'application/json' && $type !== 'multipart/form-data') {
+        throw new BadRequest('Content-Type ' . var_export($type, true) .
+            ', expected application/json or multipart/form-data', 415);
+    }
 }
 
 /* The job from either request format, every field as raw bytes. */
 function driveshaft_request(): array
 {
-    if (($_SERVER['REQUEST_METHOD'] ?? '') !== 'POST') {
-        throw new BadRequest('expected a POST');
-    }
-    $ctype = $_SERVER['CONTENT_TYPE'] ?? '';
-    if (stripos($ctype, 'multipart/form-data') === 0 ||
-        stripos($ctype, 'application/x-www-form-urlencoded') === 0) {
+    driveshaft_admit();
+    if (driveshaft_media_type() === 'multipart/form-data') {
         $in = $_POST;
     } else {
         $in = json_decode((string)file_get_contents('php://input'), true);
@@ -139,7 +215,7 @@ function driveshaft_serve(array $jobs): void
         }
         driveshaft_reply(200, 0, (string)$fn($job['workload'], $job));
     } catch (BadRequest $e) {
-        driveshaft_reply(400, 1, 'bad request: ' . $e->getMessage());
+        driveshaft_reply($e->http, 1, $e->getMessage());
     } catch (Throwable $e) {
         error_log(sprintf('job.php: %s failed: %s: %s', $job['function_name'] ?? '?',
             get_class($e), $e->getMessage()));

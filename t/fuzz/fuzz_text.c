@@ -1,5 +1,6 @@
 /* fuzz_text.c: libFuzzer harness for the byte-string helpers of
- * common/text.h: ds_base64_decode, ds_utf8_valid, ds_escape and ds_logval.
+ * common/text.h: ds_base64_decode, ds_utf8_valid, ds_escape (and its
+ * terminal form) and ds_logval.
  * The first input byte picks the function and the output buffer size; the
  * rest is the untrusted input. Results are checked against properties and,
  * for UTF-8, against a straightforward reference validator. */
@@ -113,6 +114,36 @@ check_escape(const char *in, size_t len, size_t dstsize)
 	free(dst);
 }
 
+/* For a terminal: no control byte but tab, CR and LF, no DEL, no UTF-8 C1
+ * control; and with room for every escape, nothing is cut. */
+static void
+check_escape_terminal(const char *in, size_t len, size_t dstsize)
+{
+	char *dst = malloc(dstsize ? dstsize : 1);
+	size_t n;
+
+	assert(dst != NULL);
+	n = ds_escape_terminal(dst, dstsize, in, len);
+	if (dstsize == 0) {
+		assert(n == 0);
+		free(dst);
+		return;
+	}
+	assert(n < dstsize && dst[n] == '\0');
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)dst[i];
+
+		assert((c >= 0x20 || c == '\t' || c == '\r' || c == '\n') &&
+		    c != 0x7F);
+		assert(!(c == 0xC2 && i + 1 < n &&
+		    (unsigned char)dst[i + 1] >= 0x80 &&
+		    (unsigned char)dst[i + 1] <= 0x9F));
+	}
+	if (dstsize > len * 4)
+		assert(n >= len);
+	free(dst);
+}
+
 static void
 check_logval(const char *in, size_t len, size_t dstsize)
 {
@@ -173,6 +204,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 2:
 		check_escape(in, len, dstsize);
 		check_escape(in, len, len * 4 + 1);
+		check_escape_terminal(in, len, dstsize);
+		check_escape_terminal(in, len, len * 4 + 1);
 		break;
 	case 3:
 		check_logval(in, len, dstsize);

@@ -1,6 +1,7 @@
 """ops_helpers.py: what the operators' kit tests share (test_ops_service.py,
 test_ops_kit.py): a `make install DESTDIR=` tree of the binaries under test,
-and the service user the init script runs as. Not a test module."""
+the service user the init script runs as, and contrib/endpoint/job.php
+under php -S. Not a test module."""
 import os
 import subprocess
 
@@ -24,12 +25,12 @@ def ensure_test_user(test):
     return pwd.getpwnam(TEST_USER).pw_uid
 
 
-def install_tree(test, prefix="/usr"):
+def install_tree(test, prefix="/usr", **env):
     """`make install PREFIX=prefix DESTDIR=tmp/root` of the binaries under
-    test; returns the DESTDIR."""
+    test (env: more of install.sh's settings); returns the DESTDIR."""
     root = os.path.join(test.tmp, "root")
     env = dict(os.environ, PREFIX=prefix, DESTDIR=root, BUILD=harness.BUILD,
-               VERSION="0.0-test")
+               VERSION="0.0-test", **env)
     subprocess.run(["sh", os.path.join(harness.TOP, "contrib", "install.sh")],
                    env=env, check=True, stdout=subprocess.DEVNULL)
     return root
@@ -42,3 +43,19 @@ def owner(pid):
                 return int(line.split()[1])
     return None
 
+
+def php_endpoint(test, workers=4, **env):
+    """contrib/endpoint/job.php under `php -S` on a free port, in its own
+    process group (PHP_CLI_SERVER_WORKERS forks) that cleanup kills; env:
+    more of its environment."""
+    port = harness.free_port()
+    own = {k: v for k, v in os.environ.items() if k != "DRIVESHAFT_ENDPOINT_SECRET"}
+    env = dict(own, PHP_CLI_SERVER_WORKERS=str(workers), **env)
+    p = test.spawn(["php", "-S", f"127.0.0.1:{port}",
+                    os.path.join(harness.TOP, "contrib", "endpoint", "job.php")],
+                   "php.log", env=env, start_new_session=True)
+    p.own_group = True
+    harness.wait_for(lambda: harness.port_open(port) or p.poll() is not None, 10, "php -S")
+    if p.poll() is not None:
+        raise AssertionError(f"php -S exited: {test.log_of(p)}")
+    return f"http://127.0.0.1:{port}/job.php"

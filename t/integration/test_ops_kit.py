@@ -1,15 +1,19 @@
 """The operators' kit (issue 8), each piece run for real: driveshaft
 --query against a real master, a pool on a unix-socket endpoint, the PHP
 example endpoint under php -S, make demo, the man pages, the install tree
-and the .deb (test_ops_service.py has the init script and rsyslog)."""
+and the .deb (test_ops_service.py has the init script and rsyslog,
+test_ops_guard.py what the kit refuses and warns of)."""
 import os
+import pwd
 import signal
+import socket
 import subprocess
+import threading
 import time
 
 import harness
 from harness import MASTER, MasterTestCase, submit, threads, wait_for
-from ops_helpers import install_tree
+from ops_helpers import TEST_USER, ensure_test_user, install_tree, php_endpoint
 
 
 class QueryTest(MasterTestCase):
@@ -52,6 +56,26 @@ class QueryTest(MasterTestCase):
         self.assertLess(time.monotonic() - t0, 5)
 
 
+    def test_query_escapes_what_a_hostile_status_port_sends(self):
+        """What reaches the terminal (`service driveshaft status` prints
+        it to root's): control bytes as \\xNN, so no ESC ] 2 ; retitles it;
+        tab and line ends stay for scripts."""
+        srv = socket.create_server(("127.0.0.1", 0))
+        self.addCleanup(srv.close)
+
+        def serve():
+            c, _ = srv.accept()
+            with c:
+                c.recv(64)
+                c.sendall(b"\x1b]2;owned\x07P\t1\t1\r\n\x1b[2J\xc2\x9b31mred\x7f\n")
+        threading.Thread(target=serve, daemon=True).start()
+        p = subprocess.run([MASTER, "--query", "pools", "--status_port",
+                            str(srv.getsockname()[1])], capture_output=True, timeout=30)
+        self.assertEqual((p.returncode, p.stderr), (0, b""))
+        self.assertEqual(p.stdout, b"\\x1B]2;owned\\x07P\t1\t1\n"
+                         b"\\x1B[2J\\xC2\\x9B31mred\\x7F\n")
+
+
 class UnixSocketTest(MasterTestCase):
 
     def test_pool_on_unix_socket_reuses_its_connection(self):
@@ -71,21 +95,6 @@ class UnixSocketTest(MasterTestCase):
         out = subprocess.run([MASTER, "--jobsconfig", self.config, "--check"],
                              capture_output=True, text=True)
         self.assertEqual(out.returncode, 0, out.stderr)
-
-
-def php_endpoint(test, workers=4):
-    """contrib/endpoint/job.php under `php -S` on a free port, in its own
-    process group (PHP_CLI_SERVER_WORKERS forks) that cleanup kills."""
-    port = harness.free_port()
-    env = dict(os.environ, PHP_CLI_SERVER_WORKERS=str(workers))
-    p = test.spawn(["php", "-S", f"127.0.0.1:{port}",
-                    os.path.join(harness.TOP, "contrib", "endpoint", "job.php")],
-                   "php.log", env=env, start_new_session=True)
-    p.own_group = True
-    wait_for(lambda: harness.port_open(port) or p.poll() is not None, 10, "php -S")
-    if p.poll() is not None:
-        raise AssertionError(f"php -S exited: {test.log_of(p)}")
-    return f"http://127.0.0.1:{port}/job.php"
 
 
 class PhpEndpointTest(MasterTestCase):
@@ -187,6 +196,7 @@ class PackagingTest(harness.ProcTestCase):
            "usr/share/doc/driveshaft/examples/logconfig"]
     FILES = {  # path in a PREFIX=/usr tree: mode
         **{p: 0o644 for p in ETC + DOC}, "etc/init.d/driveshaft": 0o755,
+        "etc/driveshaft/jobs.json": 0o640,  # it may hold endpoint credentials
         "lib/systemd/system/driveshaft.service": 0o644,
         "usr/sbin/driveshaft": 0o755,
         "usr/libexec/driveshaft/driveshaft-worker": 0o755,
@@ -203,8 +213,12 @@ class PackagingTest(harness.ProcTestCase):
         return out
 
     def test_install_tree(self):
-        root = install_tree(self)
+        gid = pwd.getpwuid(ensure_test_user(self)).pw_gid
+        root = install_tree(self, SERVICE_GROUP=TEST_USER)
         self.assertEqual(self.tree(root), self.FILES)
+        # the jobs config: root's, read by the service user through its group
+        st = os.stat(os.path.join(root, "etc/driveshaft/jobs.json"))
+        self.assertEqual((st.st_uid, st.st_gid), (0, gid))
         for rel in self.FILES:
             if not rel.startswith("usr/sbin") and "libexec" not in rel:
                 with open(os.path.join(root, rel), errors="replace") as f:
@@ -224,13 +238,19 @@ class PackagingTest(harness.ProcTestCase):
         install_tree(self)
         with open(cfg) as f:
             self.assertEqual(f.read(), "{}")
-        # PREFIX=/usr/local: same layout under it, the unit too
+        # PREFIX=/usr/local: same layout under it, the unit too; no such
+        # group: the jobs config stays root's alone, and install says so
         local = os.path.join(self.tmp, "local")
-        subprocess.run(["sh", os.path.join(harness.TOP, "contrib", "install.sh")], check=True,
-                       env=dict(os.environ, PREFIX="/usr/local", DESTDIR=local,
-                                BUILD=harness.BUILD), stdout=subprocess.DEVNULL)
+        p = subprocess.run(["sh", os.path.join(harness.TOP, "contrib", "install.sh")],
+                           env=dict(os.environ, PREFIX="/usr/local", DESTDIR=local,
+                                    BUILD=harness.BUILD, SERVICE_GROUP="ds-no-such-group"),
+                           check=True, capture_output=True, text=True)
+        self.assertIn(f"install: {local}/etc/driveshaft/jobs.json is 0640 without the group "
+                      "ds-no-such-group: chgrp it to the service user's group", p.stdout)
         self.assertIn("usr/local/lib/systemd/system/driveshaft.service", self.tree(local))
         self.assertIn("usr/local/libexec/driveshaft/driveshaft-worker", self.tree(local))
+        st = os.stat(os.path.join(local, "etc/driveshaft/jobs.json"))
+        self.assertEqual((st.st_uid, st.st_gid, st.st_mode & 0o777), (0, 0, 0o640))
 
     def test_man_pages_render_without_warnings(self):
         for page in ("driveshaft.8", "driveshaft-worker.8"):
@@ -289,6 +309,27 @@ class PackagingTest(harness.ProcTestCase):
                            cwd=c, capture_output=True, text=True)
         self.assertEqual((p.returncode, p.stdout), (0, ""))
 
+    def assert_postinst_gives_the_group(self, postinst):
+        """The package's postinst, run for real in a private mount
+        namespace over a copy of /etc (its user and the jobs config land
+        there, not on the machine): the jobs config, unpacked root's and
+        0640, ends root:driveshaft."""
+        etc = os.path.join(self.tmp, "etc")
+        subprocess.run(["cp", "-a", "/etc", etc], check=True)
+        os.makedirs(os.path.join(etc, "driveshaft"), exist_ok=True)
+        with open(os.path.join(etc, "driveshaft", "jobs.json"), "w") as f:
+            f.write("{}")
+        os.chmod(os.path.join(etc, "driveshaft", "jobs.json"), 0o640)
+        script = os.path.join(self.tmp, "postinst")
+        with open(script, "w") as f:
+            f.write(postinst)
+        p = subprocess.run(
+            ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+             f'mount --bind "{etc}" /etc && rm -f /etc/init.d/driveshaft && '
+             f'sh "{script}" configure && stat -c "%U:%G %a" /etc/driveshaft/jobs.json'],
+            capture_output=True, text=True, timeout=120)
+        self.assertEqual((p.returncode, p.stdout), (0, "root:driveshaft 640\n"), p.stderr)
+
     def test_deb(self):
         p = subprocess.run(["make", "--no-print-directory", "deb"], cwd=harness.TOP,
                            capture_output=True, text=True, timeout=300)
@@ -301,12 +342,14 @@ class PackagingTest(harness.ProcTestCase):
             f = ln.split()
             if not f[0].startswith("d"):
                 files[f[-1].lstrip("./")] = (f[0], f[1])
-        want = {p: ("-rwxr-xr-x" if m == 0o755 else "-rw-r--r--", "root/root")
-                for p, m in self.FILES.items()}
+        perms = {0o755: "-rwxr-xr-x", 0o644: "-rw-r--r--", 0o640: "-rw-r-----"}
+        want = {p: (perms[m], "root/root") for p, m in self.FILES.items()}
         for page in ("driveshaft.8", "driveshaft-worker.8"):
             want[f"usr/share/man/man8/{page}.gz"] = want.pop(f"usr/share/man/man8/{page}")
         want["usr/share/doc/driveshaft/copyright"] = ("-rw-r--r--", "root/root")
         want["usr/share/doc/driveshaft/changelog.gz"] = ("-rw-r--r--", "root/root")
+        # the jobs config's 0640 is meant
+        want["usr/share/lintian/overrides/driveshaft"] = ("-rw-r--r--", "root/root")
         self.assertEqual(files, want)
 
         def field(name):
@@ -322,6 +365,7 @@ class PackagingTest(harness.ProcTestCase):
         with open(os.path.join(ctrl, "postinst")) as f:
             postinst = f.read()
         self.assertIn("adduser --system", postinst)
+        self.assert_postinst_gives_the_group(postinst)
         self.assertIn("defaults-disabled", postinst)  # registered, not enabled
         code = [ln for ln in postinst.splitlines() if not ln.lstrip().startswith("#")]
         self.assertFalse(any(w in ln for ln in code for w in (" start", "systemctl",
@@ -339,3 +383,4 @@ class PackagingTest(harness.ProcTestCase):
                            text=True, timeout=300)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         self.assertNotRegex(p.stdout, r"(?m)^E: ", p.stdout)
+        self.assertNotIn("non-standard-file-perm", p.stdout)

@@ -25,6 +25,9 @@ class InitScriptTest(MasterTestCase):
         self.ep = self.endpoint()
         self.config = os.path.join(self.tmp, "jobs.json")
         self.status_port = harness.free_port()
+        # as /run: a parent only root can write, where `start` makes the
+        # pid file's directory
+        os.mkdir(os.path.join(self.tmp, "run"), 0o755)
         self.pidfile = os.path.join(self.tmp, "run", "driveshaft", "driveshaft.pid")
         self.addCleanup(self.kill_leftovers)
 
@@ -78,6 +81,10 @@ class InitScriptTest(MasterTestCase):
         kids = harness.children_of(master)
         self.assertEqual(len(kids), 3)
         self.assertEqual({owner(p) for p in [master] + kids}, {self.uid})
+        # made by `start`: root's, since the master writes its pid file
+        # before it drops to the user
+        st = os.stat(os.path.dirname(self.pidfile))
+        self.assertEqual((st.st_uid, st.st_mode & 0o7777), (0, 0o755))
 
         rc, out = self.service("status")
         self.assertEqual(rc, 0, out)
@@ -157,6 +164,87 @@ class InitScriptTest(MasterTestCase):
         self.assertFalse(os.path.exists(pidfile))
         self.assertEqual(self.user_procs(), [])
         self.assertEqual(self.service("status")[0], 3)
+
+    def test_pid_directory_is_never_changed(self):
+        """A pid directory reached through a link, or of another owner, is
+        refused and left as it was; one of root or of the user is used as
+        it is; one that is absent is made only where only root can write."""
+        write_config(self.config, [self.gearmand.server], self.pools_cfg(a=1, b=0))
+        lock = os.path.join(self.tmp, "lock")  # a /var/lock: anyone may write
+        os.mkdir(lock)
+        os.chmod(lock, 0o1777)
+        os.symlink(lock, os.path.join(self.tmp, "varlock"))
+        mine, nobodys = (os.path.join(self.tmp, d) for d in ("mine", "nobodys"))
+        for d, uid, mode in ((mine, self.uid, 0o700), (nobodys, 65534, 0o755)):
+            os.mkdir(d)
+            os.chown(d, uid, -1)
+            os.chmod(d, mode)
+        cases = [  # pid file's directory, refused with, the directory looked at
+            ("varlock", "is a symbolic link; refusing it", lock),
+            ("nobodys", f"belongs to nobody, not root or {TEST_USER}; refusing it", nobodys),
+            ("lock/new", f"does not exist, and {lock} is not a directory only root "
+             "can write", lock),
+            ("mine", None, mine),
+            ("lock", None, lock),  # root's: used as it is, mode 1777 and all
+        ]
+        for sub, refused, looked_at in cases:
+            self.pidfile = os.path.join(self.tmp, sub, "driveshaft.pid")
+            self.write_defaults(f"JOBSCONFIG={self.config}\nSTATUS_PORT=0\n"
+                                f"RUN_AS={TEST_USER}\nPIDFILE={self.pidfile}\n")
+            before = os.lstat(looked_at)
+            rc, out = self.service("start")
+            if refused:
+                self.assertNotEqual(rc, 0, out)
+                self.assertIn(f"the pid file's directory {os.path.dirname(self.pidfile)} "
+                              f"{refused}", out)
+                self.assertEqual(self.service("status")[0], 3, sub)
+                self.assertFalse(os.path.exists(os.path.join(self.tmp, "lock", "new")))
+            else:
+                self.assertEqual(rc, 0, out)
+                self.assertEqual(owner(self.master_pid()), self.uid)
+                rc, out = self.service("stop")
+                self.assertEqual(rc, 0, out)
+            after = os.lstat(looked_at)
+            self.assertEqual((after.st_uid, after.st_gid, after.st_mode),
+                             (before.st_uid, before.st_gid, before.st_mode), sub)
+        self.assertEqual(self.user_procs(), [])
+
+    def test_shipped_defaults_drop_root_in_both_modes(self):
+        """/etc/default/driveshaft as shipped runs the master as driveshaft
+        with its settings and with an original command line that has no
+        --user; one that names its own keeps it. The daemon here only
+        writes down its arguments."""
+        args = os.path.join(self.tmp, "args")
+        fake = os.path.join(self.tmp, "fake-driveshaft")
+        with open(fake, "w") as f:
+            f.write(f"#!/bin/sh\nprintf '%s\\n' \"$@\" > {args}\n")
+        os.chmod(fake, 0o755)
+        with open(os.path.join(harness.TOP, "contrib", "default", "driveshaft")) as f:
+            shipped = f.read()
+        # the default pid file, moved to a directory of root's of our own
+        piddir = os.path.join(self.tmp, "pids")
+        os.mkdir(piddir)
+        self.assertIn("PIDFILE=/run/driveshaft/driveshaft.pid\n", shipped)
+        shipped = shipped.replace("/run/driveshaft/", piddir + "/")
+        self.assertIn("\n#DAEMON_OPTS=\"", shipped)
+        original = shipped.replace("\n#DAEMON_OPTS=", "\nDAEMON_OPTS=")
+        for mode, text, user in (
+                ("settings", shipped, ["--user", "driveshaft"]),
+                ("DAEMON_OPTS without --user",
+                 original.replace(" --user driveshaft", ""), ["--user", "driveshaft"]),
+                ("DAEMON_OPTS with its own --user",
+                 original.replace(" --user driveshaft", " --user=nobody"), ["--user=nobody"])):
+            self.defaults = os.path.join(self.tmp, "default")
+            with open(self.defaults, "w") as f:
+                f.write(f"DAEMON={fake}\n" + text)
+            rc, out = self.service("start")
+            self.assertEqual(rc, 0, out)
+            with open(args) as f:
+                argv = f.read().split("\n")
+            os.remove(args)
+            got = [a for i, a in enumerate(argv) if a.startswith("--user") or
+                   (i and argv[i - 1] == "--user")]
+            self.assertEqual(got, user, f"{mode}: {argv}")
 
     def test_start_with_a_bad_config_says_why(self):
         with open(self.config, "w") as f:

@@ -1,6 +1,7 @@
 /* test_query.c: driveshaft --query (master/query.h): the options it takes
- * and refuses, and the client against a listener that answers, one that
- * never does and a port where nothing listens. */
+ * and refuses, and the client against a listener that answers (a hostile
+ * one too: escape sequences), one that never does and a port where nothing
+ * listens. */
 #include "master/options.h"
 #include "master/query.h"
 
@@ -9,6 +10,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -168,6 +170,69 @@ START_TEST(query_reply)
 }
 END_TEST
 
+/* What a hostile status port sends, and what reaches the terminal: control
+ * bytes but tab, CR and LF as \xNN, "\r\n" made "\n". */
+static const struct {
+	const char *reply, *want;
+} hostile_replies[] = {
+	{"\x1b]2;owned\x07pool\r\n", "\\x1B]2;owned\\x07pool\n"},
+	{"\x1b[2J\x1b[31mred\n", "\\x1B[2J\\x1B[31mred\n"},
+	{"a\tb\rc\n", "a\tb\rc\n"},
+	{"\x7f\x01\x1f\x0b\x0c\x08", "\\x7F\\x01\\x1F\\x0B\\x0C\\x08"},
+	{"\xc2\x9b" "31m \xc2\x9d" "2;x", "\\xC2\\x9B31m \\xC2\\x9D2;x"},
+	/* UTF-8 text and Prometheus label escapes pass as sent */
+	{"\xc3\xa9t\xc3\xa9 \xc2\xa0 l=\"a\\\\b\\n\"\n",
+	    "\xc3\xa9t\xc3\xa9 \xc2\xa0 l=\"a\\\\b\\n\"\n"},
+};
+
+START_TEST(query_escapes_control_bytes)
+{
+	char *out = NULL;
+	size_t outlen = 0;
+	FILE *f = open_memstream(&out, &outlen);
+	int port, lfd = listener(&port), status;
+	pid_t pid = serve_once(lfd, "threads\n", hostile_replies[_i].reply);
+
+	ck_assert_int_eq(ds_query("127.0.0.1", port, "threads", 1000, 2000, f,
+	    err, sizeof(err)), 0);
+	fclose(f);
+	ck_assert_str_eq(out, hostile_replies[_i].want);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	free(out);
+	close(lfd);
+}
+END_TEST
+
+/* A long reply is escaped in chunks: none cuts a C1 control in two, and
+ * nothing is lost between them. */
+START_TEST(query_escapes_across_chunks)
+{
+	char reply[2100], want[6400], *out = NULL, *w = want;
+	size_t outlen = 0, n = 0;
+	FILE *f = open_memstream(&out, &outlen);
+	int port, lfd = listener(&port), status;
+	pid_t pid;
+
+	while (n + 3 < sizeof(reply) - 1) {
+		reply[n++] = 'x';
+		reply[n++] = '\xc2';
+		reply[n++] = '\x9b';
+		w += sprintf(w, "x\\xC2\\x9B");
+	}
+	reply[n] = '\0';
+	pid = serve_once(lfd, "metrics\n", reply);
+	ck_assert_int_eq(ds_query("127.0.0.1", port, "metrics", 1000, 2000, f,
+	    err, sizeof(err)), 0);
+	fclose(f);
+	ck_assert_str_eq(out, want);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	free(out);
+	close(lfd);
+}
+END_TEST
+
 START_TEST(query_refused)
 {
 	int port, lfd = listener(&port);
@@ -210,6 +275,9 @@ query_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("client");
 	tcase_add_test(tc, query_reply);
+	tcase_add_loop_test(tc, query_escapes_control_bytes, 0,
+	    sizeof(hostile_replies) / sizeof(hostile_replies[0]));
+	tcase_add_test(tc, query_escapes_across_chunks);
 	tcase_add_test(tc, query_refused);
 	tcase_add_test(tc, query_silent_listener_times_out);
 	suite_add_tcase(s, tc);

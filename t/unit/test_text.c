@@ -287,6 +287,48 @@ START_TEST(escape_every_control_byte)
 }
 END_TEST
 
+/* For a terminal (driveshaft --query): bytes in, buffer size, what is
+ * written. Tab, CR, LF and the backslash pass; ESC, the other control
+ * bytes, DEL and a UTF-8 C1 control do not. */
+static const struct {
+	const char *src;
+	size_t len, size;
+	const char *want;
+} term_cases[] = {
+	{S("\x1b]2;owned\x07"), 64, "\\x1B]2;owned\\x07"},
+	{S("a\tb\rc\nd"), 64, "a\tb\rc\nd"},
+	{S("c:\\dir \\n"), 64, "c:\\dir \\n"},
+	{S("\0\x01\x1f\x7f"), 64, "\\x00\\x01\\x1F\\x7F"},
+	{S("\xc2\x9b" "1m\xc2\x80\xc2\x9f"), 64,
+	    "\\xC2\\x9B1m\\xC2\\x80\\xC2\\x9F"},
+	/* not C1: passes */
+	{S("\xc2\xa0\xc3\xa9\xe2\x82\xac \x9b"), 64,
+	    "\xc2\xa0\xc3\xa9\xe2\x82\xac \x9b"},
+	{S("a\xc2"), 64, "a\xc2"},
+	/* cut at a whole escape, both bytes of a C1 one together */
+	{S("ab\x1b"), 6, "ab"},
+	{S("ab\x1b"), 7, "ab\\x1B"},
+	{S("a\xc2\x9b"), 9, "a"},
+	{S("a\xc2\x9b"), 10, "a\\xC2\\x9B"},
+};
+
+START_TEST(escape_terminal)
+{
+	size_t size = term_cases[_i].size;
+	char *dst = malloc(size);
+	size_t n;
+
+	ck_assert_ptr_nonnull(dst);
+	n = ds_escape_terminal(dst, size, term_cases[_i].src,
+	    term_cases[_i].len);
+	ck_assert_msg(strcmp(dst, term_cases[_i].want) == 0 &&
+	    n == strlen(term_cases[_i].want), "case %zu: \"%s\" (%zu), "
+	    "expected \"%s\"", (size_t)_i, ds_show(dst, strlen(dst)), n,
+	    ds_show(term_cases[_i].want, strlen(term_cases[_i].want)));
+	free(dst);
+}
+END_TEST
+
 /* A value, the size of the buffer it goes into, and the result. */
 static const struct {
 	const char *src;
@@ -405,6 +447,10 @@ START_TEST(uri_redact)
 	ck_assert_msg(strcmp(out, redact_cases[_i].want) == 0,
 	    "case \"%s\" in %zu bytes: \"%s\", expected \"%s\"",
 	    redact_cases[_i].in, size, out, redact_cases[_i].want);
+	/* credentials, seen by the same reading: what redaction hides */
+	if (redact_cases[_i].size == 0)
+		ck_assert_int_eq(ds_uri_has_userinfo(redact_cases[_i].in),
+		    strcmp(out, redact_cases[_i].in) != 0);
 }
 END_TEST
 
@@ -426,6 +472,7 @@ text_suite(void)
 	tc = ds_tcase(s, "escape", NULL, NULL);
 	tcase_add_loop_test(tc, escape, 0, NELEM(escape_cases));
 	tcase_add_test(tc, escape_every_control_byte);
+	tcase_add_loop_test(tc, escape_terminal, 0, NELEM(term_cases));
 	tcase_add_loop_test(tc, logval, 0, NELEM(logval_cases));
 	tcase_add_test(tc, logval_always_closed);
 	tcase_add_loop_test(tc, uri_redact, 0, NELEM(redact_cases));
