@@ -31,11 +31,12 @@ signal_child(struct ds_master *m, pid_t pid, int sig)
 	(void)(m->kill_fn ? m->kill_fn : kill)(pid, sig);
 }
 
-/* When a busy child is past its job's time and the grace period. */
+/* When a busy child is past its job's time and the grace period
+ * (overflow-free, its start bounded by ds_child_sync). */
 static int64_t
 overdue_at(const struct ds_child *c)
 {
-	return c->busy_since_ms + c->max_running_ms + DS_KILL_GRACE_MS;
+	return ds_child_overdue_at(c);
 }
 
 /* The earliest moment c is to be killed, 0 for never. */
