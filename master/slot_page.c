@@ -7,10 +7,13 @@
  *   what is new, and a page that goes backwards adds nothing;
  * - the job's start: believed only between the worker's spawn and the
  *   master's first look at that job (a new jobs_started), both times of
- *   its own. A start from the future cannot postpone the kill past that
- *   look plus max_running_time plus the grace, whatever is written later;
- *   a start from before the spawn cannot make an age the worker does not
- *   have. */
+ *   its own, and never later than the start it believed at an earlier look
+ *   at the same job. A start from the future cannot postpone the kill past
+ *   that look plus max_running_time plus the grace, and one written after
+ *   an honest look not even that far; a start from before the spawn cannot
+ *   make an age the worker does not have. Clamping to "now" at each look
+ *   would not do: the deadline would move with every look, and a frozen
+ *   worker whose page says "the future" would never be killed. */
 #include "master/slot_page.h"
 
 #include <errno.h>
@@ -171,6 +174,7 @@ static int
 take_view(struct ds_child *c, const struct ds_slot_view *v, int64_t now)
 {
 	int fresh = 0;
+	int64_t start;
 
 	c->state = v->state;
 	if (v->state != DS_MSG_BUSY) {
@@ -183,8 +187,11 @@ take_view(struct ds_child *c, const struct ds_slot_view *v, int64_t now)
 		c->job_seen_ms = now;
 		fresh = 1;
 	}
-	c->busy_since_ms = bound_start(v->busy_since_ms, c->started_ms,
-	    c->job_seen_ms);
+	start = bound_start(v->busy_since_ms, c->started_ms, c->job_seen_ms);
+	/* a job's start only ever moves back: a worker writes it once per
+	 * job, so a later one is a rewrite that would postpone the kill */
+	if (fresh || start < c->busy_since_ms)
+		c->busy_since_ms = start;
 	memcpy(c->handle, v->handle, sizeof(c->handle));
 	memcpy(c->unique, v->unique, sizeof(c->unique));
 	strncpy(c->function, c->functions[v->function], sizeof(c->function) - 1);

@@ -101,6 +101,17 @@ write_start(int64_t ms)
 	ds_slot_end(hostile);
 }
 
+/* Waits for the monotonic clock to move: a look after it is at a later
+ * millisecond than anything before. */
+static void
+next_ms(void)
+{
+	int64_t t = ds_now_ms();
+
+	while (ds_now_ms() == t)
+		;
+}
+
 static char *
 reply(const char *line)
 {
@@ -177,8 +188,7 @@ START_TEST(start_is_bounded_by_what_the_master_saw)
 	    (long long)(due - now),
 	    (long long)(want + MAX_MS + DS_KILL_GRACE_MS - now));
 	/* later looks do not move it, the clock having moved */
-	while (ds_now_ms() == seen1)
-		;
+	next_ms();
 	ds_children_sync(&m);
 	ck_assert_int_eq(ds_children_next_deadline(&m), due);
 	ds_children_tick(&m, due - 1);
@@ -190,26 +200,33 @@ START_TEST(start_is_bounded_by_what_the_master_saw)
 }
 END_TEST
 
-/* A frozen worker's page rewritten again and again, its job count kept:
- * the deadline stays that of the first sighting. A new job (the count
- * moves) is a new sighting. */
+/* A frozen worker's page, seen once with its honest start, then
+ * rewritten again and again with its job count kept: the deadline stays
+ * that of the honest start. An earlier start brings it forward. A new job
+ * (the count moves) is a new sighting. */
 START_TEST(rewrites_do_not_postpone_the_kill)
 {
-	int64_t due;
+	int64_t honest, due;
 
 	ds_report_busy("H:x:1", "u1", "Fn");
-	write_start(INT64_MAX);
+	honest = hostile->busy_since_ms;
+	next_ms();		/* the first look is later than the start */
 	ds_children_sync(&m);
 	due = ds_children_next_deadline(&m);
-	for (int i = 0; i < 3; i++) {
-		int64_t t = ds_now_ms();
-
-		while (ds_now_ms() == t)
-			;
-		write_start(ds_now_ms());
+	ck_assert_int_eq(due, honest + MAX_MS + DS_KILL_GRACE_MS);
+	for (int i = 0; i < 4; i++) {
+		next_ms();
+		/* the far future, then the time of this look, by turns */
+		write_start(i % 2 ? ds_now_ms() : INT64_MAX - i);
 		ds_children_sync(&m);
-		ck_assert_int_eq(ds_children_next_deadline(&m), due);
+		ck_assert_msg(ds_children_next_deadline(&m) == due,
+		    "rewrite %d moved the deadline by %lld ms", i,
+		    (long long)(ds_children_next_deadline(&m) - due));
 	}
+	write_start(honest - 100);
+	ds_children_sync(&m);
+	ck_assert_int_eq(ds_children_next_deadline(&m), due - 100);
+	due -= 100;
 	ds_report_done(DS_OUT_COMPLETE, 200, 1);
 	ds_report_busy("H:x:2", "u2", "Fn");
 	ds_children_sync(&m);
