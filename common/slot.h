@@ -32,7 +32,7 @@
 #include "common/msg.h"
 
 #define DS_SLOT_MAGIC 0x44535331u	/* "DSS1" */
-#define DS_SLOT_VERSION 2		/* 2: no busy_wall_ms */
+#define DS_SLOT_VERSION 1
 #define DS_DURATION_NBUCKETS 14		/* and +Inf, which is the count */
 #define DS_SLOT_HTTP_CODES 16		/* distinct non-200 codes kept */
 
@@ -62,6 +62,10 @@ struct ds_slot_shm {
 	uint32_t function;		/* index of the job's function */
 	uint64_t jobs_started;
 	int64_t busy_since_ms;		/* CLOCK_MONOTONIC, as ds_now_ms() */
+	/* was busy_wall_ms, never read: kept as a hole so that the layout
+	 * and the version stay, and a master running when the package is
+	 * upgraded can still start the new worker binary */
+	int64_t unused;
 	char handle[DS_MSG_STR_MAX + 1];
 	char unique[DS_MSG_STR_MAX + 1];
 	struct ds_http_count http[DS_SLOT_HTTP_CODES];
