@@ -60,7 +60,6 @@ ds_slot_read(const struct ds_slot_shm *s, size_t nfunctions,
 		v->function = LOAD(&s->function);
 		v->jobs_started = LOAD(&s->jobs_started);
 		v->busy_since_ms = LOAD(&s->busy_since_ms);
-		v->busy_wall_ms = LOAD(&s->busy_wall_ms);
 		copy_str(v->handle, s->handle, sizeof(v->handle));
 		copy_str(v->unique, s->unique, sizeof(v->unique));
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);

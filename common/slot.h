@@ -2,8 +2,27 @@
  * shared memory (a memfd the worker inherits as DS_WORKER_SHM_FD): what it
  * is doing, the job in hand, and its counters per function. The worker
  * writes; the master reads when it needs to (a status reply, a deadline, a
- * reap), so a job costs the master no wake-up. The master trusts nothing
- * in it: every read is bounded and checked. */
+ * reap), so a job costs the master no wake-up.
+ *
+ * The master trusts nothing in it. The worker parses hostile bytes, and
+ * other processes of the service user can write the page too: through
+ * the worker's descriptor in /proc/PID/fd until it has mapped the page
+ * and closed it, or through the worker's memory by ptrace. So the master:
+ * - reads the job view under a seqlock it gives up on (ds_slot_read), so a
+ *   writer stuck mid-change cannot hold it;
+ * - bounds each field: the state to the enum, the function to its own
+ *   list, strings to their buffers, the job's start to between the spawn
+ *   and its first sighting of the job (master/slot_page.c), counters by
+ *   what it has counted already (they never go back);
+ * - seals the memfd's size before the spawn, so no one can shrink it under
+ *   the master's mapping (a SIGBUS at its next look) or grow it.
+ * It does not defend against a writer that lies within those bounds: the
+ * page can claim idle while busy or stay mid-change (the master then keeps
+ * its last view), show a new job at every look (each a fresh sighting with
+ * its own max_running_time), or count jobs that never ran. Such a writer
+ * already commands that worker and its job. The master's kill is for a
+ * worker frozen or wedged, which writes nothing; the worker's own timer
+ * fails a job that runs long; neither stops a live liar. */
 #ifndef DS_SLOT_H
 #define DS_SLOT_H
 
@@ -43,7 +62,10 @@ struct ds_slot_shm {
 	uint32_t function;		/* index of the job's function */
 	uint64_t jobs_started;
 	int64_t busy_since_ms;		/* CLOCK_MONOTONIC, as ds_now_ms() */
-	int64_t busy_wall_ms;
+	/* was busy_wall_ms, never read: kept as a hole so that the layout
+	 * and the version stay, and a master running when the package is
+	 * upgraded can still start the new worker binary */
+	int64_t unused;
 	char handle[DS_MSG_STR_MAX + 1];
 	char unique[DS_MSG_STR_MAX + 1];
 	struct ds_http_count http[DS_SLOT_HTTP_CODES];
@@ -63,7 +85,7 @@ struct ds_slot_view {
 	enum ds_msg_type state;
 	uint32_t function;		/* < nfunctions when state is BUSY */
 	uint64_t jobs_started;
-	int64_t busy_since_ms, busy_wall_ms;
+	int64_t busy_since_ms;		/* as written: unbounded */
 	char handle[DS_MSG_STR_MAX + 1];
 	char unique[DS_MSG_STR_MAX + 1];
 };

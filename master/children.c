@@ -31,13 +31,6 @@ signal_child(struct ds_master *m, pid_t pid, int sig)
 	(void)(m->kill_fn ? m->kill_fn : kill)(pid, sig);
 }
 
-/* When a busy child is past its job's time and the grace period. */
-static int64_t
-overdue_at(const struct ds_child *c)
-{
-	return c->busy_since_ms + c->max_running_ms + DS_KILL_GRACE_MS;
-}
-
 /* The earliest moment c is to be killed, 0 for never. */
 static int64_t
 kill_deadline(const struct ds_child *c)
@@ -47,8 +40,8 @@ kill_deadline(const struct ds_child *c)
 	if (c->killed)
 		return 0;
 	if (c->state == DS_MSG_BUSY && c->slot >= 0 &&
-	    (due == 0 || overdue_at(c) < due))
-		due = overdue_at(c);
+	    (due == 0 || ds_child_overdue_at(c) < due))
+		due = ds_child_overdue_at(c);
 	return due;
 }
 
@@ -304,7 +297,7 @@ ds_retire(struct ds_master *m, struct ds_child *c, int sig)
 	if (sig == SIGTERM)
 		deadline = now + 2 * m->opts->loop_timeout_ms + DS_KILL_GRACE_MS;
 	else if (c->state == DS_MSG_BUSY)
-		deadline = overdue_at(c);
+		deadline = ds_child_overdue_at(c);
 	else
 		deadline = now + m->opts->loop_timeout_ms + DS_KILL_GRACE_MS;
 	if (c->kill_at == 0 || deadline < c->kill_at)

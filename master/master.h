@@ -52,8 +52,10 @@ struct ds_child {
 	int last_slot;		/* the slot it had, for the log */
 	enum ds_msg_type state;
 	int64_t started_ms;	/* monotonic */
-	int64_t busy_since_ms;	/* monotonic, when state is BUSY */
-	int64_t busy_wall_ms;	/* wall clock, as the worker reported */
+	/* monotonic, when state is BUSY: the page's claim, bounded to
+	 * [started_ms, job_seen_ms] (slot_page.c) */
+	int64_t busy_since_ms;
+	int64_t job_seen_ms;	/* our first look at the job in hand; 0 */
 	int64_t max_running_ms;
 	int64_t kill_at;	/* monotonic; 0: no deadline */
 	int killed;

@@ -250,6 +250,14 @@ render_workers(const struct ds_master_gauges *g, struct ds_buf *b)
 			ds_buf_printf(b, "driveshaft_workers{pool=\"%s\",state="
 			    "\"%s\"} %d\n", ds_metrics_lv(&pl, g->pools[i].pool), states[k],
 			    g->pools[i].workers[k]);
+	/* whole seconds: the kill's grace alone is 5 s */
+	ds_metrics_header(b, "driveshaft_oldest_job_seconds", "gauge",
+	    "How long the longest job in hand of the pool has run, 0 when "
+	    "none; its worker is killed past max_running_time and 5 s more.");
+	for (size_t i = 0; i < g->npools; i++)
+		ds_buf_printf(b, "driveshaft_oldest_job_seconds{pool=\"%s\"} "
+		    "%lld\n", ds_metrics_lv(&pl, g->pools[i].pool),
+		    (long long)(g->pools[i].oldest_job_ms / 1000));
 	free(pl.data);
 }
 

@@ -65,6 +65,7 @@ struct ds_pool_gauges {
 	int workers[DS_WG_N];
 	int target, min, max;	/* its size now and its bounds */
 	uint32_t backlog;	/* queued minus running, last round */
+	int64_t oldest_job_ms;	/* the longest job in hand has run; 0 */
 };
 
 struct ds_master_gauges {

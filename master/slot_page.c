@@ -1,10 +1,23 @@
 /* slot_page.c: the master's side of the shared slot pages (slot_page.h).
- * Each page is one worker's, written by it alone; the master keeps what
- * it has already counted of it, so a look adds only what is new, and a
- * page that goes backwards (a confused or hostile worker) adds nothing. */
+ * Each page is one worker's, and any process of the service user may
+ * write it too (common/slot.h says what the master defends against and
+ * what it does not). The master makes the page, seals its size, and reads
+ * it as a packet from outside:
+ * - counters: it keeps what it has counted already, so a look adds only
+ *   what is new, and a page that goes backwards adds nothing;
+ * - the job's start: believed only between the worker's spawn and the
+ *   master's first look at that job (a new jobs_started), both times of
+ *   its own, and never later than the start it believed at an earlier look
+ *   at the same job. A start from the future cannot postpone the kill past
+ *   that look plus max_running_time plus the grace, and one written after
+ *   an honest look not even that far; a start from before the spawn cannot
+ *   make an age the worker does not have. Clamping to "now" at each look
+ *   would not do: the deadline would move with every look, and a frozen
+ *   worker whose page says "the future" would never be killed. */
 #include "master/slot_page.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -52,8 +65,12 @@ ds_slot_page_open(struct ds_child *c, const struct ds_pool *p)
 		errno = ENOMEM;
 		return -1;
 	}
-	if ((fd = memfd_create("driveshaft-slot", MFD_CLOEXEC)) < 0 ||
-	    ftruncate(fd, (off_t)len) < 0 ||
+	/* sealed before any other process can see it: a shrink would kill
+	 * the master with SIGBUS at its next look */
+	if ((fd = memfd_create("driveshaft-slot", MFD_CLOEXEC |
+	    MFD_ALLOW_SEALING)) < 0 || ftruncate(fd, (off_t)len) < 0 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
+	    F_SEAL_SEAL) < 0 ||
 	    (page = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
 	    0)) == MAP_FAILED) {
 		int saved = errno;
@@ -127,20 +144,59 @@ add_http(struct ds_master *m, struct ds_child *c)
 	}
 }
 
-static void
-take_view(struct ds_child *c, const struct ds_slot_view *v)
+/* a + b, or INT64_MAX past it: a deadline that far is never */
+static int64_t
+add_ms(int64_t a, int64_t b)
 {
+	int64_t sum;
+
+	return __builtin_add_overflow(a, b, &sum) ? INT64_MAX : sum;
+}
+
+int64_t
+ds_child_overdue_at(const struct ds_child *c)
+{
+	return add_ms(c->busy_since_ms, add_ms(c->max_running_ms,
+	    DS_KILL_GRACE_MS));
+}
+
+/* The page's claim, between times the master saw itself. */
+static int64_t
+bound_start(int64_t claimed, int64_t spawned, int64_t seen)
+{
+	if (claimed < spawned)
+		return spawned;
+	return claimed > seen ? seen : claimed;
+}
+
+/* Returns 1 when v shows a job the master had not seen in hand. */
+static int
+take_view(struct ds_child *c, const struct ds_slot_view *v, int64_t now)
+{
+	int fresh = 0;
+	int64_t start;
+
 	c->state = v->state;
 	if (v->state != DS_MSG_BUSY) {
 		c->handle[0] = c->unique[0] = c->function[0] = '\0';
-		return;
+		c->job_seen_ms = 0;
+		return 0;
 	}
-	c->busy_since_ms = v->busy_since_ms;
-	c->busy_wall_ms = v->busy_wall_ms;
+	if (c->job_seen_ms == 0 || v->jobs_started != c->jobs_seen) {
+		c->jobs_seen = v->jobs_started;
+		c->job_seen_ms = now;
+		fresh = 1;
+	}
+	start = bound_start(v->busy_since_ms, c->started_ms, c->job_seen_ms);
+	/* a job's start only ever moves back: a worker writes it once per
+	 * job, so a later one is a rewrite that would postpone the kill */
+	if (fresh || start < c->busy_since_ms)
+		c->busy_since_ms = start;
 	memcpy(c->handle, v->handle, sizeof(c->handle));
 	memcpy(c->unique, v->unique, sizeof(c->unique));
 	strncpy(c->function, c->functions[v->function], sizeof(c->function) - 1);
 	c->function[sizeof(c->function) - 1] = '\0';
+	return fresh;
 }
 
 void
@@ -154,14 +210,9 @@ ds_child_sync(struct ds_master *m, struct ds_child *c)
 	add_http(m, c);
 	if (ds_slot_read(c->page, c->nfunctions, &v) < 0)
 		return;		/* changing under us: the next look */
-	take_view(c, &v);
-	if (v.state == DS_MSG_BUSY && v.jobs_started != c->jobs_seen) {
-		c->jobs_seen = v.jobs_started;
-		/* retired while idle, then got a job: it has its time */
-		if (c->slot < 0)
-			c->kill_at = c->busy_since_ms + c->max_running_ms +
-			    DS_KILL_GRACE_MS;
-	}
+	/* retired while idle, then got a job: it has its time */
+	if (take_view(c, &v, ds_now_ms()) && c->slot < 0)
+		c->kill_at = ds_child_overdue_at(c);
 }
 
 void

@@ -14,6 +14,9 @@ int ds_slot_page_open(struct ds_child *c, const struct ds_pool *p);
  * the last look into the pool's stats and the metrics. */
 void ds_child_sync(struct ds_master *m, struct ds_child *c);
 void ds_children_sync(struct ds_master *m);
+/* When c, busy, is past its job's time and the grace period: the bounded
+ * start plus both, INT64_MAX for never. */
+int64_t ds_child_overdue_at(const struct ds_child *c);
 /* After the last ds_child_sync() of a reaped child. */
 void ds_slot_page_close(struct ds_child *c);
 

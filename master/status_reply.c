@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/buf.h"
+#include "common/parse.h"
 #include "common/text.h"
 #include "master/slot_page.h"
 #include "master/table.h"
@@ -81,6 +82,7 @@ static void
 render_metrics(struct ds_master *m, struct ds_buf *b)
 {
 	struct ds_pool_gauges *pg = calloc(m->npools + 1, sizeof(*pg));
+	int64_t now = ds_now_ms();
 	struct ds_master_gauges g = {
 		.pools = pg, .npools = pg ? m->npools : 0,
 		.reloads = m->reloads, .reloads_failed = m->reloads_failed,
@@ -102,6 +104,7 @@ render_metrics(struct ds_master *m, struct ds_buf *b)
 		pg[i].min = p->cfg->min_workers;
 		pg[i].max = p->cfg->max_workers;
 		pg[i].backlog = p->backlog;
+		pg[i].oldest_job_ms = ds_pool_oldest_job_ms(m, p, now);
 	}
 	ds_metrics_render(&m->metrics, &g, b);
 	free(pg);

@@ -36,6 +36,25 @@ ds_pool_rt_find(struct ds_master *m, const char *name)
 	return NULL;
 }
 
+int64_t
+ds_pool_oldest_job_ms(const struct ds_master *m, const struct ds_pool_rt *p,
+    int64_t now)
+{
+	int64_t oldest = 0;
+
+	for (size_t i = 0; i < m->nchildren; i++) {
+		const struct ds_child *c = &m->children[i];
+
+		/* a start past now is one a unit test set by hand: ds_child_sync
+		 * bounds a page's by the time of its look */
+		if (c->state == DS_MSG_BUSY && c->busy_since_ms <= now &&
+		    now - c->busy_since_ms > oldest &&
+		    strcmp(c->pool, p->name) == 0)
+			oldest = now - c->busy_since_ms;
+	}
+	return oldest;
+}
+
 int
 ds_pool_gauges(struct ds_master *m, const struct ds_pool_rt *p,
     int n[DS_WG_N])

@@ -11,5 +11,9 @@ struct ds_pool_rt *ds_pool_rt_find(struct ds_master *m, const char *name);
 /* Fills n with p's slots by state; returns how many have a process. */
 int ds_pool_gauges(struct ds_master *m, const struct ds_pool_rt *p,
     int n[DS_WG_N]);
+/* How long the longest job in hand of p's workers (retired ones too) has
+ * run at now, by their bounded starts; 0 when none. */
+int64_t ds_pool_oldest_job_ms(const struct ds_master *m,
+    const struct ds_pool_rt *p, int64_t now);
 
 #endif

@@ -220,7 +220,7 @@ run_job(gearman_job_st *job, void *ctx, size_t *result_size,
 	l->stop_seen_ms = 0;
 	/* libgearman only grabs again once the last answer has left */
 	report_sent(l, 1);
-	ds_report_busy(v.handle, v.unique, v.function, ds_wall_ms());
+	ds_report_busy(v.handle, v.unique, v.function);
 	ds_endpoint_call(&l->ep, &v, &call);
 	if (call.outcome != DS_OUT_COMPLETE)
 		log_job_failure(l, v.function, v.handle, &call);

@@ -21,6 +21,7 @@
 
 #include "common/buf.h"
 #include "common/msg.h"
+#include "common/parse.h"
 
 static struct ds_master m;
 static struct ds_master_opts opts;
@@ -70,7 +71,7 @@ add_pool(const char *name, struct ds_pool *pc, int nslots)
  * Pool Web (3 configured): slot 0 idle, slot 1 busy with a handle and a
  * unique full of control characters, slot 2 empty and backing off after
  * quick deaths. Pool Idle (1): a child still starting. One retired Web child
- * finishing its job.
+ * finishing its job. Web's longest job in hand has run 42.5 s.
  */
 static inline void
 setup(void)
@@ -92,6 +93,8 @@ setup(void)
 	    "Sum");
 	add_child(103, "Idle", 0, DS_MSG_STARTING, "", "", "");
 	add_child(104, "Web", -1, DS_MSG_BUSY, "H:host:9", "r", "Sum");
+	m.children[1].busy_since_ms = ds_now_ms() - 42500;
+	m.children[3].busy_since_ms = ds_now_ms() - 1000;
 	m.pools[0].slots[0].pid = 101;
 	m.pools[0].slots[1].pid = 102;
 	m.pools[0].slots[2].quick_deaths = 2;
