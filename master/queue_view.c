@@ -179,6 +179,14 @@ remap(struct ds_qlist *l, const struct ds_queue_view *v)
 	return 0;
 }
 
+/* A lower cap holds for the rows already kept too. */
+static void
+trim_workers(struct ds_qlist *l, size_t max)
+{
+	while (l->nw > max)
+		free(l->w[--l->nw].pool);
+}
+
 int
 ds_qview_set_ours(struct ds_queue_view *v, const char *const *funcs,
     size_t nfuncs, size_t max_workers)
@@ -198,6 +206,8 @@ ds_qview_set_ours(struct ds_queue_view *v, const char *const *funcs,
 
 		if (remap(&s->now, v) < 0 || remap(&s->next, v) < 0)
 			rc = -1;
+		trim_workers(&s->now, max_workers);
+		trim_workers(&s->next, max_workers);
 	}
 	for (size_t i = 0; i < nold; i++)
 		free(old[i]);

@@ -231,7 +231,8 @@ START_TEST(history_by_function)
 END_TEST
 
 /* A reload changes our functions: the rows still ours keep their past,
- * half a round in flight keeps its rows still ours. */
+ * half a round in flight keeps its rows still ours, a lower worker cap
+ * trims the rows kept. */
 START_TEST(reload_keeps_what_is_still_ours)
 {
 	static const char *const next[] = {"D", "B", "C"};
@@ -240,6 +241,8 @@ START_TEST(reload_keeps_what_is_still_ours)
 	msg(DS_MSG_Q_SERVER, 0, 1, 0, "");
 	msg(DS_MSG_Q_FUNC, 0, 5, 0, "A");
 	msg(DS_MSG_Q_FUNC, 0, 5, 0, "B");
+	msg(DS_MSG_Q_WORKER, 0, 0, 10, "P");
+	msg(DS_MSG_Q_WORKER, 0, 1, 11, "P");
 	msg(DS_MSG_Q_ROUND, 0, 1, 0, "");
 	f = (struct ds_qfunc *)ds_qview_func(&v, 0, "B");
 	f->acted_ms = 77;
@@ -247,6 +250,7 @@ START_TEST(reload_keeps_what_is_still_ours)
 	msg(DS_MSG_Q_FUNC, 0, 6, 0, "A");
 	msg(DS_MSG_Q_FUNC, 0, 6, 0, "B");
 	ck_assert_int_eq(ds_qview_set_ours(&v, next, NELEM(next), 1), 0);
+	ck_assert_uint_eq(v.s[0].now.nw, 1);	/* a lower cap holds at once */
 	ck_assert_ptr_null(ds_qview_func(&v, 0, "A"));
 	ck_assert_int_eq(ds_qview_func(&v, 0, "B")->acted_ms, 77);
 	ck_assert_str_eq(ds_qview_func(&v, 0, "B")->name, "B");
