@@ -145,6 +145,7 @@ spawn(struct ds_master *m, struct ds_queue *q, const char **f, size_t nf)
 	if (pid < 0)
 		return -1;
 	q->pid = pid;
+	q->bad = 0;
 	q->started_ms = ds_now_ms();
 	q->kill_at = q->started_ms + m->cfg.queue_poll_ms + WATCHDOG_SLACK_MS;
 	ds_log(LOG_INFO, "event=monitor_start pid=%d servers=%zu functions=%zu "
@@ -241,20 +242,34 @@ log_servers(const struct ds_master *m, const struct ds_queue_view *v)
 	}
 }
 
-/* Once a round, never once a row: what the view dropped of what the
- * monitor sent. The monitor keeps one row per function and caps its
- * worker rows, so any of this is a monitor gone wrong. */
+/* A message that makes no sense: the first of a round is logged, the
+ * rest counted, so a monitor gone wrong costs a line a round, not a line
+ * a message. */
 static void
-log_dropped(const struct ds_queue *q)
+bad_message(struct ds_queue *q, int type, const char *why)
+{
+	if (q->bad++ == 0)
+		ds_log(LOG_WARNING, "event=bad_monitor_message pid=%d type=%s "
+		    "error=\"%s\"", (int)q->pid, ds_msg_type_name(type), why);
+}
+
+/* Once a round, never once a row: what the view dropped of what the
+ * monitor sent and the bad messages past the first. The monitor keeps
+ * one row per function and caps its worker rows, so any of this is a
+ * monitor gone wrong. */
+static void
+log_dropped(struct ds_queue *q)
 {
 	const struct ds_qdrops *d = &q->view.dropped;
 
-	if (d->duplicates || d->unknown || d->over_cap)
+	if (d->duplicates || d->unknown || d->over_cap || q->bad > 1)
 		ds_log(LOG_WARNING, "event=monitor_rows_dropped pid=%d "
-		    "duplicates=%llu unknown=%llu over_cap=%llu", (int)q->pid,
-		    (unsigned long long)d->duplicates,
+		    "duplicates=%llu unknown=%llu over_cap=%llu bad=%llu",
+		    (int)q->pid, (unsigned long long)d->duplicates,
 		    (unsigned long long)d->unknown,
-		    (unsigned long long)d->over_cap);
+		    (unsigned long long)d->over_cap,
+		    (unsigned long long)q->bad);
+	q->bad = 0;
 }
 
 static void
@@ -266,9 +281,7 @@ on_message(struct ds_master *m, struct ds_queue *q, const struct ds_msg *msg,
 	    ds_qview_apply(&q->view, msg, now, &why) : -1;
 
 	if (rc < 0) {
-		ds_log(LOG_WARNING, "event=bad_monitor_message pid=%d type=%s "
-		    "error=\"%s\"", (int)q->pid, ds_msg_type_name(msg->type),
-		    why);
+		bad_message(q, msg->type, why);
 		return;
 	}
 	if (rc == 0)
@@ -299,8 +312,7 @@ ds_monitor_serve(struct ds_master *m, const struct pollfd *pfd, size_t n)
 		return;
 	while ((r = recv(q->fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
 		if (ds_msg_decode(buf, (size_t)r, &msg, &why) < 0)
-			ds_log(LOG_WARNING, "event=bad_monitor_message pid=%d "
-			    "error=\"%s\"", (int)q->pid, why);
+			bad_message(q, 0, why);
 		else
 			on_message(m, q, &msg, ds_now_ms());
 		/* the rest is read at the next turn: poll says so at once */
