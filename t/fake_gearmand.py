@@ -6,7 +6,8 @@ protocol the queue monitor speaks (worker/monitor_io.c sends "status" then
 from row to row; the last row of each is TOTAL 7, RUNNING 3, AVAILABLE 2,
 so a reader that keeps the last row shows those), half functions nobody
 asked about.
-`workers` lists nothing, `version` answers as gearmand does, and the
+`workers` lists --workers lines that look like ours (POOL:SLOT:PID, able
+to do the first --function) and are no process of ours, `version` answers as gearmand does, and the
 extra command `rounds` says how many `status` replies it has sent, so a
 test can put a figure per round on what it measures.
 
@@ -14,7 +15,7 @@ A worker connecting with the binary protocol (its first byte is NUL) is
 held open and never answered: it waits as it would on an idle server.
 
 usage: fake_gearmand.py --port PORT --function NAME [--function NAME]
-                        [--rows N]
+                        [--rows N] [--workers N] [--pool NAME]
 """
 import argparse
 import socket
@@ -44,6 +45,11 @@ def status_reply(functions, rows):
     return "".join(out).encode()
 
 
+def workers_reply(pool, function, n):
+    return "".join(f"{30 + i} 127.0.0.1 {pool}:{i % 4}:{100000 + i} : "
+                   f"{function}\n" for i in range(n)).encode() + b".\n"
+
+
 class Handler(socketserver.StreamRequestHandler):
 
     def handle(self):
@@ -60,7 +66,7 @@ class Handler(socketserver.StreamRequestHandler):
                     srv.rounds += 1
                 reply = srv.status
             elif cmd == "workers":
-                reply = b".\n"
+                reply = srv.workers
             elif cmd == "version":
                 reply = b"OK 1.1.19.1\n"
             elif cmd == "rounds":
@@ -85,12 +91,15 @@ def main():
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--function", action="append", required=True)
     ap.add_argument("--rows", type=int, default=100000)
+    ap.add_argument("--workers", type=int, default=0)
+    ap.add_argument("--pool", default="Q")
     a = ap.parse_args()
     if a.rows < 2 * len(a.function) + 2:
         sys.exit(f"fake_gearmand.py: --rows {a.rows}: at least "
                  f"{2 * len(a.function) + 2} (two a function and two more)")
     srv = Server(("127.0.0.1", a.port), Handler)
     srv.status = status_reply(a.function, a.rows)
+    srv.workers = workers_reply(a.pool, a.function[0], a.workers)
     srv.rounds = 0
     srv.lock = threading.Lock()
     print(f"listening on 127.0.0.1:{a.port}, {a.rows} rows "

@@ -1,12 +1,14 @@
 """A hostile gearmand must not freeze the master (issue 16, section 2).
 t/fake_gearmand.py answers every admin `status` with 100,000 rows,
-duplicates of our function and functions nobody asked about, beside a
-real gearmand. Across several rounds at queue_poll_interval 1 the status
-port answers `version` within 100 ms, the master spends at most 0.2 s of
-CPU a round, `metrics` has one series per (server, function) showing the
-last duplicate row, promtool accepts it, and the duplicates are logged
-once a round, not once a row. It prints the master's CPU a round, the
-latencies and the metrics' size. Runs alone: it measures time and CPU."""
+duplicates of our functions and functions nobody asked about, and lists
+20,000 workers that look like ours, beside a real gearmand. Across
+several rounds at queue_poll_interval 1 the status port answers
+`version` within 100 ms, the master spends at most 0.2 s of CPU a round,
+`metrics` has one series per (server, function) showing the last
+duplicate row, promtool accepts it, and the duplicates and the workers
+past the cap are logged once a round, not once a row. It prints the
+master's CPU a round, the latencies and the metrics' size. Runs alone:
+it measures time and CPU."""
 import json
 import os
 import re
@@ -22,6 +24,8 @@ FAKE = os.path.join(TOP, "t", "fake_gearmand.py")
 FUNCTIONS = ("QSum", "QMul")
 PROMTOOL = "/usr/bin/promtool"
 ROWS = 100000
+WORKERS = 20000         # `workers` lines that look like ours
+WORKER_CAP = 2 * 2 + 64  # twice the pool's max_workers, and 64
 ROUNDS = 5              # rounds measured
 VERSION_MAX_S = 0.100   # the product's bounds: they hold on any machine
 CPU_MAX_S = 0.2
@@ -48,7 +52,7 @@ class HostileGearmandTest(MasterTestCase):
     def fake(self):
         self.fake_port = free_port()
         argv = [sys.executable, FAKE, "--port", str(self.fake_port),
-                "--rows", str(ROWS)]
+                "--rows", str(ROWS), "--workers", str(WORKERS)]
         for f in FUNCTIONS:
             argv += ["--function", f]
         p = self.spawn(argv, "fake_gearmand.log")
@@ -135,3 +139,10 @@ class HostileGearmandTest(MasterTestCase):
         self.assertTrue(dups, self.master_log()[-2000:])
         self.assertLessEqual(len(dups), self.rounds() + 1)
         self.assertIn(f"duplicates={ROWS // 2} servers={fake}", dups[-1])
+        over = [ln for ln in self.master_log().splitlines()
+                if "event=gearman_workers_over_cap" in ln]
+        self.assertTrue(over)
+        self.assertIn(f"dropped={WORKERS - WORKER_CAP} max_workers="
+                      f"{WORKER_CAP} servers={fake}", over[-1])
+        # the monitor kept to its bounds: the master dropped nothing
+        self.assertNotIn("event=monitor_rows_dropped", self.master_log())
