@@ -137,14 +137,21 @@ fail:
 static int
 list_room(struct ds_qlist *l, size_t nfuncs)
 {
+	struct ds_qfunc *f;
+	uint32_t *at;
+
 	if (l->f != NULL)
 		return 0;
-	l->f = calloc(nfuncs + 1, sizeof(*l->f));
-	l->at = calloc(nfuncs + 1, sizeof(*l->at));
-	if (l->f != NULL && l->at != NULL)
-		return 0;
-	free_funcs(l);
-	return -1;
+	f = calloc(nfuncs + 1, sizeof(*f));
+	at = calloc(nfuncs + 1, sizeof(*at));
+	if (f == NULL || at == NULL) {
+		free(f);
+		free(at);
+		return -1;
+	}
+	l->f = f;
+	l->at = at;
+	return 0;
 }
 
 /* Moves l's rows onto v's functions, which have just been replaced (the
