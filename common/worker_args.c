@@ -92,6 +92,7 @@ build_monitor(const struct ds_monitor_spec *s, struct ds_worker_argv *a)
 	for (size_t i = 0; i < s->nfunctions; i++)
 		rc |= arg(a, "--" DS_WARG_FUNCTION "=%s", s->functions[i]);
 	rc |= seconds(a, DS_WARG_QUEUE_POLL, s->interval_ms);
+	rc |= arg(a, "--" DS_WARG_MAX_WORKERS "=%zu", s->max_workers);
 	rc |= common_tail(a, s->master_pid, s->log, 0);
 	return rc;
 }

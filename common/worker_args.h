@@ -53,6 +53,7 @@
  * options above. */
 #define DS_WARG_MONITOR "monitor"
 #define DS_WARG_QUEUE_POLL "queue_poll_interval"
+#define DS_WARG_MAX_WORKERS "max_workers"	/* worker rows a server may list */
 
 /* What the master tells one worker; the URI goes by the environment. */
 struct ds_worker_spec {
@@ -77,6 +78,7 @@ struct ds_monitor_spec {
 	const char *const *functions;
 	size_t nfunctions;		/* at most DS_MAX_MONITOR_FUNCTIONS */
 	int64_t interval_ms;
+	size_t max_workers;		/* of ours one server may list */
 	int master_pid;
 	const struct ds_log_settings *log;
 };

@@ -30,6 +30,13 @@ extern char **environ;
  * interval; a monitor silent for this long past that is hung. */
 #define WATCHDOG_SLACK_MS 15000
 
+/* How long one turn of the loop reads the monitor's socket before it
+ * serves the status port, signals and reaps again: a monitor that sends
+ * far more than a round should (it does not, but the master trusts it no
+ * more than it trusts gearmand) costs latency, never deafness. */
+#define SERVE_BUDGET_MS 10
+#define SERVE_CHECK_EVERY 64	/* messages between looks at the clock */
+
 static int
 cmp_str(const void *a, const void *b)
 {
@@ -58,6 +65,20 @@ functions(const struct ds_config *cfg, size_t *n)
 	return f;
 }
 
+/* How many of our workers one server may list: every pool at its most,
+ * twice over for the workers a reload retires while they finish a job
+ * (still registered), and some room. Rows past it are a server lying. */
+static size_t
+worker_cap(const struct ds_config *cfg)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < cfg->npools; i++)
+		n += cfg->pools[i].max_workers > 0 ?
+		    (size_t)cfg->pools[i].max_workers : 0;
+	return 2 * n + 64;
+}
+
 /* What the monitor is told, as one string to compare across reloads. */
 static char *
 spec_of(const struct ds_config *cfg, const char **f, size_t nf)
@@ -71,7 +92,22 @@ spec_of(const struct ds_config *cfg, const char **f, size_t nf)
 	ds_buf_add(&b, "\n", 1);
 	for (size_t i = 0; i < nf; i++)
 		ds_buf_printf(&b, "\n%s", f[i]);
+	/* after the servers' part: a new cap keeps what the view knows */
+	ds_buf_printf(&b, "\n\nmax_workers %zu", worker_cap(cfg));
 	return ds_buf_take(&b, &len);
+}
+
+/* Tells the view which rows it may keep: our functions, and as many
+ * worker rows as worker_cap(). */
+static int
+view_ours(struct ds_master *m, struct ds_queue_view *v)
+{
+	size_t nf = 0;
+	const char **f = functions(&m->cfg, &nf);
+	int rc = ds_qview_set_ours(v, f, f ? nf : 0, worker_cap(&m->cfg));
+
+	free(f);
+	return rc;
 }
 
 static struct ds_queue *
@@ -79,7 +115,9 @@ queue_of(struct ds_master *m)
 {
 	if (m->queue == NULL && (m->queue = calloc(1, sizeof(*m->queue)))) {
 		m->queue->fd = -1;
-		if (ds_qview_init(&m->queue->view, m->cfg.nservers) < 0) {
+		if (ds_qview_init(&m->queue->view, m->cfg.nservers) < 0 ||
+		    view_ours(m, &m->queue->view) < 0) {
+			ds_qview_free(&m->queue->view);
 			free(m->queue);
 			m->queue = NULL;
 		}
@@ -94,6 +132,7 @@ spawn(struct ds_master *m, struct ds_queue *q, const char **f, size_t nf)
 		.servers = m->cfg.server_strs, .nservers = m->cfg.nservers,
 		.functions = f, .nfunctions = nf,
 		.interval_ms = m->cfg.queue_poll_ms,
+		.max_workers = worker_cap(&m->cfg),
 		.master_pid = (int)getpid(), .log = &m->log,
 	};
 	struct ds_worker_argv a;
@@ -106,6 +145,7 @@ spawn(struct ds_master *m, struct ds_queue *q, const char **f, size_t nf)
 	if (pid < 0)
 		return -1;
 	q->pid = pid;
+	q->bad = 0;
 	q->started_ms = ds_now_ms();
 	q->kill_at = q->started_ms + m->cfg.queue_poll_ms + WATCHDOG_SLACK_MS;
 	ds_log(LOG_INFO, "event=monitor_start pid=%d servers=%zu functions=%zu "
@@ -202,6 +242,36 @@ log_servers(const struct ds_master *m, const struct ds_queue_view *v)
 	}
 }
 
+/* A message that makes no sense: the first of a round is logged, the
+ * rest counted, so a monitor gone wrong costs a line a round, not a line
+ * a message. */
+static void
+bad_message(struct ds_queue *q, int type, const char *why)
+{
+	if (q->bad++ == 0)
+		ds_log(LOG_WARNING, "event=bad_monitor_message pid=%d type=%s "
+		    "error=\"%s\"", (int)q->pid, ds_msg_type_name(type), why);
+}
+
+/* Once a round, never once a row: what the view dropped of what the
+ * monitor sent and the bad messages past the first. The monitor keeps
+ * one row per function and caps its worker rows, so any of this is a
+ * monitor gone wrong. */
+static void
+log_dropped(struct ds_queue *q)
+{
+	const struct ds_qdrops *d = &q->view.dropped;
+
+	if (d->duplicates || d->unknown || d->over_cap || q->bad > 1)
+		ds_log(LOG_WARNING, "event=monitor_rows_dropped pid=%d "
+		    "duplicates=%llu unknown=%llu over_cap=%llu bad=%llu",
+		    (int)q->pid, (unsigned long long)d->duplicates,
+		    (unsigned long long)d->unknown,
+		    (unsigned long long)d->over_cap,
+		    (unsigned long long)q->bad);
+	q->bad = 0;
+}
+
 static void
 on_message(struct ds_master *m, struct ds_queue *q, const struct ds_msg *msg,
     int64_t now)
@@ -211,15 +281,14 @@ on_message(struct ds_master *m, struct ds_queue *q, const struct ds_msg *msg,
 	    ds_qview_apply(&q->view, msg, now, &why) : -1;
 
 	if (rc < 0) {
-		ds_log(LOG_WARNING, "event=bad_monitor_message pid=%d type=%s "
-		    "error=\"%s\"", (int)q->pid, ds_msg_type_name(msg->type),
-		    why);
+		bad_message(q, msg->type, why);
 		return;
 	}
 	if (rc == 0)
 		return;
 	q->kill_at = now + m->cfg.queue_poll_ms + WATCHDOG_SLACK_MS;
 	log_servers(m, &q->view);
+	log_dropped(q);
 	/* the workers' states live in their slot pages: read them now,
 	 * once a round, for the sizing and the stuck check */
 	ds_children_sync(m);
@@ -235,16 +304,20 @@ ds_monitor_serve(struct ds_master *m, const struct pollfd *pfd, size_t n)
 	struct ds_msg msg;
 	const char *why;
 	ssize_t r;
+	int64_t until = ds_now_ms() + SERVE_BUDGET_MS;
+	unsigned k = 0;
 
 	if (n == 0 || q == NULL || q->fd < 0 || pfd->fd != q->fd ||
 	    !pfd->revents)
 		return;
 	while ((r = recv(q->fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
 		if (ds_msg_decode(buf, (size_t)r, &msg, &why) < 0)
-			ds_log(LOG_WARNING, "event=bad_monitor_message pid=%d "
-			    "error=\"%s\"", (int)q->pid, why);
+			bad_message(q, 0, why);
 		else
 			on_message(m, q, &msg, ds_now_ms());
+		/* the rest is read at the next turn: poll says so at once */
+		if (++k % SERVE_CHECK_EVERY == 0 && ds_now_ms() >= until)
+			return;
 	}
 	if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
 		close(q->fd);
@@ -309,6 +382,8 @@ ds_monitor_reload(struct ds_master *m)
 			ds_stuck_forget(q);
 			(void)ds_qview_init(&q->view, m->cfg.nservers);
 		}
+		/* out of memory: the view keeps no row until the next */
+		(void)view_ours(m, &q->view);
 	}
 	free(spec);
 	free(f);

@@ -23,6 +23,7 @@ struct ds_queue {
 	int64_t kill_at;	/* no round by then: it is hung */
 	int quick_deaths;
 	int replace;		/* what it reads has changed: restart it */
+	uint64_t bad;		/* messages refused this round */
 	char *spec;		/* servers, functions, interval it was given */
 	struct ds_queue_view view;
 	struct ds_stuck_rec *stuck;	/* stuck.c */

@@ -5,7 +5,13 @@
  * the end, which is when the master acts. A reply that does not parse
  * counts as a server that did not answer. A round's messages go out in
  * batches, one sendmmsg(2) each, so that the master wakes once a round
- * rather than once a row. */
+ * rather than once a row.
+ *
+ * A server may list a function many times (a hostile or broken one did,
+ * 60,000 times a round): each of ours is reported once per server, with
+ * its last row, and the duplicates make one log line a round. Our workers
+ * are reported up to max_workers a server. So what the master receives is
+ * bounded by the config, not by what the servers send. */
 #include "worker/monitor.h"
 
 #include <errno.h>
@@ -19,6 +25,7 @@
 #include <unistd.h>
 
 #include "common/admin.h"
+#include "common/buf.h"
 #include "common/msg.h"
 #include "common/parse.h"
 #include "common/proctitle.h"
@@ -40,11 +47,27 @@ struct batch {
 	unsigned char buf[BATCH][DS_MSG_MAX_SIZE];
 };
 
+/* The last status row of one of our functions on the server being read. */
+struct frow {
+	int seen;
+	uint32_t total, running, available;
+};
+
 struct report {
 	const struct ds_monitor_opts *o;
 	uint16_t server;
 	int master_gone;
 	struct batch *b;
+	struct frow *rows;	/* by function index: o->nfunctions */
+	uint64_t dups;		/* of the server being read */
+	size_t workers;		/* rows sent for it */
+	uint64_t over_cap;	/* rows not sent for it */
+};
+
+/* What a round dropped, over every server, for its log lines. */
+struct dropped {
+	uint64_t dups, over_cap;
+	struct ds_buf dup_servers, cap_servers;
 };
 
 static void
@@ -122,27 +145,45 @@ cmp_key(const void *key, const void *elem)
 	return strcmp(key, *(const char *const *)elem);
 }
 
-static int
+/* The index of name among our functions, or -1. */
+static long
 ours(const struct ds_monitor_opts *o, const char *name, size_t len)
 {
 	char key[DS_MAX_FUNCTION_LEN + 1];
+	const char **p;
 
 	if (len > DS_MAX_FUNCTION_LEN || memchr(name, '\0', len))
-		return 0;
+		return -1;
 	memcpy(key, name, len);
 	key[len] = '\0';
-	return bsearch(key, o->functions, o->nfunctions,
-	    sizeof(o->functions[0]), cmp_key) != NULL;
+	p = bsearch(key, o->functions, o->nfunctions, sizeof(o->functions[0]),
+	    cmp_key);
+	return p ? (long)(p - o->functions) : -1;
 }
 
+/* Keeps the row; report_funcs() sends one per function. */
 static void
 on_func(void *ctx, const struct ds_admin_func *f)
 {
 	struct report *rp = ctx;
+	long k = rp ? ours(rp->o, f->name, f->name_len) : -1;
 
-	if (rp != NULL && ours(rp->o, f->name, f->name_len))
-		send_q(rp, DS_MSG_Q_FUNC, f->total, f->running, f->available,
-		    f->name, f->name_len);
+	if (k < 0)
+		return;
+	rp->dups += rp->rows[k].seen;
+	rp->rows[k] = (struct frow){1, f->total, f->running, f->available};
+}
+
+static void
+report_funcs(struct report *rp)
+{
+	const struct ds_monitor_opts *o = rp->o;
+
+	for (size_t k = 0; k < o->nfunctions; k++)
+		if (rp->rows[k].seen)
+			send_q(rp, DS_MSG_Q_FUNC, rp->rows[k].total,
+			    rp->rows[k].running, rp->rows[k].available,
+			    o->functions[k], strlen(o->functions[k]));
 }
 
 /* One of ours: its client id is POOL:SLOT:PID and it can do one of our
@@ -163,11 +204,17 @@ on_worker(void *ctx, const struct ds_admin_worker *w)
 		sp = memchr(p, ' ', (size_t)(end - p));
 		if (sp == NULL)
 			sp = end;
-		any = ours(rp->o, p, (size_t)(sp - p));
+		any = ours(rp->o, p, (size_t)(sp - p)) >= 0;
 	}
-	if (any)
-		send_q(rp, DS_MSG_Q_WORKER, (uint32_t)slot, (uint32_t)pid, 0,
-		    pool, strlen(pool));
+	if (!any)
+		return;
+	if (rp->workers >= rp->o->max_workers) {
+		rp->over_cap++;
+		return;
+	}
+	rp->workers++;
+	send_q(rp, DS_MSG_Q_WORKER, (uint32_t)slot, (uint32_t)pid, 0, pool,
+	    strlen(pool));
 }
 
 /* Both replies parse whole: half a server's rows are worse than none. */
@@ -189,27 +236,67 @@ report_server(struct report *rp, const struct ds_admin_read *r)
 		return;
 	}
 	send_q(rp, DS_MSG_Q_SERVER, 1, 0, 0, "", 0);
+	memset(rp->rows, 0, rp->o->nfunctions * sizeof(*rp->rows));
 	ds_admin_parse_status(r->buf, r->status_len, on_func, rp, &why);
+	report_funcs(rp);
 	ds_admin_parse_workers(r->buf + r->status_len, r->workers_len,
 	    on_worker, rp, &why);
 }
 
+/* Adds the server just read to what the round dropped. */
+static void
+count_dropped(struct dropped *d, const struct report *rp)
+{
+	const char *sv = rp->o->server_strs[rp->server];
+
+	if (rp->dups > 0)
+		ds_buf_printf(&d->dup_servers, "%s%s", d->dups ? "," : "", sv);
+	if (rp->over_cap > 0)
+		ds_buf_printf(&d->cap_servers, "%s%s", d->over_cap ? "," : "",
+		    sv);
+	d->dups += rp->dups;
+	d->over_cap += rp->over_cap;
+}
+
+/* One line a round for each kind, however many rows. */
+static void
+log_dropped(struct dropped *d, size_t max_workers)
+{
+	if (d->dups > 0)
+		ds_log(LOG_WARNING, "event=gearman_status_duplicates "
+		    "duplicates=%llu servers=%s", (unsigned long long)d->dups,
+		    d->dup_servers.data ? d->dup_servers.data : "");
+	if (d->over_cap > 0)
+		ds_log(LOG_WARNING, "event=gearman_workers_over_cap "
+		    "dropped=%llu max_workers=%zu servers=%s",
+		    (unsigned long long)d->over_cap, max_workers,
+		    d->cap_servers.data ? d->cap_servers.data : "");
+	free(d->dup_servers.data);
+	free(d->cap_servers.data);
+}
+
 static void
 round_once(const struct ds_monitor_opts *o, struct batch *b,
-    int64_t timeout, int *gone)
+    struct frow *rows, int64_t timeout, int *gone)
 {
 	struct ds_admin_read r[DS_MAX_SERVERS];
-	struct report rp = {o, 0, 0, b};
+	struct report rp = {.o = o, .b = b, .rows = rows};
+	struct dropped d;
 
+	memset(&d, 0, sizeof(d));
 	ds_admin_read_all(o->servers, o->nservers, timeout, r);
 	for (size_t i = 0; i < o->nservers; i++) {
 		rp.server = (uint16_t)i;
+		rp.dups = rp.over_cap = 0;
+		rp.workers = 0;
 		report_server(&rp, &r[i]);
+		count_dropped(&d, &rp);
 	}
 	rp.server = 0;		/* a round is of every server */
 	send_q(&rp, DS_MSG_Q_ROUND, (uint32_t)o->nservers, 0, 0, "", 0);
 	flush(&rp);
 	ds_admin_reads_free(r, o->nservers);
+	log_dropped(&d, o->max_workers);
 	*gone = rp.master_gone;
 }
 
@@ -237,9 +324,13 @@ run(const struct ds_monitor_opts *o)
 	const char *why = NULL;
 	int gone = 0;
 	struct batch *b = batch_new();
+	struct frow *rows = calloc(o->nfunctions, sizeof(*rows));
 
-	if (b == NULL)
+	if (b == NULL || rows == NULL) {
+		free(b);
+		free(rows);
 		return "out_of_memory";
+	}
 
 	if (timeout < TIMEOUT_MIN_MS)
 		timeout = TIMEOUT_MIN_MS;
@@ -247,11 +338,12 @@ run(const struct ds_monitor_opts *o)
 		timeout = TIMEOUT_MAX_MS;
 	while (why == NULL) {
 		start = ds_now_ms();
-		round_once(o, b, timeout, &gone);
+		round_once(o, b, rows, timeout, &gone);
 		why = gone ? "master_gone" :
 		    wait_until(o, start + o->interval_ms);
 	}
 	free(b);
+	free(rows);
 	return why;
 }
 

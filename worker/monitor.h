@@ -2,7 +2,9 @@
  * the master that reads every gearmand's admin `status` and `workers` each
  * queue_poll_interval and reports what concerns our pools over its
  * socketpair (common/msg.h, version 2). It blocks as it likes (name
- * lookups, slow servers), which the master never may. */
+ * lookups, slow servers), which the master never may. What it reports is
+ * bounded by the config whatever a server sends: one row per function of
+ * ours and server (the last wins), at most max_workers worker rows. */
 #ifndef DS_WORKER_MONITOR_H
 #define DS_WORKER_MONITOR_H
 
@@ -14,10 +16,12 @@
 
 struct ds_monitor_opts {
 	struct ds_server servers[DS_MAX_SERVERS];
+	const char *server_strs[DS_MAX_SERVERS];	/* as given, for logs */
 	size_t nservers;
 	const char *functions[DS_MAX_MONITOR_FUNCTIONS];	/* sorted */
 	size_t nfunctions;
 	int64_t interval_ms;
+	size_t max_workers;		/* worker rows a server may list */
 	int master_fd;			/* -1: by hand, print the reports */
 	int master_pid;
 	struct ds_log_settings log;

@@ -11,7 +11,8 @@
 #include "common/worker_args.h"
 
 enum {
-	OPT_MONITOR = 256, OPT_SERVER, OPT_FUNCTION, OPT_POLL, OPT_FD,
+	OPT_MONITOR = 256, OPT_SERVER, OPT_FUNCTION, OPT_POLL, OPT_MAX_WORKERS,
+	OPT_FD,
 	OPT_MASTER_PID, OPT_LOG_IDENT, OPT_LOG_FACILITY, OPT_LOG_LEVEL,
 	OPT_LOG_STDERR, OPT_HELP,
 };
@@ -21,6 +22,7 @@ static const struct option longopts[] = {
 	{DS_WARG_SERVER, required_argument, NULL, OPT_SERVER},
 	{DS_WARG_FUNCTION, required_argument, NULL, OPT_FUNCTION},
 	{DS_WARG_QUEUE_POLL, required_argument, NULL, OPT_POLL},
+	{DS_WARG_MAX_WORKERS, required_argument, NULL, OPT_MAX_WORKERS},
 	{DS_WARG_MASTER_FD, required_argument, NULL, OPT_FD},
 	{DS_WARG_MASTER_PID, required_argument, NULL, OPT_MASTER_PID},
 	{DS_WARG_LOG_IDENT, required_argument, NULL, OPT_LOG_IDENT},
@@ -44,6 +46,8 @@ usage(void)
 "by hand it prints its reports.\n"
 "\n"
 "  --server, --function      repeatable; at least one of each\n"
+"  --max_workers N           report at most N of our workers a server\n"
+"                            (default: no limit)\n"
 "  --master_fd FD, --master_pid PID, --log_ident S, --log_facility F,\n"
 "  --log_level L, --log_stderr 0|1   as for a worker\n");
 }
@@ -66,7 +70,7 @@ take(int c, const char *name, const char *a, struct ds_monitor_opts *o,
 		if (ds_server_parse(a, &o->servers[o->nservers], why,
 		    sizeof(why)) < 0)
 			return ds_arg_bad(err, errlen, name, a, why);
-		o->nservers++;
+		o->server_strs[o->nservers++] = a;
 		return 0;
 	case OPT_FUNCTION:
 		if (*a == '\0' || strlen(a) > DS_MAX_FUNCTION_LEN ||
@@ -80,6 +84,11 @@ take(int c, const char *name, const char *a, struct ds_monitor_opts *o,
 		if ((o->interval_ms = ds_parse_seconds_ms(a,
 		    DS_MAX_QUEUE_POLL_SECONDS)) < 0)
 			return ds_arg_bad(err, errlen, name, a, "seconds > 0");
+		return 0;
+	case OPT_MAX_WORKERS:
+		if (ds_parse_int64(a, 0, INT32_MAX, &v) < 0)
+			return ds_arg_bad(err, errlen, name, a, "a number");
+		o->max_workers = (size_t)v;
 		return 0;
 	case OPT_FD:
 	case OPT_MASTER_PID:
@@ -106,6 +115,7 @@ ds_monitor_parse_args(int argc, char **argv, struct ds_monitor_opts *o,
 
 	memset(o, 0, sizeof(*o));
 	o->interval_ms = DS_DEFAULT_QUEUE_POLL_MS;
+	o->max_workers = SIZE_MAX;
 	o->master_fd = -1;
 	ds_log_defaults(&o->log);
 	o->log.to_stderr = -1;

@@ -27,7 +27,7 @@ srcs() {
 		    config/json_syntax.c config/server.c config/queue.c \
 		    common/text.c ;;
 	msg)	echo common/msg.c ;;
-	admin)	echo common/admin.c ;;
+	admin)	echo common/admin.c common/msg.c master/queue_view.c ;;
 	text)	echo common/text.c ;;
 	status)	echo master/status_reply.c master/metrics.c master/table.c \
 		    master/metrics_queue.c master/slot_page.c master/pidmap.c \

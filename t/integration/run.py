@@ -16,7 +16,7 @@ import time
 here = os.path.dirname(os.path.abspath(__file__))
 # heavy (2,000 workers) or timing-sensitive (flood query times, CPU ticks)
 ALONE = ("test_scale", "test_status_flood", "test_hardening", "test_multihost",
-         "test_queue")
+         "test_queue", "test_hostile_gearmand")
 
 
 def modules(pattern):

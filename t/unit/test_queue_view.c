@@ -37,7 +37,10 @@ msg(int type, int server, uint32_t a, uint32_t b, uint32_t c,
 static void
 setup(void)
 {
+	static const char *const ours[] = {"Sum", "Old", "New"};
+
 	ck_assert_int_eq(ds_qview_init(&v, 2), 0);
+	ck_assert_int_eq(ds_qview_set_ours(&v, ours, NELEM(ours), 8), 0);
 }
 
 static void
