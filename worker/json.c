@@ -106,6 +106,42 @@ read_escape(const unsigned char *p, const unsigned char *end, long *cp)
 	return 12;
 }
 
+#define ONES	0x0101010101010101ULL
+#define HIGHS	0x8080808080808080ULL
+
+/* Nonzero when one of the 8 bytes of w ends a run of plain text in a
+ * string: a byte below 0x20, '"' or '\\'. The classic tests for a byte
+ * below n, (w - n * ONES) & ~w & HIGHS, for n 0x20 on w and 1 on w ^ '"'
+ * and w ^ '\\' (which keep w's high bits, the two being ASCII, so the
+ * three share ~w). Never wrong about the whole word, which is all that is
+ * asked of it. */
+static uint64_t
+stops(uint64_t w)
+{
+	uint64_t q = w ^ (ONES * '"'), b = w ^ (ONES * '\\');
+
+	return ((w - ONES * 0x20) | (q - ONES) | (b - ONES)) & ~w & HIGHS;
+}
+
+/* Past the bytes that stand for themselves in a string. Eight at a time
+ * first: a long base64 answer then costs 2 instructions a byte, not 13
+ * (callgrind, make bench's 64 KiB answer). */
+static const unsigned char *
+skip_plain(const unsigned char *p, const unsigned char *end)
+{
+	uint64_t w;
+
+	while (end - p >= 8) {
+		memcpy(&w, p, 8);
+		if (stops(w))
+			break;
+		p += 8;
+	}
+	while (p < end && *p >= 0x20 && *p != '"' && *p != '\\')
+		p++;
+	return p;
+}
+
 /* At a quote: past the string. Returns 1 when it holds an escape, 0 when
  * not, -1 when it is not a valid string. */
 static int
@@ -118,8 +154,7 @@ scan_string(struct scan *sc)
 	for (;;) {
 		size_t n;
 
-		while (p < end && *p >= 0x20 && *p != '"' && *p != '\\')
-			p++;
+		p = skip_plain(p, end);
 		if (p == end || *p != '\\')
 			break;
 		if ((n = read_escape(p, end, &cp)) == 0)

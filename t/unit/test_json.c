@@ -257,6 +257,29 @@ START_TEST(long_values)
 }
 END_TEST
 
+/* Every byte value at every offset of a string, in the 8-byte words read
+ * at once and the bytes after them: only a control byte, a quote (which
+ * ends the string early) or a backslash (here before an 'x') spoils it. */
+START_TEST(every_byte_everywhere)
+{
+	char s[32];
+
+	for (int c = 0; c < 256; c++) {
+		for (size_t at = 2; at < 22; at++) {
+			int bad = c < 0x20 || c == '"' || c == '\\';
+
+			memset(s, 'x', sizeof(s));
+			s[0] = '[';
+			s[1] = '"';
+			s[at] = (char)c;
+			memcpy(s + 22, "\"]", 2);
+			ck_assert_msg(scan(s, 24, NULL, 0) == (bad ? BAD : OTHER),
+			    "byte 0x%02x at %zu", c, at);
+		}
+	}
+}
+END_TEST
+
 static Suite *
 json_suite(void)
 {
@@ -268,6 +291,7 @@ json_suite(void)
 	tcase_add_test(tc, members);
 	tcase_add_test(tc, nesting_limit);
 	tcase_add_test(tc, long_values);
+	tcase_add_test(tc, every_byte_everywhere);
 	suite_add_tcase(s, tc);
 	return s;
 }
