@@ -424,6 +424,24 @@ START_TEST(gearman_ret_digits)
 }
 END_TEST
 
+/* In place, an escaped answer is decoded where it is written as well: the
+ * worker allocates nothing to read one. */
+START_TEST(escaped_in_place)
+{
+	char body[] = "{\"gearman_ret\":0,\"response_string\":\"a\\u0000\\n"
+	    "\\u00e9\\\"\"}";
+	char *at = strstr(body, "a\\u0000");
+
+	ck_assert_int_eq(ds_response_parse_in_place(body, sizeof(body) - 1,
+	    &r), 0);
+	ck_assert_int_eq(r.complete, 1);
+	ck_assert_int_eq(r.borrowed, 1);
+	ck_assert_ptr_eq(r.data, at);
+	ck_assert_uint_eq(r.len, 6);
+	ck_assert(memcmp(r.data, "a\0\n\xC3\xA9\"", 7) == 0);
+}
+END_TEST
+
 START_TEST(free_twice)
 {
 	COMPLETES(STR("\"abc\""), "abc");
@@ -447,6 +465,7 @@ response_suite(void)
 	tcase_add_test(tc, work_fail);
 	tcase_add_test(tc, gearman_ret_digits);
 	tcase_add_test(tc, free_twice);
+	tcase_add_test(tc, escaped_in_place);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("malformed");
