@@ -15,9 +15,9 @@
  * Three deliberate differences, each one the RFC allows a parser:
  *   - a UTF-8 byte order mark at the very start is skipped (section 8.1);
  *   - bytes 0x80-0xFF in strings are taken as they are, not checked as
- *     UTF-8: an answer's string is bytes the worker hands on unchanged,
- *     and one that is not UTF-8 is the endpoint's business (section 8.2
- *     leaves such strings to the parser);
+ *     UTF-8 (section 9 lets a parser accept more than JSON): an answer's
+ *     string is bytes the worker hands on unchanged, and cJSON, which
+ *     read answers before, took them too;
  *   - arrays and objects nest at most DS_JSON_MAX_DEPTH deep (section 9).
  * Duplicate names are not an error here: ds_json_scan() counts them, and
  * its caller decides.

@@ -9,8 +9,8 @@
  * parsers differ on which one counts (cJSON takes the first, PHP and
  * Python the last), so no choice would be safe.
  *
- * The strings are decoded in the body itself (a decoded string is never
- * longer than its text), so reading an answer allocates nothing;
+ * response_string is decoded in the body itself (a decoded string is
+ * never longer than its text), so reading an answer allocates nothing;
  * ds_response_parse() alone copies the result out of the body. */
 #include "worker/response.h"
 
