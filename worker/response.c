@@ -1,232 +1,28 @@
 /* response.c: parses an endpoint's JSON answer (response.h).
  *
- * A body may be as large as max_response_bytes, and a cJSON tree of it can
- * cost 40 times that, so worker/json_scan.c checks the whole body and finds
- * the members of the top-level object without a tree; cJSON then parses
- * only the values of gearman_ret, response_string and response_encoding
- * (and keys written with escapes, to compare them as cJSON would). As with
- * cJSON_GetObjectItemCaseSensitive, the first of duplicate keys counts.
+ * A body may be as large as max_response_bytes, and a JSON tree of it can
+ * cost 40 times that, so worker/json.c checks the whole body as strict
+ * JSON (what it accepts is written there) and finds the three members of
+ * the top-level object without a tree: gearman_ret, response_string and
+ * the optional response_encoding. Other members are ignored, at any depth.
+ * A name that appears twice among the top-level members is a bad answer:
+ * parsers differ on which one counts (cJSON takes the first, PHP and
+ * Python the last), so no choice would be safe.
  *
- * cJSON keeps strings NUL-terminated, so a "\u0000" escape would cut a
- * string short. Before a string is parsed, each such escape is swapped, in
- * the body itself, for an escape of a Unicode noncharacter that the string
- * does not otherwise contain (same length); the marker's UTF-8 bytes are
- * turned back into NULs afterwards. Swapping in place spares a copy of the
- * string: at most the body and one decoded string are held at once. */
+ * response_string is decoded in the body itself (a decoded string is
+ * never longer than its text), so reading an answer allocates nothing;
+ * ds_response_parse() alone copies the result out of the body. */
 #include "worker/response.h"
 
-#include <cjson/cJSON.h>
 #include <math.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/text.h"
-#include "worker/json_scan.h"
-
-#define NUL_ESCAPE	"\\u0000"
-#define MARKER_FIRST	0xFDD0	/* U+FDD0 .. U+FDEF: 32 noncharacters */
-#define MARKER_COUNT	32
-
-enum decode_rc { DECODE_OK, DECODE_NOMEM, DECODE_NO_MARKER };
+#include "worker/json.h"
 
 enum member { RET, STRING, ENCODING, MEMBERS };
-
-static const char *const member_names[MEMBERS] = {
-	[RET] = "gearman_ret",
-	[STRING] = "response_string",
-	[ENCODING] = "response_encoding",
-};
-
-/* What the walk over the body found: the first member of each name (key
- * NULL when absent), and why it stopped if it did. */
-struct members {
-	char			*body;	/* what found[] points into */
-	struct ds_json_member	found[MEMBERS];
-	int			nfound;
-	enum decode_rc		rc;
-};
-
-static int
-has_nul_escape(const char *s, size_t len)
-{
-	for (size_t i = 0; i + 1 < len; i++) {
-		if (s[i] != '\\')
-			continue;
-		if (len - i >= 6 && memcmp(s + i, NUL_ESCAPE, 6) == 0)
-			return 1;
-		i++;	/* skip the escaped character */
-	}
-	return 0;
-}
-
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* Bit i set: U+FDD0 + i is in s, raw or as a \u escape in any case. One
- * pass, whatever the text. */
-static uint32_t
-markers_used(const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	uint32_t used = 0;
-
-	for (size_t i = 0; i + 3 <= len; i++) {
-		int third, h;
-
-		if (p[i] == 0xEF && p[i + 1] == 0xB7 && p[i + 2] >= 0x90 &&
-		    p[i + 2] <= 0xAF)
-			used |= 1u << (p[i + 2] - 0x90);
-		if (p[i] != '\\' || len - i < 6 || (p[i + 1] | 0x20) != 'u' ||
-		    (p[i + 2] | 0x20) != 'f' || (p[i + 3] | 0x20) != 'd')
-			continue;
-		third = p[i + 4] | 0x20;
-		if ((third == 'd' || third == 'e') && (h = hexval(p[i + 5])) >= 0)
-			used |= 1u << ((third == 'e') * 16 + h);
-	}
-	return used;
-}
-
-/* The first noncharacter absent from s; 0 if none is. */
-static unsigned
-pick_marker(const char *s, size_t len)
-{
-	uint32_t used = markers_used(s, len);
-
-	for (unsigned i = 0; i < MARKER_COUNT; i++)
-		if (!(used & (1u << i)))
-			return MARKER_FIRST + i;
-	return 0;
-}
-
-static void
-swap_nul_escapes(char *s, size_t len, unsigned marker)
-{
-	char esc[8];
-
-	snprintf(esc, sizeof(esc), "\\u%04X", marker);
-	for (size_t i = 0; i + 1 < len; i++) {
-		if (s[i] != '\\')
-			continue;
-		if (len - i >= 6 && memcmp(s + i, NUL_ESCAPE, 6) == 0)
-			memcpy(s + i, esc, 6);
-		i++;
-	}
-}
-
-/* Turns marker sequences in s back into NULs, in place; returns the length.
- * Like cJSON, a NUL already in s ends it. */
-static size_t
-restore_nuls(char *s, unsigned marker)
-{
-	size_t n = strlen(s), o = 0;
-	char raw[3] = {(char)0xEF, (char)0xB7, (char)(0x80 | (marker & 0x3F))};
-
-	for (size_t i = 0; i < n; i++) {
-		if (marker && n - i >= 3 && memcmp(s + i, raw, 3) == 0) {
-			s[o++] = '\0';
-			i += 2;
-		} else {
-			s[o++] = s[i];
-		}
-	}
-	s[o] = '\0';
-	return o;
-}
-
-/* Decodes the JSON string at p (quotes included, already checked by the
- * walk; its \u0000 escapes are rewritten) into a malloc'd buffer, NULs
- * included. */
-static enum decode_rc
-decode_string(const struct members *mb, const char *p, size_t len,
-    char **out, size_t *outlen, int *borrowed)
-{
-	char *text = mb->body + (p - mb->body);
-	unsigned marker = 0;
-	cJSON *item;
-
-	/* no escape (base64 never has one): the bytes between the quotes
-	 * are the value, and a second parse of them would be wasted; where
-	 * the caller allows, they stay in the body, the closing quote
-	 * turned into a NUL */
-	if (len >= 2 && borrowed != NULL &&
-	    memchr(text + 1, '\\', len - 2) == NULL) {
-		text[len - 1] = '\0';
-		*out = text + 1;
-		*outlen = len - 2;
-		*borrowed = 1;
-		return DECODE_OK;
-	}
-	if (len >= 2 && memchr(text + 1, '\\', len - 2) == NULL) {
-		if ((*out = malloc(len - 1)) == NULL)
-			return DECODE_NOMEM;
-		memcpy(*out, text + 1, len - 2);
-		(*out)[len - 2] = '\0';
-		*outlen = len - 2;
-		return DECODE_OK;
-	}
-	if (has_nul_escape(text, len)) {
-		if ((marker = pick_marker(text, len)) == 0)
-			return DECODE_NO_MARKER;
-		swap_nul_escapes(text, len, marker);
-	}
-	item = cJSON_ParseWithLength(text, len);
-	if (!cJSON_IsString(item)) {	/* the text was checked: no memory */
-		cJSON_Delete(item);
-		return DECODE_NOMEM;
-	}
-	/* take the string over rather than copy it: it goes back with
-	 * cJSON_free(), or to callers as r->data, who free() it (the worker
-	 * leaves cJSON's hooks at malloc and free) */
-	*out = item->valuestring;
-	item->valuestring = NULL;
-	cJSON_Delete(item);
-	*outlen = restore_nuls(*out, marker);
-	return DECODE_OK;
-}
-
-static const char *
-decode_error(enum decode_rc rc)
-{
-	return rc == DECODE_NO_MARKER ? "response_string: too many NUL escapes "
-	    "and noncharacters to decode" : "out of memory";
-}
-
-/* ds_json_scan() callback: keeps the first member of each wanted name. */
-static int
-on_member(const struct ds_json_member *m, void *ctx)
-{
-	struct members *mb = ctx;
-	const char *key = m->key + 1;
-	size_t klen = m->keylen - 2;
-	char *decoded = NULL;
-
-	if (mb->nfound == MEMBERS)
-		return 0;
-	if (memchr(key, '\\', klen) != NULL) {
-		mb->rc = decode_string(mb, m->key, m->keylen, &decoded, &klen,
-		    NULL);
-		if (mb->rc != DECODE_OK)
-			return -1;
-		key = decoded;
-	}
-	for (int i = 0; i < MEMBERS; i++) {
-		if (mb->found[i].key != NULL || klen != strlen(member_names[i]) ||
-		    memcmp(key, member_names[i], klen) != 0)
-			continue;
-		mb->found[i] = *m;
-		mb->nfound++;
-	}
-	cJSON_free(decoded);
-	return 0;
-}
 
 static void
 free_data(struct ds_response *r)
@@ -247,9 +43,9 @@ fail(struct ds_response *r, const char *why)
 	return -1;
 }
 
-/* The usual gearman_ret, a few digits, read without a cJSON item and
- * strtod() (800 instructions a job). Up to 15 digits a double holds the
- * value exactly, so the answer is the one the cJSON path gives. */
+/* The usual gearman_ret, a few digits, read without strtod() (hundreds of
+ * instructions a job). Up to 15 digits a double holds the value exactly,
+ * so the answer is the one strtod() gives. */
 static int
 short_int(const char *s, size_t n, long long *out)
 {
@@ -269,22 +65,21 @@ short_int(const char *s, size_t n, long long *out)
 
 /* gearman_ret must be an integer that fits in 64 bits. */
 static int
-read_ret(const struct ds_json_member *m, long long *ret, struct ds_response *r)
+read_ret(const struct ds_json_want *m, long long *ret, struct ds_response *r)
 {
-	cJSON *v;
+	char *end;
 	double d;
 
-	if (m->key == NULL)
-		return fail(r, "response has no gearman_ret");
 	if (m->value[0] != '-' && (m->value[0] < '0' || m->value[0] > '9'))
 		return fail(r, "gearman_ret is not a number");
 	if (short_int(m->value, m->valuelen, ret) == 0)
 		return 0;
-	/* a number is at most 63 bytes: cJSON builds one item */
-	if ((v = cJSON_ParseWithLength(m->value, m->valuelen)) == NULL)
-		return fail(r, "out of memory");
-	d = v->valuedouble;
-	cJSON_Delete(v);
+	/* a JSON number is in C's syntax, and the checked body goes on
+	 * after it (',' '}' or white space), where strtod() stops; the
+	 * worker keeps the C locale, whose decimal point is '.' */
+	d = strtod(m->value, &end);
+	if (end != m->value + m->valuelen)
+		return fail(r, "gearman_ret is not a number");
 	if (!isfinite(d) || floor(d) != d)
 		return fail(r, "gearman_ret is not an integer");
 	/* a double cannot tell -2^63 from -2^63 - 1: reject both, as
@@ -295,77 +90,97 @@ read_ret(const struct ds_json_member *m, long long *ret, struct ds_response *r)
 	return 0;
 }
 
-static int
-read_encoding(const struct members *mb, struct ds_response *r)
+/* Decodes the string member m where it is written (value: m->value in
+ * the writable body) and NUL-terminates it, at the latest where its
+ * closing quote was. Returns its first byte, *n its length. */
+static char *
+decode_in_place(char *value, const struct ds_json_want *m, size_t *n)
 {
-	const struct ds_json_member *m = &mb->found[ENCODING];
-	enum decode_rc rc;
-	char *enc;
-	size_t n;
-	int base64;
+	char *text = value + 1;
 
-	if (m->value[0] != '"')
+	*n = ds_json_unescape(text, text, m->valuelen - 2);
+	text[*n] = '\0';
+	return text;
+}
+
+/* "base64", escaped or not: at most 6 escapes of 6 bytes. Decoded in a
+ * copy, as only response_string is decoded in the body. */
+static int
+read_encoding(const struct ds_json_want *m, struct ds_response *r)
+{
+	char enc[36];
+	size_t n = m->valuelen - 2;
+
+	if (m->value[0] != '"' || n > sizeof(enc) ||
+	    ds_json_unescape(enc, m->value + 1, n) != 6 ||
+	    memcmp(enc, "base64", 6) != 0)
 		return fail(r, "response_encoding is not \"base64\"");
-	if ((rc = decode_string(mb, m->value, m->valuelen, &enc, &n, NULL)) !=
-	    DECODE_OK)
-		return fail(r, decode_error(rc));
-	base64 = n == 6 && memcmp(enc, "base64", 6) == 0;
-	cJSON_free(enc);
-	return base64 ? 0 : fail(r, "response_encoding is not \"base64\"");
+	return 0;
 }
 
 static int
-read_string(const struct members *mb, struct ds_response *r)
+read_string(char *body, const struct ds_json_want *want, struct ds_response *r)
 {
-	const struct ds_json_member *s = &mb->found[STRING];
-	const struct ds_json_member *enc = &mb->found[ENCODING];
-	enum decode_rc rc;
-	size_t n = 0;
-	char *text = NULL;
+	const struct ds_json_want *s = &want[STRING], *enc = &want[ENCODING];
 	long decoded;
 
-	if (s->key == NULL)
+	if (s->count == 0)
 		return fail(r, "response has no response_string");
 	if (s->value[0] != '"')
 		return fail(r, "response_string is not a string");
-	if (enc->key != NULL && read_encoding(mb, r) < 0)
+	if (enc->count > 0 && read_encoding(enc, r) < 0)
 		return -1;
-	if ((rc = decode_string(mb, s->value, s->valuelen, &text, &n,
-	    &r->borrowed)) != DECODE_OK)
-		return fail(r, decode_error(rc));
-	r->data = text;
-	r->len = n;
-	if (enc->key == NULL)
+	r->data = decode_in_place(body + (s->value - body), s, &r->len);
+	r->borrowed = 1;
+	if (enc->count == 0)
 		return 0;
 	/* in place: the output never overtakes the input */
-	if ((decoded = ds_base64_decode_to(text, text, n)) < 0)
+	if ((decoded = ds_base64_decode_to(r->data, r->data, r->len)) < 0)
 		return fail(r, "response_string is not valid base64");
-	text[decoded] = '\0';
+	r->data[decoded] = '\0';
 	r->len = (size_t)decoded;
+	return 0;
+}
+
+/* The members, once each: which is missing or written twice. */
+static int
+check_members(const struct ds_json_want *want, struct ds_response *r)
+{
+	char why[64];
+
+	for (int i = 0; i < MEMBERS; i++) {
+		if (want[i].count <= 1)
+			continue;
+		snprintf(why, sizeof(why), "response has more than one %s",
+		    want[i].name);
+		return fail(r, why);
+	}
+	if (want[RET].count == 0)
+		return fail(r, "response has no gearman_ret");
 	return 0;
 }
 
 int
 ds_response_parse_in_place(char *body, size_t len, struct ds_response *r)
 {
-	struct members mb = {.body = body};
+	struct ds_json_want want[MEMBERS] = {
+		[RET] = {.name = "gearman_ret"},
+		[STRING] = {.name = "response_string"},
+		[ENCODING] = {.name = "response_encoding"},
+	};
 	long long ret = 0;
 
 	memset(r, 0, sizeof(*r));
-	/* JSON text never holds a raw NUL; cJSON would end a string there */
-	if (memchr(body, '\0', len) != NULL)
-		return fail(r, "response is not valid JSON");
-	switch (ds_json_scan(body, len, on_member, &mb)) {
+	switch (ds_json_scan(body, len, want, MEMBERS)) {
 	case DS_JSON_OBJECT:
 		break;
 	case DS_JSON_OTHER:
 		return fail(r, "response is JSON but not an object");
 	case DS_JSON_INVALID:
 		return fail(r, "response is not valid JSON");
-	case DS_JSON_STOPPED:
-		return fail(r, decode_error(mb.rc));
 	}
-	if (read_ret(&mb.found[RET], &ret, r) < 0 || read_string(&mb, r) < 0)
+	if (check_members(want, r) < 0 || read_ret(&want[RET], &ret, r) < 0 ||
+	    read_string(body, want, r) < 0)
 		return -1;
 	if (ret != 0) {
 		char why[64];

@@ -1,4 +1,4 @@
-/* response.h: strict parsing of an endpoint's answer (SPEC section 4). */
+/* response.h: strict parsing of an endpoint's answer (docs/endpoint.md). */
 #ifndef DS_RESPONSE_H
 #define DS_RESPONSE_H
 
@@ -15,12 +15,12 @@ struct ds_response {
 /* Reads an HTTP 200 body. Returns 0 when the body is a well-formed answer
  * (r->complete says which), -1 when it is not (r->reason says why). Either
  * way the job's outcome is decided; free r->data after use. The body is
- * scratch space: \u0000 escapes in it may be rewritten (same length). */
+ * scratch space: its strings are decoded where they are written. */
 int ds_response_parse(char *body, size_t len, struct ds_response *r);
 
-/* The same, but a response_string written without escapes (any base64
- * answer) is decoded in the body itself, r->data pointing into it
- * (r->borrowed set): the body must outlive r->data, and no copy is made. */
+/* The same, but the response_string stays where it was decoded, in the
+ * body, r->data pointing into it (r->borrowed set): the body must outlive
+ * r->data, and nothing is allocated. */
 int ds_response_parse_in_place(char *body, size_t len, struct ds_response *r);
 
 void ds_response_free(struct ds_response *r);

@@ -21,8 +21,7 @@ PKG="$(pkg-config --cflags --libs libcjson gearmand libcurl) -lm"
 mkdir -p "$OUT"
 srcs() {
 	case $1 in
-	response) echo worker/response.c worker/json_scan.c \
-		    t/fuzz/response_ref.c common/text.c ;;
+	response) echo worker/response.c worker/json.c common/text.c ;;
 	config)	echo config/config.c config/cfg_util.c config/pool.c \
 		    config/json_syntax.c config/server.c config/queue.c \
 		    common/text.c ;;
