@@ -31,7 +31,7 @@
  * this long after the last END_REQUEST, for this many requests on one
  * connection (pm.max_requests = 0, or above it, is not learned). */
 #define SETTLE_MS 2
-#define LEARN_REQUESTS 500
+#define LEARN_REQUESTS 100
 
 void
 ds_fcgi_conn_close(struct ds_fcgi_client *c)
