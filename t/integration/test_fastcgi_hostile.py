@@ -111,3 +111,9 @@ class FastcgiConfigTest(MasterTestCase):
             self.assertIn(msg.replace('"', '\\"'), self.master_log())
         # the pool kept running on the good config all along
         self.assertEqual(self.ready_workers(), 1)
+
+    def test_example_config_checks(self):
+        ex = os.path.join(harness.TOP, "contrib", "jobs.fastcgi.example.json")
+        out = subprocess.run([MASTER, "--jobsconfig", ex, "--check"],
+                             capture_output=True, text=True)
+        self.assertEqual((out.returncode, out.stderr), (0, ""))
