@@ -12,15 +12,11 @@
 #include "worker/fcgi_client.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #include "common/log.h"
 #include "common/parse.h"
@@ -67,7 +63,6 @@ ds_fcgi_client_init(struct ds_endpoint *ep, char *err, size_t errlen)
 		    strchr(u.host, ':') ? "]" : "", u.port);
 	return 0;
 }
-
 
 /* STDOUT: the CGI headers, then the body, up to max_response_bytes. */
 static int

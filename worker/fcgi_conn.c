@@ -28,8 +28,9 @@
 #define ABORT_CHECK_MS 1000	/* should_abort() is asked this often */
 #define RECYCLE_WAIT_MS 200	/* for an expected close after max_requests */
 /* Until a close has taught the count, a request waits for a close until
- * this long after the last END_REQUEST, for this many requests on one
- * connection (pm.max_requests = 0, or above it, is not learned). */
+ * this long after the last END_REQUEST, for a worker's first this many
+ * requests (a pm.max_requests above it is learned at its first close, which
+ * may cost a job; 0 never closes). */
 #define SETTLE_MS 2
 #define LEARN_REQUESTS 100
 

@@ -14,6 +14,7 @@ from harness import GMCLIENT, MasterTestCase, status, submit, wait_for
 from test_ops_kit import php_endpoint
 
 STATUS_PHP = os.path.join(harness.TOP, "t", "integration", "fpm_status.php")
+ENV_PHP = os.path.join(harness.TOP, "t", "integration", "fpm_env.php")
 
 
 def log_lines(test, event):
@@ -95,6 +96,28 @@ class FastcgiJobPhpTest(MasterTestCase):
         self.assertIn('http_status=503 reason="HTTP status 503"', line)
         wait_for(lambda: 'driveshaft_http_errors_total{pool="S",code="503"} 1'
                  in status(self.status_port, "metrics"), 10, "the 503 counted")
+
+
+    def test_cgi_params_as_php_sees_them(self):
+        fpm = Fpm(self, children=1).start()
+        tcp = fpm.uri_tcp(ENV_PHP, "?a=1&b=%20")
+        self.start_master({
+            "E": {"worker_count": 1, "jobs_list": ["Env"],
+                  "uri": tcp.replace("fastcgi://", "fastcgi://us%40r:p%2Fw@")},
+            "F": {"worker_count": 1, "jobs_list": ["EnvForm"], "request_format": "form",
+                  "uri": fpm.uri_unix(ENV_PHP), "unix_socket": fpm.sock},
+        })
+        (s1, a), (s2, b) = submit(self.gearmand.server, [("Env", "x"), ("EnvForm", "y")])
+        self.assertEqual((s1, s2), ("OK", "OK"))
+        a, b = a.decode().split("\n"), b.decode().split("\n")
+        self.assertEqual(a[0:2], ["POST", "application/json"])
+        n, got = a[2].split("=")
+        self.assertEqual(n, got)  # CONTENT_LENGTH is what came
+        self.assertEqual(a[3:8], ["a=1&b=%20", "us@r:p/w", ENV_PHP,
+                                  ENV_PHP + "?a=1&b=%20", "driveshaft/0.1.0"])
+        self.assertEqual(a[8:], ["CGI/1.1", "HTTP/1.1"])
+        self.assertTrue(b[1].startswith("multipart/form-data; boundary="), b)
+        self.assertEqual(b[3:5], ["", "-:-"])
 
 
 class FastcgiRecycleTest(MasterTestCase):
