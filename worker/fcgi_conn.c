@@ -145,7 +145,11 @@ connect_tcp(struct ds_fcgi_client *c, int64_t deadline, int64_t started,
 void
 ds_fcgi_conn_learn(struct ds_fcgi_client *c)
 {
-	if (c->served > 0 && (c->recycle_at == 0 || c->served < c->recycle_at))
+	/* a child that served others before our connection closes it early,
+	 * so the count is at most pm.max_requests, and the largest one seen
+	 * is the best guess: a smaller one would make a fresh child's
+	 * connection wait for a close that does not come */
+	if (c->served > c->recycle_at)
 		c->recycle_at = c->served;
 }
 
