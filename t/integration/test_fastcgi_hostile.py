@@ -104,6 +104,12 @@ class FastcgiConfigTest(MasterTestCase):
                    f"fastcgi://HOST:PORT/abs/script.php with {why}, got \"{uri}\"")
             self.assertNotEqual(out.returncode, 0)
             self.assertIn(msg, out.stderr)
+            # at start: a master with it exits 1 and says why
+            out = subprocess.run([MASTER, "--jobsconfig", self.config,
+                                  "--status_port", "0"],
+                                 capture_output=True, text=True, timeout=60)
+            self.assertEqual(out.returncode, 1)
+            self.assertIn(msg, out.stderr)
             n = self.master_log().count("event=reload_failed")
             self.reload(bad)
             wait_for(lambda: self.master_log().count("event=reload_failed") > n, 10,
