@@ -99,10 +99,6 @@ ds_endpoint_init(struct ds_endpoint *ep, const struct ds_worker_opts *o,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (ds_is_fcgi_uri(o->uri)) {
-		mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES);
-		return ds_fcgi_client_init(ep, err, errlen);
-	}
 	/* Response-sized blocks must go back to the kernel when freed. By
 	 * default glibc raises its mmap threshold to the size of any mmapped
 	 * block freed (up to 32 MiB), so after one large answer the next ones
@@ -112,6 +108,9 @@ ds_endpoint_init(struct ds_endpoint *ep, const struct ds_worker_opts *o,
 	 * page fault and an munmap per job (form jobs cost 1.44 x the limit's
 	 * CPU). */
 	mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES);
+	/* a fastcgi:// pool: no libcurl at all (fcgi_client.c) */
+	if (ds_is_fcgi_uri(o->uri))
+		return ds_fcgi_client_init(ep, err, errlen);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
 	    (c = curl_easy_init()) == NULL) {
 		snprintf(err, errlen, "cannot initialise libcurl");
@@ -176,7 +175,6 @@ build_form(CURL *c, const struct ds_job_view *job)
 	}
 	return mime;
 }
-
 
 void
 ds_call_fail(struct ds_call *res, enum ds_outcome outcome, const char *fmt, ...)
