@@ -4,6 +4,7 @@
 
 #include "common/text.h"
 #include "common/worker_args.h"
+#include "config/fcgi_uri.h"
 #include "config/server.h"
 
 #include <limits.h>
@@ -158,8 +159,11 @@ parse_uri(struct ctx *c, struct ds_pool *p, const char *path, const cJSON *v)
 {
 	const char *s;
 
-	if (!cJSON_IsString(v) || !valid_uri(v->valuestring)) {
-		expected_uri(c, path, "http:// or https:// URL with a host", v);
+	/* a fastcgi:// URI is read once unix_socket is known: check_fcgi() */
+	if (!cJSON_IsString(v) || (!valid_uri(v->valuestring) &&
+	    !ds_is_fcgi_uri(v->valuestring))) {
+		expected_uri(c, path, "http:// or https:// URL with a host, or "
+		    "fastcgi://HOST:PORT/abs/script.php", v);
 		return;
 	}
 	for (s = v->valuestring; *s != '\0'; s++)
@@ -333,6 +337,24 @@ check_sizing(struct ctx *c, struct ds_pool *p, const char *path,
 		p->min_workers = p->max_workers = p->worker_count;
 }
 
+/* A fastcgi:// URI, now that the pool's unix_socket is known: a URI
+ * without a host needs one. */
+static void
+check_fcgi(struct ctx *c, const struct ds_pool *p, const char *path,
+    const cJSON *v)
+{
+	struct ds_fcgi_uri u;
+	char kpath[PATH_MAX_LEN], why[160];
+
+	if (p->uri == NULL || !ds_is_fcgi_uri(p->uri))
+		return;
+	if (ds_fcgi_uri_parse(p->uri, p->unix_socket != NULL, &u, why,
+	    sizeof(why)) == 0)
+		return;
+	cfg_path_key(kpath, sizeof(kpath), path, "job_processing_uri");
+	expected_uri(c, kpath, why, v);
+}
+
 static void
 parse_pool(struct ctx *c, struct ds_pool *p, const char *path, const cJSON *v)
 {
@@ -365,6 +387,7 @@ parse_pool(struct ctx *c, struct ds_pool *p, const char *path, const cJSON *v)
 		parse_pool_key(c, p, (enum pool_key)k, kpath, e);
 	}
 	check_sizing(c, p, path, seen);
+	check_fcgi(c, p, path, seen[K_URI]);
 	for (k = K_JOBS; k <= K_URI; k++)
 		if (seen[k] == NULL)
 			cfg_report(c, 0, "%s: missing required key %s", path,

@@ -32,6 +32,8 @@ need_pkg prometheus     command -v promtool
 # rsyslog and logrotate with the contrib snippets, the man pages, the .deb
 # and its lint, the unit file's verification, the init script's helpers
 need_pkg php-cli        command -v php
+# FastCGI pools against a real php-fpm (t/integration/test_fastcgi*.py)
+need_pkg php-fpm        sh -c 'ls /usr/sbin/php-fpm*'
 need_pkg rsyslog        test -x /usr/sbin/rsyslogd
 need_pkg logrotate      test -x /usr/sbin/logrotate
 need_pkg man-db         command -v man

@@ -67,4 +67,6 @@ install_jobs_config
 put file 644 README.md "$docdir/README.md"
 put file 644 contrib/endpoint/job.php "$docdir/examples/job.php"
 put file 644 contrib/jobs.example.json "$docdir/examples/jobs.json"
+put file 644 contrib/jobs.fastcgi.example.json "$docdir/examples/jobs-fastcgi.json"
+put file 644 contrib/php-fpm.example.conf "$docdir/examples/php-fpm-driveshaft.conf"
 put file 644 contrib/logconfig.example "$docdir/examples/logconfig"

@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "common/parse.h"
+#include "config/fcgi_uri.h"
+#include "worker/fcgi_client.h"
 #include "worker/response.h"
 
 #define CONNECT_TIMEOUT_MS 5000
@@ -19,6 +21,25 @@
  * a run of them does not map and fault in a new buffer each. */
 #define BODY_KEEP_BYTES (64 * 1024)
 #define MMAP_THRESHOLD_BYTES (128 * 1024)
+
+int
+ds_endpoint_body_add(struct ds_endpoint *ep, const void *ptr, size_t n)
+{
+	if (ep->len + n + 1 > ep->cap) {
+		size_t cap = ep->cap ? ep->cap : 1024;
+		char *p;
+
+		while (cap < ep->len + n + 1)
+			cap *= 2;
+		if ((p = realloc(ep->body, cap)) == NULL)
+			return -1;
+		ep->body = p;
+		ep->cap = cap;
+	}
+	memcpy(ep->body + ep->len, ptr, n);
+	ep->len += n;
+	return 0;
+}
 
 static size_t
 on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
@@ -30,20 +51,7 @@ on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 		ep->over_cap = 1;
 		return 0;	/* makes curl stop with CURLE_WRITE_ERROR */
 	}
-	if (ep->len + n + 1 > ep->cap) {
-		size_t cap = ep->cap ? ep->cap : 1024;
-		char *p;
-
-		while (cap < ep->len + n + 1)
-			cap *= 2;
-		if ((p = realloc(ep->body, cap)) == NULL)
-			return 0;
-		ep->body = p;
-		ep->cap = cap;
-	}
-	memcpy(ep->body + ep->len, ptr, n);
-	ep->len += n;
-	return n;
+	return ds_endpoint_body_add(ep, ptr, n) < 0 ? 0 : n;
 }
 
 static int
@@ -100,6 +108,9 @@ ds_endpoint_init(struct ds_endpoint *ep, const struct ds_worker_opts *o,
 	 * page fault and an munmap per job (form jobs cost 1.44 x the limit's
 	 * CPU). */
 	mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES);
+	/* a fastcgi:// pool: no libcurl at all (fcgi_client.c) */
+	if (ds_is_fcgi_uri(o->uri))
+		return ds_fcgi_client_init(ep, err, errlen);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
 	    (c = curl_easy_init()) == NULL) {
 		snprintf(err, errlen, "cannot initialise libcurl");
@@ -165,11 +176,8 @@ build_form(CURL *c, const struct ds_job_view *job)
 	return mime;
 }
 
-static void set_reason(struct ds_call *, enum ds_outcome, const char *, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-set_reason(struct ds_call *res, enum ds_outcome outcome, const char *fmt, ...)
+void
+ds_call_fail(struct ds_call *res, enum ds_outcome outcome, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -190,19 +198,19 @@ judge_transfer(struct ds_endpoint *ep, CURLcode rc, int64_t elapsed_ms,
 		/* libcurl rounds its elapsed time up and ours down: its
 		 * timeout can fire 1 ms before our clock says it is due */
 		if (elapsed_ms + 1 >= ep->opts->max_running_ms)
-			set_reason(res, DS_OUT_TIMEOUT, "max_running_time of "
+			ds_call_fail(res, DS_OUT_TIMEOUT, "max_running_time of "
 			    "%lld ms exceeded", (long long)ep->opts->max_running_ms);
 		else
-			set_reason(res, DS_OUT_FAIL, "endpoint: %s", detail);
+			ds_call_fail(res, DS_OUT_FAIL, "endpoint: %s", detail);
 		return;
 	case CURLE_ABORTED_BY_CALLBACK:
-		set_reason(res, DS_OUT_ABORTED, "worker stopped after %lld ms",
+		ds_call_fail(res, DS_OUT_ABORTED, "worker stopped after %lld ms",
 		    (long long)elapsed_ms);
 		return;
 	case CURLE_WRITE_ERROR:
 	case CURLE_FILESIZE_EXCEEDED:
 		if (ep->over_cap || rc == CURLE_FILESIZE_EXCEEDED) {
-			set_reason(res, DS_OUT_FAIL, "response body over the "
+			ds_call_fail(res, DS_OUT_FAIL, "response body over the "
 			    "max_response_bytes cap of %lld bytes",
 			    (long long)ep->opts->max_response_bytes);
 			return;
@@ -211,7 +219,7 @@ judge_transfer(struct ds_endpoint *ep, CURLcode rc, int64_t elapsed_ms,
 	default:
 		break;
 	}
-	set_reason(res, DS_OUT_FAIL, "endpoint: %s", detail);
+	ds_call_fail(res, DS_OUT_FAIL, "endpoint: %s", detail);
 }
 
 static void
@@ -227,20 +235,23 @@ release_body(struct ds_endpoint *ep, int idle)
 	ep->cap = 0;
 }
 
-static void
-judge_body(struct ds_endpoint *ep, struct ds_call *res)
+void
+ds_endpoint_judge(struct ds_endpoint *ep, size_t off, struct ds_call *res)
 {
 	struct ds_response r;
 	char none[1] = "";
 
 	if (res->http_status != 200) {
-		set_reason(res, DS_OUT_FAIL, "HTTP status %d", res->http_status);
+		ds_call_fail(res, DS_OUT_FAIL, "HTTP status %d", res->http_status);
 		return;
 	}
 	/* the answer stays in the body when it can: ds_call_done() */
-	ds_response_parse_in_place(ep->body ? ep->body : none, ep->len, &r);
+	if (ep->body != NULL)
+		ds_response_parse_in_place(ep->body + off, ep->len - off, &r);
+	else
+		ds_response_parse_in_place(none, 0, &r);
 	if (!r.complete) {
-		set_reason(res, DS_OUT_FAIL, "%s", r.reason);
+		ds_call_fail(res, DS_OUT_FAIL, "%s", r.reason);
 		ds_response_free(&r);
 		return;
 	}
@@ -264,6 +275,10 @@ ds_endpoint_call(struct ds_endpoint *ep, const struct ds_job_view *job,
 	memset(res, 0, sizeof(*res));
 	ep->worked = 1;
 	ep->len = 0;
+	if (ep->fcgi != NULL) {
+		ds_fcgi_client_call(ep, job, res);
+		return;
+	}
 	ep->over_cap = 0;
 	ep->errbuf[0] = '\0';
 	if (ep->opts->format == DS_FORMAT_FORM) {
@@ -276,7 +291,7 @@ ds_endpoint_call(struct ds_endpoint *ep, const struct ds_job_view *job,
 		    (curl_off_t)json_len);
 	}
 	if (mime == NULL && json == NULL) {
-		set_reason(res, DS_OUT_FAIL, "cannot build the request");
+		ds_call_fail(res, DS_OUT_FAIL, "cannot build the request");
 		return;
 	}
 	rc = curl_easy_perform(ep->curl);
@@ -285,7 +300,7 @@ ds_endpoint_call(struct ds_endpoint *ep, const struct ds_job_view *job,
 	if (rc != CURLE_OK)
 		judge_transfer(ep, rc, ds_now_ms() - started, res);
 	else
-		judge_body(ep, res);
+		ds_endpoint_judge(ep, 0, res);
 	if (mime) {
 		curl_easy_setopt(ep->curl, CURLOPT_MIMEPOST, NULL);
 		curl_mime_free(mime);
@@ -329,6 +344,8 @@ ds_endpoint_idle(struct ds_endpoint *ep)
 	ep->worked = 0;
 	release_body(ep, 1);
 	ds_request_trim(&ep->req, 1);
+	if (ep->fcgi != NULL)
+		ds_fcgi_client_idle(ep->fcgi);
 	/* and the pages of what the jobs freed inside the heap: a waiting
 	 * worker holds no more than it needs to take the next job */
 	malloc_trim(0);
@@ -337,6 +354,7 @@ ds_endpoint_idle(struct ds_endpoint *ep)
 void
 ds_endpoint_cleanup(struct ds_endpoint *ep)
 {
+	ds_fcgi_client_free(ep->fcgi);
 	if (ep->curl)
 		curl_easy_cleanup(ep->curl);
 	curl_url_cleanup(ep->url);

@@ -10,7 +10,10 @@
 #include "worker/options.h"
 #include "worker/request.h"
 
+struct ds_fcgi_client;
+
 struct ds_endpoint {
+	struct ds_fcgi_client *fcgi;	/* a fastcgi:// pool: no curl */
 	CURL *curl;
 	CURLU *url;			/* the endpoint's URL, parsed once */
 	const struct ds_worker_opts *opts;
@@ -53,5 +56,18 @@ void ds_call_done(struct ds_endpoint *ep, struct ds_call *res);
 void ds_endpoint_idle(struct ds_endpoint *ep);
 
 void ds_endpoint_cleanup(struct ds_endpoint *ep);
+
+/* For the FastCGI transport (fcgi_client.c), which shares the response
+ * buffer and its judgement with HTTP: */
+
+/* Appends n bytes to the response buffer; -1 when memory ran out. */
+int ds_endpoint_body_add(struct ds_endpoint *ep, const void *p, size_t n);
+
+/* Judges the answer in the response buffer from byte off on, given the
+ * HTTP status in res->http_status. */
+void ds_endpoint_judge(struct ds_endpoint *ep, size_t off, struct ds_call *res);
+
+void ds_call_fail(struct ds_call *res, enum ds_outcome outcome,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -1,6 +1,8 @@
 /* options.c: parses and checks the worker's command line (options.h). */
 #include "worker/options.h"
 
+#include "config/fcgi_uri.h"
+
 #include "common/parse.h"
 #include "common/text.h"
 #include "common/worker_args.h"
@@ -59,9 +61,9 @@ ds_worker_usage(FILE *f)
 "  --server HOST[:PORT]      gearmand address, [v6]:port allowed; repeat for\n"
 "                            several servers (required, port 4730 default)\n"
 "  --function NAME           function to register; repeatable (required)\n"
-"  --uri URL                 endpoint, http:// or https:// (required;\n"
-"                            the master passes it in $DRIVESHAFT_URI, out\n"
-"                            of sight of other users)\n"
+"  --uri URL                 endpoint, http://, https:// or fastcgi://\n"
+"                            (required; the master passes it in\n"
+"                            $DRIVESHAFT_URI, out of sight of other users)\n"
 "  --unix_socket PATH        connect there instead of the URI's host\n"
 "  --request_format FMT      json (default) or form (multipart/form-data)\n"
 "  --max_running_time S      longest a job may run, seconds (default 300)\n"
@@ -161,9 +163,10 @@ take(int c, const char *optname, const char *a, struct ds_worker_opts *o,
 		break;
 	case OPT_URI:
 		if (strncasecmp(a, "http://", 7) != 0 &&
-		    strncasecmp(a, "https://", 8) != 0)
+		    strncasecmp(a, "https://", 8) != 0 && !ds_is_fcgi_uri(a))
 			return ds_arg_bad(err, errlen, optname, ds_uri_redact(why,
-			    sizeof(why), a), "an http:// or https:// URL");
+			    sizeof(why), a), "an http://, https:// or fastcgi:// "
+			    "URL");
 		o->uri = a;
 		break;
 	case OPT_UNIX_SOCKET:

@@ -48,4 +48,21 @@ char *ds_request_json(const struct ds_job_view *job);
 /* Whether the workload must be base64-encoded in the JSON body. */
 int ds_workload_needs_base64(const struct ds_job_view *job);
 
+/* A form job's multipart/form-data body, built by hand for FastCGI pools
+ * (request_form.c): Content-Type "multipart/form-data; boundary=" and
+ * boundary. */
+struct ds_form {
+	char *p;
+	size_t cap;
+	char boundary[48];
+	unsigned uses;
+};
+
+/* The body in f (valid until the next call), its length in *len; NULL when
+ * memory ran out. */
+const char *ds_request_form(struct ds_form *f, const struct ds_job_view *job,
+    size_t *len);
+
+void ds_form_free(struct ds_form *f);
+
 #endif

@@ -10,8 +10,12 @@ shorter version (fewer rounds and jobs). See README, "Benchmark".
 Figures decided by what noise cannot move (instructions by callgrind,
 context switches, bytes) are printed beside the timed ones.
 
+BENCH_ONLY=step[,step] runs only those steps (ab, startup, hup, scale500,
+scale2000, growth, syscalls, callgrind, php).
+
 This file holds the run (its steps, the table, main); fig_ab.py,
-fig_scale.py and fig_cost.py the figures of each step, services.py the
+fig_scale.py, fig_cost.py and fig_php.py (PHP on php-fpm, through nginx
+and over FastCGI) the figures of each step, services.py the
 programs it starts, benchlib.py what they share."""
 import os
 import random
@@ -24,10 +28,11 @@ from benchlib import (BENCH, FLOOR, FUNC, LIMIT, LOADGEN, MASTER, P, QUICK,
 from services import Gearmand, Nginx
 from fig_ab import ABFigures
 from fig_cost import CostFigures
+from fig_php import PhpFigures
 from fig_scale import ScaleFigures
 
 
-class Bench(ABFigures, ScaleFigures, CostFigures):
+class Bench(ABFigures, ScaleFigures, CostFigures, PhpFigures):
     def __init__(self, tmp):
         self.tmp = tmp
         self.fig = {}      # key -> value, printed as key=value
@@ -147,7 +152,7 @@ def main():
             steps += [(f"scale{n}", lambda n=n: b.scale(n))
                       for n in P["scale"]]
             steps += [("growth", b.scale_growth), ("syscalls", b.syscalls),
-                      ("callgrind", b.callgrind)]
+                      ("callgrind", b.callgrind), ("php", b.php)]
             for name, fn in steps:
                 if only and name not in only and not (
                         name == "uss" and "ab" in only):

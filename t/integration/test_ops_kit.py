@@ -193,6 +193,8 @@ class PackagingTest(harness.ProcTestCase):
     DOC = ["usr/share/doc/driveshaft/README.md",
            "usr/share/doc/driveshaft/examples/job.php",
            "usr/share/doc/driveshaft/examples/jobs.json",
+           "usr/share/doc/driveshaft/examples/jobs-fastcgi.json",
+           "usr/share/doc/driveshaft/examples/php-fpm-driveshaft.conf",
            "usr/share/doc/driveshaft/examples/logconfig"]
     FILES = {  # path in a PREFIX=/usr tree: mode
         **{p: 0o644 for p in ETC + DOC}, "etc/init.d/driveshaft": 0o755,

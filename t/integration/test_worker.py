@@ -238,7 +238,7 @@ class WorkerTest(ProcTestCase):
             ([], "missing --pool"),
             (["--pool", "P", "--server", "h:0"], '--server: "h:0": port must be 1 to 65535'),
             (["--pool", "P", "--server", "h", "--function", "F", "--uri", "ftp://x"],
-             '--uri: expected an http:// or https:// URL, got "ftp://x"'),
+             '--uri: expected an http://, https:// or fastcgi:// URL, got "ftp://x"'),
             (["--pool", "P", "--bogus"], 'unknown option "--bogus"'),
             (["--pool", "P", "--max_running_time", "0"],
              '--max_running_time: expected seconds > 0 and <= 86400, got "0"'),

@@ -102,7 +102,8 @@ struct key_case {
 #define WC_ERR "jobs.json: pools_list.P.worker_count: expected integer " \
 	">= 0, got "
 #define URI_ERR "jobs.json: pools_list.P.job_processing_uri: expected " \
-	"http:// or https:// URL with a host, got "
+	"http:// or https:// URL with a host, or " \
+	"fastcgi://HOST:PORT/abs/script.php, got "
 #define URI_CTL "jobs.json: pools_list.P.job_processing_uri: expected " \
 	"URL without spaces or control characters, got "
 #define OPT_ERR(k) "jobs.json: pools_list.P." k ": expected "
@@ -168,7 +169,8 @@ static const struct key_case key_cases[] = {
 	/* nor half of one, cut at an unescaped '/' */
 	{"job_processing_uri", "\"http://u:se/cret@h/x\"",
 	    "jobs.json: pools_list.P.job_processing_uri: expected http:// or "
-	    "https:// URL with a host, got a URL with '@' after its host (not "
+	    "https:// URL with a host, or fastcgi://HOST:PORT/abs/script.php, "
+	    "got a URL with '@' after its host (not "
 	    "shown; in a password, write '/' as %2F)"},
 	{"job_processing_uri", "\"http:/h\"", URI_ERR "\"http:/h\""},
 	{"job_processing_uri", "\"\"", URI_ERR "\"\""},
@@ -460,7 +462,8 @@ START_TEST(all_problems_reported)
 	    "jobs.json: pools_list.Regular.jobs_list: expected non-empty array "
 	    "of job names, got an empty array\n"
 	    "jobs.json: pools_list.Regular.job_processing_uri: expected "
-	    "http:// or https:// URL with a host, got \"gopher://h\"\n"
+	    "http:// or https:// URL with a host, or "
+	    "fastcgi://HOST:PORT/abs/script.php, got \"gopher://h\"\n"
 	    "jobs.json: pools_list.Regular.request_format: expected \"json\" "
 	    "or \"form\", got \"xml\"\n"
 	    "jobs.json: pools_list.Other.worker_count: expected integer >= 0, "

@@ -352,9 +352,9 @@ static const struct {
 	{{REQUIRED, "--function", F513}, "--function: expected a function name "
 	    "of 1 to 512 bytes, got \"" F513 "\""},
 	{{REQUIRED, "--uri", "ftp://h/"},
-	    "--uri: expected an http:// or https:// URL, got \"ftp://h/\""},
+	    "--uri: expected an http://, https:// or fastcgi:// URL, got \"ftp://h/\""},
 	{{REQUIRED, "--uri=h/job"},
-	    "--uri: expected an http:// or https:// URL, got \"h/job\""},
+	    "--uri: expected an http://, https:// or fastcgi:// URL, got \"h/job\""},
 	{{REQUIRED, "--request_format", "xml"},
 	    "--request_format: expected json or form, got \"xml\""},
 	{{REQUIRED, "--request_format", "JSON"},

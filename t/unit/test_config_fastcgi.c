@@ -1,0 +1,128 @@
+/* test_config_fastcgi.c: a pool's fastcgi:// job_processing_uri in the jobs
+ * config: every bad shape with its exact error (at start, --check and HUP
+ * all load the config through this parser), the good ones, and the URI's
+ * parts as the worker reads them (config/fcgi_uri.h). */
+#include "config_unit.h"
+#include "config/fcgi_uri.h"
+
+#define JOBS	"\"worker_count\": 1, \"jobs_list\": [\"j\"], "
+#define FPOOL(uri, extra) POOL(JOBS "\"job_processing_uri\": \"" uri "\"" extra)
+#define SOCK	", \"unix_socket\": \"/run/php/fpm.sock\""
+#define ERR	"jobs.json: pools_list.P.job_processing_uri: expected " \
+		"fastcgi://HOST:PORT/abs/script.php with "
+
+static const struct doc_case bad_cases[] = {
+	/* no host, and no unix_socket to use instead */
+	{DOC(FPOOL("fastcgi:///srv/job.php", "")),
+	    ERR "a host, or fastcgi:///abs/script.php and unix_socket, got "
+	    "\"fastcgi:///srv/job.php\""},
+	{DOC(FPOOL("fastcgi://:9000/srv/job.php", "")),
+	    ERR "a host, or fastcgi:///abs/script.php and unix_socket, got "
+	    "\"fastcgi://:9000/srv/job.php\""},
+	/* no port: FastCGI has none by default */
+	{DOC(FPOOL("fastcgi://127.0.0.1/srv/job.php", "")),
+	    ERR "a port (FastCGI has no default port), got "
+	    "\"fastcgi://127.0.0.1/srv/job.php\""},
+	{DOC(FPOOL("fastcgi://127.0.0.1:/srv/job.php", "")),
+	    ERR "a port of 1 to 65535, got \"fastcgi://127.0.0.1:/srv/job.php\""},
+	{DOC(FPOOL("fastcgi://h:0/srv/job.php", "")),
+	    ERR "a port of 1 to 65535, got \"fastcgi://h:0/srv/job.php\""},
+	{DOC(FPOOL("fastcgi://h:65536/srv/job.php", "")),
+	    ERR "a port of 1 to 65535, got \"fastcgi://h:65536/srv/job.php\""},
+	{DOC(FPOOL("fastcgi://h:90x0/srv/job.php", "")),
+	    ERR "a port of 1 to 65535, got \"fastcgi://h:90x0/srv/job.php\""},
+	/* a port is checked even when unix_socket makes it unused */
+	{DOC(FPOOL("fastcgi://h:-1/srv/job.php", SOCK)),
+	    ERR "a port of 1 to 65535, got \"fastcgi://h:-1/srv/job.php\""},
+	{DOC(FPOOL("fastcgi://[::1:9000/srv/job.php", "")),
+	    ERR "a closed [IPv6] host, got \"fastcgi://[::1:9000/srv/job.php\""},
+	{DOC(FPOOL("fastcgi://[::1]9000/srv/job.php", "")),
+	    ERR "':' after the [IPv6] host, got "
+	    "\"fastcgi://[::1]9000/srv/job.php\""},
+	/* a relative path, or none */
+	{DOC(FPOOL("fastcgi://h:9000", "")),
+	    ERR "the script's absolute path, got \"fastcgi://h:9000\""},
+	{DOC(FPOOL("fastcgi://h:9000/", "")),
+	    ERR "the script's absolute path, got \"fastcgi://h:9000/\""},
+	{DOC(FPOOL("fastcgi://h:9000?x=1", "")),
+	    ERR "the script's absolute path, got \"fastcgi://h:9000?x=1\""},
+	{DOC(FPOOL("fastcgi://job.php", SOCK)),
+	    ERR "the script's absolute path, got \"fastcgi://job.php\""},
+	{DOC(FPOOL("fastcgi:///srv/../etc/job.php", SOCK)),
+	    ERR "an absolute path without . or .. segments, got "
+	    "\"fastcgi:///srv/../etc/job.php\""},
+	{DOC(FPOOL("fastcgi:///srv/./job.php", SOCK)),
+	    ERR "an absolute path without . or .. segments, got "
+	    "\"fastcgi:///srv/./job.php\""},
+	{DOC(FPOOL("fastcgi:///srv/job.php/..", SOCK)),
+	    ERR "an absolute path without . or .. segments, got "
+	    "\"fastcgi:///srv/job.php/..\""},
+	/* not the scheme's shape at all */
+	{DOC(FPOOL("fastcgi:/srv/job.php", "")),
+	    "jobs.json: pools_list.P.job_processing_uri: expected http:// or "
+	    "https:// URL with a host, or fastcgi://HOST:PORT/abs/script.php, "
+	    "got \"fastcgi:/srv/job.php\""},
+	{DOC(FPOOL("fastcgi://h:9000/srv/a b.php", "")),
+	    "jobs.json: pools_list.P.job_processing_uri: expected URL without "
+	    "spaces or control characters, got \"fastcgi://h:9000/srv/a b.php\""},
+	/* a password is never shown */
+	{DOC(FPOOL("fastcgi://u:secret@h/srv/job.php", "")),
+	    ERR "a port (FastCGI has no default port), got "
+	    "\"fastcgi://***@h/srv/job.php\""},
+};
+
+START_TEST(bad_uris)
+{
+	doc_fails(&bad_cases[_i]);
+}
+END_TEST
+
+static const struct doc_case good_cases[] = {
+	{DOC(FPOOL("fastcgi://127.0.0.1:9000/srv/job.php", "")), NULL},
+	{DOC(FPOOL("FastCGI://[::1]:9000/srv/job.php?a=1&b", "")), NULL},
+	{DOC(FPOOL("fastcgi:///srv/job.php", SOCK)), NULL},
+	{DOC(FPOOL("fastcgi://u:p%2F@h:1/srv/job.php", "")), NULL},
+	{DOC(FPOOL("fastcgi://ignored/srv/job.php", SOCK)), NULL},
+	{DOC(FPOOL("fastcgi://h:65535/srv/...x/.job.php", "")), NULL},
+};
+
+START_TEST(good_uris)
+{
+	loads_as(good_cases[_i].text, good_cases[_i].text);
+}
+END_TEST
+
+START_TEST(uri_parts)
+{
+	struct ds_fcgi_uri u;
+	char why[160];
+
+	ck_assert_int_eq(ds_fcgi_uri_parse("fastcgi://us%40r:pw@[::1]:9000"
+	    "/srv/job.php?a=1#frag", 0, &u, why, sizeof(why)), 0);
+	ck_assert_str_eq(u.host, "::1");
+	ck_assert_int_eq(u.port, 9000);
+	ck_assert_int_eq((int)u.userinfo_len, 9);
+	ck_assert(strncmp(u.userinfo, "us%40r:pw", u.userinfo_len) == 0);
+	ck_assert(u.path_len == 12 && strncmp(u.path, "/srv/job.php", 12) == 0);
+	ck_assert(u.query_len == 3 && strncmp(u.query, "a=1", 3) == 0);
+	ck_assert_int_eq(ds_fcgi_uri_parse("fastcgi:///srv/job.php", 1, &u,
+	    why, sizeof(why)), 0);
+	ck_assert_str_eq(u.host, "");
+	ck_assert_ptr_null(u.userinfo);
+	ck_assert_int_eq((int)u.query_len, 0);
+}
+END_TEST
+
+static Suite *
+config_fastcgi_suite(void)
+{
+	Suite *s = suite_create("config_fastcgi");
+	TCase *tc = ds_tcase(s, "fastcgi_uri", NULL, teardown);
+
+	tcase_add_loop_test(tc, bad_uris, 0, NELEM(bad_cases));
+	tcase_add_loop_test(tc, good_uris, 0, NELEM(good_cases));
+	tcase_add_test(tc, uri_parts);
+	return s;
+}
+
+DS_CHECK_MAIN(config_fastcgi_suite)
