@@ -13,7 +13,7 @@
 #include "common/msg.h"
 
 #define DS_SLOT_MAGIC 0x44535331u	/* "DSS1" */
-#define DS_SLOT_VERSION 1
+#define DS_SLOT_VERSION 2
 #define DS_DURATION_NBUCKETS 14		/* and +Inf, which is the count */
 #define DS_SLOT_HTTP_CODES 16		/* distinct non-200 codes kept */
 
@@ -48,6 +48,7 @@ struct ds_slot_shm {
 	char unique[DS_MSG_STR_MAX + 1];
 	struct ds_http_count http[DS_SLOT_HTTP_CODES];
 	uint64_t http_other;		/* codes past the table */
+	uint64_t gearman_up;		/* bit i: the worker's server i answers */
 	struct ds_fn_counts fn[];
 };
 

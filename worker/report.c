@@ -124,6 +124,14 @@ ds_report_done(int outcome, int http_status, int64_t duration_ms)
 	ds_report_state(DS_MSG_IDLE);
 }
 
+void
+ds_report_servers(uint64_t up_mask)
+{
+	if (slot == NULL)
+		return;
+	__atomic_store_n(&slot->gearman_up, up_mask, __ATOMIC_RELAXED);
+}
+
 int
 ds_report_master_gone(void)
 {

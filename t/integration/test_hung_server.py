@@ -1,0 +1,116 @@
+"""One hung gearmand must not stop the jobs of the others: two real
+gearmand, A and B, in both orders in gearman_servers_list; B is SIGSTOPped
+(the kernel still accepts its connections, nothing answers). Jobs through
+A are answered within 10 s all the same, B is served again after SIGCONT
+with no restart, and every job reaches the endpoint exactly once."""
+import os
+import signal
+import time
+
+from harness import (Gearmand, MasterTestCase, MASTER, free_port, port_open,
+                     pool_pids, submit, threads, wait_for, write_config)
+
+JOBS = 20
+
+
+def sum_jobs(fn, n, base=0):
+    jobs = [(fn, f"{base + i} 1") for i in range(n)]
+    return jobs, [("OK", str(base + i + 1).encode()) for i in range(n)]
+
+
+class HungServerTest(MasterTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.b = Gearmand(self.tmp).start()
+        self.addCleanup(self.b.stop)
+        self.addCleanup(self.resume_b)  # runs first: a stopped B can stop
+        self.ep = self.endpoint()
+
+    def resume_b(self):
+        if self.b.proc is not None and self.b.proc.poll() is None:
+            os.kill(self.b.proc.pid, signal.SIGCONT)
+
+    def start_two(self, b_first, workers=2):
+        a, b = self.gearmand.server, self.b.server
+        self.config = os.path.join(self.tmp, "jobs.json")
+        pools = {"H": {"worker_count": workers, "jobs_list": ["HSum"],
+                       "uri": f"http://127.0.0.1:{self.ep.port}/sum"}}
+        write_config(self.config, [b, a] if b_first else [a, b], pools)
+        self.status_port = free_port()
+        self.master = self.spawn(
+            [MASTER, "--jobsconfig", self.config, "--loop_timeout", "1",
+             "--status_port", str(self.status_port)], "master.log",
+            start_new_session=True)
+        self.master.own_group = False
+        wait_for(lambda: port_open(self.status_port), 10, "status port")
+        wait_for(lambda: len(pool_pids(self.status_port, "H")) == workers,
+                 15, f"{workers} workers")
+
+    def through(self, server, base, n=JOBS, within=10):
+        """n jobs through one server, answered within `within` seconds;
+        returns how long they took."""
+        jobs, want = sum_jobs("HSum", n, base)
+        t0 = time.monotonic()
+        self.assertEqual(submit(server, jobs, timeout=within), want)
+        took = time.monotonic() - t0
+        self.assertLess(took, within)
+        return took
+
+    def runs(self):
+        """Each job's workload as the endpoint saw it, once per run."""
+        return [r for r in self.ep.requests]
+
+    def assert_each_ran_once(self, total):
+        wait_for(lambda: len(self.ep.requests) >= total, 5, f"{total} runs")
+        self.assertEqual(len(self.ep.requests), total)
+
+    def stop_b(self):
+        os.kill(self.b.proc.pid, signal.SIGSTOP)
+
+    def check_stopped_before_start(self, b_first):
+        self.stop_b()
+        self.start_two(b_first)
+        pids = pool_pids(self.status_port, "H")
+        took = self.through(self.gearmand.server, 0)
+        wait_for(lambda: "event=gearman_server_unresponsive pool=H" in
+                 self.master_log(), 10, "B dropped as unresponsive")
+        self.assertIn(f"server={self.b.server} waited_ms=", self.master_log())
+        self.resume_b()
+        # B is served again by the same workers: no restart
+        self.through(self.b.server, 100, n=5, within=20)
+        self.assertEqual(pool_pids(self.status_port, "H"), pids)
+        self.assert_each_ran_once(JOBS + 5)
+        print(f"\n  B stopped before start (b_first={b_first}): {JOBS} jobs "
+              f"through A in {took:.2f}s")
+
+    def test_b_stopped_before_start(self):
+        self.check_stopped_before_start(b_first=False)
+
+    def test_b_stopped_before_start_listed_first(self):
+        self.check_stopped_before_start(b_first=True)
+
+    def check_stopped_while_running(self, b_first):
+        self.start_two(b_first)
+        self.through(self.gearmand.server, 0, n=5)
+        self.through(self.b.server, 100, n=5)
+        self.stop_b()
+        old = pool_pids(self.status_port, "H")
+        os.kill(old[0], signal.SIGKILL)
+        wait_for(lambda: len(set(pool_pids(self.status_port, "H")) -
+                             set(old)) == 1, 15, "the killed worker replaced")
+        took = self.through(self.gearmand.server, 200)
+        self.resume_b()
+        pids = pool_pids(self.status_port, "H")
+        self.through(self.b.server, 300, n=5, within=20)
+        self.assertEqual(pool_pids(self.status_port, "H"), pids)
+        self.assert_each_ran_once(5 + 5 + JOBS + 5)
+        self.assertTrue(all(r[3] != "" for r in threads(self.status_port)))
+        print(f"\n  B stopped while running (b_first={b_first}), a worker "
+              f"replaced: {JOBS} jobs through A in {took:.2f}s")
+
+    def test_b_stopped_while_running(self):
+        self.check_stopped_while_running(b_first=False)
+
+    def test_b_stopped_while_running_listed_first(self):
+        self.check_stopped_while_running(b_first=True)
