@@ -27,102 +27,6 @@ ds_gm_unresponsive_ms(int64_t loop_timeout_ms)
 	    DS_GM_UNRESPONSIVE_MIN_MS;
 }
 
-static int
-is_up(const struct ds_gm_conn *c)
-{
-	return c->state >= DS_GM_READY;
-}
-
-/* Tells the log, the slot page and the worker's state when the first
- * server comes back or the last one goes. */
-static void
-update_up(struct ds_gm_sched *s)
-{
-	uint64_t mask = 0;
-	int64_t now;
-	int down = 0;
-	struct ds_lv e;
-
-	for (size_t i = 0; i < s->n; i++) {
-		if (is_up(&s->conns[i]))
-			mask |= (uint64_t)1 << i;
-		down |= s->conns[i].down_since != 0;
-	}
-	if (mask != s->up_mask)
-		ds_report_servers(mask);
-	s->up_mask = mask;
-	now = ds_now_ms();
-	if (mask == 0 && down && s->outage_since == 0) {
-		s->outage_since = now;
-		ds_log(LOG_ERR, "event=gearman_down pool=%s slot=%d servers=%s "
-		    "error=%s", s->o->pool, s->o->slot, s->servers,
-		    DS_LV(e, s->last_error));
-		ds_report_state(DS_MSG_DISCONNECTED);
-	} else if (mask != 0 && s->outage_since != 0) {
-		ds_log(LOG_NOTICE, "event=gearman_up pool=%s slot=%d servers=%s "
-		    "down_ms=%lld", s->o->pool, s->o->slot, s->servers,
-		    (long long)(now - s->outage_since));
-		s->outage_since = 0;
-		ds_report_state(DS_MSG_IDLE);
-	}
-}
-
-static void
-backoff(struct ds_gm_conn *c, int64_t now)
-{
-	if (c->backoff_ms == 0)
-		c->backoff_ms = DS_GM_BACKOFF_FIRST_MS;
-	else if ((c->backoff_ms *= 2) > DS_GM_BACKOFF_MAX_MS)
-		c->backoff_ms = DS_GM_BACKOFF_MAX_MS;
-	c->retry_ms = now + c->backoff_ms;
-	if (c->down_since == 0)
-		c->down_since = now;
-}
-
-/* A failed connection: logged once an outage of that server. */
-static void
-drop(struct ds_gm_sched *s, struct ds_gm_conn *c, const char *why)
-{
-	int64_t now = ds_now_ms();
-	struct ds_lv e;
-
-	if (c->down_since == 0)
-		ds_log(LOG_WARNING, "event=gearman_server_down pool=%s slot=%d "
-		    "server=%s error=%s", s->o->pool, s->o->slot, c->name,
-		    DS_LV(e, why));
-	snprintf(s->last_error, sizeof(s->last_error), "%s: %s", c->name, why);
-	ds_gm_close(c);
-	backoff(c, now);
-	update_up(s);
-}
-
-/* A server that left us waiting past the bound: one line each time. */
-static void
-unresponsive(struct ds_gm_sched *s, struct ds_gm_conn *c, int64_t now)
-{
-	ds_log(LOG_WARNING, "event=gearman_server_unresponsive pool=%s "
-	    "slot=%d server=%s waited_ms=%lld", s->o->pool, s->o->slot,
-	    c->name, (long long)(now - c->wait_since));
-	snprintf(s->last_error, sizeof(s->last_error), "%s: unresponsive",
-	    c->name);
-	ds_gm_close(c);
-	backoff(c, now);
-	update_up(s);
-}
-
-static void
-came_up(struct ds_gm_sched *s, struct ds_gm_conn *c, int64_t now)
-{
-	if (c->down_since != 0)
-		ds_log(LOG_NOTICE, "event=gearman_server_up pool=%s slot=%d "
-		    "server=%s down_ms=%lld", s->o->pool, s->o->slot, c->name,
-		    (long long)(now - c->down_since));
-	c->down_since = 0;
-	c->backoff_ms = 0;
-	c->state = DS_GM_READY;
-	update_up(s);
-}
-
 /* Queues a packet that needs no answer; -1 only when out of memory. */
 static int
 put(struct ds_gm_conn *c, enum ds_gm_type t, const char *arg, size_t len)
@@ -148,7 +52,7 @@ send_now(struct ds_gm_sched *s, struct ds_gm_conn *c, int64_t now)
 	int rc = ds_gm_flush(c, err, sizeof(err));
 
 	if (rc < 0) {
-		drop(s, c, err);
+		ds_gm_drop(s, c, err);
 		return -1;
 	}
 	if (rc > 0)
@@ -166,7 +70,7 @@ registered(struct ds_gm_sched *s, struct ds_gm_conn *c, int64_t now)
 		    strlen(s->o->functions[i]));
 	bad |= put(c, DS_GM_ECHO_REQ, "", 0);
 	if (bad) {
-		drop(s, c, "out of memory");
+		ds_gm_drop(s, c, "out of memory");
 		return;
 	}
 	c->state = DS_GM_PROBING;
@@ -182,7 +86,7 @@ connect_to(struct ds_gm_sched *s, struct ds_gm_conn *c, int64_t now)
 	char err[200];
 
 	if (ds_gm_connect(c, err, sizeof(err)) < 0) {
-		drop(s, c, err);
+		ds_gm_drop(s, c, err);
 		return;
 	}
 	c->wait_since = now;
@@ -192,7 +96,7 @@ static void
 grab(struct ds_gm_sched *s, struct ds_gm_conn *c, int64_t now)
 {
 	if (put(c, DS_GM_GRAB_JOB_UNIQ, NULL, 0) < 0) {
-		drop(s, c, "out of memory");
+		ds_gm_drop(s, c, "out of memory");
 		return;
 	}
 	c->state = DS_GM_GRABBING;
@@ -231,13 +135,13 @@ tick(struct ds_gm_sched *s, int64_t now)
 			continue;
 		}
 		if (c->wait_since && now - c->wait_since >= s->bound_ms) {
-			unresponsive(s, c, now);
+			ds_gm_unresponsive(s, c, now);
 			continue;
 		}
 		if (c->state == DS_GM_SLEEPING && !c->echo_out &&
 		    now - c->heard_ms >= s->o->loop_timeout_ms) {
 			if (put(c, DS_GM_ECHO_REQ, "", 0) < 0) {
-				drop(s, c, "out of memory");
+				ds_gm_drop(s, c, "out of memory");
 				continue;
 			}
 			c->echo_out = 1;
@@ -282,7 +186,7 @@ on_packet(struct ds_gm_sched *s, size_t i, const struct ds_gm_packet *pk,
 	case DS_GM_ECHO_RES:
 		c->echo_out = 0;
 		if (c->state == DS_GM_PROBING)
-			came_up(s, c, now);
+			ds_gm_came_up(s, c, now);
 		break;
 	case DS_GM_NOOP:
 		if (c->state == DS_GM_SLEEPING)
@@ -293,11 +197,11 @@ on_packet(struct ds_gm_sched *s, size_t i, const struct ds_gm_packet *pk,
 			break;
 		c->state = DS_GM_SLEEPING;
 		if (put(c, DS_GM_PRE_SLEEP, NULL, 0) < 0)
-			drop(s, c, "out of memory");
+			ds_gm_drop(s, c, "out of memory");
 		break;
 	case DS_GM_JOB_ASSIGN_UNIQ:
 		if (c->state != DS_GM_GRABBING) {
-			drop(s, c, "a job we did not ask for");
+			ds_gm_drop(s, c, "a job we did not ask for");
 			return 0;
 		}
 		c->state = DS_GM_READY;	/* until the answer: no GRAB anywhere */
@@ -312,7 +216,7 @@ on_packet(struct ds_gm_sched *s, size_t i, const struct ds_gm_packet *pk,
 		snprintf(why, sizeof(why), "server error %.*s: %.*s",
 		    (int)(pk->arglen[0] > 40 ? 40 : pk->arglen[0]), pk->arg[0],
 		    (int)(pk->arglen[1] > 100 ? 100 : pk->arglen[1]), pk->arg[1]);
-		drop(s, c, why);
+		ds_gm_drop(s, c, why);
 		break;
 	default:
 		break;
@@ -340,7 +244,7 @@ packets(struct ds_gm_sched *s, size_t i, struct ds_gm_job *job, int64_t now)
 	while (!got && c->fd >= 0 &&
 	    (rc = ds_gm_next(c, &pk, err, sizeof(err))) != 0) {
 		if (rc < 0) {
-			drop(s, c, err);
+			ds_gm_drop(s, c, err);
 			return 0;
 		}
 		c->heard_ms = now;
@@ -365,7 +269,7 @@ on_event(struct ds_gm_sched *s, size_t i, short rev, struct ds_gm_job *job,
 
 	if (c->state == DS_GM_CONNECTING) {
 		if (ds_gm_connect_done(c, err, sizeof(err)) < 0)
-			drop(s, c, err);
+			ds_gm_drop(s, c, err);
 		else
 			registered(s, c, now);
 		return 0;
@@ -379,7 +283,7 @@ on_event(struct ds_gm_sched *s, size_t i, short rev, struct ds_gm_job *job,
 	if (!(rev & (POLLIN | POLLHUP | POLLERR)))
 		return 0;
 	if ((rc = ds_gm_read(c, err, sizeof(err))) <= 0) {
-		drop(s, c, err);
+		ds_gm_drop(s, c, err);
 		return 0;
 	}
 	return packets(s, i, job, now);
@@ -467,13 +371,13 @@ answer_out(struct ds_gm_sched *s, struct ds_gm_conn *c, int64_t now)
 
 		if (left <= 0) {
 			c->wait_since = now;
-			unresponsive(s, c, ds_now_ms());
+			ds_gm_unresponsive(s, c, ds_now_ms());
 			return 0;
 		}
 		poll(&pfd, 1, (int)left);
 	}
 	if (rc < 0) {
-		drop(s, c, err);
+		ds_gm_drop(s, c, err);
 		return 0;
 	}
 	return 1;
@@ -502,7 +406,7 @@ ds_gm_answer(struct ds_gm_sched *s, const struct ds_gm_job *job,
 		return 0;
 	if (ds_gm_put(&c->out, complete ? DS_GM_WORK_COMPLETE :
 	    DS_GM_WORK_FAIL, complete ? 2 : 1, args, lens) < 0) {
-		drop(s, c, "out of memory for the answer");
+		ds_gm_drop(s, c, "out of memory for the answer");
 		return 0;
 	}
 	/* the next GRAB rides with the answer, unless another server has

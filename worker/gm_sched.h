@@ -60,4 +60,13 @@ int ds_gm_wait(struct ds_gm_sched *s, int64_t max_ms, struct ds_gm_job *job);
 int ds_gm_answer(struct ds_gm_sched *s, const struct ds_gm_job *job,
     int complete, const char *data, size_t len);
 
+/* gm_health.c, for gm_sched.c: a connection that failed (logged once an
+ * outage of that server), one that left us waiting past the bound (one
+ * line each time), and one whose first echo came back. */
+void ds_gm_drop(struct ds_gm_sched *s, struct ds_gm_conn *c,
+    const char *why);
+void ds_gm_unresponsive(struct ds_gm_sched *s, struct ds_gm_conn *c,
+    int64_t now);
+void ds_gm_came_up(struct ds_gm_sched *s, struct ds_gm_conn *c, int64_t now);
+
 #endif
