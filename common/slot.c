@@ -142,3 +142,9 @@ ds_slot_count(struct ds_slot_shm *s, uint32_t i, int outcome,
 	STORE(&f->outcome[outcome], f->outcome[outcome] + 1);
 	STORE(&f->count, f->count + 1);
 }
+
+uint64_t
+ds_slot_read_servers(const struct ds_slot_shm *s)
+{
+	return __atomic_load_n(&s->gearman_up, __ATOMIC_RELAXED);
+}

@@ -88,4 +88,8 @@ void ds_slot_end(struct ds_slot_shm *s);
 void ds_slot_count(struct ds_slot_shm *s, uint32_t i, int outcome,
     int http_status, uint32_t duration_ms);
 
+/* Master: the bits of the worker's servers that answer it (bit i: its
+ * --server i, the i-th of gearman_servers_list). */
+uint64_t ds_slot_read_servers(const struct ds_slot_shm *s);
+
 #endif

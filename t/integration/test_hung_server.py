@@ -7,10 +7,19 @@ import os
 import signal
 import time
 
+import json
+
 from harness import (Gearmand, MasterTestCase, MASTER, free_port, port_open,
-                     pool_pids, submit, threads, wait_for, write_config)
+                     pool_pids, status, submit, threads, wait_for)
 
 JOBS = 20
+
+
+def metric(port, name, server):
+    for line in status(port, "metrics").splitlines():
+        if line.startswith(f'{name}{{server="{server}"}} '):
+            return float(line.rsplit(" ", 1)[1])
+    return None
 
 
 def sum_jobs(fn, n, base=0):
@@ -36,7 +45,11 @@ class HungServerTest(MasterTestCase):
         self.config = os.path.join(self.tmp, "jobs.json")
         pools = {"H": {"worker_count": workers, "jobs_list": ["HSum"],
                        "uri": f"http://127.0.0.1:{self.ep.port}/sum"}}
-        write_config(self.config, [b, a] if b_first else [a, b], pools)
+        with open(self.config, "w") as f:
+            json.dump({"gearman_servers_list": [b, a] if b_first else [a, b],
+                       "queue_poll_interval": 0.5,
+                       "pools_list": {n: dict(p, job_processing_uri=p.pop("uri"))
+                                      for n, p in pools.items()}}, f)
         self.status_port = free_port()
         self.master = self.spawn(
             [MASTER, "--jobsconfig", self.config, "--loop_timeout", "1",
@@ -57,13 +70,20 @@ class HungServerTest(MasterTestCase):
         self.assertLess(took, within)
         return took
 
-    def runs(self):
-        """Each job's workload as the endpoint saw it, once per run."""
-        return [r for r in self.ep.requests]
-
     def assert_each_ran_once(self, total):
         wait_for(lambda: len(self.ep.requests) >= total, 5, f"{total} runs")
         self.assertEqual(len(self.ep.requests), total)
+
+    def health(self, server):
+        """(queue monitor's gearman_up, workers connected) of a server."""
+        return (metric(self.status_port, "driveshaft_gearman_up", server),
+                metric(self.status_port, "driveshaft_gearman_connected_workers",
+                       server))
+
+    def wait_health(self, server, want, what):
+        wait_for(lambda: self.health(server) == want, 15,
+                 f"{what}: (gearman_up, connected_workers) {want}, "
+                 f"last {self.health(server)}")
 
     def stop_b(self):
         os.kill(self.b.proc.pid, signal.SIGSTOP)
@@ -76,7 +96,10 @@ class HungServerTest(MasterTestCase):
         wait_for(lambda: "event=gearman_server_unresponsive pool=H" in
                  self.master_log(), 10, "B dropped as unresponsive")
         self.assertIn(f"server={self.b.server} waited_ms=", self.master_log())
+        self.wait_health(self.b.server, (0, 0), "B hung")
+        self.assertEqual(self.health(self.gearmand.server), (1, 2))
         self.resume_b()
+        self.wait_health(self.b.server, (1, 2), "B back")
         # B is served again by the same workers: no restart
         self.through(self.b.server, 100, n=5, within=20)
         self.assertEqual(pool_pids(self.status_port, "H"), pids)
@@ -92,6 +115,7 @@ class HungServerTest(MasterTestCase):
 
     def check_stopped_while_running(self, b_first):
         self.start_two(b_first)
+        self.wait_health(self.b.server, (1, 2), "B up")
         self.through(self.gearmand.server, 0, n=5)
         self.through(self.b.server, 100, n=5)
         self.stop_b()
@@ -100,7 +124,9 @@ class HungServerTest(MasterTestCase):
         wait_for(lambda: len(set(pool_pids(self.status_port, "H")) -
                              set(old)) == 1, 15, "the killed worker replaced")
         took = self.through(self.gearmand.server, 200)
+        self.wait_health(self.b.server, (0, 0), "B hung")
         self.resume_b()
+        self.wait_health(self.b.server, (1, 2), "B back")
         pids = pool_pids(self.status_port, "H")
         self.through(self.b.server, 300, n=5, within=20)
         self.assertEqual(pool_pids(self.status_port, "H"), pids)
