@@ -71,7 +71,7 @@ ds_gm_drop(struct ds_gm_sched *s, struct ds_gm_conn *c, const char *why)
 	struct ds_lv e;
 
 	if (c->down_since == 0)
-		ds_log(LOG_WARNING, "event=gearman_server_down pool=%s slot=%d "
+		ds_log(LOG_WARNING, "event=gearman_conn_down pool=%s slot=%d "
 		    "server=%s error=%s", s->o->pool, s->o->slot, c->name,
 		    DS_LV(e, why));
 	snprintf(s->last_error, sizeof(s->last_error), "%s: %s", c->name, why);
@@ -98,7 +98,7 @@ void
 ds_gm_came_up(struct ds_gm_sched *s, struct ds_gm_conn *c, int64_t now)
 {
 	if (c->down_since != 0)
-		ds_log(LOG_NOTICE, "event=gearman_server_up pool=%s slot=%d "
+		ds_log(LOG_NOTICE, "event=gearman_conn_up pool=%s slot=%d "
 		    "server=%s down_ms=%lld", s->o->pool, s->o->slot, c->name,
 		    (long long)(now - c->down_since));
 	c->down_since = 0;

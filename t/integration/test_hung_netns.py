@@ -131,7 +131,7 @@ class HungNetnsTest(unittest.TestCase):
             f"server={self.b} ") >= WORKERS, 15, "B dropped by each worker")
         self.set_b_link(True)
         wait_for(lambda: self.master_log().count(
-            f"event=gearman_server_up pool=N") >= WORKERS, 20,
+            f"event=gearman_conn_up pool=N") >= WORKERS, 20,
             "B reconnected by each worker")
         wait_for(lambda: self.registered("gmb", self.b, "NSum") == WORKERS,
                  15, "workers registered at B again")
