@@ -118,7 +118,7 @@ in_room(struct ds_gm_conn *c, size_t want)
 	}
 	if (c->in_off == c->in_len)
 		c->in_off = c->in_len = 0;
-	if (c->in_off > 0 && c->in_cap - c->in_len < want) {
+	if (c->in != NULL && c->in_off > 0 && c->in_cap - c->in_len < want) {
 		memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
 		c->in_len -= c->in_off;
 		c->in_off = 0;

@@ -9,6 +9,7 @@
 #include "worker/gm_sched.h"
 
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -313,8 +314,10 @@ poll_once(struct ds_gm_sched *s, int64_t ms, struct ds_gm_job *job)
 		    events_of(&s->conns[i]), 0};
 		map[np++] = i;
 	}
-	if (s->o->master_fd >= 0)
-		pfd[np++] = (struct pollfd){s->o->master_fd, POLLIN, 0};
+	if (s->o->master_fd >= 0) {
+		pfd[np] = (struct pollfd){s->o->master_fd, POLLIN, 0};
+		map[np++] = SIZE_MAX;
+	}
 	ds_set_no_job_in_hand(1);
 	/* a signal that came before the flag was set must not be missed */
 	if (ds_stop_requested() || ds_drain_requested()) {
@@ -329,7 +332,7 @@ poll_once(struct ds_gm_sched *s, int64_t ms, struct ds_gm_job *job)
 	for (size_t k = 0; k < np; k++) {
 		if (pfd[k].revents == 0)
 			continue;
-		if (pfd[k].fd == s->o->master_fd)
+		if (map[k] == SIZE_MAX)
 			return got ? 1 : -1;
 		got |= on_event(s, map[k], pfd[k].revents, job, now);
 	}
@@ -395,7 +398,7 @@ other_ready(const struct ds_gm_sched *s, size_t i)
 
 int
 ds_gm_answer(struct ds_gm_sched *s, const struct ds_gm_job *job,
-    int complete, const char *data, size_t len)
+    int complete, const char *data, size_t len, int more)
 {
 	struct ds_gm_conn *c = &s->conns[job->server];
 	const char *args[2] = {job->handle, data};
@@ -411,7 +414,7 @@ ds_gm_answer(struct ds_gm_sched *s, const struct ds_gm_job *job,
 	}
 	/* the next GRAB rides with the answer, unless another server has
 	 * work waiting: then it is that server's turn */
-	if (!other_ready(s, job->server) &&
+	if (more && !other_ready(s, job->server) &&
 	    put(c, DS_GM_GRAB_JOB_UNIQ, NULL, 0) == 0) {
 		c->state = DS_GM_GRABBING;
 		s->rr = (job->server + 1) % s->n;

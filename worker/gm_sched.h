@@ -55,10 +55,11 @@ void ds_gm_sched_free(struct ds_gm_sched *s);
 int ds_gm_wait(struct ds_gm_sched *s, int64_t max_ms, struct ds_gm_job *job);
 
 /* Sends the answer to the job from job->server (WORK_COMPLETE with data,
- * or WORK_FAIL): 1 once it has left, 0 when it could not be sent (the
- * server is dropped, and gives the job to another worker). */
+ * or WORK_FAIL), with the next GRAB when more is set: 1 once it has left,
+ * 0 when it could not be sent (the server is dropped, and gives the job
+ * to another worker). */
 int ds_gm_answer(struct ds_gm_sched *s, const struct ds_gm_job *job,
-    int complete, const char *data, size_t len);
+    int complete, const char *data, size_t len, int more);
 
 /* gm_health.c, for gm_sched.c: a connection that failed (logged once an
  * outage of that server), one that left us waiting past the bound (one

@@ -84,6 +84,22 @@ log_answer_lost(const struct loop *l, const char *server)
 	    l->o->pool, l->o->slot, server);
 }
 
+static const char *
+why_stop(const struct loop *l)
+{
+	if (ds_stop_requested())
+		return "stop";
+	if (ds_drain_requested())
+		return "drain";
+	if (l->o->max_jobs > 0 && l->jobs_done >= l->o->max_jobs)
+		return "max_jobs_per_worker";
+	/* a poll per job would cost a system call each: look when idle;
+	 * a busy worker hears of its master's death from PR_SET_PDEATHSIG */
+	if (!l->in_job && ds_report_master_gone())
+		return "master_gone";
+	return NULL;
+}
+
 /* One job: to the endpoint, its answer to the server that gave it, then
  * counted as what that server was told. */
 static void
@@ -110,7 +126,10 @@ run_job(struct loop *l, const struct ds_gm_job *j)
 		log_job_done(l, v.function, v.handle, ds_now_ms() - started);
 	l->jobs_done++;
 	complete = call.outcome == DS_OUT_COMPLETE;
-	sent = ds_gm_answer(&l->gm, j, complete, call.data, call.len);
+	/* no GRAB with the answer when we are about to leave: a job it
+	 * brought would only go back to gearmand */
+	sent = ds_gm_answer(&l->gm, j, complete, call.data, call.len,
+	    why_stop(l) == NULL);
 	if (!sent)
 		log_answer_lost(l, l->gm.conns[j->server].name);
 	ds_call_done(&l->ep, &call);
@@ -118,22 +137,6 @@ run_job(struct loop *l, const struct ds_gm_job *j)
 	    call.http_status, ds_now_ms() - started);
 	if (l->gm.outage_since)
 		ds_report_state(DS_MSG_DISCONNECTED);
-}
-
-static const char *
-why_stop(const struct loop *l)
-{
-	if (ds_stop_requested())
-		return "stop";
-	if (ds_drain_requested())
-		return "drain";
-	if (l->o->max_jobs > 0 && l->jobs_done >= l->o->max_jobs)
-		return "max_jobs_per_worker";
-	/* a poll per job would cost a system call each: look when idle;
-	 * a busy worker hears of its master's death from PR_SET_PDEATHSIG */
-	if (!l->in_job && ds_report_master_gone())
-		return "master_gone";
-	return NULL;
 }
 
 static void
