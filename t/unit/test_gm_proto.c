@@ -1,7 +1,9 @@
 /* test_gm_proto.c: the worker's Gearman packets, built and parsed
  * (worker/gm_proto.h): whole packets, packets cut short, and bytes that
- * are no Gearman response. */
+ * are no Gearman response; and the bound on a server's answers that
+ * loop_timeout gives (worker/gm_sched.h). */
 #include "worker/gm_proto.h"
+#include "worker/gm_sched.h"
 
 #include "unit.h"
 
@@ -100,6 +102,19 @@ START_TEST(put_packets)
 }
 END_TEST
 
+static const int64_t bound_cases[][2] = {
+	/* loop_timeout ms, bound ms: loop_timeout, at least 1 s */
+	{1, 1000}, {100, 1000}, {999, 1000}, {1000, 1000}, {1500, 1500},
+	{5000, 5000}, {3600000, 3600000},
+};
+
+START_TEST(unresponsive_bound)
+{
+	ck_assert_int_eq(ds_gm_unresponsive_ms(bound_cases[_i][0]),
+	    bound_cases[_i][1]);
+}
+END_TEST
+
 static Suite *
 gm_proto_suite(void)
 {
@@ -108,6 +123,7 @@ gm_proto_suite(void)
 
 	tcase_add_loop_test(tc, parse, 0, NELEM(parse_cases));
 	tcase_add_test(tc, put_packets);
+	tcase_add_loop_test(tc, unresponsive_bound, 0, NELEM(bound_cases));
 	suite_add_tcase(s, tc);
 	return s;
 }
