@@ -244,6 +244,7 @@ class Chaos:
         in flight must still get its one answer."""
         p = self.gearmand.proc
         log(f"chaos: gearmand hung (SIGSTOP) for {HANG_S} s")
+        wall = time.time()
         p.send_signal(signal.SIGSTOP)
         try:
             end = time.monotonic() + HANG_S
@@ -253,6 +254,7 @@ class Chaos:
             time.sleep(max(0, end - time.monotonic()))
         finally:
             p.send_signal(signal.SIGCONT)
+            self.hangs.append((wall, time.time()))
         self.chaos["hung_server"] += 1
 
     def gearmand_restart(self):
