@@ -89,7 +89,11 @@ count_connected(const struct ds_master *m, size_t *n)
 
 		if (m->children[i].page == NULL)
 			continue;
-		up = ds_slot_read_servers(m->children[i].page);
+		up = ds_slot_read_servers(m->children[i].page,
+		    m->children[i].nfunctions);
+		/* bits past the servers: a page not to believe */
+		if (*n < 64 && (up >> *n) != 0)
+			continue;
 		for (size_t k = 0; k < *n && k < 64; k++)
 			c[k] += (up >> k) & 1;
 	}
