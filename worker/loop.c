@@ -118,7 +118,7 @@ run_job(struct loop *l, const struct ds_gm_job *j)
 
 	l->in_job = 1;
 	l->stop_seen_ms = 0;
-	ds_report_busy(v.handle, v.unique, v.function, ds_wall_ms());
+	ds_report_busy(v.handle, v.unique, v.function);
 	ds_endpoint_call(&l->ep, &v, &call);
 	if (call.outcome != DS_OUT_COMPLETE)
 		log_job_failure(l, v.function, v.handle, &call);

@@ -103,8 +103,7 @@ put_str(char *dst, size_t size, const char *src)
 }
 
 void
-ds_report_busy(const char *handle, const char *unique, const char *function,
-    int64_t start_ms)
+ds_report_busy(const char *handle, const char *unique, const char *function)
 {
 	if (slot == NULL)
 		return;
@@ -114,7 +113,6 @@ ds_report_busy(const char *handle, const char *unique, const char *function,
 	slot->function = job_fn;
 	slot->jobs_started++;
 	slot->busy_since_ms = ds_now_ms();
-	slot->busy_wall_ms = start_ms;
 	put_str(slot->handle, sizeof(slot->handle), handle);
 	put_str(slot->unique, sizeof(slot->unique), unique);
 	ds_slot_end(slot);

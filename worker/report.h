@@ -18,7 +18,7 @@ int ds_report_init(int master_fd, int shm_fd, const char *const *functions,
     size_t nfunctions, char *err, size_t errlen);
 void ds_report_state(int type);
 void ds_report_busy(const char *handle, const char *unique,
-    const char *function, int64_t start_ms);
+    const char *function);
 void ds_report_done(int outcome, int http_status, int64_t duration_ms);
 /* Bit i set: the worker's --server i answers (gm_sched.c). */
 void ds_report_servers(uint64_t up_mask);

@@ -28,8 +28,8 @@ srcs() {
 		    common/text.c ;;
 	msg)	echo common/msg.c ;;
 	admin)	echo common/admin.c ;;
-	gm)	echo worker/gm_proto.c ;;
 	text)	echo common/text.c ;;
+	gm)	echo worker/gm_proto.c ;;
 	status)	echo master/status_reply.c master/metrics.c master/table.c \
 		    master/metrics_queue.c master/slot_page.c master/pidmap.c \
 		    common/slot.c \
