@@ -135,7 +135,8 @@ tick(struct ds_gm_sched *s, int64_t now)
 				connect_to(s, c, now);
 			continue;
 		}
-		if (c->wait_since && now - c->wait_since >= s->bound_ms) {
+		if (c->wait_since && s->polled_ms - c->wait_since >=
+		    s->bound_ms) {
 			ds_gm_unresponsive(s, c, now);
 			continue;
 		}
@@ -326,9 +327,11 @@ poll_once(struct ds_gm_sched *s, int64_t ms, struct ds_gm_job *job)
 	}
 	rc = poll(pfd, np, (int)(ms < 0 ? 0 : ms));
 	ds_set_no_job_in_hand(0);
+	now = ds_now_ms();
+	if (rc >= 0)
+		s->polled_ms = now;
 	if (rc <= 0)
 		return rc;	/* < 0: a signal; the caller looks around */
-	now = ds_now_ms();
 	for (size_t k = 0; k < np; k++) {
 		if (pfd[k].revents == 0)
 			continue;

@@ -28,6 +28,10 @@ struct ds_gm_sched {
 	size_t n;
 	size_t rr;			/* where the next GRAB looks first */
 	int64_t bound_ms;		/* unresponsive after this */
+	/* when a poll last looked at every connection: a server is overdue
+	 * only if a poll after its deadline found nothing from it (not
+	 * because a long job kept us from reading its answer) */
+	int64_t polled_ms;
 	int64_t outage_since;		/* 0: some server answers */
 	uint64_t up_mask;		/* bit i: server i answers */
 	char last_error[600];

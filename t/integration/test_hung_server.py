@@ -69,10 +69,10 @@ class HungServerTest(MasterTestCase):
         a, b = self.gearmand.server, b or self.b.server
         self.start_with([b, a] if b_first else [a, b], workers)
 
-    def start_with(self, servers, workers=2):
+    def start_with(self, servers, workers=2, path="/sum"):
         self.config = os.path.join(self.tmp, "jobs.json")
         pools = {"H": {"worker_count": workers, "jobs_list": ["HSum"],
-                       "uri": f"http://127.0.0.1:{self.ep.port}/sum"}}
+                       "uri": f"http://127.0.0.1:{self.ep.port}{path}"}}
         with open(self.config, "w") as f:
             json.dump({"gearman_servers_list": servers,
                        "queue_poll_interval": 0.5,
@@ -190,3 +190,26 @@ class HungServerTest(MasterTestCase):
             # 2x, and 2 ms for the timer noise of a shared machine
             self.assertLess(p50, 2 * base + 0.002)
         self.assert_each_ran_once(3 * 60)
+
+    def test_long_jobs_do_not_drop_a_slow_server(self):
+        """B answers 0.6 s late (within the 1 s bound), so its idle check
+        is often in flight when a job from A starts; a job longer than the
+        bound keeps the worker from reading B's answer, which is no reason
+        to call B unresponsive."""
+        proxy = tcpproxy.Proxy(self.b.port, delay=0.3).start()
+        self.addCleanup(proxy.stop)
+        b = f"127.0.0.1:{proxy.port}"
+        self.start_with([self.gearmand.server, b], workers=1,
+                        path="/slow/1300")
+        wait_for(lambda: metric(self.status_port,
+                                "driveshaft_gearman_connected_workers", b) == 1,
+                 15, "B proved")
+        jobs = [("HSum", f"{i} 1") for i in range(6)]
+        want = [("OK", str(i + 1).encode()) for i in range(6)]
+        for job, w in zip(jobs, want):
+            self.assertEqual(submit(self.gearmand.server, [job], timeout=20),
+                             [w])
+        self.assertNotIn("event=gearman_server_unresponsive", self.master_log())
+        self.assertEqual(metric(self.status_port,
+                                "driveshaft_gearman_connected_workers", b), 1)
+        self.assert_each_ran_once(6)
