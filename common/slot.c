@@ -24,10 +24,24 @@ ds_duration_bucket(uint32_t ms)
 }
 
 size_t
-ds_slot_size(size_t nfunctions)
+ds_slot_base_size(size_t nfunctions)
 {
 	return sizeof(struct ds_slot_shm) + nfunctions *
 	    sizeof(struct ds_fn_counts);
+}
+
+size_t
+ds_slot_size(size_t nfunctions)
+{
+	return ds_slot_base_size(nfunctions) + sizeof(struct ds_slot_tail);
+}
+
+struct ds_slot_tail *
+ds_slot_tail(struct ds_slot_shm *s, size_t nfunctions)
+{
+	/* fn[] is 8-byte aligned and a whole number of 8-byte words */
+	return (struct ds_slot_tail *)(void *)((char *)s +
+	    ds_slot_base_size(nfunctions));
 }
 
 void
@@ -140,4 +154,13 @@ ds_slot_count(struct ds_slot_shm *s, uint32_t i, int outcome,
 	STORE(&f->sum_ms, f->sum_ms + duration_ms);
 	STORE(&f->outcome[outcome], f->outcome[outcome] + 1);
 	STORE(&f->count, f->count + 1);
+}
+
+uint64_t
+ds_slot_read_servers(const struct ds_slot_shm *s, size_t nfunctions)
+{
+	const struct ds_slot_tail *t = ds_slot_tail((struct ds_slot_shm *)s,
+	    nfunctions);
+
+	return __atomic_load_n(&t->gearman_up, __ATOMIC_RELAXED);
 }

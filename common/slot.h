@@ -73,8 +73,19 @@ struct ds_slot_shm {
 	struct ds_fn_counts fn[];
 };
 
-/* Bytes of a slot for n functions. */
+/* What was added since version 1 follows fn[], so that the layout and the
+ * version stay: a master running while the package is upgraded makes
+ * pages without it, and the new worker binary it starts writes none. */
+struct ds_slot_tail {
+	uint64_t gearman_up;		/* bit i: the worker's server i answers */
+};
+
+/* Bytes of a slot for n functions, its tail included. */
 size_t ds_slot_size(size_t nfunctions);
+/* Bytes of a slot for n functions without a tail. */
+size_t ds_slot_base_size(size_t nfunctions);
+/* The tail of a page for n functions that is ds_slot_size(n) long. */
+struct ds_slot_tail *ds_slot_tail(struct ds_slot_shm *s, size_t nfunctions);
 
 /* Master: a fresh slot for n functions in memory of ds_slot_size(n). */
 void ds_slot_init(struct ds_slot_shm *s, size_t nfunctions);
@@ -108,5 +119,10 @@ void ds_slot_end(struct ds_slot_shm *s);
 /* Worker: counts a finished job of function i. */
 void ds_slot_count(struct ds_slot_shm *s, uint32_t i, int outcome,
     int http_status, uint32_t duration_ms);
+
+/* Master: the bits of the worker's servers that answer it (bit i: its
+ * --server i, the i-th of gearman_servers_list), from a page for n
+ * functions with a tail. */
+uint64_t ds_slot_read_servers(const struct ds_slot_shm *s, size_t nfunctions);
 
 #endif

@@ -76,6 +76,10 @@ struct ds_master_gauges {
 	/* the queue view (metrics_queue.c); NULL: off */
 	const struct ds_queue_view *queue;
 	char *const *servers;		/* its servers' names */
+	/* per server of the config (nservers of them): workers that
+	 * answers come from (metrics_queue.c) */
+	const uint32_t *connected;
+	size_t nservers;
 };
 
 

@@ -69,6 +69,24 @@ render_funcs(const struct ds_master_gauges *g, struct ds_buf *b)
 	free(fl.data);
 }
 
+/* The workers' side of each server's health: a hung or lost server has
+ * none, whatever its TCP connections say. */
+static void
+render_connected(const struct ds_master_gauges *g, struct ds_buf *b)
+{
+	struct ds_buf sl = {0};
+
+	if (g->connected == NULL || g->nservers == 0)
+		return;
+	ds_metrics_header(b, "driveshaft_gearman_connected_workers", "gauge",
+	    "Workers whose connection to the server answers them.");
+	for (size_t i = 0; i < g->nservers; i++)
+		ds_buf_printf(b, "driveshaft_gearman_connected_workers{server="
+		    "\"%s\"} %u\n", ds_metrics_lv(&sl, g->servers[i]),
+		    g->connected[i]);
+	free(sl.data);
+}
+
 void
 ds_metrics_render_queue(const struct ds_master_gauges *g, struct ds_buf *b)
 {
@@ -76,6 +94,7 @@ ds_metrics_render_queue(const struct ds_master_gauges *g, struct ds_buf *b)
 	struct ds_buf sl = {0};
 
 	render_pools(g, b);
+	render_connected(g, b);
 	if (v == NULL)
 		return;
 	ds_metrics_header(b, "driveshaft_gearman_up", "gauge", "1 when the "

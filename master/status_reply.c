@@ -77,6 +77,30 @@ ds_status_pools(struct ds_master *m, struct ds_buf *b)
 	}
 }
 
+/* Per server of the config, the workers it answers (their slot pages'
+ * bits); NULL when out of memory. */
+static uint32_t *
+count_connected(const struct ds_master *m, size_t *n)
+{
+	uint32_t *c = calloc(m->cfg.nservers + 1, sizeof(*c));
+
+	*n = c ? m->cfg.nservers : 0;
+	for (size_t i = 0; c != NULL && i < m->nchildren; i++) {
+		uint64_t up;
+
+		if (m->children[i].page == NULL)
+			continue;
+		up = ds_slot_read_servers(m->children[i].page,
+		    m->children[i].nfunctions);
+		/* bits past the servers: a page not to believe */
+		if (*n < 64 && (up >> *n) != 0)
+			continue;
+		for (size_t k = 0; k < *n && k < 64; k++)
+			c[k] += (up >> k) & 1;
+	}
+	return c;
+}
+
 /* The metrics text, with the gauges read off the process table here. */
 static void
 render_metrics(struct ds_master *m, struct ds_buf *b)
@@ -106,7 +130,9 @@ render_metrics(struct ds_master *m, struct ds_buf *b)
 		pg[i].backlog = p->backlog;
 		pg[i].oldest_job_ms = ds_pool_oldest_job_ms(m, p, now);
 	}
+	g.connected = count_connected(m, &g.nservers);
 	ds_metrics_render(&m->metrics, &g, b);
+	free((void *)g.connected);
 	free(pg);
 }
 

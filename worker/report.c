@@ -17,6 +17,7 @@
 
 static int master_fd = -1;
 static struct ds_slot_shm *slot;
+static struct ds_slot_tail *tail;	/* NULL: a page made without one */
 static const char *const *fnames;
 static size_t nfnames;
 static uint32_t job_fn;		/* the function of the job in hand */
@@ -25,15 +26,18 @@ static int
 map_slot(int fd, size_t n, char *err, size_t errlen)
 {
 	struct stat st;
+	size_t len;
 	void *p;
 
-	if (fstat(fd, &st) < 0 || (size_t)st.st_size < ds_slot_size(n)) {
+	if (fstat(fd, &st) < 0 || (size_t)st.st_size < ds_slot_base_size(n)) {
 		snprintf(err, errlen, "--shm_fd %d: not a slot page for %zu "
 		    "functions", fd, n);
 		return -1;
 	}
-	p = mmap(NULL, ds_slot_size(n), PROT_READ | PROT_WRITE, MAP_SHARED,
-	    fd, 0);
+	/* a master of before the tail makes the page without it */
+	len = (size_t)st.st_size < ds_slot_size(n) ? ds_slot_base_size(n) :
+	    ds_slot_size(n);
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED) {
 		snprintf(err, errlen, "--shm_fd %d: %s", fd, strerror(errno));
 		return -1;
@@ -43,10 +47,12 @@ map_slot(int fd, size_t n, char *err, size_t errlen)
 	    slot->nfunctions != n) {
 		snprintf(err, errlen, "--shm_fd %d: not a slot page of this "
 		    "version for %zu functions", fd, n);
-		munmap(p, ds_slot_size(n));
+		munmap(p, len);
 		slot = NULL;
 		return -1;
 	}
+	if (len == ds_slot_size(n))
+		tail = ds_slot_tail(slot, n);
 	return 0;
 }
 
@@ -120,6 +126,14 @@ ds_report_done(int outcome, int http_status, int64_t duration_ms)
 	ds_slot_count(slot, job_fn, outcome, http_status, duration_ms < 0 ? 0 :
 	    duration_ms > UINT32_MAX ? UINT32_MAX : (uint32_t)duration_ms);
 	ds_report_state(DS_MSG_IDLE);
+}
+
+void
+ds_report_servers(uint64_t up_mask)
+{
+	if (tail == NULL)
+		return;
+	__atomic_store_n(&tail->gearman_up, up_mask, __ATOMIC_RELAXED);
 }
 
 int

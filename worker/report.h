@@ -20,6 +20,8 @@ void ds_report_state(int type);
 void ds_report_busy(const char *handle, const char *unique,
     const char *function);
 void ds_report_done(int outcome, int http_status, int64_t duration_ms);
+/* Bit i set: the worker's --server i answers (gm_sched.c). */
+void ds_report_servers(uint64_t up_mask);
 
 /* True once the master's end is closed (the master is gone). */
 int ds_report_master_gone(void);

@@ -5,14 +5,14 @@
 #
 #   t/fuzz/run.sh [seconds] [target ...]    (default 60 s, every target)
 #
-# Targets: response config msg text status admin fcgi. Binaries, the grown corpus and
+# Targets: response config msg text status admin fcgi gm. Binaries, the grown corpus and
 # any crash-* / leak-* / timeout-* files go to build/fuzz/.
 set -eu
 
 cd "$(dirname "$0")/../.."
 SECS=${1:-60}
 [ $# -gt 0 ] && shift
-TARGETS=${*:-response config msg text status admin fcgi}
+TARGETS=${*:-response config msg text status admin fcgi gm}
 OUT=build/fuzz
 CC=${CC_FUZZ:-clang}
 CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE -I."
@@ -29,6 +29,7 @@ srcs() {
 	admin)	echo common/admin.c common/msg.c master/queue_view.c ;;
 	fcgi)	echo worker/fcgi.c ;;
 	text)	echo common/text.c ;;
+	gm)	echo worker/gm_proto.c ;;
 	status)	echo master/status_reply.c master/metrics.c master/table.c \
 		    master/metrics_queue.c master/slot_page.c master/pidmap.c \
 		    common/slot.c \

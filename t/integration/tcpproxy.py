@@ -2,15 +2,20 @@
 both ways until freeze(), after which the connections it holds carry
 nothing more in either direction while staying open (a NAT or firewall
 that silently dropped the flow); connections made after that are forwarded
-as usual. Runs in a thread of the test."""
+as usual. With delay=S, every byte is held S seconds before it is
+forwarded (a server far away, or one swapping). Runs in a thread of the
+test."""
 import selectors
 import socket
 import threading
+import time
 
 
 class Proxy:
-    def __init__(self, target_port, host="127.0.0.1"):
+    def __init__(self, target_port, host="127.0.0.1", delay=0.0):
         self.target = (host, target_port)
+        self.delay = delay
+        self.held = []         # (due, sock, bytes) when delayed
         self.lsock = socket.socket()
         self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.lsock.bind((host, 0))
@@ -69,9 +74,30 @@ class Proxy:
                     pass
             x.close()
 
+    def _forward(self, s, data):
+        if self.delay:
+            self.held.append((time.monotonic() + self.delay, s, data))
+            return
+        try:
+            self.pairs[s].sendall(data)
+        except OSError:
+            self._close(s)
+
+    def _release(self):
+        now = time.monotonic()
+        while self.held and self.held[0][0] <= now:
+            _, s, data = self.held.pop(0)
+            if s in self.pairs and s not in self.frozen:
+                try:
+                    self.pairs[s].sendall(data)
+                except OSError:
+                    self._close(s)
+
     def _run(self):
         while not self.stopping:
-            for key, _ in self.sel.select(0.1):
+            with self.lock:
+                self._release()
+            for key, _ in self.sel.select(0.02 if self.held else 0.1):
                 with self.lock:
                     s = key.fileobj
                     if s is self.lsock:
@@ -86,7 +112,4 @@ class Proxy:
                     if not data:
                         self._close(s)
                         continue
-                    try:
-                        self.pairs[s].sendall(data)
-                    except OSError:
-                        self._close(s)
+                    self._forward(s, data)

@@ -64,14 +64,14 @@ class Client:
 
 class QueueTest(MasterTestCase):
 
-    def start(self, pools, servers=None, **top):
+    def start(self, pools, servers=None, loop_timeout="1", **top):
         self.config = os.path.join(self.tmp, "jobs.json")
         self.servers = servers or [self.gearmand.server]
         self.top = top
         write_jobs(self.config, self.servers, pools, **top)
         self.status_port = free_port()
         self.master = self.spawn([MASTER, "--jobsconfig", self.config,
-                                  "--loop_timeout", "1", "--status_port",
+                                  "--loop_timeout", loop_timeout, "--status_port",
                                   str(self.status_port)], "master.log",
                                  start_new_session=True)
         wait_for(lambda: port_open(self.status_port) or
@@ -222,14 +222,15 @@ class QueueTest(MasterTestCase):
         """Workers whose gearmand connection went silent (a proxy that
         stops forwarding, as a NAT dropping the flow would) sit idle while
         jobs wait: they are found and replaced. Without the check these
-        jobs never run: libgearman does not notice the silence."""
+        jobs never run. A worker checks an idle connection itself after
+        loop_timeout: a long one leaves the silence to stuck detection."""
         ep = self.endpoint()
         proxy = tcpproxy.Proxy(self.gearmand.port).start()
         self.addCleanup(proxy.stop)
         self.start({"S": {"worker_count": 2, "jobs_list": ["SSum"],
                           "uri": f"http://127.0.0.1:{ep.port}/sum"}},
                    servers=[f"127.0.0.1:{proxy.port}"],
-                   queue_poll_interval=0.3, stuck_after=2)
+                   queue_poll_interval=0.3, stuck_after=2, loop_timeout="30")
         wait_for(lambda: self.ready("S") == 2, 10, "two workers")
         self.wait_registered("SSum", 2)
         old = pool_pids(self.status_port, "S")

@@ -9,7 +9,9 @@ all along. Every pair that talks has its own link (netns.py).
 During the run: hA's master is killed -9 with its workers (a host lost:
 their jobs in hand go back to gearmand and to hB), then started again;
 hA is cut from gm1 (link down), then joined again; gm2 is stopped and
-started again on its address. The ledger at the end: every job answered
+started again on its address; then gm1 hangs (SIGSTOP: its kernel still
+accepts connections, nothing answers) for 20 s while gm2's jobs must keep
+running, and resumes. The ledger at the end: every job answered
 exactly once, or its client was told its server went away; none silent,
 none answered twice; every answer is its own workload; hB's pool grew when
 it was left alone with the load.
@@ -43,6 +45,7 @@ GM_PORT, EP_PORT, STATUS_PORT = 4730, 8080, 9090
 JOB_MS = 300
 BATCH = 8
 MAX_WORKERS = 40
+HANG_S = 20
 
 
 class Ledger:
@@ -214,6 +217,18 @@ class Scenario:
                 pass
         m.wait()
 
+    def hang(self, gm, seconds):
+        """A hung server: gm stops answering for seconds, then resumes.
+        `ip netns exec` execs gearmand, so the pid is gearmand's."""
+        p = self.gearmand[gm]
+        p.send_signal(signal.SIGSTOP)
+        self.mark(f"{gm} hung (SIGSTOP) for {seconds} s")
+        try:
+            time.sleep(seconds)
+        finally:
+            p.send_signal(signal.SIGCONT)
+        self.mark(f"{gm} answers again (SIGCONT)")
+
     def at(self, frac):
         due = self.load_t0 + frac * self.seconds
         while self.now() < due:
@@ -250,6 +265,8 @@ class Scenario:
         self.at(0.8)
         self.start_gearmand("gm2")
         self.mark("gm2 started again")
+        self.at(0.85)
+        self.hang("gm1", HANG_S)
         self.at(1.0)
         self.stop_load.set()
         self.mark("load stops; the batches in hand finish")
@@ -297,6 +314,9 @@ class Scenario:
             for e in events:
                 if f"event={e}" not in log:
                     problems.append(f"{h}: no event={e} in its log")
+        hung = self.during_hang(runs)
+        if hung == 0:
+            problems.append("no job of gm2 ran while gm1 was hung")
         total = len(self.ledger.jobs)
         print(f"\n  ledger: {total} jobs: {c.get('OK', 0)} answered once and right, "
               f"{c.get('TOLD', 0)} told their server went away, "
@@ -304,12 +324,22 @@ class Scenario:
               f"{c.get('DUP', 0)} answered twice")
         print(f"  endpoint runs: {sum(len(r) for r in runs.values())}, "
               f"jobs run on both hosts and answered once: {len(rehanded)}")
+        print(f"  while gm1 was hung ({HANG_S} s): {hung} jobs of gm2 ran")
         print(f"  hB's pool: {self.size_b_at_crash} at the crash, up to {peak_b} "
               f"after; sizes sampled (t, hA, hB): "
               f"{[s for s in self.sizes[::6]]}")
         for p in problems[:20]:
             print("  PROBLEM:", p)
         return not problems
+
+    def during_hang(self, runs):
+        """Runs of gm2's jobs that started while gm1 was hung (the
+        endpoints stamp wall-clock time; the marks are monotonic)."""
+        a = self.marks[f"gm1 hung (SIGSTOP) for {HANG_S} s"]
+        b = self.marks["gm1 answers again (SIGCONT)"]
+        skew = time.time() - self.now()
+        return sum(1 for w, r in runs.items() if w.startswith("gm2-")
+                   for _, t0, _ in r if a + skew + 3 <= t0 <= b + skew)
 
     def cleanup(self):
         self.stop_load.set()

@@ -1,6 +1,7 @@
 """chaos.py: the soak's chaos loop and each of its actions: worker kills
-and freezes, HUP storms, failing and stalling endpoints, status-port floods
-and gearmand restarts with background jobs queued (t/soak/soak.py)."""
+and freezes, HUP storms, failing and stalling endpoints, status-port floods,
+gearmand restarts with background jobs queued, and a hung gearmand
+(t/soak/soak.py)."""
 import os
 import signal
 import socket
@@ -11,6 +12,8 @@ from procs import proc_stat
 from soaklib import (KILL_GRACE_S, MAX_RUNNING_S, SOAKCLIENT, SoakError, log,
                      status_query, wait_for, well_formed)
 
+HANG_S = 20  # how long the hung_server event keeps gearmand stopped
+
 
 class Chaos:
     """The chaos half of Soak: it runs on the Soak's state."""
@@ -18,6 +21,8 @@ class Chaos:
     def run(self):
         t_end = time.monotonic() + self.seconds
         next_restart = time.monotonic() + min(15, self.seconds / 4)
+        # a hung server once in a short run, then every few minutes
+        next_hang = time.monotonic() + self.seconds * 0.45
         events = [(self.kill_workers, 4), (self.hup_storm, 2),
                   (self.endpoint_fail, 0.6), (self.endpoint_stall, 1),
                   (self.status_flood, 1), (self.freeze_busy, 0.5)]
@@ -25,7 +30,11 @@ class Chaos:
         while time.monotonic() < t_end:
             self.check_alive()
             self.run_due()
-            if time.monotonic() >= next_restart:
+            if time.monotonic() >= next_hang and \
+                    time.monotonic() + HANG_S < t_end:
+                self.hung_server()
+                next_hang = time.monotonic() + self.rng.uniform(120, 240)
+            elif time.monotonic() >= next_restart:
                 self.gearmand_restart()
                 next_restart = time.monotonic() + self.rng.uniform(20, 35)
             else:
@@ -227,6 +236,26 @@ class Chaos:
             for s in socks:
                 s.close()
         self.chaos["status_flood"] += 1
+
+    def hung_server(self):
+        """gearmand stops answering for HANG_S seconds (SIGSTOP: the
+        kernel still accepts connections) and a worker is killed meanwhile,
+        so its replacement meets the hung server; then SIGCONT. Every job
+        in flight must still get its one answer."""
+        p = self.gearmand.proc
+        log(f"chaos: gearmand hung (SIGSTOP) for {HANG_S} s")
+        wall = time.time()
+        p.send_signal(signal.SIGSTOP)
+        try:
+            end = time.monotonic() + HANG_S
+            time.sleep(HANG_S / 2)
+            self.check_alive()
+            self.kill_workers()
+            time.sleep(max(0, end - time.monotonic()))
+        finally:
+            p.send_signal(signal.SIGCONT)
+            self.hangs.append((wall, time.time()))
+        self.chaos["hung_server"] += 1
 
     def gearmand_restart(self):
         """Background jobs go into gearmand's sqlite queue while no worker

@@ -150,7 +150,8 @@ class Ledger:
                                  f"gearmand was up, first: {spurious[0]}")
 
     def in_outage(self, line):
-        """Was this log line written while gearmand was down, or soon
+        """Was this log line written while gearmand was down or hung (a
+        hung server is an outage to the workers that drop it), or soon
         enough after for a worker busy with a stalled job to notice?"""
         try:
             t = time.mktime(time.strptime(line.split()[0][:19], "%Y-%m-%dT%H:%M:%S"))
@@ -158,7 +159,7 @@ class Ledger:
             return True
         slack = MAX_RUNNING_S + 3
         return any(a - 1 <= t <= b + slack for a, b in
-                   (r["wall"] for r in self.restarts))
+                   [r["wall"] for r in self.restarts] + self.hangs)
 
     @staticmethod
     def fail_reason(rs):

@@ -70,6 +70,7 @@ class Soak(Chaos, Ledger):
         self.freezes = []            # (t, pid, pool, unique)
         self.frozen = set()          # pids stopped and not yet dealt with
         self.restarts = []           # {"stop", "start", "sig", "bg": [uniques]}
+        self.hangs = []              # (wall stop, wall cont) of a hung gearmand
         self.bg = {}                 # unique -> workload
         self.chaos = collections.Counter()
         self.flood_worst_ms = 0.0

@@ -143,6 +143,22 @@ START_TEST(hostile_page)
 }
 END_TEST
 
+/* The tail after fn[]: inside the page, past the counters, cleared by
+ * init, and what the worker writes there is what the master reads. */
+START_TEST(tail_after_the_counters)
+{
+	struct ds_slot_tail *t = ds_slot_tail(s, 3);
+
+	ck_assert_uint_eq(ds_slot_size(3), ds_slot_base_size(3) + sizeof(*t));
+	ck_assert_ptr_eq((char *)t, (char *)&s->fn[3]);
+	ck_assert_uint_eq(ds_slot_read_servers(s, 3), 0);
+	t->gearman_up = 5;
+	ck_assert_uint_eq(ds_slot_read_servers(s, 3), 5);
+	ds_slot_count(s, 2, DS_OUT_COMPLETE, 200, 1);
+	ck_assert_uint_eq(ds_slot_read_servers(s, 3), 5);
+}
+END_TEST
+
 static Suite *
 slot_suite(void)
 {
@@ -156,6 +172,7 @@ slot_suite(void)
 	tcase_add_test(tc, http_codes_past_the_table);
 	tcase_add_test(tc, job_view);
 	tcase_add_test(tc, hostile_page);
+	tcase_add_test(tc, tail_after_the_counters);
 	suite_add_tcase(su, tc);
 	return su;
 }
