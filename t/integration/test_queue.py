@@ -302,9 +302,13 @@ class QueueTest(MasterTestCase):
 
         def monitor_pid():
             for pid in children_of(self.master.pid, monitor=True):
-                with open(f"/proc/{pid}/cmdline", "rb") as f:
-                    if f.read().startswith(b"driveshaft-worker: queue monitor"):
-                        return pid
+                try:
+                    with open(f"/proc/{pid}/cmdline", "rb") as f:
+                        title = f.read()
+                except OSError:  # it went between the listing and the read
+                    continue
+                if title.startswith(b"driveshaft-worker: queue monitor"):
+                    return pid
             return None
         first = wait_for(monitor_pid, 10, "the monitor's process title")
         self.assertNotIn(first, [r[0] for r in threads(self.status_port)])
