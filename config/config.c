@@ -1,4 +1,4 @@
-/* config.c: loads and validates the jobs config (SPEC section 3). The
+/* config.c: loads and validates the jobs config (docs/config.md). The
  * strict syntax check in json_syntax.c runs first so that errors carry an
  * exact line:column and a reason; cJSON then builds the tree that the
  * validator walks, collecting every problem it finds. */

@@ -1,4 +1,4 @@
-/* config.h: the jobs config (SPEC section 3): model, loader and validator.
+/* config.h: the jobs config (docs/config.md): model, loader and validator.
  * Loading is strict: every problem is reported with the file and either the
  * line:column of a syntax error or the JSON path of a bad value. */
 #ifndef DS_CONFIG_H
@@ -20,7 +20,7 @@ enum ds_request_format { DS_FORMAT_JSON = 0, DS_FORMAT_FORM = 1 };
 #define DS_MAX_JOBS_PER_POOL 256
 /* sun_path holds 108 bytes with the NUL. */
 #define DS_MAX_UNIX_SOCKET_PATH 107
-/* The queue view's settings (SPEC section 3). */
+/* The queue view's settings (docs/config.md). */
 #define DS_DEFAULT_QUEUE_POLL_MS 5000
 #define DS_DEFAULT_STUCK_AFTER_MS 60000
 #define DS_DEFAULT_SCALE_DOWN_MS 60000

@@ -1,4 +1,4 @@
-/* pool.c: validates pools_list and each pool's keys (SPEC section 3),
+/* pool.c: validates pools_list and each pool's keys (docs/config.md),
  * reporting every problem with its JSON path. */
 #include "config/cfg.h"
 

@@ -1,6 +1,6 @@
-/* queue.c: what the queue view's top-level keys ask of the pools (SPEC
- * section 3): a pool sized by the queue needs the view on, and the monitor
- * that reads it takes every function on its command line, so their number
+/* queue.c: what the queue view's top-level keys ask of the pools
+ * (docs/config.md): a pool sized by the queue needs the view on, and the
+ * monitor that reads it takes every function on its command line, so their number
  * is bounded. Run once the whole file has been read. */
 #include "config/cfg.h"
 

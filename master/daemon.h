@@ -1,4 +1,4 @@
-/* daemon.h: start-up hygiene (SPEC section 7): pid file, detaching with the
+/* daemon.h: start-up hygiene (docs/operations.md): pid file, detaching with the
  * daemon's start-up result reported to the caller, dropping privileges. */
 #ifndef DS_DAEMON_H
 #define DS_DAEMON_H

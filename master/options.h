@@ -1,4 +1,4 @@
-/* options.h: the master's command line (SPEC section 2), compatible with
+/* options.h: the master's command line (docs/operations.md), compatible with
  * the original's: every option in both --opt value and --opt=value forms. */
 #ifndef DS_MASTER_OPTIONS_H
 #define DS_MASTER_OPTIONS_H

@@ -1,5 +1,5 @@
 /* query.h: driveshaft --query CMD: one status-port command from the command
- * line (SPEC section 2), so scripts and the init script need no netcat. */
+ * line (docs/operations.md), so scripts and the init script need no netcat. */
 #ifndef DS_QUERY_H
 #define DS_QUERY_H
 

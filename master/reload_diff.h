@@ -1,4 +1,4 @@
-/* reload_diff.h: what a reload changes, pool by pool (SPEC section 6). */
+/* reload_diff.h: what a reload changes, pool by pool (docs/operations.md). */
 #ifndef DS_RELOAD_DIFF_H
 #define DS_RELOAD_DIFF_H
 

@@ -1,4 +1,4 @@
-/* sizing.h: the rule that sizes a pool by its queue (SPEC section 3), a
+/* sizing.h: the rule that sizes a pool by its queue (docs/config.md), a
  * pure function of figures so that it is tested without processes. */
 #ifndef DS_SIZING_H
 #define DS_SIZING_H

@@ -1,5 +1,5 @@
-/* status.h: the status port (SPEC section 5), served from the master's poll
- * loop without ever blocking it. */
+/* status.h: the status port (docs/status-port.md), served from the
+ * master's poll loop without ever blocking it. */
 #ifndef DS_STATUS_H
 #define DS_STATUS_H
 

@@ -1,4 +1,4 @@
-/* status_reply.c: what the status port answers (SPEC section 5): threads
+/* status_reply.c: what the status port answers (docs/status-port.md): threads
  * in the original's format, pools, metrics (also over HTTP for Prometheus)
  * and version. */
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* stuck.h: workers that no longer get jobs (SPEC section 3, stuck_after):
+/* stuck.h: workers that no longer get jobs (docs/config.md, stuck_after):
  * a function has had jobs waiting on a server for stuck_after while idle
  * workers of ours, registered for it there (gearmand lists them), took
  * none. They are replaced, at most once per stuck_after for a function on

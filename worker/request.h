@@ -1,4 +1,4 @@
-/* request.h: the body a worker POSTs for one job (SPEC section 4). */
+/* request.h: the body a worker POSTs for one job (docs/endpoint.md). */
 #ifndef DS_REQUEST_H
 #define DS_REQUEST_H
 

@@ -1,4 +1,4 @@
-"""The status port (SPEC section 5) of a real master with real workers, a
+"""The status port (docs/status-port.md) of a real master with real workers, a
 real gearmand and a real endpoint: what an operator, a script or a
 Prometheus scraper reads there, and that no client, however slow, greedy or
 malicious, stops it or the jobs going through."""
@@ -336,7 +336,7 @@ class StatusTest(MasterTestCase):
                     pass  # the master answered and closed first
 
         # the silent clients time out (before the burst: a full table
-        # would evict them, SPEC section 5)
+        # would evict them, docs/status-port.md)
         for t in holders:
             t.join(20)
         self.assertEqual(len(silent), 20)

@@ -1,4 +1,4 @@
-"""The status port (SPEC section 5) under clients that hold what they can:
+"""The status port (docs/status-port.md) under clients that hold what they can:
 a flood of held connections evicts the idle longest so a fresh query still
 answers, an empty reply closes at once, a slow reader of a large reply keeps
 its connection while it makes progress (and loses it when it stops), and a

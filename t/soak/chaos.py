@@ -90,7 +90,8 @@ class Chaos:
 
     def freeze_busy(self):
         """SIGSTOP a worker in the middle of a job: the master must kill
-        it once the job is past max_running_time and its grace (SPEC 4),
+        it once the job is past max_running_time and its grace
+        (docs/endpoint.md),
         and gearmand hands the job out again."""
         rows = self.threads()
         cand = [r for r in rows or [] if r[0] and r[0] not in self.frozen and

@@ -59,7 +59,7 @@ def status_query(port, command, timeout=5.0):
 
 
 def well_formed(cmd, reply):
-    """Does a status reply have the shape SPEC section 5 gives it?"""
+    """Does a status reply have the shape docs/status-port.md gives it?"""
     if cmd == "metrics":  # Prometheus text: \n line ends
         return "# TYPE" in reply and reply.endswith("\n")
     lines = reply.split("\r\n")

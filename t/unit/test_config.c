@@ -1,4 +1,4 @@
-/* test_config.c: the jobs config loader (SPEC section 3), the file and the
+/* test_config.c: the jobs config loader (docs/config.md), the file and the
  * document: valid configs, JSON syntax, the top level and the servers, with
  * the exact text of every message, since operators and scripts read them.
  * The pool keys are in test_config_pool.c. */

@@ -1,4 +1,4 @@
-/* test_config_pool.c: the jobs config loader (SPEC section 3), the pools:
+/* test_config_pool.c: the jobs config loader (docs/config.md), the pools:
  * their names, their keys and the limits on them, with the exact text of
  * every message. The file, its syntax, the top level and the servers are in
  * test_config.c. */

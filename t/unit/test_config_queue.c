@@ -1,5 +1,5 @@
-/* test_config_queue.c: the queue view's keys of the jobs config (SPEC
- * section 3): queue_poll_interval and stuck_after at the top, and a pool's
+/* test_config_queue.c: the queue view's keys of the jobs config
+ * (docs/config.md): queue_poll_interval and stuck_after at the top, and a pool's
  * min_workers, max_workers and scale_down_after. One row per bad shape,
  * with the exact message an operator reads. */
 #include "config/config.h"

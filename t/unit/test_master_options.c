@@ -1,4 +1,4 @@
-/* test_master_options.c: the master's command line (SPEC section 2,
+/* test_master_options.c: the master's command line (docs/operations.md,
  * master/options.h): both option forms, the defaults, paths made absolute,
  * --help and --version, and the exact text of every usage error. */
 #include "master/options.h"

@@ -1,4 +1,4 @@
-/* test_pidfile.c: the --pid_file (SPEC section 7, master/daemon.h): created
+/* test_pidfile.c: the --pid_file (docs/operations.md, master/daemon.h): created
  * and locked, a live holder refuses a second start and is named, a stale
  * file never blocks a start, removed on clean exit. */
 #include "master/daemon.h"

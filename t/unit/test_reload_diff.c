@@ -1,4 +1,4 @@
-/* test_reload_diff.c: what a reload changes, pool by pool (SPEC section 6):
+/* test_reload_diff.c: what a reload changes, pool by pool (docs/operations.md):
  * unchanged pools are not touched, a count change only resizes, anything a
  * worker gets on its command line replaces the pool's workers. */
 #include "master/reload_diff.h"

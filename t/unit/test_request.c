@@ -1,4 +1,4 @@
-/* test_request.c: the JSON body a worker POSTs for one job (SPEC section 4),
+/* test_request.c: the JSON body a worker POSTs for one job (docs/endpoint.md),
  * read back with cJSON as an endpoint would. */
 #include "worker/request.h"
 

@@ -1,4 +1,4 @@
-/* test_response.c: strict parsing of an endpoint's answer (SPEC section 4):
+/* test_response.c: strict parsing of an endpoint's answer (docs/endpoint.md):
  * what is WORK_COMPLETE, what is WORK_FAIL, and the exact reason logged. */
 #include "worker/response.h"
 

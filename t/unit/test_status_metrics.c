@@ -1,5 +1,6 @@
-/* test_status_metrics.c: the `metrics` reply of the status port (SPEC
- * section 5), the Prometheus text that scrapers and promtool parse, to the
+/* test_status_metrics.c: the `metrics` reply of the status port
+ * (docs/status-port.md), the Prometheus text that scrapers and promtool
+ * parse, to the
  * byte, from the master state of status_unit.h: every series, no series yet,
  * and label values of any length escaped whole. */
 #include "status_unit.h"

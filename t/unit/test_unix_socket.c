@@ -1,4 +1,4 @@
-/* test_unix_socket.c: the optional pool key unix_socket (SPEC section 3):
+/* test_unix_socket.c: the optional pool key unix_socket (docs/config.md):
  * one case per bad shape with its exact message, the good ones, the
  * worker's --unix_socket option, and a reload that changes it replacing
  * the pool. */
