@@ -1,6 +1,6 @@
 /* test_status.c: what the status port prints (docs/status-port.md), to
- * the byte, from a master state built by hand without any process (status_unit.h):
- * `threads` in the original's format, `pools`, version, errors and the HTTP
+ * the byte, from a master state built by hand without any process
+ * (status_unit.h): `threads` in the original's format, `pools`, version, errors and the HTTP
  * answer for Prometheus. The metrics text itself: test_status_metrics.c. */
 #include "status_unit.h"
 
