@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/nelem.h"
@@ -20,6 +21,7 @@
 #include "master/children.h"
 #include "master/monitor.h"
 #include "master/slot_page.h"
+#include "master/spawn_budget.h"
 
 extern char **environ;
 
@@ -52,130 +54,6 @@ kill_deadline(const struct ds_child *c)
 	return due;
 }
 
-static int
-build_argv(const struct ds_master *m, const struct ds_pool_rt *p, int slot,
-    struct ds_worker_argv *a)
-{
-	const struct ds_pool *pc = p->cfg;
-	struct ds_worker_spec spec = {
-		.pool = p->name,
-		.slot = slot,
-		.servers = m->cfg.server_strs,
-		.nservers = m->cfg.nservers,
-		.functions = pc->jobs,
-		.nfunctions = pc->njobs,
-		.unix_socket = pc->unix_socket,
-		.format = pc->format,
-		.max_running_ms = ds_pool_max_running_ms(m, pc),
-		.loop_timeout_ms = m->opts->loop_timeout_ms,
-		.max_jobs = pc->max_jobs_per_worker,
-		.max_response_bytes = pc->max_response_bytes,
-		.master_pid = (int)getpid(),
-		.log = &m->log,
-	};
-
-	return ds_worker_argv_build(&spec, a);
-}
-
-/* The master's environment plus the pool's URI (worker_args.h); NULL when
- * out of memory. Free with free_env(). */
-static char **
-build_env(const char *uri)
-{
-	size_t n = 0, k = 0, keylen = strlen(DS_WORKER_URI_ENV);
-	char **env;
-
-	while (environ[n] != NULL)
-		n++;
-	if ((env = calloc(n + 2, sizeof(*env))) == NULL)
-		return NULL;
-	if (asprintf(&env[k++], "%s=%s", DS_WORKER_URI_ENV, uri) < 0) {
-		free(env);
-		return NULL;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (strncmp(environ[i], DS_WORKER_URI_ENV, keylen) != 0 ||
-		    environ[i][keylen] != '=')
-			env[k++] = environ[i];
-	return env;
-}
-
-static void
-free_env(char **env)
-{
-	if (env != NULL)
-		free(env[0]);
-	free(env);
-}
-
-/* What a new child starts with: default signal actions, the stops blocked
- * until its handlers are in (the mask survives exec), and a process group
- * of its own, so that the terminal's ^C reaches only the master, which
- * decides what a job in hand gets. */
-static int
-spawn_attr(posix_spawnattr_t *at)
-{
-	sigset_t def, mask;
-
-	/* all of them: nothing the master's starter ignored stays ignored,
-	 * and a signal in this set costs the vfork child one sigaction where
-	 * glibc reads then resets one outside it (64 calls, not 120, while
-	 * the master waits for the exec) */
-	sigfillset(&def);
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGUSR1);
-	if (posix_spawnattr_init(at) != 0)
-		return -1;
-	if (posix_spawnattr_setflags(at, POSIX_SPAWN_SETSIGDEF |
-	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP) != 0 ||
-	    posix_spawnattr_setsigdefault(at, &def) != 0 ||
-	    posix_spawnattr_setsigmask(at, &mask) != 0 ||
-	    posix_spawnattr_setpgroup(at, 0) != 0) {
-		posix_spawnattr_destroy(at);
-		return -1;
-	}
-	return 0;
-}
-
-/* posix_spawn (glibc: clone with CLONE_VM|CLONE_VFORK) rather than fork:
- * a fork copies the master's mappings, one slot page per worker, so with
- * thousands of workers each fork cost more than the last (1,500 workers:
- * 1.2 s of the master's CPU, three quarters of it in the kernel's
- * dup_mmap). sock and page go to DS_WORKER_FD and DS_WORKER_SHM_FD (page
- * -1: none); copies above both numbers first, so that neither dup2 closes
- * the other. Returns the pid, or -1 with errno set. */
-static pid_t
-spawn_child(const char *path, char **argv, char **env, int sock, int page)
-{
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	int hs = fcntl(sock, F_DUPFD_CLOEXEC, 10);
-	int hp = page >= 0 ? fcntl(page, F_DUPFD_CLOEXEC, 10) : -1;
-	int rc = hs < 0 || (page >= 0 && hp < 0) ? errno : ENOMEM;
-	pid_t pid = -1;
-
-	if (hs >= 0 && (page < 0 || hp >= 0) && spawn_attr(&at) == 0) {
-		if ((rc = posix_spawn_file_actions_init(&fa)) == 0) {
-			if ((rc = posix_spawn_file_actions_adddup2(&fa, hs,
-			    DS_WORKER_FD)) == 0 && (hp < 0 ||
-			    (rc = posix_spawn_file_actions_adddup2(&fa, hp,
-			    DS_WORKER_SHM_FD)) == 0))
-				rc = posix_spawn(&pid, path, &fa, &at, argv,
-				    env);
-			posix_spawn_file_actions_destroy(&fa);
-		}
-		posix_spawnattr_destroy(&at);
-	}
-	if (hs >= 0)
-		close(hs);
-	if (hp >= 0)
-		close(hp);
-	errno = rc;
-	return rc == 0 ? pid : -1;
-}
-
 static struct ds_child *
 add_child(struct ds_master *m)
 {
@@ -193,65 +71,6 @@ add_child(struct ds_master *m)
 	return &m->children[m->nchildren];
 }
 
-/* Starts path with the other end of a new socketpair as
- * DS_WORKER_FD and page (if not -1) as DS_WORKER_SHM_FD: a worker, or the
- * queue monitor (master/monitor.c). Returns the pid and our end in *fd,
- * or -1 with errno set. */
-pid_t
-ds_spawn_child(const char *path, char **argv, char **env, int page, int *fd)
-{
-	int sv[2], saved;
-	pid_t pid;
-
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return -1;
-	pid = spawn_child(path, argv, env, sv[1], page);
-	saved = errno;
-	close(sv[1]);
-	if (pid < 0) {
-		close(sv[0]);
-		errno = saved;
-		return -1;
-	}
-	fcntl(sv[0], F_SETFL, O_NONBLOCK);
-	*fd = sv[0];
-	return pid;
-}
-
-/* Starts the worker into c; returns its pid, or -1 with errno
- * set (c's page then closed). */
-static pid_t
-fork_worker(struct ds_master *m, struct ds_pool_rt *p, int slot,
-    struct ds_child *c, int *fd)
-{
-	struct ds_worker_argv a;
-	char **env = NULL;
-	int page, saved;
-	pid_t pid;
-
-	if ((page = ds_slot_page_open(c, p->cfg)) < 0)
-		return -1;
-	if ((env = build_env(p->cfg->uri)) == NULL ||
-	    build_argv(m, p, slot, &a) < 0) {
-		free_env(env);
-		close(page);
-		ds_slot_page_close(c);
-		errno = ENOMEM;
-		return -1;
-	}
-	pid = ds_spawn_child(m->opts->worker_path, a.v, env, page, fd);
-	saved = errno;
-	ds_worker_argv_free(&a);
-	free_env(env);
-	close(page);	/* the mapping stays */
-	if (pid < 0) {
-		ds_slot_page_close(c);
-		errno = saved;
-		return -1;
-	}
-	return pid;
-}
-
 /* Starts a worker in p's slot. On failure returns -1 with errno set and
  * logs nothing: the caller backs the pool off and says so once. */
 int
@@ -265,7 +84,7 @@ ds_spawn(struct ds_master *m, struct ds_pool_rt *p, int slot)
 		errno = ENOMEM;
 		return -1;
 	}
-	if ((pid = fork_worker(m, p, slot, c, &fd)) < 0)
+	if ((pid = ds_spawn_worker(m, p, slot, c, &fd)) < 0)
 		return -1;
 	if (ds_pidmap_put(&m->pids, pid, m->nchildren) < 0)
 		ds_log(LOG_ERR, "event=out_of_memory where=pidmap pid=%d",
@@ -429,24 +248,60 @@ ds_pool_spawn_failed(struct ds_pool_rt *p, const char *why, int64_t now)
 	    p->spawn_failures, (long long)delay, missing);
 }
 
-/* Starts what p's empty slots are due; the first failure stops the pool
- * until its backoff passes, so a host out of processes or descriptors
- * costs one log line and one attempt per step, not a loop. */
-static void
-fill_pool(struct ds_master *m, struct ds_pool_rt *p, int64_t now,
-    int *budget)
+static int64_t
+now_us(void)
 {
-	int started = 0;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* The spawns of one turn of the loop and when its first one began. */
+struct spawn_run {
+	struct ds_spawn_turn turn;
+	int64_t first_us;
+};
+
+/* One timed spawn into p's slot s; 0, or -1 with errno set. */
+static int
+timed_spawn(struct ds_master *m, struct ds_pool_rt *p, int s,
+    struct spawn_run *r)
+{
+	int64_t begin = now_us();
+	int rc, saved;
+
+	if (r->turn.started == 0)
+		r->first_us = begin;
+	rc = ds_spawn(m, p, s);
+	saved = errno;
+	ds_spawn_count(&r->turn, r->first_us, begin, now_us());
+	errno = saved;
+	return rc;
+}
+
+/* Starts what p's empty slots are due, while the turn's time budget lasts;
+ * returns 1 when the budget ran out before them. The first failure stops
+ * the pool until its backoff passes, so a host out of processes or
+ * descriptors costs one log line and one attempt per step, not a loop. */
+static int
+fill_pool(struct ds_master *m, struct ds_pool_rt *p, int64_t now,
+    struct spawn_run *r)
+{
+	int started = 0, out_of_time = 0;
 
 	if (p->spawn_retry_at > now)
-		return;
-	for (int s = 0; s < p->nslots && *budget > 0; s++) {
+		return 0;
+	for (int s = 0; s < p->nslots; s++) {
 		if (p->slots[s].pid != 0 || p->slots[s].restart_at > now)
 			continue;
-		--*budget;
-		if (ds_spawn(m, p, s) < 0) {
+		if (!ds_spawn_more(&r->turn, DS_SPAWN_BUDGET_US)) {
+			out_of_time = 1;
+			break;
+		}
+		if (timed_spawn(m, p, s, r) < 0) {
 			ds_pool_spawn_failed(p, strerror(errno), now);
-			return;
+			return 0;
 		}
 		started++;
 	}
@@ -455,18 +310,13 @@ fill_pool(struct ds_master *m, struct ds_pool_rt *p, int64_t now,
 		    p->name, p->spawn_failures);
 		p->spawn_failures = 0;
 	}
+	return out_of_time;
 }
 
-void
-ds_children_tick(struct ds_master *m, int64_t now)
+/* Kills the children past their deadline. */
+static void
+kill_overdue(struct ds_master *m, int64_t now)
 {
-	/* a batch per turn of the loop: 2,000 new workers must not keep the
-	 * status port and the signals waiting while they fork */
-	int budget = DS_SPAWN_BATCH;
-
-	/* the only look at the slot pages when no one asks: a deadline, a
-	 * reap or a signal woke us */
-	ds_children_sync(m);
 	for (size_t i = 0; i < m->nchildren; i++) {
 		struct ds_child *c = &m->children[i];
 		int64_t due = kill_deadline(c);
@@ -480,10 +330,29 @@ ds_children_tick(struct ds_master *m, int64_t now)
 		signal_child(m, c->pid, SIGKILL);
 		c->killed = 1;
 	}
-	if (m->stopping)
+}
+
+void
+ds_children_tick(struct ds_master *m, int64_t now)
+{
+	struct spawn_run r = {{0, 0, 0}, 0};
+
+	/* the only look at the slot pages when no one asks: a deadline, a
+	 * reap or a signal woke us */
+	ds_children_sync(m);
+	kill_overdue(m, now);
+	m->spawn_due = 0;
+	if (m->stopping || m->npools == 0)
 		return;
-	for (size_t i = 0; i < m->npools; i++)
-		fill_pool(m, &m->pools[i], now, &budget);
+	/* spawns by time, not by count (spawn_budget.h), from a pool further
+	 * on each turn, so that a large pool filling does not hold back the
+	 * pools after it */
+	for (size_t k = 0; k < m->npools && !m->spawn_due; k++) {
+		size_t i = (m->spawn_first_pool + k) % m->npools;
+
+		m->spawn_due = fill_pool(m, &m->pools[i], now, &r);
+	}
+	m->spawn_first_pool = (m->spawn_first_pool + 1) % m->npools;
 }
 
 int64_t
@@ -491,6 +360,10 @@ ds_children_next_deadline(const struct ds_master *m)
 {
 	int64_t next = 0, now = ds_now_ms();
 
+	/* no deadline comes sooner than a spawn due now, and this skips a
+	 * look at every child and slot on each of a long start's turns */
+	if (m->spawn_due && !m->stopping)
+		return now;
 	for (size_t i = 0; i < m->nchildren; i++) {
 		const struct ds_child *c = &m->children[i];
 		int64_t due = kill_deadline(c);

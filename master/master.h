@@ -19,7 +19,6 @@
 #define DS_BACKOFF_MAX_MS 30000
 #define DS_KILL_GRACE_MS 5000		/* past max_running_time, then KILL */
 #define DS_EXEC_FAILED 127		/* a child's status when exec failed */
-#define DS_SPAWN_BATCH 32		/* spawns per turn of the loop */
 
 struct ds_pool_stats {
 	uint64_t completed, failed, timed_out, answer_lost;
@@ -90,6 +89,10 @@ struct ds_master {
 	struct ds_metrics metrics;
 	int (*kill_fn)(pid_t, int);	/* NULL: kill(2); tests record */
 	struct ds_queue *queue;		/* NULL: no queue view */
+	/* the last turn stopped its spawns for the time budget with slots
+	 * still due (master/spawn_budget.h): the next turn comes at once */
+	int spawn_due;
+	size_t spawn_first_pool;	/* where the next turn's spawns begin */
 };
 
 #endif
