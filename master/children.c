@@ -323,6 +323,9 @@ kill_overdue(struct ds_master *m, int64_t now)
 
 		if (due == 0 || due > now)
 			continue;
+		ds_child_sync(m, c);	/* the last look may be one turn old */
+		if ((due = kill_deadline(c)) == 0 || due > now)
+			continue;
 		ds_log(LOG_WARNING, "event=child_kill pool=%s slot=%d pid=%d "
 		    "state=%s busy_ms=%lld", c->pool, c->last_slot, (int)c->pid,
 		    ds_msg_type_name(c->state), c->state == DS_MSG_BUSY ?
@@ -338,8 +341,12 @@ ds_children_tick(struct ds_master *m, int64_t now)
 	struct spawn_run r = {{0, 0, 0}, 0};
 
 	/* the only look at the slot pages when no one asks: a deadline, a
-	 * reap or a signal woke us */
-	ds_children_sync(m);
+	 * reap or a signal woke us. Not on every turn of a long start,
+	 * whose turns come one spawn apart: a look at 2,000 pages is ms */
+	if (!m->spawn_due || now - m->synced_ms >= DS_SYNC_EVERY_MS) {
+		ds_children_sync(m);
+		m->synced_ms = now;
+	}
 	kill_overdue(m, now);
 	m->spawn_due = 0;
 	if (m->stopping || m->npools == 0)

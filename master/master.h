@@ -19,6 +19,9 @@
 #define DS_BACKOFF_MAX_MS 30000
 #define DS_KILL_GRACE_MS 5000		/* past max_running_time, then KILL */
 #define DS_EXEC_FAILED 127		/* a child's status when exec failed */
+/* During a start, how often the loop still reads every slot page: a kill
+ * deadline is seconds away, a look at 2,000 pages costs ms */
+#define DS_SYNC_EVERY_MS 100
 
 struct ds_pool_stats {
 	uint64_t completed, failed, timed_out, answer_lost;
@@ -92,6 +95,7 @@ struct ds_master {
 	/* the last turn stopped its spawns for the time budget with slots
 	 * still due (master/spawn_budget.h): the next turn comes at once */
 	int spawn_due;
+	int64_t synced_ms;	/* the tick's last look at every slot page */
 	size_t spawn_first_pool;	/* where the next turn's spawns begin */
 };
 
