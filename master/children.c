@@ -390,7 +390,7 @@ ds_children_next_deadline(const struct ds_master *m)
 			    sl->restart_at : m->pools[i].spawn_retry_at;
 
 			/* due now (0 included, a new slot): 0 would read as
-			 * "no deadline" and leave the rest of a batch waiting */
+			 * "no deadline" and leave the rest of a start waiting */
 			if (due < now)
 				due = now;
 			if (sl->pid == 0 && (next == 0 || due < next))

@@ -18,6 +18,7 @@ BENCH = os.path.join(BUILD, "bench")
 LOADGEN = os.path.join(BENCH, "loadgen")
 LIMIT = os.path.join(BENCH, "limit")
 FLOOR = os.path.join(BENCH, "floor")
+SPAWNLOOP = os.path.join(BENCH, "spawnloop")
 GEARMAND = "/usr/sbin/gearmand"
 NGINX = "/usr/sbin/nginx"
 QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
@@ -32,7 +33,7 @@ P = dict(  # what a run measures; BENCH_QUICK=1 keeps it under 2 minutes
     rtt_jobs=300 if QUICK else 2000,
     bin_jobs=400 if QUICK else 3000,
     start_n=500,
-    start_runs=4 if QUICK else 16,  # ABBA blocks of four (fig_scale.py)
+    start_runs=6 if QUICK else 18,  # ABCCBA blocks of six (fig_scale.py)
     hup_n=10 if QUICK else 20,
     scale=[500] if QUICK else [500, 2000],
     scale_jobs=2000 if QUICK else 10000,
