@@ -71,28 +71,38 @@ add_child(struct ds_master *m)
 	return &m->children[m->nchildren];
 }
 
+/* -fanalyzer loses the pool name once it is stored in the children
+ * table and calls it leaked; child_exited() frees it. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpragmas"
+#pragma GCC diagnostic ignored "-Wanalyzer-malloc-leak"
 /* Starts a worker in p's slot. On failure returns -1 with errno set and
  * logs nothing: the caller backs the pool off and says so once. */
 int
 ds_spawn(struct ds_master *m, struct ds_pool_rt *p, int slot)
 {
 	struct ds_child *c;
+	char *pool;
 	pid_t pid;
-	int fd;
+	int fd, saved;
 
-	if ((c = add_child(m)) == NULL) {
+	if ((c = add_child(m)) == NULL || (pool = strdup(p->name)) == NULL) {
 		errno = ENOMEM;
 		return -1;
 	}
-	if ((pid = ds_spawn_worker(m, p, slot, c, &fd)) < 0)
+	if ((pid = ds_spawn_worker(m, p, slot, c, &fd)) < 0) {
+		saved = errno;
+		free(pool);
+		errno = saved;
 		return -1;
+	}
 	if (ds_pidmap_put(&m->pids, pid, m->nchildren) < 0)
 		ds_log(LOG_ERR, "event=out_of_memory where=pidmap pid=%d",
 		    (int)pid);	/* found by a scan instead: slower, right */
 	m->nchildren++;		/* add_child made room; commit it now */
 	c->pid = pid;
 	c->fd = fd;
-	c->pool = strdup(p->name);
+	c->pool = pool;
 	c->slot = slot;
 	c->last_slot = slot;
 	c->state = DS_MSG_STARTING;
@@ -105,6 +115,7 @@ ds_spawn(struct ds_master *m, struct ds_pool_rt *p, int slot)
 	    slot, (int)pid);
 	return 0;
 }
+#pragma GCC diagnostic pop
 
 /* Takes c out of its slot: it takes no new job and leaves after the one
  * in hand (SIGUSR1), or within 2 x loop_timeout (SIGTERM). */
