@@ -21,7 +21,7 @@
 #include "master/children.h"
 #include "master/monitor.h"
 #include "master/slot_page.h"
-#include "master/spawn_budget.h"
+#include "master/spawn_turn.h"
 
 extern char **environ;
 
@@ -54,8 +54,8 @@ kill_deadline(const struct ds_child *c)
 	return due;
 }
 
-static struct ds_child *
-add_child(struct ds_master *m)
+struct ds_child *
+ds_child_room(struct ds_master *m)
 {
 	if (m->nchildren == m->cap_children) {
 		size_t cap = m->cap_children ? m->cap_children * 2 : 16;
@@ -70,52 +70,6 @@ add_child(struct ds_master *m)
 	memset(&m->children[m->nchildren], 0, sizeof(struct ds_child));
 	return &m->children[m->nchildren];
 }
-
-/* -fanalyzer loses the pool name once it is stored in the children
- * table and calls it leaked; child_exited() frees it. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wpragmas"
-#pragma GCC diagnostic ignored "-Wanalyzer-malloc-leak"
-/* Starts a worker in p's slot. On failure returns -1 with errno set and
- * logs nothing: the caller backs the pool off and says so once. */
-int
-ds_spawn(struct ds_master *m, struct ds_pool_rt *p, int slot)
-{
-	struct ds_child *c;
-	char *pool;
-	pid_t pid;
-	int fd, saved;
-
-	if ((c = add_child(m)) == NULL || (pool = strdup(p->name)) == NULL) {
-		errno = ENOMEM;
-		return -1;
-	}
-	if ((pid = ds_spawn_worker(m, p, slot, c, &fd)) < 0) {
-		saved = errno;
-		free(pool);
-		errno = saved;
-		return -1;
-	}
-	if (ds_pidmap_put(&m->pids, pid, m->nchildren) < 0)
-		ds_log(LOG_ERR, "event=out_of_memory where=pidmap pid=%d",
-		    (int)pid);	/* found by a scan instead: slower, right */
-	m->nchildren++;		/* add_child made room; commit it now */
-	c->pid = pid;
-	c->fd = fd;
-	c->pool = pool;
-	c->slot = slot;
-	c->last_slot = slot;
-	c->state = DS_MSG_STARTING;
-	c->started_ms = ds_now_ms();
-	c->max_running_ms = ds_pool_max_running_ms(m, p->cfg);
-	p->slots[slot].pid = pid;
-	p->slots[slot].restart_at = 0;
-	ds_metrics_worker_start(&m->metrics, p->name);
-	ds_log(LOG_INFO, "event=child_start pool=%s slot=%d pid=%d", p->name,
-	    slot, (int)pid);
-	return 0;
-}
-#pragma GCC diagnostic pop
 
 /* Takes c out of its slot: it takes no new job and leaves after the one
  * in hand (SIGUSR1), or within 2 x loop_timeout (SIGTERM). */
@@ -232,12 +186,16 @@ ds_reap(struct ds_master *m)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		struct ds_child *c = ds_child_by_pid(m, pid);
 
+		/* the child of the spawn in flight, gone before the spawner
+		 * handed it back: it is done with it, so this wait is short */
+		if (c == NULL && !ds_monitor_reaped(m, pid, status) &&
+		    ds_spawn_wait(m, -1))
+			c = ds_child_by_pid(m, pid);
 		if (c != NULL) {
 			/* count what it did before it went */
 			ds_child_sync(m, c);
 			child_exited(m, c, status);
-		} else
-			(void)ds_monitor_reaped(m, pid, status);
+		}
 	}
 }
 
@@ -257,71 +215,6 @@ ds_pool_spawn_failed(struct ds_pool_rt *p, const char *why, int64_t now)
 	ds_log(LOG_ERR, "event=spawn_failed pool=%s error=%s failures=%d "
 	    "retry_ms=%lld missing=%d", p->name, DS_LV(v, why),
 	    p->spawn_failures, (long long)delay, missing);
-}
-
-static int64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-/* The spawns of one turn of the loop and when its first one began. */
-struct spawn_run {
-	struct ds_spawn_turn turn;
-	int64_t first_us;
-};
-
-/* One timed spawn into p's slot s; 0, or -1 with errno set. */
-static int
-timed_spawn(struct ds_master *m, struct ds_pool_rt *p, int s,
-    struct spawn_run *r)
-{
-	int64_t begin = now_us();
-	int rc, saved;
-
-	if (r->turn.started == 0)
-		r->first_us = begin;
-	rc = ds_spawn(m, p, s);
-	saved = errno;
-	ds_spawn_count(&r->turn, r->first_us, begin, now_us());
-	errno = saved;
-	return rc;
-}
-
-/* Starts what p's empty slots are due, while the turn's time budget lasts;
- * returns 1 when the budget ran out before them. The first failure stops
- * the pool until its backoff passes, so a host out of processes or
- * descriptors costs one log line and one attempt per step, not a loop. */
-static int
-fill_pool(struct ds_master *m, struct ds_pool_rt *p, int64_t now,
-    struct spawn_run *r)
-{
-	int started = 0, out_of_time = 0;
-
-	if (p->spawn_retry_at > now)
-		return 0;
-	for (int s = 0; s < p->nslots; s++) {
-		if (p->slots[s].pid != 0 || p->slots[s].restart_at > now)
-			continue;
-		if (!ds_spawn_more(&r->turn, DS_SPAWN_BUDGET_US)) {
-			out_of_time = 1;
-			break;
-		}
-		if (timed_spawn(m, p, s, r) < 0) {
-			ds_pool_spawn_failed(p, strerror(errno), now);
-			return 0;
-		}
-		started++;
-	}
-	if (p->spawn_failures && started) {
-		ds_log(LOG_NOTICE, "event=spawn_recovered pool=%s failures=%d",
-		    p->name, p->spawn_failures);
-		p->spawn_failures = 0;
-	}
-	return out_of_time;
 }
 
 /* Kills the children past their deadline. */
@@ -349,28 +242,19 @@ kill_overdue(struct ds_master *m, int64_t now)
 void
 ds_children_tick(struct ds_master *m, int64_t now)
 {
-	struct spawn_run r = {{0, 0, 0}, 0};
+	int starting = m->spawn_due || m->pending != NULL;
 
+	/* a spawn done while we slept: its pipe woke us */
+	(void)ds_spawn_wait(m, 0);
 	/* the only look at the slot pages when no one asks: a deadline, a
 	 * reap or a signal woke us. Not on every turn of a long start,
 	 * whose turns come one spawn apart: a look at 2,000 pages is ms */
-	if (!m->spawn_due || now - m->synced_ms >= DS_SYNC_EVERY_MS) {
+	if (!starting || now - m->synced_ms >= DS_SYNC_EVERY_MS) {
 		ds_children_sync(m);
 		m->synced_ms = now;
 	}
 	kill_overdue(m, now);
-	m->spawn_due = 0;
-	if (m->stopping || m->npools == 0)
-		return;
-	/* spawns by time, not by count (spawn_budget.h), from a pool further
-	 * on each turn, so that a large pool filling does not hold back the
-	 * pools after it */
-	for (size_t k = 0; k < m->npools && !m->spawn_due; k++) {
-		size_t i = (m->spawn_first_pool + k) % m->npools;
-
-		m->spawn_due = fill_pool(m, &m->pools[i], now, &r);
-	}
-	m->spawn_first_pool = (m->spawn_first_pool + 1) % m->npools;
+	m->spawn_due = ds_spawn_turn(m, now);
 }
 
 int64_t
@@ -394,7 +278,8 @@ ds_children_next_deadline(const struct ds_master *m)
 		if (due && (next == 0 || due < next))
 			next = due;
 	}
-	for (size_t i = 0; i < m->npools && !m->stopping; i++)
+	/* a spawn in the spawner's hands: its pipe wakes us, not the slots */
+	for (size_t i = 0; i < m->npools && !m->stopping && !m->pending; i++)
 		for (int s = 0; s < m->pools[i].nslots; s++) {
 			const struct ds_slot *sl = &m->pools[i].slots[s];
 			int64_t due = sl->restart_at > m->pools[i].spawn_retry_at ?

@@ -74,6 +74,7 @@ struct ds_child {
 enum ds_stopping { DS_RUNNING = 0, DS_STOP, DS_DRAIN };
 
 struct ds_queue;	/* the queue monitor and its view (monitor.h) */
+struct ds_pending;	/* a spawn in the spawner's hands (spawn_turn.c) */
 
 struct ds_master {
 	struct ds_master_opts *opts;
@@ -95,6 +96,7 @@ struct ds_master {
 	/* the last turn stopped its spawns for the time budget with slots
 	 * still due (master/spawn_budget.h): the next turn comes at once */
 	int spawn_due;
+	struct ds_pending *pending;	/* NULL: no spawn in flight */
 	int64_t synced_ms;	/* the tick's last look at every slot page */
 	size_t spawn_first_pool;	/* where the next turn's spawns begin */
 };

@@ -167,37 +167,58 @@ ds_spawn_child(const char *path, char **argv, char **env, int page, int *fd)
 	return pid;
 }
 
-/* Starts the worker into c; returns its pid, or -1 with errno
- * set (c's page then closed). */
-pid_t
-ds_spawn_worker(struct ds_master *m, struct ds_pool_rt *p, int slot,
-    struct ds_child *c, int *fd)
+/* Readies the start of the worker of p's slot into c: its slot page
+ * (mapped into c), a socketpair (ours in *fd), its argv and environment.
+ * Returns 0, or -1 with errno set and nothing left open. */
+int
+ds_spawn_prepare(struct ds_master *m, struct ds_pool_rt *p, int slot,
+    struct ds_child *c, struct ds_spawn_req *r, int *fd)
 {
-	struct ds_worker_argv a;
-	char **env = NULL;
-	int page, saved;
-	pid_t pid;
+	int sv[2] = {-1, -1};
 
-	if ((page = ds_slot_page_open(c, p->cfg)) < 0)
+	memset(r, 0, sizeof(*r));
+	r->path = m->opts->worker_path;
+	r->pid = -1;
+	if ((r->page = ds_slot_page_open(c, p->cfg)) < 0)
 		return -1;
-	if ((env = build_env(p->cfg->uri)) == NULL ||
-	    build_argv(m, p, slot, &a) < 0) {
-		free_env(env);
-		close(page);
-		ds_slot_page_close(c);
-		errno = ENOMEM;
-		return -1;
-	}
-	pid = ds_spawn_child(m->opts->worker_path, a.v, env, page, fd);
-	saved = errno;
-	ds_worker_argv_free(&a);
-	free_env(env);
-	close(page);	/* the mapping stays */
-	if (pid < 0) {
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		int saved = errno;
+
+		close(r->page);
 		ds_slot_page_close(c);
 		errno = saved;
 		return -1;
 	}
-	return pid;
+	r->sock = sv[1];
+	if ((r->env = build_env(p->cfg->uri)) == NULL ||
+	    build_argv(m, p, slot, &r->argv) < 0) {
+		free_env(r->env);
+		close(r->page);
+		close(sv[0]);
+		close(sv[1]);
+		ds_slot_page_close(c);
+		errno = ENOMEM;
+		return -1;
+	}
+	fcntl(sv[0], F_SETFL, O_NONBLOCK);
+	*fd = sv[0];
+	return 0;
 }
 
+void
+ds_spawn_run(struct ds_spawn_req *r)
+{
+	r->pid = spawn_child(r->path, r->argv.v, r->env, r->sock, r->page);
+	r->err = r->pid < 0 ? errno : 0;
+}
+
+void
+ds_spawn_release(struct ds_spawn_req *r)
+{
+	ds_worker_argv_free(&r->argv);
+	free_env(r->env);
+	r->env = NULL;
+	close(r->sock);
+	close(r->page);	/* the mapping stays */
+	r->sock = r->page = -1;
+}
