@@ -1,18 +1,21 @@
-/* spawn_budget.h: how many workers the master starts in one turn of its
- * loop, decided by time and not by count (issue 16), a pure function of
- * figures so that it is tested without processes. A spawn holds the
- * master until the child has exec'd (posix_spawn's vfork): 1 ms on an idle
- * machine, 30-60 ms when thousands of children start on busy cores. A
- * count of spawns per turn is then seconds in which the status port,
- * signals and reaps wait; a time budget is not. */
+/* spawn_budget.h: how long one turn of the master's loop spends starting
+ * workers, decided by time and not by count (issue 16), a pure function of
+ * figures so that it is tested without processes. A spawn lasts until the
+ * child has exec'd (posix_spawn's vfork): 1 ms on an idle machine, 30 ms to
+ * seconds when thousands of children start on busy cores. The loop hands
+ * each spawn to its spawner thread (spawner.c) and waits for it only while
+ * the turn's budget lasts: a dozen spawns a turn on an idle machine, and on
+ * a busy one the status port, signals and reaps wait no longer than the
+ * budget, however long the child waits for a CPU. */
 #ifndef DS_SPAWN_BUDGET_H
 #define DS_SPAWN_BUDGET_H
 
 #include <stdint.h>
 
-/* What one turn may spend on spawns before the loop serves the status
- * port, signals and reaps again: small next to the 250 ms a status reply
- * and a signal are promised, large next to one spawn on an idle machine. */
+/* What one turn may spend waiting for spawns before the loop serves the
+ * status port, signals and reaps again: small next to the 250 ms a status
+ * reply and a signal are promised, large next to one spawn on an idle
+ * machine. */
 #define DS_SPAWN_BUDGET_US 10000
 
 /* The spawns of this turn so far. */
@@ -22,7 +25,7 @@ struct ds_spawn_turn {
 	int64_t last_us;	/* what the last spawn took */
 };
 
-/* 1 when the turn may try one more spawn: the first always, so that a
+/* 1 when the turn may start one more spawn: the first always, so that a
  * start never stalls however slow the machine; then while the next one,
  * taking as long as the last, still ends within budget_us. */
 int ds_spawn_more(const struct ds_spawn_turn *t, int64_t budget_us);

@@ -11,7 +11,7 @@ import re
 import signal
 import time
 
-from harness import MasterTestCase, alive, scaled, status, wait_for
+from harness import MasterTestCase, alive, children_of, scaled, status, wait_for
 
 N = 2000
 COMMANDS = ("threads", "pools", "metrics")
@@ -89,12 +89,19 @@ class SpawnLatencyTest(MasterTestCase):
         # "takes effect": the master has logged what it does about the
         # signal (event=reload for a HUP; event=stopping for a TERM, which
         # it logs just before it signals every child), seen by this test
-        # polling the log; then the stop ends with exit 0 and no child left
+        # polling the log; then the stop ends with exit 0 and no child left.
+        # The HUP shrinks the pool below what has started, so that the
+        # spawn in flight, if any, finds its slot gone; a second HUP grows
+        # it back, and the TERM comes while that start goes on.
         m = self.start_big()
         wait_for(lambda: self.spawned() >= N // 10, scaled(60), f"{N // 10} spawned")
+        small = N // 20
         t0 = time.monotonic()
-        m.send_signal(signal.SIGHUP)
+        self.reload(dict(self.pools, Big=dict(self.pools["Big"], worker_count=small)))
         hup_ms = self.wait_line(r"event=reload ", t0)
+        wait_for(lambda: len(children_of(m.pid)) <= small + 1, scaled(60),
+                 f"the pool shrunk to {small}")
+        self.reload(dict(self.pools, Big=dict(self.pools["Big"], worker_count=N)))
         wait_for(lambda: self.spawned() >= N // 4, scaled(60), f"{N // 4} spawned")
         t0 = time.monotonic()
         m.send_signal(signal.SIGTERM)
