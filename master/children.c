@@ -1,29 +1,21 @@
-/* children.c: the master's process table: spawn a worker into a slot, read
- * its state messages, reap it, restart it with backoff, and kill one that
- * stays busy past its max_running_time plus a grace period. */
+/* children.c: the master's process table: make room for a worker (started
+ * by spawn_turn.c), read its state, reap it, restart it with backoff, and
+ * kill one that stays busy past its max_running_time plus a grace period. */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "common/nelem.h"
 #include "common/parse.h"
-#include "common/worker_args.h"
 #include "common/text.h"
 #include "master/limits.h"
 #include "master/children.h"
 #include "master/monitor.h"
 #include "master/slot_page.h"
 #include "master/spawn_turn.h"
-
-extern char **environ;
 
 /* Every signal to a child goes through here, so that the supervision rules
  * can be tested without processes (ds_master.kill_fn). */
