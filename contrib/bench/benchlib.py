@@ -120,24 +120,43 @@ def uss_kib(pid):
     return total
 
 
-def children(pid):
+def tasks(pid):
+    """The threads of pid (the master has two: its loop and its spawner)."""
     try:
-        with open(f"/proc/{pid}/task/{pid}/children") as f:
-            return [int(x) for x in f.read().split()]
+        return [int(t) for t in os.listdir(f"/proc/{pid}/task")]
     except OSError:
-        out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)],
-                             capture_output=True, text=True).stdout
-        return [int(x) for x in out.split()]
+        return [pid]
+
+
+def children(pid):
+    """Children of every thread of pid: the master's spawner thread is the
+    parent the kernel records for its workers."""
+    out, read = [], False
+    for t in tasks(pid):
+        try:
+            with open(f"/proc/{pid}/task/{t}/children") as f:
+                out += [int(x) for x in f.read().split()]
+            read = True
+        except OSError:
+            pass
+    if read:
+        return out
+    ps = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)],
+                        capture_output=True, text=True).stdout
+    return [int(x) for x in ps.split()]
 
 
 def run_ns(pid):
-    """Time on CPU in ns (/proc/PID/schedstat): finer than utime+stime's
-    clock ticks, for the master's small share."""
-    try:
-        with open(f"/proc/{pid}/schedstat") as f:
-            return int(f.read().split()[0])
-    except (OSError, IndexError, ValueError):
-        return 0
+    """Time on CPU in ns (/proc/PID/task/*/schedstat, every thread): finer
+    than utime+stime's clock ticks, for the master's small share."""
+    total = 0
+    for t in tasks(pid):
+        try:
+            with open(f"/proc/{pid}/task/{t}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
 
 
 def machine_busy_ms():
