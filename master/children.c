@@ -178,11 +178,12 @@ ds_reap(struct ds_master *m)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		struct ds_child *c = ds_child_by_pid(m, pid);
 
-		/* the child of the spawn in flight, gone before the spawner
-		 * handed it back: it is done with it, so this wait is short */
-		if (c == NULL && !ds_monitor_reaped(m, pid, status) &&
-		    ds_spawn_wait(m, -1))
-			c = ds_child_by_pid(m, pid);
+		/* the child of a spawn in flight, gone before the spawner
+		 * handed it back: the spawner is done with it, so the wait
+		 * is for at most the spawns posted before it */
+		if (c == NULL && !ds_monitor_reaped(m, pid, status))
+			while (c == NULL && ds_spawn_wait(m, -1))
+				c = ds_child_by_pid(m, pid);
 		if (c != NULL) {
 			/* count what it did before it went */
 			ds_child_sync(m, c);
@@ -234,10 +235,11 @@ kill_overdue(struct ds_master *m, int64_t now)
 void
 ds_children_tick(struct ds_master *m, int64_t now)
 {
-	int starting = m->spawn_due || m->pending != NULL;
+	int starting = m->starting || m->pending != NULL;
 
-	/* a spawn done while we slept: its pipe woke us */
-	(void)ds_spawn_wait(m, 0);
+	/* spawns done while we slept: the spawner's pipe woke us */
+	while (ds_spawn_wait(m, 0))
+		;
 	/* the only look at the slot pages when no one asks: a deadline, a
 	 * reap or a signal woke us. Not on every turn of a long start,
 	 * whose turns come one spawn apart: a look at 2,000 pages is ms */
@@ -246,7 +248,7 @@ ds_children_tick(struct ds_master *m, int64_t now)
 		m->synced_ms = now;
 	}
 	kill_overdue(m, now);
-	m->spawn_due = ds_spawn_turn(m, now);
+	m->starting = ds_spawn_turn(m, now);
 }
 
 int64_t
@@ -254,10 +256,6 @@ ds_children_next_deadline(const struct ds_master *m)
 {
 	int64_t next = 0, now = ds_now_ms();
 
-	/* no deadline comes sooner than a spawn due now, and this skips a
-	 * look at every child and slot on each of a long start's turns */
-	if (m->spawn_due && !m->stopping)
-		return now;
 	for (size_t i = 0; i < m->nchildren; i++) {
 		const struct ds_child *c = &m->children[i];
 		int64_t due = kill_deadline(c);

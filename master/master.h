@@ -93,10 +93,11 @@ struct ds_master {
 	struct ds_metrics metrics;
 	int (*kill_fn)(pid_t, int);	/* NULL: kill(2); tests record */
 	struct ds_queue *queue;		/* NULL: no queue view */
-	/* the last turn stopped its spawns for the time budget with slots
-	 * still due (master/spawn_budget.h): the next turn comes at once */
-	int spawn_due;
-	struct ds_pending *pending;	/* NULL: no spawn in flight */
+	/* a start is under way: the last turn left spawns in the spawner's
+	 * hands (master/spawn_turn.c), and turns come one spawn apart */
+	int starting;
+	struct ds_pending *pending;	/* spawns in flight, oldest first */
+	int npending;
 	int64_t synced_ms;	/* the tick's last look at every slot page */
 	size_t spawn_first_pool;	/* where the next turn's spawns begin */
 };

@@ -1,12 +1,14 @@
 /* spawn_turn.c: the spawns of one turn of the master's loop (spawn_turn.h).
- * One spawn at a time goes to the spawner thread (spawner.c); the loop
- * waits for it only while the turn's time budget (spawn_budget.h) lasts,
- * so that one spawn stuck behind busy cores holds the status port, the
- * signals and the reaps for at most the budget, not for as long as the
- * child waits for a CPU. Until the spawner hands a request back, its slot
- * stays empty and its child is not in the table: a reap of that child
- * first waits for the spawner (ds_spawn_wait), and a slot the meantime
- * took away (a reload, a stop) gets a retired child, told to leave. */
+ * Spawns go to the spawner thread (spawner.c), up to DS_SPAWN_AHEAD at
+ * once so that it starts them back to back, never idle while the loop
+ * wakes up; the loop waits for them only while the turn's time budget
+ * (spawn_budget.h) lasts, so that a spawn stuck behind busy cores holds
+ * the status port, the signals and the reaps for at most the budget, not
+ * for as long as the child waits for a CPU. Until the spawner hands a
+ * request back (in the order they went), its slot stays empty and its
+ * child is not in the table: a reap of that child first waits for the
+ * spawner (ds_spawn_wait), and a slot the meantime took away (a reload, a
+ * stop) gets a retired child, told to leave. */
 #include "master/spawn_turn.h"
 
 #include <errno.h>
@@ -22,12 +24,18 @@
 #include "master/spawn_budget.h"
 #include "master/spawner.h"
 
+/* Requests in the spawner's hands at once: enough that it never waits
+ * for the loop between two spawns, few enough that their descriptors (5
+ * each) are nothing next to DS_FD_RESERVE. */
+#define DS_SPAWN_AHEAD 4
+
 struct ds_pending {
 	struct ds_spawn_req req;	/* first: the spawner hands back &req */
 	struct ds_child c;		/* staged: joins the table once started */
 	char *pool;
 	int slot, fd;
 	int64_t posted_us;
+	struct ds_pending *next;	/* posted after this one */
 };
 
 static int64_t
@@ -50,7 +58,7 @@ pending_free(struct ds_pending *q)
 static int
 post(struct ds_master *m, struct ds_pool_rt *p, int slot)
 {
-	struct ds_pending *q = calloc(1, sizeof(*q));
+	struct ds_pending *q = calloc(1, sizeof(*q)), **tail;
 	int saved;
 
 	/* the table's room for it is made now: joining cannot fail */
@@ -78,7 +86,10 @@ post(struct ds_master *m, struct ds_pool_rt *p, int slot)
 		errno = saved;
 		return -1;
 	}
-	m->pending = q;
+	for (tail = &m->pending; *tail != NULL; tail = &(*tail)->next)
+		;
+	*tail = q;
+	m->npending++;
 	return 0;
 }
 
@@ -139,13 +150,19 @@ join_table(struct ds_master *m, struct ds_pending *q)
 }
 #pragma GCC diagnostic pop
 
+/* q is back from the spawner: out of the list, into the table. */
 static void
-finished(struct ds_master *m)
+finished(struct ds_master *m, struct ds_pending *q)
 {
-	struct ds_pending *q = m->pending;
+	struct ds_pending **at = &m->pending;
 	struct ds_pool_rt *p;
 
-	m->pending = NULL;
+	while (*at != NULL && *at != q)
+		at = &(*at)->next;
+	if (*at == NULL)
+		return;		/* not ours: never, one thread posts */
+	*at = q->next;
+	m->npending--;
 	ds_spawn_release(&q->req);
 	if (q->req.pid > 0) {
 		join_table(m, q);
@@ -162,10 +179,22 @@ finished(struct ds_master *m)
 int
 ds_spawn_wait(struct ds_master *m, int timeout_ms)
 {
-	if (m->pending == NULL || ds_spawner_take(timeout_ms) == NULL)
+	struct ds_spawn_req *r;
+
+	if (m->pending == NULL || (r = ds_spawner_take(timeout_ms)) == NULL)
 		return 0;
-	finished(m);
+	finished(m, (struct ds_pending *)r);	/* req is its first member */
 	return 1;
+}
+
+/* 1 when p's slot s is in the spawner's hands. */
+static int
+in_flight(const struct ds_master *m, const struct ds_pool_rt *p, int s)
+{
+	for (const struct ds_pending *q = m->pending; q != NULL; q = q->next)
+		if (q->slot == s && strcmp(q->pool, p->name) == 0)
+			return 1;
+	return 0;
 }
 
 /* Posts the first slot due, from the turn's first pool on; 1 when one
@@ -179,7 +208,8 @@ post_next(struct ds_master *m, int64_t now)
 		    &m->pools[(m->spawn_first_pool + k) % m->npools];
 
 		for (int s = 0; s < p->nslots && p->spawn_retry_at <= now; s++) {
-			if (p->slots[s].pid != 0 || p->slots[s].restart_at > now)
+			if (p->slots[s].pid != 0 ||
+			    p->slots[s].restart_at > now || in_flight(m, p, s))
 				continue;
 			if (post(m, p, s) == 0)
 				return 1;
@@ -193,7 +223,7 @@ int
 ds_spawn_turn(struct ds_master *m, int64_t now)
 {
 	struct ds_spawn_turn t = {0, 0, 0};
-	int64_t first = now_us(), left, posted;
+	int64_t first = now_us(), mark = first, left, begin, end;
 
 	if (m->stopping || m->npools == 0)
 		return 0;
@@ -201,17 +231,22 @@ ds_spawn_turn(struct ds_master *m, int64_t now)
 	 * not hold back the pools after it */
 	m->spawn_first_pool = (m->spawn_first_pool + 1) % m->npools;
 	for (;;) {
-		if (m->pending != NULL) {
-			left = DS_SPAWN_BUDGET_US - (now_us() - first);
-			posted = m->pending->posted_us;
-			if (!ds_spawn_wait(m, left > 0 ? (int)((left + 999) /
-			    1000) : 0))
-				return 0;	/* the spawner's pipe wakes us */
-			ds_spawn_count(&t, first, posted, now_us());
-		}
+		while (m->npending < DS_SPAWN_AHEAD && post_next(m, now))
+			;
+		if (m->pending == NULL)
+			return 0;	/* none due */
 		if (!ds_spawn_more(&t, DS_SPAWN_BUDGET_US))
+			return 1;	/* the spawner's pipe wakes us */
+		left = DS_SPAWN_BUDGET_US - (now_us() - first);
+		/* a spawn began when it went or when the one before it
+		 * ended, whichever came last: the thread does one at a time */
+		begin = m->pending->posted_us > mark ? m->pending->posted_us :
+		    mark;
+		if (!ds_spawn_wait(m, left > 0 ? (int)((left + 999) / 1000) :
+		    0))
 			return 1;
-		if (!post_next(m, now))
-			return 0;
+		end = now_us();
+		ds_spawn_count(&t, first, begin, end);
+		mark = end;
 	}
 }

@@ -5,10 +5,10 @@
 
 #include "master/master.h"
 
-/* Starts workers into the empty slots that are due, for about
- * DS_SPAWN_BUDGET_US; returns 1 when the turn ended with more due (the
- * next turn is to come at once), 0 when none is due or one is still in
- * the spawner's hands (its pipe, ds_spawner_fd(), wakes the loop). */
+/* Starts workers into the empty slots that are due, waiting for them for
+ * about DS_SPAWN_BUDGET_US; returns 1 when spawns are still in the
+ * spawner's hands (its pipe, ds_spawner_fd(), wakes the loop when one is
+ * done), 0 when none is. */
 int ds_spawn_turn(struct ds_master *m, int64_t now);
 
 /* Takes the spawn in flight back from the spawner if it is done, waiting

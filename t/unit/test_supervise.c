@@ -245,13 +245,13 @@ START_TEST(a_start_reads_pages_rarely_and_kills_on_a_fresh_look)
 	done->page->state = DS_MSG_IDLE;
 	ds_slot_count(counted->page, 0, DS_OUT_COMPLETE, 200, 3);
 	m.stopping = DS_DRAIN;	/* no spawning in this test */
-	m.spawn_due = 1;
+	m.starting = 1;
 	m.synced_ms = now;
 	ds_children_tick(&m, now + DS_SYNC_EVERY_MS - 1);
 	ck_assert_int_eq(nsent, 0);		/* looked again: not killed */
 	ck_assert_int_eq(done->state, DS_MSG_IDLE);
 	ck_assert_uint_eq(p->stats.completed, 0);	/* not read yet */
-	m.spawn_due = 1;
+	m.starting = 1;
 	ds_children_tick(&m, now + DS_SYNC_EVERY_MS);
 	ck_assert_uint_eq(p->stats.completed, 1);	/* read now */
 	ds_slot_page_close(done);
