@@ -153,7 +153,8 @@ demo: deps all
 # make bench: driveshaft against the limit of its design (contrib/bench/:
 # nginx, a C load generator, the limit and floor programs); BENCH_QUICK=1
 # is a short run. Installs nginx and valgrind (contrib/deps.sh bench).
-BENCH_BINS := $(BUILD)/bench/loadgen $(BUILD)/bench/limit $(BUILD)/bench/floor
+BENCH_BINS := $(BUILD)/bench/loadgen $(BUILD)/bench/limit $(BUILD)/bench/floor \
+	$(BUILD)/bench/spawnloop
 BENCH_LIBS = $(shell pkg-config --libs gearmand libcurl libcjson 2>/dev/null)
 
 $(BUILD)/bench/%: contrib/bench/%.c

@@ -5,12 +5,12 @@
 #define DS_CHILDREN_H
 
 #include "master/master.h"
+#include "master/spawn.h"
 #include "master/table.h"
 
-int ds_spawn(struct ds_master *m, struct ds_pool_rt *p, int slot);
-/* fork/exec of path, the child holding a socketpair as DS_WORKER_FD. */
-pid_t ds_spawn_child(const char *path, char **argv, char **env, int page,
-    int *fd);
+/* Room for one more child in the table, not counted until the caller
+ * fills it in and raises nchildren; NULL when out of memory. */
+struct ds_child *ds_child_room(struct ds_master *m);
 /* Takes c out of its slot: it takes no new job and leaves after the one
  * in hand (SIGUSR1), or within 2 x loop_timeout (SIGTERM). */
 void ds_retire(struct ds_master *m, struct ds_child *c, int sig);

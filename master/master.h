@@ -19,7 +19,9 @@
 #define DS_BACKOFF_MAX_MS 30000
 #define DS_KILL_GRACE_MS 5000		/* past max_running_time, then KILL */
 #define DS_EXEC_FAILED 127		/* a child's status when exec failed */
-#define DS_SPAWN_BATCH 32		/* spawns per turn of the loop */
+/* During a start, how often the loop still reads every slot page: a kill
+ * deadline is seconds away, a look at 2,000 pages costs ms */
+#define DS_SYNC_EVERY_MS 100
 
 struct ds_pool_stats {
 	uint64_t completed, failed, timed_out, answer_lost;
@@ -74,6 +76,7 @@ struct ds_child {
 enum ds_stopping { DS_RUNNING = 0, DS_STOP, DS_DRAIN };
 
 struct ds_queue;	/* the queue monitor and its view (monitor.h) */
+struct ds_pending;	/* a spawn in the spawner's hands (spawn_turn.c) */
 
 struct ds_master {
 	struct ds_master_opts *opts;
@@ -92,6 +95,13 @@ struct ds_master {
 	struct ds_metrics metrics;
 	int (*kill_fn)(pid_t, int);	/* NULL: kill(2); tests record */
 	struct ds_queue *queue;		/* NULL: no queue view */
+	/* a start is under way: the last turn left spawns in the spawner's
+	 * hands (master/spawn_turn.c), and turns come one spawn apart */
+	int starting;
+	struct ds_pending *pending;	/* spawns in flight, oldest first */
+	int npending;
+	int64_t synced_ms;	/* the tick's last look at every slot page */
+	size_t spawn_first_pool;	/* where the next turn's spawns begin */
 };
 
 #endif

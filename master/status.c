@@ -168,36 +168,6 @@ free_place(const struct ds_status *st, int64_t now)
 	return ds_status_victim(st->clients, st->nclients, now);
 }
 
-static void
-accept_clients(struct ds_status *st, int64_t now)
-{
-	size_t i;
-
-	while ((i = free_place(st, now)) < DS_STATUS_MAX_CLIENTS) {
-		int fd = accept4(st->listen_fd, NULL, NULL,
-		    SOCK_NONBLOCK | SOCK_CLOEXEC);
-		struct ds_status_client *c = &st->clients[i];
-
-		if (fd < 0) {
-			/* out of descriptors or memory the listener stays
-			 * readable: back off instead of spinning on it */
-			if (errno != EAGAIN && errno != EINTR &&
-			    errno != ECONNABORTED)
-				st->accept_after = now + 250;
-			return;
-		}
-		if (i < st->nclients) {		/* evicted */
-			close(c->fd);
-			free(c->out);
-		} else
-			st->nclients++;
-		memset(c, 0, sizeof(*c));
-		c->fd = fd;
-		c->last_rx = now;
-		c->deadline = now + DS_STATUS_IDLE_MS;
-	}
-}
-
 /* -fanalyzer loses out once it is stored in the client table and calls it
  * leaked; drop() frees it. */
 #pragma GCC diagnostic push
@@ -305,6 +275,57 @@ write_reply(struct ds_status_client *c, int64_t now)
 	return 0;
 }
 
+/* One client's share of a wake-up: write what is pending, or read its
+ * line and answer it. Returns -1 when the client is to be dropped. */
+static int
+serve_client(struct ds_status *st, struct ds_status_client *c, short revents,
+    int64_t now)
+{
+	int rc = 0;
+
+	if (revents & POLLOUT)
+		rc = write_reply(c, now);
+	else if (revents & (POLLIN | POLLHUP | POLLERR))
+		rc = read_request(st, c, now);
+	if (rc == 0 && c->out && c->outoff < c->outlen && !(revents & POLLOUT))
+		rc = write_reply(c, now);
+	return rc;
+}
+
+static void
+accept_clients(struct ds_status *st, int64_t now)
+{
+	size_t i;
+
+	while ((i = free_place(st, now)) < DS_STATUS_MAX_CLIENTS) {
+		int fd = accept4(st->listen_fd, NULL, NULL,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct ds_status_client *c = &st->clients[i];
+
+		if (fd < 0) {
+			/* out of descriptors or memory the listener stays
+			 * readable: back off instead of spinning on it */
+			if (errno != EAGAIN && errno != EINTR &&
+			    errno != ECONNABORTED)
+				st->accept_after = now + 250;
+			return;
+		}
+		if (i < st->nclients) {		/* evicted */
+			close(c->fd);
+			free(c->out);
+		} else
+			st->nclients++;
+		memset(c, 0, sizeof(*c));
+		c->fd = fd;
+		c->last_rx = now;
+		c->deadline = now + DS_STATUS_IDLE_MS;
+		/* its line is most often there already: answered in this
+		 * turn, not the next, which may come a spawn later */
+		if (serve_client(st, c, POLLIN, now) < 0)
+			drop(st, i);
+	}
+}
+
 void
 ds_status_serve(struct ds_status *st, const struct pollfd *pfd, size_t n,
     int64_t now)
@@ -315,17 +336,9 @@ ds_status_serve(struct ds_status *st, const struct pollfd *pfd, size_t n,
 		return;
 	/* walk backwards: drop() moves the last client into the hole */
 	for (size_t i = nclients; i-- > 0;) {
-		const struct pollfd *p = &pfd[1 + i];
 		struct ds_status_client *c = &st->clients[i];
-		int rc = 0;
+		int rc = serve_client(st, c, pfd[1 + i].revents, now);
 
-		if (p->revents & POLLOUT)
-			rc = write_reply(c, now);
-		else if (p->revents & (POLLIN | POLLHUP | POLLERR))
-			rc = read_request(st, c, now);
-		if (rc == 0 && c->out && c->outoff < c->outlen &&
-		    !(p->revents & POLLOUT))
-			rc = write_reply(c, now);
 		if (rc < 0 || now >= c->deadline)
 			drop(st, i);
 	}

@@ -17,6 +17,7 @@
 #include "master/children.h"
 #include "master/monitor.h"
 #include "master/reload.h"
+#include "master/spawner.h"
 
 static volatile sig_atomic_t got_hup, got_chld;
 /* only the handler writes these; the loop counts what it has acted on */
@@ -142,7 +143,7 @@ poll_timeout(const struct ds_master *m, const struct ds_status *st,
 void
 ds_supervise(struct ds_master *m, struct ds_status *st)
 {
-	size_t max = 2 + ds_status_max_pollfds();
+	size_t max = 3 + ds_status_max_pollfds();
 	struct pollfd *pfd = calloc(max, sizeof(*pfd));
 
 	while (pfd == NULL) {	/* at start; retried, never spun */
@@ -158,14 +159,19 @@ ds_supervise(struct ds_master *m, struct ds_status *st)
 		now = ds_now_ms();
 		ds_children_tick(m, now);
 		ds_monitor_tick(m, now);
-		if (m->stopping && m->nchildren == 0 && !ds_monitor_alive(m))
+		if (m->stopping && m->nchildren == 0 && m->pending == NULL &&
+		    !ds_monitor_alive(m))
 			break;
 		pfd[0] = (struct pollfd){wake_fds[0], POLLIN, 0};
 		nst = ds_status_pollfds(st, pfd + 1);
 		/* the queue monitor's reports, its only child socket read */
 		nmon = ds_monitor_pollfd(m, pfd + 1 + nst);
+		/* the spawner's word on a spawn in flight; the next tick
+		 * takes it */
+		pfd[1 + nst + nmon] = (struct pollfd){m->pending != NULL ?
+		    ds_spawner_fd() : -1, POLLIN, 0};
 		/* the tick took time (spawns): the deadlines are from now */
-		if (poll(pfd, 1 + nst + nmon, poll_timeout(m, st,
+		if (poll(pfd, 2 + nst + nmon, poll_timeout(m, st,
 		    ds_now_ms())) < 0 && errno != EINTR) {
 			ds_log(LOG_ERR, "event=poll_failed error=%d", errno);
 			sleep(1);	/* not a spin, should it persist */

@@ -24,7 +24,7 @@ import tempfile
 import time
 
 from benchlib import (BENCH, FLOOR, FUNC, LIMIT, LOADGEN, MASTER, P, QUICK,
-                      TOP, loadgen, log, raise_limits)
+                      SPAWNLOOP, TOP, loadgen, log, raise_limits)
 from services import Gearmand, Nginx
 from fig_ab import ABFigures
 from fig_cost import CostFigures
@@ -136,7 +136,7 @@ def machine():
 
 def main():
     raise_limits()
-    for prog in (MASTER, LOADGEN, LIMIT, FLOOR):
+    for prog in (MASTER, LOADGEN, LIMIT, FLOOR, SPAWNLOOP):
         if not os.access(prog, os.X_OK):
             print(f"bench: {prog} missing: run make bench", file=sys.stderr)
             return 2

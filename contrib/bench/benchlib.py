@@ -18,6 +18,7 @@ BENCH = os.path.join(BUILD, "bench")
 LOADGEN = os.path.join(BENCH, "loadgen")
 LIMIT = os.path.join(BENCH, "limit")
 FLOOR = os.path.join(BENCH, "floor")
+SPAWNLOOP = os.path.join(BENCH, "spawnloop")
 GEARMAND = "/usr/sbin/gearmand"
 NGINX = "/usr/sbin/nginx"
 QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
@@ -32,7 +33,7 @@ P = dict(  # what a run measures; BENCH_QUICK=1 keeps it under 2 minutes
     rtt_jobs=300 if QUICK else 2000,
     bin_jobs=400 if QUICK else 3000,
     start_n=500,
-    start_runs=4 if QUICK else 16,  # ABBA blocks of four (fig_scale.py)
+    start_runs=6 if QUICK else 18,  # ABCCBA blocks of six (fig_scale.py)
     hup_n=10 if QUICK else 20,
     scale=[500] if QUICK else [500, 2000],
     scale_jobs=2000 if QUICK else 10000,
@@ -119,24 +120,43 @@ def uss_kib(pid):
     return total
 
 
-def children(pid):
+def tasks(pid):
+    """The threads of pid (the master has two: its loop and its spawner)."""
     try:
-        with open(f"/proc/{pid}/task/{pid}/children") as f:
-            return [int(x) for x in f.read().split()]
+        return [int(t) for t in os.listdir(f"/proc/{pid}/task")]
     except OSError:
-        out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)],
-                             capture_output=True, text=True).stdout
-        return [int(x) for x in out.split()]
+        return [pid]
+
+
+def children(pid):
+    """Children of every thread of pid: the master's spawner thread is the
+    parent the kernel records for its workers."""
+    out, read = [], False
+    for t in tasks(pid):
+        try:
+            with open(f"/proc/{pid}/task/{t}/children") as f:
+                out += [int(x) for x in f.read().split()]
+            read = True
+        except OSError:
+            pass
+    if read:
+        return out
+    ps = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)],
+                        capture_output=True, text=True).stdout
+    return [int(x) for x in ps.split()]
 
 
 def run_ns(pid):
-    """Time on CPU in ns (/proc/PID/schedstat): finer than utime+stime's
-    clock ticks, for the master's small share."""
-    try:
-        with open(f"/proc/{pid}/schedstat") as f:
-            return int(f.read().split()[0])
-    except (OSError, IndexError, ValueError):
-        return 0
+    """Time on CPU in ns (/proc/PID/task/*/schedstat, every thread): finer
+    than utime+stime's clock ticks, for the master's small share."""
+    total = 0
+    for t in tasks(pid):
+        try:
+            with open(f"/proc/{pid}/task/{t}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
 
 
 def machine_busy_ms():

@@ -5,23 +5,25 @@ import statistics
 import time
 
 from benchlib import P, children, loadgen, machine_busy_ms, run_ns, wait_for
-from services import Limits, Master
+from services import FloorLoop, Limits, Master
 
 
 class ScaleFigures:
     """Steps startup, hup, scaleN and growth of Bench."""
 
-    # -- start-up of 500 workers, in ABBA blocks: each side follows itself
-    # as often as it follows the other, so whatever a run leaves behind
-    # (500 processes torn down, gearmand's connections closed) falls on
-    # both alike. The A/A control splits the limit's runs by what ran
-    # before them.
-    SEQ = ("ds", "lim", "lim", "ds", "lim", "ds", "ds", "lim")
+    # -- start-up of 500 workers, in ABCCBA blocks: each side follows
+    # itself or another as evenly as three sides allow, so that whatever a
+    # run leaves behind (500 processes torn down, gearmand's connections
+    # closed) falls on all alike. Sides: driveshaft, the limit programs
+    # spawned by this Python process, and the floor (floor.c registering
+    # one function, spawned back to back by spawnloop.c). The A/A control
+    # splits the floor's runs by what ran before them.
+    SEQ = ("ds", "lim", "flo", "flo", "lim", "ds")
 
     def startup(self):
         n = P["start_n"]
         runs = []  # (side, side before, ms, machine CPU ms, own CPU ms)
-        self.master_start_ms = []
+        self.master_start_ms, self.loop_ms = [], []
         for i in range(P["start_runs"]):
             side = self.SEQ[i % len(self.SEQ)]
             runs.append((side, runs[-1][0] if runs else None,
@@ -30,46 +32,63 @@ class ScaleFigures:
         def med(side, col, after=None):
             return statistics.median(r[col] for r in runs if r[0] == side and
                                      (after is None or r[1] == after))
-        ms, lim = med("ds", 2), med("lim", 2)
-        blocks = [runs[i:i + 4] for i in range(0, len(runs) - 3, 4)]
-        per_block = [statistics.mean(r[2] for r in bl if r[0] == "ds") /
-                     statistics.mean(r[2] for r in bl if r[0] == "lim")
-                     for bl in blocks]
-        # A/A: the limit against itself, by what ran before it
-        aa = med("lim", 2, "lim") / med("lim", 2, "ds")
+
+        def per_block(a, b):
+            k = len(self.SEQ)
+            blocks = [runs[i:i + k] for i in range(0, len(runs) - k + 1, k)]
+            return statistics.median(
+                statistics.mean(r[2] for r in bl if r[0] == a) /
+                statistics.mean(r[2] for r in bl if r[0] == b) for bl in blocks)
+        ms, lim, flo = med("ds", 2), med("lim", 2), med("flo", 2)
+        # A/A: the floor against itself, by what ran before it
+        aa = med("flo", 2, "flo") / med("flo", 2, "lim")
         self.put(f"startup_{n}_ms", round(ms))
         self.put(f"startup_{n}_limit_ms", round(lim))
+        self.put(f"startup_{n}_floor_ms", round(flo))
         self.put(f"startup_{n}_ratio", round(ms / lim, 3))
-        self.put(f"startup_{n}_ratio_of_blocks", round(
-            statistics.median(per_block), 3))
+        self.put(f"startup_{n}_floor_ratio", round(ms / flo, 3))
+        self.put(f"startup_{n}_limit_floor_ratio", round(lim / flo, 3))
+        self.put(f"startup_{n}_ratio_of_blocks", round(per_block("ds", "lim"), 3))
+        self.put(f"startup_{n}_floor_ratio_of_blocks",
+                 round(per_block("ds", "flo"), 3))
         self.put(f"startup_{n}_aa_ratio", round(aa, 3))
         for k, col in (("machine_cpu", 3), ("own_cpu", 4)):
             self.put(f"startup_{n}_{k}_ms", round(med("ds", col)))
             self.put(f"startup_{n}_{k}_limit_ms", round(med("lim", col)))
+            self.put(f"startup_{n}_{k}_floor_ms", round(med("flo", col)))
             self.put(f"startup_{n}_{k}_ratio",
                      round(med("ds", col) / med("lim", col), 3))
+            self.put(f"startup_{n}_{k}_floor_ratio",
+                     round(med("ds", col) / med("flo", col), 3))
         self.put(f"startup_{n}_runs", '"' + " ".join(
             f"{r[0]}:{r[2]:.0f}/{r[4]:.0f}" for r in runs) + '"')
         self.put(f"startup_{n}_master_cpu_ms", '"' + " ".join(
             f"{x:.0f}" for x in self.master_start_ms) + '"')
-        half = len(runs) // 2
-        self.row(f"start-up: {n} workers registered, ms (median of {half}, "
-                 "ABBA)", f"{ms:.0f}", f"{lim:.0f}", f"{ms / lim:.3f} x",
+        self.put(f"startup_{n}_floor_loop_ms", '"' + " ".join(
+            f"{x:.0f}" for x in self.loop_ms) + '"')
+        each = len(runs) // len(set(self.SEQ))
+        self.row(f"start-up: {n} workers registered, ms (median of {each}, "
+                 "ABCCBA)", f"{ms:.0f}", f"{lim:.0f}", f"{ms / lim:.3f} x",
                  "<= 1.05 x")
-        self.row("  A/A control: the limit after itself / after driveshaft",
-                 f"{med('lim', 2, 'lim'):.0f}", f"{med('lim', 2, 'ds'):.0f}",
+        self.row(f"  the floor: {n} floor.c spawned by a C loop, ms",
+                 f"{ms:.0f}", f"floor {flo:.0f}", f"{ms / flo:.3f} x",
+                 "<= 1.05 x")
+        self.row("  A/A control: the floor after itself / after the limit",
+                 f"{med('flo', 2, 'flo'):.0f}", f"{med('flo', 2, 'lim'):.0f}",
                  f"{aa:.3f} x", "shows the noise")
         self.row(f"  CPU the machine spent starting {n}, ms (median)",
                  f"{med('ds', 3):.0f}", f"{med('lim', 3):.0f}",
-                 f"{med('ds', 3) / med('lim', 3):.3f} x", "")
-        self.row(f"  of which the {n} programs and the master, ms",
+                 f"{med('ds', 3) / med('lim', 3):.3f} x",
+                 f"floor {med('flo', 3):.0f}")
+        self.row(f"  of which the {n} programs and their starter, ms",
                  f"{med('ds', 4):.0f}", f"{med('lim', 4):.0f}",
-                 f"{med('ds', 4) / med('lim', 4):.3f} x", "")
+                 f"{med('ds', 4) / med('lim', 4):.3f} x",
+                 f"floor {med('flo', 4):.0f}")
 
     def start_once(self, side, n):
         """One start of n workers: ms until gearmand has them all, the
         machine's CPU ms in that time, and the CPU ms of the programs
-        started (and of the master)."""
+        started (and of the master, or of the floor's loop)."""
         c0 = machine_busy_ms()
         if side == "ds":
             m = Master(self.tmp, "start", self.gm, {"Start": {
@@ -83,6 +102,16 @@ class ScaleFigures:
             finally:
                 m.stop()
             self.gm.wait_workers("BenchStart", 0)
+            return t, c, o
+        if side == "flo":
+            fl = FloorLoop(self.gm, "BenchStartF", n)
+            try:
+                self.gm.wait_workers("BenchStartF", n)
+                t, c = (time.monotonic() - fl.t0) * 1000, machine_busy_ms() - c0
+                o = sum(run_ns(p) for p in fl.pids()) / 1e6
+            finally:
+                self.loop_ms.append(fl.stop())
+            self.gm.wait_workers("BenchStartF", 0)
             return t, c, o
         fn = "BenchStartL"
         lm = Limits(self.gm, fn, self.nginx.uri("/ok"), n)

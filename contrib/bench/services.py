@@ -1,15 +1,17 @@
 """services.py: what make bench starts and measures (contrib/bench/bench.py):
-gearmand (with an admin connection), nginx, a driveshaft master and the
-limit programs."""
+gearmand (with an admin connection), nginx, a driveshaft master, the
+limit programs and the start-up floor."""
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import time
 
-from benchlib import (GEARMAND, LIMIT, MASTER, NGINX, OK_BODY, children,
-                      free_port, port_open, stop_proc, wait_for, write_config)
+from benchlib import (FLOOR, GEARMAND, LIMIT, MASTER, NGINX, OK_BODY, SPAWNLOOP,
+                      children, free_port, port_open, stop_proc, wait_for,
+                      write_config)
 
 
 class Gearmand:
@@ -214,6 +216,29 @@ class Limits:
         for p in self.pids:
             os.waitpid(p, 0)
         self.pids = []
+
+
+class FloorLoop:
+    """The start-up floor: spawnloop.c starting n floor.c processes that
+    register `function`, back to back from C."""
+
+    def __init__(self, gm, function, n):
+        self.t0 = time.monotonic()
+        self.proc = subprocess.Popen(
+            [SPAWNLOOP, str(n), FLOOR, "--server", gm.server, "--function",
+             function], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            text=True)
+
+    def pids(self):
+        return [self.proc.pid, *children(self.proc.pid)]
+
+    def stop(self):
+        """Stops them all; returns the ms the loop took to spawn them."""
+        stop_proc(self.proc)
+        out = self.proc.stdout.read()
+        self.proc.stdout.close()
+        m = re.search(r"spawned \d+ in (\d+) ms", out)
+        return float(m.group(1)) if m else float("nan")
 
 
 def children_by_pool(m, pool):

@@ -27,6 +27,38 @@ def free_port():
         return s.getsockname()[1]
 
 
+_factor = None
+# 50 spawns and reaps of /bin/true on the machine the deadlines were set on
+# (2 cores, idle: 35-41 ms); a slower machine scales them by its own time
+FACTOR_REFERENCE_S = 0.050
+
+
+def machine_factor():
+    """How much slower than the reference this machine starts processes:
+    the median of three rounds of 50 /bin/true spawned and reaped, over
+    FACTOR_REFERENCE_S, never below 1.0. Measured once per process and
+    printed, so that a slow run says why its deadlines were long."""
+    global _factor
+    if _factor is None:
+        rounds = []
+        for _ in range(3):
+            t = time.monotonic()
+            for _ in range(50):
+                os.waitpid(os.posix_spawn("/bin/true", ["/bin/true"], os.environ), 0)
+            rounds.append(time.monotonic() - t)
+        _factor = max(1.0, sorted(rounds)[1] / FACTOR_REFERENCE_S)
+        print(f"\n  machine factor {_factor:.2f} (50 x /bin/true: "
+              f"{sorted(rounds)[1] * 1000:.0f} ms)", file=sys.stderr, flush=True)
+    return _factor
+
+
+def scaled(seconds):
+    """A deadline that covers process start-up, stretched by the machine
+    factor. Not for the product's own latency bounds: those hold as they
+    are on any machine."""
+    return seconds * machine_factor()
+
+
 def wait_for(cond, timeout, what):
     """Polls cond() until it returns something true; fails the test with
     `what` when the deadline passes."""
@@ -36,7 +68,7 @@ def wait_for(cond, timeout, what):
         if v:
             return v
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+            raise AssertionError(f"timed out after {timeout:.3g}s waiting for {what}")
         time.sleep(0.02)
 
 
@@ -87,7 +119,7 @@ class Gearmand:
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL)
         wait_for(lambda: port_open(self.port) or self.proc.poll() is not None,
-                 10, f"gearmand on port {self.port}")
+                 scaled(10), f"gearmand on port {self.port}")
         if self.proc.poll() is not None:
             raise AssertionError(f"gearmand exited with {self.proc.returncode}")
         return self
@@ -197,7 +229,7 @@ class ProcTestCase(unittest.TestCase):
         def n():
             return sum(1 for w in self.gearmand.workers()
                        if function in w.split(":")[-1].split())
-        wait_for(lambda: n() >= count, 10, f"{count} worker(s) for {function}")
+        wait_for(lambda: n() >= count, scaled(10), f"{count} worker(s) for {function}")
 
 
 def status(port, command, timeout=5):
@@ -300,10 +332,10 @@ class MasterTestCase(ProcTestCase):
         self.master = m
         if status:
             wait_for(lambda: port_open(self.status_port) or m.poll() is not None,
-                     10, "status port")
+                     scaled(10), "status port")
         if expect_workers:
             want = sum(p["worker_count"] for p in pools.values())
-            wait_for(lambda: self.ready_workers() == want, 15,
+            wait_for(lambda: self.ready_workers() == want, scaled(15),
                      f"{want} workers waiting for work")
         return m
 

@@ -15,8 +15,8 @@ import time
 
 here = os.path.dirname(os.path.abspath(__file__))
 # heavy (2,000 workers) or timing-sensitive (flood query times, CPU ticks)
-ALONE = ("test_scale", "test_status_flood", "test_hardening", "test_multihost",
-         "test_queue", "test_hostile_gearmand")
+ALONE = ("test_scale", "test_spawn_latency", "test_status_flood", "test_hardening",
+         "test_multihost", "test_queue", "test_hostile_gearmand")
 
 
 def modules(pattern):

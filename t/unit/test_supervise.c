@@ -223,6 +223,43 @@ START_TEST(shrink_stops_the_cheapest_first)
 }
 END_TEST
 
+/* During a long start the loop's turns come one spawn apart and read the
+ * slot pages only every DS_SYNC_EVERY_MS; a kill still rests on a fresh
+ * look at that child, never on one a turn old. */
+START_TEST(a_start_reads_pages_rarely_and_kills_on_a_fresh_look)
+{
+	struct ds_pool_rt *p = add_pool("P", 2);
+	struct ds_child *done = add_child(p, 0, 501, DS_MSG_BUSY);
+	struct ds_child *counted = add_child(p, 1, 502, DS_MSG_IDLE);
+	char *jobs[] = {"F"};
+	struct ds_pool cfg = {.jobs = jobs, .njobs = 1};
+	int64_t now = ds_now_ms();
+	int fd;
+
+	ck_assert_int_ge(fd = ds_slot_page_open(done, &cfg), 0);
+	close(fd);
+	ck_assert_int_ge(fd = ds_slot_page_open(counted, &cfg), 0);
+	close(fd);
+	/* the last look saw a job far past its time; it has ended since */
+	done->busy_since_ms = now - o.max_running_ms - DS_KILL_GRACE_MS - 1;
+	done->page->state = DS_MSG_IDLE;
+	ds_slot_count(counted->page, 0, DS_OUT_COMPLETE, 200, 3);
+	m.stopping = DS_DRAIN;	/* no spawning in this test */
+	m.starting = 1;
+	m.synced_ms = now;
+	ds_children_tick(&m, now + DS_SYNC_EVERY_MS - 1);
+	ck_assert_int_eq(nsent, 0);		/* looked again: not killed */
+	ck_assert_int_eq(done->state, DS_MSG_IDLE);
+	ck_assert_uint_eq(p->stats.completed, 0);	/* not read yet */
+	m.starting = 1;
+	ds_children_tick(&m, now + DS_SYNC_EVERY_MS);
+	ck_assert_uint_eq(p->stats.completed, 1);	/* read now */
+	ds_slot_page_close(done);
+	ds_slot_page_close(counted);
+	ds_metrics_free(&m.metrics);
+}
+END_TEST
+
 /* A worker's slot page: counted once, whatever it claims later. */
 START_TEST(slot_page_counts_once)
 {
@@ -278,6 +315,7 @@ supervise_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, restart_backoff);
 	tcase_add_test(tc, overdue_busy_child_is_killed_once);
+	tcase_add_test(tc, a_start_reads_pages_rarely_and_kills_on_a_fresh_look);
 	tcase_add_test(tc, stop_deadlines);
 	tcase_add_test(tc, shrink_stops_the_cheapest_first);
 	tcase_add_test(tc, slot_page_counts_once);
