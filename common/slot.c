@@ -13,6 +13,28 @@ const uint32_t ds_duration_bucket_ms[DS_DURATION_NBUCKETS] = {
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
 #define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
 
+const char *
+ds_slot_state_name(int state)
+{
+	static const char *names[] = {"?", "starting", "idle", "busy", "?",
+	    "disconnected", "stopping"};
+
+	if (state < 0 || state > DS_SLOT_STOPPING)
+		return "?";
+	return names[state];
+}
+
+const char *
+ds_outcome_name(int outcome)
+{
+	static const char *names[] = {"complete", "fail", "timeout", "aborted",
+	    "answer_lost"};
+
+	if (outcome < 0 || outcome > DS_OUT_LAST)
+		return "?";
+	return names[outcome];
+}
+
 int
 ds_duration_bucket(uint32_t ms)
 {
@@ -51,7 +73,7 @@ ds_slot_init(struct ds_slot_shm *s, size_t nfunctions)
 	s->magic = DS_SLOT_MAGIC;
 	s->version = DS_SLOT_VERSION;
 	s->nfunctions = (uint32_t)nfunctions;
-	s->state = DS_MSG_STARTING;
+	s->state = DS_SLOT_STARTING;
 }
 
 static void
@@ -62,28 +84,50 @@ copy_str(char *dst, const char *src, size_t size)
 }
 
 int
+ds_slot_seq_whole(uint32_t before, uint32_t after)
+{
+	return (before & 1) == 0 && after == before;
+}
+
+/* The state as the master may act on it: a page anyone of the service
+ * user can write may hold any value, which reads as idle. */
+static enum ds_slot_state
+known_state(uint32_t v)
+{
+	switch (v) {
+	case DS_SLOT_STARTING:
+	case DS_SLOT_BUSY:
+	case DS_SLOT_DISCONNECTED:
+	case DS_SLOT_STOPPING:
+		return (enum ds_slot_state)v;
+	default:
+		return DS_SLOT_IDLE;
+	}
+}
+
+int
 ds_slot_read(const struct ds_slot_shm *s, size_t nfunctions,
     struct ds_slot_view *v)
 {
 	for (int tries = 0; tries < 4; tries++) {
 		uint32_t seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+		uint32_t state;
 
 		if (seq & 1)
-			continue;
-		v->state = (enum ds_msg_type)LOAD(&s->state);
+			continue;	/* a change under way: no use copying */
+		state = LOAD(&s->state);
 		v->function = LOAD(&s->function);
 		v->jobs_started = LOAD(&s->jobs_started);
 		v->busy_since_ms = LOAD(&s->busy_since_ms);
 		copy_str(v->handle, s->handle, sizeof(v->handle));
 		copy_str(v->unique, s->unique, sizeof(v->unique));
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (__atomic_load_n(&s->seq, __ATOMIC_RELAXED) != seq)
+		if (!ds_slot_seq_whole(seq, __atomic_load_n(&s->seq,
+		    __ATOMIC_RELAXED)))
 			continue;
-		if (v->state < DS_MSG_STARTING || v->state > DS_MSG_STOPPING ||
-		    v->state == DS_MSG_DONE)
-			v->state = DS_MSG_IDLE;
-		if (v->state == DS_MSG_BUSY && v->function >= nfunctions)
-			v->state = DS_MSG_IDLE;	/* not ours to name */
+		v->state = known_state(state);
+		if (v->state == DS_SLOT_BUSY && v->function >= nfunctions)
+			v->state = DS_SLOT_IDLE;	/* not ours to name */
 		return 0;
 	}
 	return -1;

@@ -10,7 +10,7 @@
  * and closed it, or through the worker's memory by ptrace. So the master:
  * - reads the job view under a seqlock it gives up on (ds_slot_read), so a
  *   writer stuck mid-change cannot hold it;
- * - bounds each field: the state to the enum, the function to its own
+ * - bounds each field: the state to enum ds_slot_state, the function to its own
  *   list, strings to their buffers, the job's start to between the spawn
  *   and its first sighting of the job (master/slot_page.c), counters by
  *   what it has counted already (they never go back);
@@ -29,12 +29,38 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/msg.h"
-
 #define DS_SLOT_MAGIC 0x44535331u	/* "DSS1" */
 #define DS_SLOT_VERSION 1
 #define DS_DURATION_NBUCKETS 14		/* and +Inf, which is the count */
 #define DS_SLOT_HTTP_CODES 16		/* distinct non-200 codes kept */
+#define DS_SLOT_STR_MAX 512		/* a handle or unique kept */
+
+/* What the worker is doing, as it writes it in its page. The values are
+ * the page's since version 1, where 4 meant a job just done, which no
+ * worker writes any more: kept so that a master and the worker binary of
+ * another release read each other's page alike. */
+enum ds_slot_state {
+	DS_SLOT_STARTING = 1,	/* process is up, not yet asking for work */
+	DS_SLOT_IDLE = 2,	/* waiting for a job from gearmand */
+	DS_SLOT_BUSY = 3,	/* a job is in hand: handle, unique, function */
+	DS_SLOT_DISCONNECTED = 5,	/* gearmand unreachable; retrying */
+	DS_SLOT_STOPPING = 6,	/* will take no new job */
+};
+
+/* "starting", "idle", ...; "?" for any other value. */
+const char *ds_slot_state_name(int state);
+
+/* How a job ended: the index of a function's outcome counters. */
+enum ds_outcome {
+	DS_OUT_COMPLETE = 0,	/* WORK_COMPLETE sent */
+	DS_OUT_FAIL,		/* WORK_FAIL: the endpoint said no or misbehaved */
+	DS_OUT_TIMEOUT,		/* WORK_FAIL: max_running_time reached */
+	DS_OUT_ABORTED,		/* WORK_FAIL: stopped before the endpoint answered */
+	DS_OUT_ANSWER_LOST,	/* the answer could not be sent to gearmand */
+};
+#define DS_OUT_LAST DS_OUT_ANSWER_LOST
+
+const char *ds_outcome_name(int outcome);
 
 /* Upper bounds of the duration buckets, in milliseconds. */
 extern const uint32_t ds_duration_bucket_ms[DS_DURATION_NBUCKETS];
@@ -58,7 +84,7 @@ struct ds_slot_shm {
 	uint32_t magic, version;
 	uint32_t nfunctions;		/* the length of fn[] */
 	uint32_t seq;			/* odd while the fields below change */
-	uint32_t state;			/* enum ds_msg_type */
+	uint32_t state;			/* enum ds_slot_state */
 	uint32_t function;		/* index of the job's function */
 	uint64_t jobs_started;
 	int64_t busy_since_ms;		/* CLOCK_MONOTONIC, as ds_now_ms() */
@@ -66,8 +92,8 @@ struct ds_slot_shm {
 	 * and the version stay, and a master running when the package is
 	 * upgraded can still start the new worker binary */
 	int64_t unused;
-	char handle[DS_MSG_STR_MAX + 1];
-	char unique[DS_MSG_STR_MAX + 1];
+	char handle[DS_SLOT_STR_MAX + 1];
+	char unique[DS_SLOT_STR_MAX + 1];
 	struct ds_http_count http[DS_SLOT_HTTP_CODES];
 	uint64_t http_other;		/* codes past the table */
 	struct ds_fn_counts fn[];
@@ -91,19 +117,23 @@ struct ds_slot_tail *ds_slot_tail(struct ds_slot_shm *s, size_t nfunctions);
 void ds_slot_init(struct ds_slot_shm *s, size_t nfunctions);
 
 /* What the master reads of the job in hand: a consistent copy, strings
- * NUL-terminated, state within the enum. */
+ * NUL-terminated, state one of the enum (IDLE for any other value). */
 struct ds_slot_view {
-	enum ds_msg_type state;
+	enum ds_slot_state state;
 	uint32_t function;		/* < nfunctions when state is BUSY */
 	uint64_t jobs_started;
 	int64_t busy_since_ms;		/* as written: unbounded */
-	char handle[DS_MSG_STR_MAX + 1];
-	char unique[DS_MSG_STR_MAX + 1];
+	char handle[DS_SLOT_STR_MAX + 1];
+	char unique[DS_SLOT_STR_MAX + 1];
 };
 
 /* Copies the job view; -1 when the worker kept it changing (torn). */
 int ds_slot_read(const struct ds_slot_shm *s, size_t nfunctions,
     struct ds_slot_view *v);
+/* True when a copy made between two loads of seq, before and after, is
+ * whole: no change was under way at the first (even) and none began
+ * since (the same value; before + 2 is a whole change in between). */
+int ds_slot_seq_whole(uint32_t before, uint32_t after);
 /* Copies function i's counters (i < nfunctions of the master's own). */
 void ds_slot_read_counts(const struct ds_slot_shm *s, size_t i,
     struct ds_fn_counts *out);

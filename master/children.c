@@ -1,6 +1,7 @@
 /* children.c: the master's process table: make room for a worker (started
- * by spawn_turn.c), read its state, reap it, restart it with backoff, and
- * kill one that stays busy past its max_running_time plus a grace period. */
+ * by spawn_turn.c), follow its state in its slot page (slot_page.c), reap
+ * it, restart it with backoff, and kill one that stays busy past its
+ * max_running_time plus a grace period. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -33,7 +34,7 @@ kill_deadline(const struct ds_child *c)
 
 	if (c->killed)
 		return 0;
-	if (c->state == DS_MSG_BUSY && c->slot >= 0 &&
+	if (c->state == DS_SLOT_BUSY && c->slot >= 0 &&
 	    (due == 0 || ds_child_overdue_at(c) < due))
 		due = ds_child_overdue_at(c);
 	return due;
@@ -72,7 +73,7 @@ ds_retire(struct ds_master *m, struct ds_child *c, int sig)
 	c->slot = -1;
 	if (sig == SIGTERM)
 		deadline = now + 2 * m->opts->loop_timeout_ms + DS_KILL_GRACE_MS;
-	else if (c->state == DS_MSG_BUSY)
+	else if (c->state == DS_SLOT_BUSY)
 		deadline = ds_child_overdue_at(c);
 	else
 		deadline = now + m->opts->loop_timeout_ms + DS_KILL_GRACE_MS;
@@ -218,7 +219,7 @@ kill_overdue(struct ds_master *m, int64_t now)
 			continue;
 		ds_log(LOG_WARNING, "event=child_kill pool=%s slot=%d pid=%d "
 		    "state=%s busy_ms=%lld", c->pool, c->last_slot, (int)c->pid,
-		    ds_msg_type_name(c->state), c->state == DS_MSG_BUSY ?
+		    ds_slot_state_name(c->state), c->state == DS_SLOT_BUSY ?
 		    (long long)(now - c->busy_since_ms) : 0LL);
 		signal_child(m, c->pid, SIGKILL);
 		c->killed = 1;
@@ -255,7 +256,7 @@ ds_children_next_deadline(const struct ds_master *m)
 
 		/* a job it takes after this look is overdue no sooner than
 		 * this: look again then, and not before */
-		if (c->page != NULL && !c->killed && c->state != DS_MSG_BUSY &&
+		if (c->page != NULL && !c->killed && c->state != DS_SLOT_BUSY &&
 		    (due == 0 || now + c->max_running_ms + DS_KILL_GRACE_MS < due))
 			due = now + c->max_running_ms + DS_KILL_GRACE_MS;
 		if (due && (next == 0 || due < next))

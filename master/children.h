@@ -1,6 +1,6 @@
 /* children.h: the master's process table (children.c): spawn a worker
- * into a slot, read its messages, reap it, restart it with backoff, kill
- * one that stays busy too long. */
+ * into a slot, follow its state in its slot page, reap it, restart it
+ * with backoff, kill one that stays busy too long. */
 #ifndef DS_CHILDREN_H
 #define DS_CHILDREN_H
 

@@ -8,7 +8,6 @@
 #include <sys/types.h>
 
 #include "common/log.h"
-#include "common/msg.h"
 #include "common/slot.h"
 #include "config/config.h"
 #include "master/metrics.h"
@@ -48,11 +47,12 @@ struct ds_pool_rt {
 
 struct ds_child {
 	pid_t pid;
-	int fd;			/* our end of the socketpair, -1 after EOF */
+	int fd;			/* our end of the socketpair, never read: the
+				 * worker sees the master gone by its EOF */
 	char *pool;
 	int slot;		/* -1: retired, leaves after its job */
 	int last_slot;		/* the slot it had, for the log */
-	enum ds_msg_type state;
+	enum ds_slot_state state;
 	int64_t started_ms;	/* monotonic */
 	/* monotonic, when state is BUSY: the page's claim, bounded to
 	 * [started_ms, job_seen_ms] (slot_page.c) */
@@ -61,9 +61,9 @@ struct ds_child {
 	int64_t max_running_ms;
 	int64_t kill_at;	/* monotonic; 0: no deadline */
 	int killed;
-	char handle[DS_MSG_STR_MAX + 1];
-	char unique[DS_MSG_STR_MAX + 1];
-	char function[DS_MSG_STR_MAX + 1];
+	char handle[DS_SLOT_STR_MAX + 1];
+	char unique[DS_SLOT_STR_MAX + 1];
+	char function[DS_SLOT_STR_MAX + 1];
 	/* its shared slot page (slot_page.c); NULL in unit tests */
 	struct ds_slot_shm *page;
 	size_t nfunctions;

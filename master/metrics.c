@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "common/buf.h"
-#include "common/msg.h"
 #include "common/slot.h"
 
 

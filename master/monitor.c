@@ -250,7 +250,7 @@ bad_message(struct ds_queue *q, int type, const char *why)
 {
 	if (q->bad++ == 0)
 		ds_log(LOG_WARNING, "event=bad_monitor_message pid=%d type=%s "
-		    "error=\"%s\"", (int)q->pid, ds_msg_type_name(type), why);
+		    "error=\"%s\"", (int)q->pid, ds_qmsg_type_name(type), why);
 }
 
 /* Once a round, never once a row: what the view dropped of what the
@@ -273,12 +273,11 @@ log_dropped(struct ds_queue *q)
 }
 
 static void
-on_message(struct ds_master *m, struct ds_queue *q, const struct ds_msg *msg,
+on_message(struct ds_master *m, struct ds_queue *q, const struct ds_qmsg *msg,
     int64_t now)
 {
-	const char *why = "a worker's message";
-	int rc = msg->type > DS_MSG_LAST_V1 ?
-	    ds_qview_apply(&q->view, msg, now, &why) : -1;
+	const char *why = NULL;
+	int rc = ds_qview_apply(&q->view, msg, now, &why);
 
 	if (rc < 0) {
 		bad_message(q, msg->type, why);
@@ -300,8 +299,8 @@ void
 ds_monitor_serve(struct ds_master *m, const struct pollfd *pfd, size_t n)
 {
 	struct ds_queue *q = m->queue;
-	unsigned char buf[DS_MSG_MAX_SIZE + 1];
-	struct ds_msg msg;
+	unsigned char buf[DS_QMSG_MAX_SIZE + 1];
+	struct ds_qmsg msg;
 	const char *why;
 	ssize_t r;
 	int64_t until = ds_now_ms() + SERVE_BUDGET_MS;
@@ -311,7 +310,7 @@ ds_monitor_serve(struct ds_master *m, const struct pollfd *pfd, size_t n)
 	    !pfd->revents)
 		return;
 	while ((r = recv(q->fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
-		if (ds_msg_decode(buf, (size_t)r, &msg, &why) < 0)
+		if (ds_qmsg_decode(buf, (size_t)r, &msg, &why) < 0)
 			bad_message(q, 0, why);
 		else
 			on_message(m, q, &msg, ds_now_ms());

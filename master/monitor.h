@@ -1,4 +1,4 @@
-/* monitor.h: the master's side of the queue monitor (worker/monitor.c):
+/* monitor.h: the master's side of the queue monitor (worker/qmon.c):
  * one child, fork/exec'd like a worker (ds_spawn_child) when the config has
  * queue_poll_interval > 0, restarted with backoff when it dies, replaced
  * when a reload changes what it reads, killed when it stops reporting. Its

@@ -1,4 +1,4 @@
-/* queue_view.c: applies the queue monitor's messages (queue_view.h). Pure
+/* queue_view.c: applies the queue monitor's reports (queue_view.h). Pure
  * but for allocation: no process, no socket, no log, so the unit tests
  * drive it with hand-made rounds and the fuzz target with hostile ones.
  *
@@ -224,7 +224,7 @@ ds_qview_set_ours(struct ds_queue_view *v, const char *const *funcs,
 
 /* The row of function m->text on this server: the last one wins. */
 static int
-add_func(struct ds_queue_view *v, struct ds_qlist *l, const struct ds_msg *m)
+add_func(struct ds_queue_view *v, struct ds_qlist *l, const struct ds_qmsg *m)
 {
 	long k = func_index(v->funcs, v->nfuncs, m->text);
 	struct ds_qfunc *f;
@@ -268,7 +268,7 @@ grow_workers(struct ds_qlist *l)
 }
 
 static int
-add_worker(struct ds_queue_view *v, struct ds_qlist *l, const struct ds_msg *m)
+add_worker(struct ds_queue_view *v, struct ds_qlist *l, const struct ds_qmsg *m)
 {
 	struct ds_qworker *w;
 
@@ -351,16 +351,16 @@ round_done(struct ds_queue_view *v, int64_t now)
 }
 
 int
-ds_qview_apply(struct ds_queue_view *v, const struct ds_msg *m, int64_t now,
+ds_qview_apply(struct ds_queue_view *v, const struct ds_qmsg *m, int64_t now,
     const char **why)
 {
 	struct ds_qserver *s = m->server < v->ns ? &v->s[m->server] : NULL;
 
-	if (m->type < DS_MSG_Q_SERVER) {
+	if (m->type < DS_QMSG_FIRST) {
 		*why = "not a monitor's message";
 		return -1;
 	}
-	if (m->type == DS_MSG_Q_ROUND) {
+	if (m->type == DS_QMSG_ROUND) {
 		round_done(v, now);
 		return 1;
 	}
@@ -368,7 +368,7 @@ ds_qview_apply(struct ds_queue_view *v, const struct ds_msg *m, int64_t now,
 		*why = "server out of range";
 		return -1;
 	}
-	if (m->type == DS_MSG_Q_SERVER) {
+	if (m->type == DS_QMSG_SERVER) {
 		clear_list(&s->next);
 		s->next_state = m->a ? DS_Q_UP : DS_Q_DOWN;
 		memcpy(s->next_why, m->text, sizeof(s->next_why));
@@ -378,7 +378,7 @@ ds_qview_apply(struct ds_queue_view *v, const struct ds_msg *m, int64_t now,
 		*why = "a row without its server up";
 		return -1;
 	}
-	if ((m->type == DS_MSG_Q_FUNC ? add_func(v, &s->next, m) :
+	if ((m->type == DS_QMSG_FUNC ? add_func(v, &s->next, m) :
 	    add_worker(v, &s->next, m)) < 0) {
 		*why = "out of memory";
 		return -1;

@@ -1,5 +1,5 @@
 /* queue_view.h: the master's picture of gearmand's queues, built from the
- * queue monitor's rounds (common/msg.h version 2): per server whether it
+ * queue monitor's rounds (common/qmon_msg.h): per server whether it
  * answered, and for our functions the jobs queued and running and the
  * workers able to take them, with how long jobs have been waiting; per
  * server which of our workers it lists. A round is applied whole at its
@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/msg.h"
+#include "common/qmon_msg.h"
 
 struct ds_qfunc {
 	const char *name;	/* the view's copy of one of our functions */
@@ -45,11 +45,11 @@ enum ds_qstate { DS_Q_UNKNOWN = -1, DS_Q_DOWN = 0, DS_Q_UP = 1 };
 struct ds_qserver {
 	enum ds_qstate state, prev_state;
 	int64_t state_since;	/* monotonic ms */
-	char why[DS_MSG_STR_MAX + 1];	/* when down */
+	char why[DS_QMSG_STR_MAX + 1];	/* when down */
 	struct ds_qlist now;	/* the last round */
 	struct ds_qlist next;	/* the round being received */
 	enum ds_qstate next_state;	/* DS_Q_UNKNOWN: not in this round */
-	char next_why[DS_MSG_STR_MAX + 1];
+	char next_why[DS_QMSG_STR_MAX + 1];
 	int changed;		/* the last round changed its state */
 };
 
@@ -89,7 +89,7 @@ int ds_qview_set_ours(struct ds_queue_view *v, const char *const *funcs,
  * counted in dropping), -1 with why set when it makes no sense (a server
  * out of range, a row before its server). At a round's end dropping moves
  * to dropped. Costs O(log functions) a row, whatever the rows. */
-int ds_qview_apply(struct ds_queue_view *v, const struct ds_msg *m,
+int ds_qview_apply(struct ds_queue_view *v, const struct ds_qmsg *m,
     int64_t now, const char **why);
 
 /* The row of function name on server i, or NULL; a binary search of our

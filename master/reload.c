@@ -87,7 +87,7 @@ drop_rank(const struct ds_master *m, const struct ds_slot *s)
 	if (s->pid == 0)
 		return 0;
 	c = ds_child_by_pid((struct ds_master *)m, s->pid);
-	return c == NULL || c->state != DS_MSG_BUSY ? 1 : 2;
+	return c == NULL || c->state != DS_SLOT_BUSY ? 1 : 2;
 }
 
 /* Stops the difference, cheapest first: empty slots, then idle workers,

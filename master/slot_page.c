@@ -177,7 +177,7 @@ take_view(struct ds_child *c, const struct ds_slot_view *v, int64_t now)
 	int64_t start;
 
 	c->state = v->state;
-	if (v->state != DS_MSG_BUSY) {
+	if (v->state != DS_SLOT_BUSY) {
 		c->handle[0] = c->unique[0] = c->function[0] = '\0';
 		c->job_seen_ms = 0;
 		return 0;

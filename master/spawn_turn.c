@@ -133,7 +133,7 @@ join_table(struct ds_master *m, struct ds_pending *q)
 	c->pool = q->pool;
 	q->pool = NULL;
 	c->slot = c->last_slot = q->slot;
-	c->state = DS_MSG_STARTING;
+	c->state = DS_SLOT_STARTING;
 	c->started_ms = ds_now_ms();
 	c->max_running_ms = p != NULL ? ds_pool_max_running_ms(m, p->cfg) :
 	    m->opts->max_running_ms;

@@ -3,8 +3,8 @@
  * capped, and the work per client per wake-up is bounded. At the connection
  * cap a new connection evicts the client idle longest without a complete
  * command, so held connections cannot lock everyone out; when nobody can be
- * evicted the listener pauses rather than let a flood starve the children's
- * messages. */
+ * evicted the listener pauses rather than let a flood starve the rest of
+ * the loop (signals, reaping, the queue monitor's reports). */
 #include "master/status.h"
 
 #include "common/parse.h"

@@ -19,14 +19,14 @@ static void
 thread_line(struct ds_buf *b, const struct ds_child *c, const char *pool,
     int shutdown)
 {
-	char h[4 * DS_MSG_STR_MAX + 1], u[4 * DS_MSG_STR_MAX + 1];
+	char h[4 * DS_SLOT_STR_MAX + 1], u[4 * DS_SLOT_STR_MAX + 1];
 
 	ds_buf_printf(b, "%d\t%s\t%d\t", c ? (int)c->pid : 0, pool, shutdown);
-	if (c == NULL || c->state == DS_MSG_STARTING) {
+	if (c == NULL || c->state == DS_SLOT_STARTING) {
 		ds_buf_printf(b, "Starting up\r\n");
 		return;
 	}
-	if (c->state != DS_MSG_BUSY) {
+	if (c->state != DS_SLOT_BUSY) {
 		ds_buf_printf(b, "Waiting for work\r\n");
 		return;
 	}
@@ -48,7 +48,7 @@ ds_status_threads(struct ds_master *m, struct ds_buf *b)
 			    ds_child_by_pid(m, p->slots[s].pid) : NULL;
 
 			thread_line(b, c, p->name, m->stopping != 0 ||
-			    (c != NULL && c->state == DS_MSG_STOPPING));
+			    (c != NULL && c->state == DS_SLOT_STOPPING));
 		}
 	}
 	for (size_t i = 0; i < m->nchildren; i++)

@@ -56,7 +56,7 @@ idle_child(struct ds_master *m, const struct ds_qworker *w)
 	struct ds_child *c = ds_child_by_pid(m, (pid_t)w->pid);
 
 	if (c == NULL || c->slot < 0 || c->slot != w->slot ||
-	    strcmp(c->pool, w->pool) != 0 || c->state != DS_MSG_IDLE)
+	    strcmp(c->pool, w->pool) != 0 || c->state != DS_SLOT_IDLE)
 		return NULL;
 	return c;
 }

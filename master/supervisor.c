@@ -1,7 +1,9 @@
 /* supervisor.c: the master's poll loop, in the manner of nginx's process
  * cycle: signal handlers only set flags and write a byte to a self-pipe;
- * the loop acts on them, reads the children's messages, serves the status
- * port and sleeps until the next deadline, with no periodic wake-up. */
+ * the loop acts on them, reads the queue monitor's reports, serves the
+ * status port and sleeps until the next deadline, with no periodic
+ * wake-up. Workers send nothing: the master reads their slot pages when
+ * it needs to. */
 #include "master/supervisor.h"
 
 #include <errno.h>

@@ -47,7 +47,7 @@ ds_pool_oldest_job_ms(const struct ds_master *m, const struct ds_pool_rt *p,
 
 		/* a start past now is one a unit test set by hand: ds_child_sync
 		 * bounds a page's by the time of its look */
-		if (c->state == DS_MSG_BUSY && c->busy_since_ms <= now &&
+		if (c->state == DS_SLOT_BUSY && c->busy_since_ms <= now &&
 		    now - c->busy_since_ms > oldest &&
 		    strcmp(c->pool, p->name) == 0)
 			oldest = now - c->busy_since_ms;
@@ -73,24 +73,18 @@ ds_pool_gauges(struct ds_master *m, const struct ds_pool_rt *p,
 		}
 		running++;
 		switch (c->state) {
-		case DS_MSG_STARTING:
+		case DS_SLOT_STARTING:
 			n[DS_WG_STARTING]++;
 			break;
-		case DS_MSG_BUSY:
+		case DS_SLOT_BUSY:
 			n[DS_WG_BUSY]++;
 			break;
-		case DS_MSG_DISCONNECTED:
+		case DS_SLOT_DISCONNECTED:
 			n[DS_WG_DISCONNECTED]++;
 			break;
-		case DS_MSG_IDLE:
-		case DS_MSG_DONE:
-		case DS_MSG_STOPPING:
+		case DS_SLOT_IDLE:
+		case DS_SLOT_STOPPING:
 			n[DS_WG_IDLE]++;
-			break;
-		case DS_MSG_Q_SERVER:	/* the monitor's: children.c refuses */
-		case DS_MSG_Q_FUNC:	/* them from a worker */
-		case DS_MSG_Q_WORKER:
-		case DS_MSG_Q_ROUND:
 			break;
 		}
 	}

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """A hostile gearmand for the tests (issue 16): it answers the admin text
-protocol the queue monitor speaks (worker/monitor_io.c sends "status" then
+protocol the queue monitor speaks (worker/qmon_io.c sends "status" then
 "workers" on one connection) with a flood. Every `status` reply holds
 --rows rows: half duplicates of the --function rows (the values change
 from row to row; the last row of each is TOTAL 7, RUNNING 3, AVAILABLE 2,

@@ -6,7 +6,7 @@
 #include <curl/curl.h>
 #include <stdint.h>
 
-#include "common/msg.h"
+#include "common/slot.h"
 #include "worker/options.h"
 #include "worker/request.h"
 

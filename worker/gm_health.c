@@ -40,13 +40,13 @@ update_up(struct ds_gm_sched *s)
 		ds_log(LOG_ERR, "event=gearman_down pool=%s slot=%d servers=%s "
 		    "error=%s", s->o->pool, s->o->slot, s->servers,
 		    DS_LV(e, s->last_error));
-		ds_report_state(DS_MSG_DISCONNECTED);
+		ds_report_state(DS_SLOT_DISCONNECTED);
 	} else if (mask != 0 && s->outage_since != 0) {
 		ds_log(LOG_NOTICE, "event=gearman_up pool=%s slot=%d servers=%s "
 		    "down_ms=%lld", s->o->pool, s->o->slot, s->servers,
 		    (long long)(now - s->outage_since));
 		s->outage_since = 0;
-		ds_report_state(DS_MSG_IDLE);
+		ds_report_state(DS_SLOT_IDLE);
 	}
 }
 

@@ -136,7 +136,7 @@ run_job(struct loop *l, const struct ds_gm_job *j)
 	ds_report_done(sent ? (int)call.outcome : DS_OUT_ANSWER_LOST,
 	    call.http_status, ds_now_ms() - started);
 	if (l->gm.outage_since)
-		ds_report_state(DS_MSG_DISCONNECTED);
+		ds_report_state(DS_SLOT_DISCONNECTED);
 }
 
 static void
@@ -168,7 +168,7 @@ start_loop(struct loop *l)
 	} *b = malloc(sizeof(*b));
 	int rc = -1;
 
-	ds_report_state(DS_MSG_STARTING);
+	ds_report_state(DS_SLOT_STARTING);
 	if (b == NULL) {
 		ds_log(LOG_ERR, "event=worker_failed pool=%s slot=%d "
 		    "error=\"out of memory\"", o->pool, o->slot);
@@ -186,7 +186,7 @@ start_loop(struct loop *l)
 	    "functions=%zu uri=%s", o->pool, o->slot, l->gm.servers,
 	    o->nfunctions, DS_LV(b->v, ds_uri_redact(b->u, sizeof(b->u),
 	    o->uri)));
-	ds_report_state(DS_MSG_IDLE);
+	ds_report_state(DS_SLOT_IDLE);
 	rc = 0;
 out:
 	free(b);
@@ -218,7 +218,7 @@ ds_worker_run(const struct ds_worker_opts *o)
 	}
 	while ((why = why_stop(l)) == NULL)
 		loop_once(l);
-	ds_report_state(DS_MSG_STOPPING);
+	ds_report_state(DS_SLOT_STOPPING);
 	ds_log(LOG_INFO, "event=worker_exit pool=%s slot=%d reason=%s jobs=%lld",
 	    o->pool, o->slot, why, (long long)l->jobs_done);
 	ds_gm_sched_free(&l->gm);

@@ -13,7 +13,7 @@
 #include "common/proctitle.h"
 #include "common/worker_args.h"
 #include "worker/loop.h"
-#include "worker/monitor.h"
+#include "worker/qmon.h"
 #include "worker/options.h"
 #include "worker/report.h"
 #include "worker/signals.h"
@@ -79,7 +79,7 @@ main(int argc, char **argv)
 	}
 	if (argc > 1 && strcmp(args[1], "--" DS_WARG_MONITOR) == 0) {
 		ds_close_inherited(DS_WORKER_FD);
-		rc = ds_monitor_main(argc, args);
+		rc = ds_qmon_main(argc, args);
 		for (int i = 0; i < argc; i++)
 			free(args[i]);
 		free(args);

@@ -73,12 +73,12 @@ ds_report_init(int mfd, int shm_fd, const char *const *functions,
 }
 
 void
-ds_report_state(int type)
+ds_report_state(enum ds_slot_state state)
 {
-	if (slot == NULL || slot->state == (uint32_t)type)
+	if (slot == NULL || slot->state == (uint32_t)state)
 		return;
 	ds_slot_begin(slot);
-	__atomic_store_n(&slot->state, (uint32_t)type, __ATOMIC_RELAXED);
+	__atomic_store_n(&slot->state, (uint32_t)state, __ATOMIC_RELAXED);
 	ds_slot_end(slot);
 }
 
@@ -109,7 +109,7 @@ ds_report_busy(const char *handle, const char *unique, const char *function)
 		return;
 	job_fn = function_index(function);
 	ds_slot_begin(slot);
-	slot->state = DS_MSG_BUSY;
+	slot->state = DS_SLOT_BUSY;
 	slot->function = job_fn;
 	slot->jobs_started++;
 	slot->busy_since_ms = ds_now_ms();
@@ -125,7 +125,7 @@ ds_report_done(int outcome, int http_status, int64_t duration_ms)
 		return;
 	ds_slot_count(slot, job_fn, outcome, http_status, duration_ms < 0 ? 0 :
 	    duration_ms > UINT32_MAX ? UINT32_MAX : (uint32_t)duration_ms);
-	ds_report_state(DS_MSG_IDLE);
+	ds_report_state(DS_SLOT_IDLE);
 }
 
 void

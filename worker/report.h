@@ -9,14 +9,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/msg.h"
+#include "common/slot.h"
 
 /* Maps the slot page (shm_fd < 0: none; every report is then a no-op) and
  * closes shm_fd. functions are the worker's, in the master's order.
  * Returns 0, or -1 with err when the page is not a slot of n functions. */
 int ds_report_init(int master_fd, int shm_fd, const char *const *functions,
     size_t nfunctions, char *err, size_t errlen);
-void ds_report_state(int type);
+void ds_report_state(enum ds_slot_state state);
 void ds_report_busy(const char *handle, const char *unique,
     const char *function);
 void ds_report_done(int outcome, int http_status, int64_t duration_ms);

@@ -5,7 +5,7 @@
  *
  * Then the master's side (master/queue_view.h), which trusts the monitor
  * no more than the monitor trusts gearmand: every row parsed goes through
- * the wire format (common/msg.h) into a queue view as a monitor gone
+ * the wire format (common/qmon_msg.h) into a queue view as a monitor gone
  * wrong would send it, duplicates and functions not ours included, over
  * two rounds with a reload between; then the same bytes as a stream of
  * packets of any type. After each round the view holds at most one row
@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "common/admin.h"
-#include "common/msg.h"
+#include "common/qmon_msg.h"
 #include "master/queue_view.h"
 
 #define NSERVERS 2
@@ -31,7 +31,7 @@ static const char *lo, *hi;
 /* The master's side of one input: the view, our functions, the round. */
 static struct {
 	struct ds_queue_view v;
-	char ours[NOURS][DS_MSG_STR_MAX + 1];
+	char ours[NOURS][DS_QMSG_STR_MAX + 1];
 	const char *ours_p[NOURS];
 	size_t nours;
 	size_t row;		/* rows sent, to spread them over servers */
@@ -45,15 +45,15 @@ inside(const char *p, size_t n)
 
 /* Through the wire and into the view, as the master takes a message. */
 static int
-send_view(struct ds_msg *m)
+send_view(struct ds_qmsg *m)
 {
-	unsigned char pkt[DS_MSG_MAX_SIZE];
-	struct ds_msg d;
+	unsigned char pkt[DS_QMSG_MAX_SIZE];
+	struct ds_qmsg d;
 	const char *why = NULL;
-	size_t n = ds_msg_encode(m, pkt);
+	size_t n = ds_qmsg_encode(m, pkt);
 	int rc;
 
-	assert(ds_msg_decode(pkt, n, &d, &why) == 0);
+	assert(ds_qmsg_decode(pkt, n, &d, &why) == 0);
 	rc = ds_qview_apply(&ms.v, &d, (int64_t)ms.row, &why);
 	assert(rc >= 0 || why != NULL);
 	return rc;
@@ -63,7 +63,7 @@ static void
 send_row(int type, const char *text, size_t len, uint32_t a, uint32_t b,
     uint32_t c)
 {
-	struct ds_msg m;
+	struct ds_qmsg m;
 
 	memset(&m, 0, sizeof(m));
 	m.type = (uint8_t)type;
@@ -72,8 +72,8 @@ send_row(int type, const char *text, size_t len, uint32_t a, uint32_t b,
 	m.a = a;
 	m.b = b;
 	m.c = c;
-	if (len > DS_MSG_STR_MAX)
-		len = DS_MSG_STR_MAX;
+	if (len > DS_QMSG_STR_MAX)
+		len = DS_QMSG_STR_MAX;
 	memcpy(m.text, text, len);
 	send_view(&m);
 }
@@ -84,7 +84,7 @@ on_func(void *ctx, const struct ds_admin_func *f)
 	inside(f->name, f->name_len);
 	assert(f->name_len > 0);
 	if (ctx != NULL)
-		send_row(DS_MSG_Q_FUNC, f->name, f->name_len, f->total,
+		send_row(DS_QMSG_FUNC, f->name, f->name_len, f->total,
 		    f->running, f->available);
 }
 
@@ -100,7 +100,7 @@ on_worker(void *ctx, const struct ds_admin_worker *w)
 	    &pid) == 0) {
 		assert(slot >= 0 && pid > 0 && strlen(pool) < sizeof(pool));
 		if (ctx != NULL)
-			send_row(DS_MSG_Q_WORKER, pool, strlen(pool),
+			send_row(DS_QMSG_WORKER, pool, strlen(pool),
 			    (uint32_t)slot, (uint32_t)pid, 0);
 	}
 	(void)ds_admin_has_function(w->functions, w->functions_len, "f");
@@ -110,7 +110,7 @@ on_worker(void *ctx, const struct ds_admin_worker *w)
 static void
 pick_ours(void *ctx, const struct ds_admin_func *f)
 {
-	size_t len = f->name_len > DS_MSG_STR_MAX ? DS_MSG_STR_MAX :
+	size_t len = f->name_len > DS_QMSG_STR_MAX ? DS_QMSG_STR_MAX :
 	    f->name_len;
 
 	(void)ctx;
@@ -147,12 +147,12 @@ check_view(const struct ds_queue_view *v)
 static void
 round_of(const char *buf, size_t size, int down)
 {
-	struct ds_msg m;
+	struct ds_qmsg m;
 	const char *why;
 
 	for (uint16_t i = 0; i < NSERVERS; i++) {
 		memset(&m, 0, sizeof(m));
-		m.type = DS_MSG_Q_SERVER;
+		m.type = DS_QMSG_SERVER;
 		m.server = i;
 		m.a = !(down && i == 1);
 		snprintf(m.text, sizeof(m.text), "%s", m.a ? "" : "down");
@@ -161,7 +161,7 @@ round_of(const char *buf, size_t size, int down)
 	(void)ds_admin_parse_status(buf, size, on_func, &ms, &why);
 	(void)ds_admin_parse_workers(buf, size, on_worker, &ms, &why);
 	memset(&m, 0, sizeof(m));
-	m.type = DS_MSG_Q_ROUND;
+	m.type = DS_QMSG_ROUND;
 	assert(send_view(&m) == 1);
 	check_view(&ms.v);
 }
@@ -170,7 +170,7 @@ round_of(const char *buf, size_t size, int down)
 static void
 packets(const uint8_t *data, size_t size)
 {
-	struct ds_msg m;
+	struct ds_qmsg m;
 	const char *why;
 	size_t pos = 0, n;
 
@@ -180,13 +180,13 @@ packets(const uint8_t *data, size_t size)
 		if (n > size - pos)
 			n = size - pos;
 		why = NULL;
-		if (ds_msg_decode(data + pos, n, &m, &why) == 0 &&
+		if (ds_qmsg_decode(data + pos, n, &m, &why) == 0 &&
 		    ds_qview_apply(&ms.v, &m, 1, &why) < 0)
 			assert(why != NULL);
 		pos += n;
 	}
 	memset(&m, 0, sizeof(m));
-	m.type = DS_MSG_Q_ROUND;
+	m.type = DS_QMSG_ROUND;
 	assert(send_view(&m) == 1);
 	check_view(&ms.v);
 }

@@ -60,9 +60,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	child.fd = -1;
 	child.pool = "fuzz";
 	child.slot = 0;
-	child.state = DS_MSG_BUSY;
+	child.state = DS_SLOT_BUSY;
 	rest = len < size ? line + len + 1 : line + size;
-	hl = strnlen(rest, DS_MSG_STR_MAX);
+	hl = strnlen(rest, DS_SLOT_STR_MAX);
 	memcpy(child.handle, rest, hl);
 	child.handle[hl] = '\0';
 	memcpy(child.unique, child.handle, hl + 1);

@@ -5,14 +5,14 @@
 #
 #   t/fuzz/run.sh [seconds] [target ...]    (default 60 s, every target)
 #
-# Targets: response config msg text status admin fcgi gm. Binaries, the grown corpus and
+# Targets: response config qmon_msg text status admin fcgi gm. Binaries, the grown corpus and
 # any crash-* / leak-* / timeout-* files go to build/fuzz/.
 set -eu
 
 cd "$(dirname "$0")/../.."
 SECS=${1:-60}
 [ $# -gt 0 ] && shift
-TARGETS=${*:-response config msg text status admin fcgi gm}
+TARGETS=${*:-response config qmon_msg text status admin fcgi gm}
 OUT=build/fuzz
 CC=${CC_FUZZ:-clang}
 CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE -I."
@@ -25,8 +25,8 @@ srcs() {
 	config)	echo config/config.c config/cfg_util.c config/pool.c \
 		    config/json_syntax.c config/server.c config/queue.c \
 		    common/text.c ;;
-	msg)	echo common/msg.c ;;
-	admin)	echo common/admin.c common/msg.c master/queue_view.c ;;
+	qmon_msg) echo common/qmon_msg.c ;;
+	admin)	echo common/admin.c common/qmon_msg.c master/queue_view.c ;;
 	fcgi)	echo worker/fcgi.c ;;
 	text)	echo common/text.c ;;
 	gm)	echo worker/gm_proto.c ;;

@@ -20,8 +20,8 @@
 #include <string.h>
 
 #include "common/buf.h"
-#include "common/msg.h"
 #include "common/parse.h"
+#include "common/slot.h"
 
 static struct ds_master m;
 static struct ds_master_opts opts;
@@ -88,11 +88,11 @@ setup(void)
 	cfg[1].max_workers = 4;
 	add_pool("Web", &cfg[0], 3);
 	add_pool("Idle", &cfg[1], 1);
-	add_child(101, "Web", 0, DS_MSG_IDLE, "", "", "");
-	add_child(102, "Web", 1, DS_MSG_BUSY, "H:host:1\n", "u\x01\tq\\\x7f",
+	add_child(101, "Web", 0, DS_SLOT_IDLE, "", "", "");
+	add_child(102, "Web", 1, DS_SLOT_BUSY, "H:host:1\n", "u\x01\tq\\\x7f",
 	    "Sum");
-	add_child(103, "Idle", 0, DS_MSG_STARTING, "", "", "");
-	add_child(104, "Web", -1, DS_MSG_BUSY, "H:host:9", "r", "Sum");
+	add_child(103, "Idle", 0, DS_SLOT_STARTING, "", "", "");
+	add_child(104, "Web", -1, DS_SLOT_BUSY, "H:host:9", "r", "Sum");
 	m.children[1].busy_since_ms = ds_now_ms() - 42500;
 	m.children[3].busy_since_ms = ds_now_ms() - 1000;
 	m.pools[0].slots[0].pid = 101;

@@ -20,7 +20,7 @@ static const char *const ours[] = {"C", "A", "B", "A"};	/* any order */
 static int
 msg(int type, int server, uint32_t a, uint32_t b, const char *text)
 {
-	struct ds_msg m;
+	struct ds_qmsg m;
 	const char *why = NULL;
 
 	memset(&m, 0, sizeof(m));
@@ -99,14 +99,14 @@ static const struct {
 static void
 apply_round(const struct row *rows, size_t n)
 {
-	static const int type[] = {0, DS_MSG_Q_SERVER, DS_MSG_Q_FUNC,
-	    DS_MSG_Q_WORKER};
+	static const int type[] = {0, DS_QMSG_SERVER, DS_QMSG_FUNC,
+	    DS_QMSG_WORKER};
 
 	for (size_t i = 0; i < n && rows[i].kind != END; i++)
 		ck_assert_int_eq(msg(type[rows[i].kind], rows[i].server,
 		    rows[i].kind == S ? 1 : rows[i].a, rows[i].b,
 		    rows[i].text), 0);
-	ck_assert_int_eq(msg(DS_MSG_Q_ROUND, 0, 2, 0, ""), 1);
+	ck_assert_int_eq(msg(DS_QMSG_ROUND, 0, 2, 0, ""), 1);
 }
 
 START_TEST(rows_kept)
@@ -138,8 +138,8 @@ START_TEST(rows_kept)
 	    (unsigned long long)v.dropped.unknown,
 	    (unsigned long long)v.dropped.over_cap);
 	/* the counts are the round's: the next one starts from 0 */
-	msg(DS_MSG_Q_SERVER, 0, 1, 0, "");
-	msg(DS_MSG_Q_ROUND, 0, 2, 0, "");
+	msg(DS_QMSG_SERVER, 0, 1, 0, "");
+	msg(DS_QMSG_ROUND, 0, 2, 0, "");
 	ck_assert_uint_eq(v.dropped.duplicates + v.dropped.unknown +
 	    v.dropped.over_cap, 0);
 }
@@ -167,16 +167,16 @@ START_TEST(flood_is_capped)
 {
 	char unknown[32];
 
-	msg(DS_MSG_Q_SERVER, 0, 1, 0, "");
+	msg(DS_QMSG_SERVER, 0, 1, 0, "");
 	for (int pass = 0; pass < 20; pass++) {
 		for (size_t i = 0; i < NFUNCS; i++)
-			msg(DS_MSG_Q_FUNC, 0, (uint32_t)pass, 0, names[i]);
+			msg(DS_QMSG_FUNC, 0, (uint32_t)pass, 0, names[i]);
 		snprintf(unknown, sizeof(unknown), "G%d", pass);
-		msg(DS_MSG_Q_FUNC, 0, 1, 0, unknown);
+		msg(DS_QMSG_FUNC, 0, 1, 0, unknown);
 	}
 	for (uint32_t i = 0; i < 1000; i++)
-		msg(DS_MSG_Q_WORKER, 0, i, i + 1, "P");
-	msg(DS_MSG_Q_ROUND, 0, 1, 0, "");
+		msg(DS_QMSG_WORKER, 0, i, i + 1, "P");
+	msg(DS_QMSG_ROUND, 0, 1, 0, "");
 	ck_assert_uint_eq(v.s[0].now.nf, NFUNCS);
 	ck_assert_uint_eq(v.s[0].now.nw, 4);
 	ck_assert_uint_eq(v.dropped.duplicates, 19 * NFUNCS);
@@ -205,21 +205,21 @@ START_TEST(history_by_function)
 	struct ds_qfunc *f;
 
 	/* round 1 in order: every function waiting since 100 */
-	msg(DS_MSG_Q_SERVER, 0, 1, 0, "");
+	msg(DS_QMSG_SERVER, 0, 1, 0, "");
 	for (size_t i = 0; i < NFUNCS; i++)
-		msg(DS_MSG_Q_FUNC, 0, 2, 0, names[i]);
-	ck_assert_int_eq(ds_qview_apply(&v, &(struct ds_msg){.type =
-	    DS_MSG_Q_ROUND}, 100, &(const char *){NULL}), 1);
+		msg(DS_QMSG_FUNC, 0, 2, 0, names[i]);
+	ck_assert_int_eq(ds_qview_apply(&v, &(struct ds_qmsg){.type =
+	    DS_QMSG_ROUND}, 100, &(const char *){NULL}), 1);
 	for (size_t i = 0; i < NFUNCS; i++) {
 		f = (struct ds_qfunc *)ds_qview_func(&v, 0, names[i]);
 		f->acted_ms = 1000 + (int64_t)i;
 	}
 	/* round 2 in another order: each keeps its own */
-	msg(DS_MSG_Q_SERVER, 0, 1, 0, "");
+	msg(DS_QMSG_SERVER, 0, 1, 0, "");
 	for (size_t i = 0; i < NFUNCS; i++)
-		msg(DS_MSG_Q_FUNC, 0, 2, 0, names[order(_i, i, NFUNCS)]);
-	ck_assert_int_eq(ds_qview_apply(&v, &(struct ds_msg){.type =
-	    DS_MSG_Q_ROUND}, 200, &(const char *){NULL}), 1);
+		msg(DS_QMSG_FUNC, 0, 2, 0, names[order(_i, i, NFUNCS)]);
+	ck_assert_int_eq(ds_qview_apply(&v, &(struct ds_qmsg){.type =
+	    DS_QMSG_ROUND}, 200, &(const char *){NULL}), 1);
 	for (size_t i = 0; i < NFUNCS; i++) {
 		const struct ds_qfunc *g = ds_qview_func(&v, 0, names[i]);
 
@@ -238,25 +238,25 @@ START_TEST(reload_keeps_what_is_still_ours)
 	static const char *const next[] = {"D", "B", "C"};
 	struct ds_qfunc *f;
 
-	msg(DS_MSG_Q_SERVER, 0, 1, 0, "");
-	msg(DS_MSG_Q_FUNC, 0, 5, 0, "A");
-	msg(DS_MSG_Q_FUNC, 0, 5, 0, "B");
-	msg(DS_MSG_Q_WORKER, 0, 0, 10, "P");
-	msg(DS_MSG_Q_WORKER, 0, 1, 11, "P");
-	msg(DS_MSG_Q_ROUND, 0, 1, 0, "");
+	msg(DS_QMSG_SERVER, 0, 1, 0, "");
+	msg(DS_QMSG_FUNC, 0, 5, 0, "A");
+	msg(DS_QMSG_FUNC, 0, 5, 0, "B");
+	msg(DS_QMSG_WORKER, 0, 0, 10, "P");
+	msg(DS_QMSG_WORKER, 0, 1, 11, "P");
+	msg(DS_QMSG_ROUND, 0, 1, 0, "");
 	f = (struct ds_qfunc *)ds_qview_func(&v, 0, "B");
 	f->acted_ms = 77;
-	msg(DS_MSG_Q_SERVER, 0, 1, 0, "");
-	msg(DS_MSG_Q_FUNC, 0, 6, 0, "A");
-	msg(DS_MSG_Q_FUNC, 0, 6, 0, "B");
+	msg(DS_QMSG_SERVER, 0, 1, 0, "");
+	msg(DS_QMSG_FUNC, 0, 6, 0, "A");
+	msg(DS_QMSG_FUNC, 0, 6, 0, "B");
 	ck_assert_int_eq(ds_qview_set_ours(&v, next, NELEM(next), 1), 0);
 	ck_assert_uint_eq(v.s[0].now.nw, 1);	/* a lower cap holds at once */
 	ck_assert_ptr_null(ds_qview_func(&v, 0, "A"));
 	ck_assert_int_eq(ds_qview_func(&v, 0, "B")->acted_ms, 77);
 	ck_assert_str_eq(ds_qview_func(&v, 0, "B")->name, "B");
-	msg(DS_MSG_Q_FUNC, 0, 7, 0, "D");
-	msg(DS_MSG_Q_FUNC, 0, 7, 0, "A");
-	msg(DS_MSG_Q_ROUND, 0, 1, 0, "");
+	msg(DS_QMSG_FUNC, 0, 7, 0, "D");
+	msg(DS_QMSG_FUNC, 0, 7, 0, "A");
+	msg(DS_QMSG_ROUND, 0, 1, 0, "");
 	ck_assert_uint_eq(v.s[0].now.nf, 2);
 	ck_assert_uint_eq(ds_qview_func(&v, 0, "B")->total, 6);
 	ck_assert_int_eq(ds_qview_func(&v, 0, "B")->acted_ms, 77);
@@ -265,10 +265,10 @@ START_TEST(reload_keeps_what_is_still_ours)
 	/* none of ours: every row goes, nothing breaks */
 	ck_assert_int_eq(ds_qview_set_ours(&v, NULL, 0, 0), 0);
 	ck_assert_ptr_null(ds_qview_func(&v, 0, "B"));
-	msg(DS_MSG_Q_SERVER, 0, 1, 0, "");
-	msg(DS_MSG_Q_FUNC, 0, 7, 0, "B");
-	msg(DS_MSG_Q_WORKER, 0, 1, 2, "P");
-	msg(DS_MSG_Q_ROUND, 0, 1, 0, "");
+	msg(DS_QMSG_SERVER, 0, 1, 0, "");
+	msg(DS_QMSG_FUNC, 0, 7, 0, "B");
+	msg(DS_QMSG_WORKER, 0, 1, 2, "P");
+	msg(DS_QMSG_ROUND, 0, 1, 0, "");
 	ck_assert_uint_eq(v.s[0].now.nf + v.s[0].now.nw, 0);
 	ck_assert_uint_eq(v.dropped.unknown + v.dropped.over_cap, 2);
 }

@@ -18,7 +18,7 @@ static int
 msg(int type, int server, uint32_t a, uint32_t b, uint32_t c,
     const char *text, int64_t now)
 {
-	struct ds_msg m;
+	struct ds_qmsg m;
 	const char *why = NULL;
 	int rc;
 
@@ -51,14 +51,14 @@ teardown(void)
 
 START_TEST(round_applies_whole)
 {
-	ck_assert_int_eq(msg(DS_MSG_Q_SERVER, 0, 1, 0, 0, "", 100), 0);
-	ck_assert_int_eq(msg(DS_MSG_Q_FUNC, 0, 5, 2, 3, "Sum", 100), 0);
-	ck_assert_int_eq(msg(DS_MSG_Q_WORKER, 0, 1, 4242, 0, "P", 100), 0);
-	ck_assert_int_eq(msg(DS_MSG_Q_SERVER, 1, 0, 0, 0, "refused", 100), 0);
+	ck_assert_int_eq(msg(DS_QMSG_SERVER, 0, 1, 0, 0, "", 100), 0);
+	ck_assert_int_eq(msg(DS_QMSG_FUNC, 0, 5, 2, 3, "Sum", 100), 0);
+	ck_assert_int_eq(msg(DS_QMSG_WORKER, 0, 1, 4242, 0, "P", 100), 0);
+	ck_assert_int_eq(msg(DS_QMSG_SERVER, 1, 0, 0, 0, "refused", 100), 0);
 	/* nothing shows before the round ends */
 	ck_assert_ptr_null(ds_qview_func(&v, 0, "Sum"));
 	ck_assert_int_eq(v.s[0].state, DS_Q_UNKNOWN);
-	ck_assert_int_eq(msg(DS_MSG_Q_ROUND, 0, 2, 0, 0, "", 100), 1);
+	ck_assert_int_eq(msg(DS_QMSG_ROUND, 0, 2, 0, 0, "", 100), 1);
 	ck_assert_int_eq(v.s[0].state, DS_Q_UP);
 	ck_assert_int_eq(v.s[1].state, DS_Q_DOWN);
 	ck_assert_str_eq(v.s[1].why, "refused");
@@ -78,9 +78,9 @@ START_TEST(waiting_carries_over)
 	struct ds_qfunc *f;
 
 	for (int64_t t = 100; t <= 300; t += 100) {
-		msg(DS_MSG_Q_SERVER, 0, 1, 0, 0, "", t);
-		msg(DS_MSG_Q_FUNC, 0, 3, 1, 1, "Sum", t);
-		msg(DS_MSG_Q_ROUND, 0, 1, 0, 0, "", t);
+		msg(DS_QMSG_SERVER, 0, 1, 0, 0, "", t);
+		msg(DS_QMSG_FUNC, 0, 3, 1, 1, "Sum", t);
+		msg(DS_QMSG_ROUND, 0, 1, 0, 0, "", t);
 		/* an unchanged state is not a change */
 		ck_assert_int_eq(v.s[0].changed, t == 100);
 	}
@@ -88,19 +88,19 @@ START_TEST(waiting_carries_over)
 	f = (struct ds_qfunc *)ds_qview_func(&v, 0, "Sum");
 	f->acted_ms = 250;
 	/* drained: no longer waiting; what we did is remembered */
-	msg(DS_MSG_Q_SERVER, 0, 1, 0, 0, "", 400);
-	msg(DS_MSG_Q_FUNC, 0, 1, 1, 1, "Sum", 400);
-	msg(DS_MSG_Q_ROUND, 0, 1, 0, 0, "", 400);
+	msg(DS_QMSG_SERVER, 0, 1, 0, 0, "", 400);
+	msg(DS_QMSG_FUNC, 0, 1, 1, 1, "Sum", 400);
+	msg(DS_QMSG_ROUND, 0, 1, 0, 0, "", 400);
 	ck_assert_int_eq(ds_qview_func(&v, 0, "Sum")->waiting_since, 0);
 	ck_assert_int_eq(ds_qview_func(&v, 0, "Sum")->acted_ms, 250);
 	/* waiting again starts a new count */
-	msg(DS_MSG_Q_SERVER, 0, 1, 0, 0, "", 500);
-	msg(DS_MSG_Q_FUNC, 0, 2, 1, 1, "Sum", 500);
-	msg(DS_MSG_Q_ROUND, 0, 1, 0, 0, "", 500);
+	msg(DS_QMSG_SERVER, 0, 1, 0, 0, "", 500);
+	msg(DS_QMSG_FUNC, 0, 2, 1, 1, "Sum", 500);
+	msg(DS_QMSG_ROUND, 0, 1, 0, 0, "", 500);
 	ck_assert_int_eq(ds_qview_func(&v, 0, "Sum")->waiting_since, 500);
 	/* a server gone down has no rows */
-	msg(DS_MSG_Q_SERVER, 0, 0, 0, 0, "timeout", 600);
-	msg(DS_MSG_Q_ROUND, 0, 1, 0, 0, "", 600);
+	msg(DS_QMSG_SERVER, 0, 0, 0, 0, "timeout", 600);
+	msg(DS_QMSG_ROUND, 0, 1, 0, 0, "", 600);
 	ck_assert_ptr_null(ds_qview_func(&v, 0, "Sum"));
 	ck_assert(v.s[0].changed);
 	ck_assert_int_eq(v.s[0].state_since, 600);
@@ -109,19 +109,19 @@ END_TEST
 
 START_TEST(bad_messages)
 {
-	ck_assert_int_eq(msg(DS_MSG_Q_SERVER, 2, 1, 0, 0, "", 1), -1);
-	ck_assert_int_eq(msg(DS_MSG_Q_FUNC, 0, 1, 0, 0, "Sum", 1), -1);
-	ck_assert_int_eq(msg(DS_MSG_IDLE, 0, 0, 0, 0, "", 1), -1);
-	msg(DS_MSG_Q_SERVER, 0, 0, 0, 0, "down", 1);
-	ck_assert_int_eq(msg(DS_MSG_Q_WORKER, 0, 1, 2, 0, "P", 1), -1);
+	ck_assert_int_eq(msg(DS_QMSG_SERVER, 2, 1, 0, 0, "", 1), -1);
+	ck_assert_int_eq(msg(DS_QMSG_FUNC, 0, 1, 0, 0, "Sum", 1), -1);
+	ck_assert_int_eq(msg(DS_QMSG_FIRST - 1, 0, 0, 0, 0, "", 1), -1);
+	msg(DS_QMSG_SERVER, 0, 0, 0, 0, "down", 1);
+	ck_assert_int_eq(msg(DS_QMSG_WORKER, 0, 1, 2, 0, "P", 1), -1);
 	/* a restarted round drops what the broken one had */
-	msg(DS_MSG_Q_SERVER, 1, 1, 0, 0, "", 1);
-	msg(DS_MSG_Q_FUNC, 1, 9, 0, 0, "Old", 1);
-	msg(DS_MSG_Q_SERVER, 1, 1, 0, 0, "", 2);
-	msg(DS_MSG_Q_FUNC, 1, 1, 0, 0, "New", 2);
+	msg(DS_QMSG_SERVER, 1, 1, 0, 0, "", 1);
+	msg(DS_QMSG_FUNC, 1, 9, 0, 0, "Old", 1);
+	msg(DS_QMSG_SERVER, 1, 1, 0, 0, "", 2);
+	msg(DS_QMSG_FUNC, 1, 1, 0, 0, "New", 2);
 	/* a pid of 0 is nobody's */
-	msg(DS_MSG_Q_WORKER, 1, 1, 0, 0, "P", 2);
-	msg(DS_MSG_Q_ROUND, 0, 2, 0, 0, "", 2);
+	msg(DS_QMSG_WORKER, 1, 1, 0, 0, "P", 2);
+	msg(DS_QMSG_ROUND, 0, 2, 0, 0, "", 2);
 	ck_assert_ptr_null(ds_qview_func(&v, 1, "Old"));
 	ck_assert_ptr_nonnull(ds_qview_func(&v, 1, "New"));
 	ck_assert_uint_eq(v.s[1].now.nw, 0);
@@ -155,10 +155,10 @@ START_TEST(metrics_lines)
 		"# TYPE driveshaft_gearman_up gauge\n",
 	};
 
-	msg(DS_MSG_Q_SERVER, 0, 1, 0, 0, "", 1);
-	msg(DS_MSG_Q_FUNC, 0, 5, 2, 3, "Sum", 1);
-	msg(DS_MSG_Q_SERVER, 1, 0, 0, 0, "refused", 1);
-	msg(DS_MSG_Q_ROUND, 0, 2, 0, 0, "", 1);
+	msg(DS_QMSG_SERVER, 0, 1, 0, 0, "", 1);
+	msg(DS_QMSG_FUNC, 0, 5, 2, 3, "Sum", 1);
+	msg(DS_QMSG_SERVER, 1, 0, 0, 0, "refused", 1);
+	msg(DS_QMSG_ROUND, 0, 2, 0, 0, "", 1);
 	ds_metrics_render_queue(&g, &b);
 	ck_assert_ptr_nonnull(b.data);
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)

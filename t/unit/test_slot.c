@@ -45,7 +45,7 @@ START_TEST(fresh_page_is_starting)
 	ck_assert_int_eq(s->magic, DS_SLOT_MAGIC);
 	ck_assert_int_eq(s->nfunctions, 3);
 	ck_assert_int_eq(ds_slot_read(s, 3, &v), 0);
-	ck_assert_int_eq(v.state, DS_MSG_STARTING);
+	ck_assert_int_eq(v.state, DS_SLOT_STARTING);
 	ck_assert_str_eq(v.handle, "");
 }
 END_TEST
@@ -97,7 +97,7 @@ START_TEST(job_view)
 	struct ds_slot_view v;
 
 	ds_slot_begin(s);
-	s->state = DS_MSG_BUSY;
+	s->state = DS_SLOT_BUSY;
 	s->function = 2;
 	s->jobs_started = 7;
 	s->busy_since_ms = 1234;
@@ -106,7 +106,7 @@ START_TEST(job_view)
 	ck_assert_int_eq(ds_slot_read(s, 3, &v), -1);	/* mid-change */
 	ds_slot_end(s);
 	ck_assert_int_eq(ds_slot_read(s, 3, &v), 0);
-	ck_assert_int_eq(v.state, DS_MSG_BUSY);
+	ck_assert_int_eq(v.state, DS_SLOT_BUSY);
 	ck_assert_uint_eq(v.function, 2);
 	ck_assert_uint_eq(v.jobs_started, 7);
 	ck_assert_int_eq(v.busy_since_ms, 1234);
@@ -115,10 +115,87 @@ START_TEST(job_view)
 }
 END_TEST
 
+/* Each state a worker writes reads back as itself, by its value of the
+ * previous releases (a master reads the page of another release's worker),
+ * and has its name for the log. */
+static const struct {
+	enum ds_slot_state state;
+	uint32_t value;
+	const char *name;
+} state_cases[] = {
+	{DS_SLOT_STARTING, 1, "starting"},
+	{DS_SLOT_IDLE, 2, "idle"},
+	{DS_SLOT_BUSY, 3, "busy"},
+	{DS_SLOT_DISCONNECTED, 5, "disconnected"},
+	{DS_SLOT_STOPPING, 6, "stopping"},
+};
+
+START_TEST(every_state)
+{
+	struct ds_slot_view v;
+
+	ck_assert_uint_eq((uint32_t)state_cases[_i].state,
+	    state_cases[_i].value);
+	ds_slot_begin(s);
+	s->state = state_cases[_i].value;
+	ds_slot_end(s);
+	ck_assert_int_eq(ds_slot_read(s, 3, &v), 0);
+	ck_assert_int_eq(v.state, state_cases[_i].state);
+	ck_assert_str_eq(ds_slot_state_name((int)state_cases[_i].value),
+	    state_cases[_i].name);
+}
+END_TEST
+
+static const struct ds_name_case name_cases[] = {
+	{"state", ds_slot_state_name, 0, "?"},
+	{"state", ds_slot_state_name, 4, "?"},
+	{"state", ds_slot_state_name, DS_SLOT_STOPPING + 1, "?"},
+	{"state", ds_slot_state_name, -1, "?"},
+	{"outcome", ds_outcome_name, DS_OUT_COMPLETE, "complete"},
+	{"outcome", ds_outcome_name, DS_OUT_FAIL, "fail"},
+	{"outcome", ds_outcome_name, DS_OUT_TIMEOUT, "timeout"},
+	{"outcome", ds_outcome_name, DS_OUT_ABORTED, "aborted"},
+	{"outcome", ds_outcome_name, DS_OUT_ANSWER_LOST, "answer_lost"},
+	{"outcome", ds_outcome_name, DS_OUT_LAST + 1, "?"},
+	{"outcome", ds_outcome_name, -1, "?"},
+};
+
+START_TEST(names)
+{
+	ds_check_name(&name_cases[_i]);
+}
+END_TEST
+
+/* A copy is whole only when no change was under way at the first load of
+ * seq and none began before the second. */
+static const struct {
+	uint32_t before, after;
+	int whole;
+} seq_cases[] = {
+	{0, 0, 1},
+	{4, 4, 1},
+	{UINT32_MAX - 1, UINT32_MAX - 1, 1},
+	{3, 3, 0},		/* a change under way all along */
+	{4, 5, 0},		/* one began during the copy */
+	{4, 6, 0},		/* a whole change during the copy */
+	{4, 8, 0},		/* two of them */
+	{UINT32_MAX - 1, 0, 0},	/* a whole change across the wrap */
+	{4, 2, 0},
+};
+
+START_TEST(seq_whole)
+{
+	ck_assert_msg(ds_slot_seq_whole(seq_cases[_i].before,
+	    seq_cases[_i].after) == seq_cases[_i].whole, "seq %u then %u",
+	    seq_cases[_i].before, seq_cases[_i].after);
+}
+END_TEST
+
 /* Whatever a worker writes, the master reads a bounded, valid view. */
 START_TEST(hostile_page)
 {
-	static const uint32_t states[] = {0, DS_MSG_DONE, DS_MSG_STOPPING + 1,
+	/* 4 was a job just done, which no worker writes any more */
+	static const uint32_t states[] = {0, 4, DS_SLOT_STOPPING + 1,
 	    0xFFFFFFFF};
 	struct ds_slot_view v;
 
@@ -127,17 +204,17 @@ START_TEST(hostile_page)
 	for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
 		s->state = states[i];
 		ck_assert_int_eq(ds_slot_read(s, 3, &v), 0);
-		ck_assert_int_eq(v.state, DS_MSG_IDLE);
+		ck_assert_int_eq(v.state, DS_SLOT_IDLE);
 	}
-	s->state = DS_MSG_BUSY;
+	s->state = DS_SLOT_BUSY;
 	s->function = 3;	/* past the master's 3 functions */
 	ck_assert_int_eq(ds_slot_read(s, 3, &v), 0);
-	ck_assert_int_eq(v.state, DS_MSG_IDLE);
+	ck_assert_int_eq(v.state, DS_SLOT_IDLE);
 	s->function = 0;
 	ck_assert_int_eq(ds_slot_read(s, 3, &v), 0);
-	ck_assert_int_eq(v.state, DS_MSG_BUSY);
-	ck_assert_uint_eq(strlen(v.handle), DS_MSG_STR_MAX);
-	ck_assert_uint_eq(strlen(v.unique), DS_MSG_STR_MAX);
+	ck_assert_int_eq(v.state, DS_SLOT_BUSY);
+	ck_assert_uint_eq(strlen(v.handle), DS_SLOT_STR_MAX);
+	ck_assert_uint_eq(strlen(v.unique), DS_SLOT_STR_MAX);
 	s->seq = 1;		/* a worker stuck mid-change: give up */
 	ck_assert_int_eq(ds_slot_read(s, 3, &v), -1);
 }
@@ -173,6 +250,9 @@ slot_suite(void)
 	tcase_add_test(tc, job_view);
 	tcase_add_test(tc, hostile_page);
 	tcase_add_test(tc, tail_after_the_counters);
+	tcase_add_loop_test(tc, every_state, 0, NELEM(state_cases));
+	tcase_add_loop_test(tc, names, 0, NELEM(name_cases));
+	tcase_add_loop_test(tc, seq_whole, 0, NELEM(seq_cases));
 	suite_add_tcase(su, tc);
 	return su;
 }

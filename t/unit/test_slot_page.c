@@ -69,7 +69,7 @@ setup(void)
 	    .nslots = 1};
 	slot = (struct ds_slot){.pid = PID};
 	c = (struct ds_child){.pid = PID, .fd = -1, .pool = "P", .slot = 0,
-	    .state = DS_MSG_STARTING, .max_running_ms = MAX_MS,
+	    .state = DS_SLOT_STARTING, .max_running_ms = MAX_MS,
 	    .started_ms = ds_now_ms() - SPAWN_AGO_MS};
 	m.pools = &p;
 	m.npools = 1;

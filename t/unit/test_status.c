@@ -43,19 +43,19 @@ END_TEST
 START_TEST(threads_longest_escapes)
 {
 	struct ds_child *c = ds_child_by_pid(&m, 102);
-	char want[64 + 8 * DS_MSG_STR_MAX], *o = want;
+	char want[64 + 8 * DS_SLOT_STR_MAX], *o = want;
 	size_t len;
 	char *s;
 
-	memset(c->handle, '\x1b', DS_MSG_STR_MAX);
-	c->handle[DS_MSG_STR_MAX] = '\0';
-	memset(c->unique, '\n', DS_MSG_STR_MAX);
-	c->unique[DS_MSG_STR_MAX] = '\0';
+	memset(c->handle, '\x1b', DS_SLOT_STR_MAX);
+	c->handle[DS_SLOT_STR_MAX] = '\0';
+	memset(c->unique, '\n', DS_SLOT_STR_MAX);
+	c->unique[DS_SLOT_STR_MAX] = '\0';
 	o += sprintf(o, "102\tWeb\t0\tjob_handle=");
-	for (int i = 0; i < DS_MSG_STR_MAX; i++)
+	for (int i = 0; i < DS_SLOT_STR_MAX; i++)
 		o += sprintf(o, "\\x1B");
 	o += sprintf(o, " job_unique=");
-	for (int i = 0; i < DS_MSG_STR_MAX; i++)
+	for (int i = 0; i < DS_SLOT_STR_MAX; i++)
 		o += sprintf(o, "\\x0A");
 	sprintf(o, "\r\n");
 	s = run(ds_status_threads, &len);

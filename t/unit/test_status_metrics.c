@@ -163,7 +163,7 @@ END_TEST
  * would merge two series or split a UTF-8 sequence. */
 START_TEST(metrics_long_labels)
 {
-	char pool[301], fn[DS_MSG_STR_MAX + 1], want[2048];
+	char pool[301], fn[DS_SLOT_STR_MAX + 1], want[2048];
 	size_t len;
 	char *s;
 
@@ -187,7 +187,7 @@ START_TEST(metrics_long_labels)
 
 		o += sprintf(o, "driveshaft_jobs_completed_total{pool=\"%s\","
 		    "function=\"", pool);
-		for (int i = 0; i < DS_MSG_STR_MAX; i++)
+		for (int i = 0; i < DS_SLOT_STR_MAX; i++)
 			o += sprintf(o, "\\\"");
 		ck_assert_uint_lt((size_t)(o - want) + 8, sizeof(want));
 		sprintf(o, "\"} 1\n");

@@ -74,7 +74,7 @@ add_pool(const char *name, int nslots)
 
 /* A child in slot of p (or retired when slot < 0) in state st. */
 static struct ds_child *
-add_child(struct ds_pool_rt *p, int slot, pid_t pid, enum ds_msg_type st)
+add_child(struct ds_pool_rt *p, int slot, pid_t pid, enum ds_slot_state st)
 {
 	struct ds_child *c;
 
@@ -140,9 +140,9 @@ START_TEST(overdue_busy_child_is_killed_once)
 {
 	struct ds_pool_rt *p = add_pool("P", 3);
 	int64_t now = ds_now_ms();
-	struct ds_child *late = add_child(p, 0, 101, DS_MSG_BUSY);
-	struct ds_child *soon = add_child(p, 1, 102, DS_MSG_BUSY);
-	struct ds_child *idle = add_child(p, 2, 103, DS_MSG_IDLE);
+	struct ds_child *late = add_child(p, 0, 101, DS_SLOT_BUSY);
+	struct ds_child *soon = add_child(p, 1, 102, DS_SLOT_BUSY);
+	struct ds_child *idle = add_child(p, 2, 103, DS_SLOT_IDLE);
 
 	late->busy_since_ms = now - o.max_running_ms - DS_KILL_GRACE_MS - 1;
 	soon->busy_since_ms = now - o.max_running_ms;
@@ -161,8 +161,8 @@ END_TEST
 START_TEST(stop_deadlines)
 {
 	struct ds_pool_rt *p = add_pool("P", 3);
-	struct ds_child *busy = add_child(p, 0, 201, DS_MSG_BUSY);
-	struct ds_child *idle = add_child(p, 1, 202, DS_MSG_IDLE);
+	struct ds_child *busy = add_child(p, 0, 201, DS_SLOT_BUSY);
+	struct ds_child *idle = add_child(p, 1, 202, DS_SLOT_IDLE);
 	int64_t before = ds_now_ms(), after;
 
 	ds_retire(&m, busy, SIGUSR1);	/* drain: its whole max_running_time */
@@ -202,10 +202,10 @@ START_TEST(shrink_stops_the_cheapest_first)
 		teardown();
 		setup();
 		p = add_pool("P", 5);
-		add_child(p, 0, 301, DS_MSG_BUSY);
-		add_child(p, 1, 302, DS_MSG_IDLE);
-		add_child(p, 3, 304, DS_MSG_IDLE);
-		add_child(p, 4, 305, DS_MSG_BUSY);
+		add_child(p, 0, 301, DS_SLOT_BUSY);
+		add_child(p, 1, 302, DS_SLOT_IDLE);
+		add_child(p, 3, 304, DS_SLOT_IDLE);
+		add_child(p, 4, 305, DS_SLOT_BUSY);
 		ds_pool_resize(&m, p, cases[k].n);
 		ck_assert_int_eq(p->nslots, cases[k].n);
 		for (int i = 0; i < 4 && cases[k].stopped[i]; i++)
@@ -229,8 +229,8 @@ END_TEST
 START_TEST(a_start_reads_pages_rarely_and_kills_on_a_fresh_look)
 {
 	struct ds_pool_rt *p = add_pool("P", 2);
-	struct ds_child *done = add_child(p, 0, 501, DS_MSG_BUSY);
-	struct ds_child *counted = add_child(p, 1, 502, DS_MSG_IDLE);
+	struct ds_child *done = add_child(p, 0, 501, DS_SLOT_BUSY);
+	struct ds_child *counted = add_child(p, 1, 502, DS_SLOT_IDLE);
 	char *jobs[] = {"F"};
 	struct ds_pool cfg = {.jobs = jobs, .njobs = 1};
 	int64_t now = ds_now_ms();
@@ -242,14 +242,14 @@ START_TEST(a_start_reads_pages_rarely_and_kills_on_a_fresh_look)
 	close(fd);
 	/* the last look saw a job far past its time; it has ended since */
 	done->busy_since_ms = now - o.max_running_ms - DS_KILL_GRACE_MS - 1;
-	done->page->state = DS_MSG_IDLE;
+	done->page->state = DS_SLOT_IDLE;
 	ds_slot_count(counted->page, 0, DS_OUT_COMPLETE, 200, 3);
 	m.stopping = DS_DRAIN;	/* no spawning in this test */
 	m.starting = 1;
 	m.synced_ms = now;
 	ds_children_tick(&m, now + DS_SYNC_EVERY_MS - 1);
 	ck_assert_int_eq(nsent, 0);		/* looked again: not killed */
-	ck_assert_int_eq(done->state, DS_MSG_IDLE);
+	ck_assert_int_eq(done->state, DS_SLOT_IDLE);
 	ck_assert_uint_eq(p->stats.completed, 0);	/* not read yet */
 	m.starting = 1;
 	ds_children_tick(&m, now + DS_SYNC_EVERY_MS);
@@ -264,7 +264,7 @@ END_TEST
 START_TEST(slot_page_counts_once)
 {
 	struct ds_pool_rt *p = add_pool("P", 1);
-	struct ds_child *c = add_child(p, 0, 401, DS_MSG_STARTING);
+	struct ds_child *c = add_child(p, 0, 401, DS_SLOT_STARTING);
 	char *jobs[] = {"Fa", "Fb"};
 	struct ds_pool cfg = {.jobs = jobs, .njobs = 2};
 	int fd = ds_slot_page_open(c, &cfg);
@@ -292,13 +292,13 @@ START_TEST(slot_page_counts_once)
 	ck_assert_uint_eq(p->stats.completed, 2);
 	/* the job in hand, as threads shows it */
 	ds_slot_begin(c->page);
-	c->page->state = DS_MSG_BUSY;
+	c->page->state = DS_SLOT_BUSY;
 	c->page->function = 1;
 	c->page->jobs_started = 1;
 	strcpy(c->page->handle, "H:x:1");
 	ds_slot_end(c->page);
 	ds_child_sync(&m, c);
-	ck_assert_int_eq(c->state, DS_MSG_BUSY);
+	ck_assert_int_eq(c->state, DS_SLOT_BUSY);
 	ck_assert_str_eq(c->handle, "H:x:1");
 	ck_assert_str_eq(c->function, "Fb");
 	ds_slot_page_close(c);

@@ -1,12 +1,12 @@
-/* monitor.h: the queue monitor, driveshaft-worker --monitor: one child of
+/* qmon.h: the queue monitor, driveshaft-worker --monitor: one child of
  * the master that reads every gearmand's admin `status` and `workers` each
  * queue_poll_interval and reports what concerns our pools over its
- * socketpair (common/msg.h, version 2). It blocks as it likes (name
+ * socketpair (common/qmon_msg.h). It blocks as it likes (name
  * lookups, slow servers), which the master never may. What it reports is
  * bounded by the config whatever a server sends: one row per function of
  * ours and server (the last wins), at most max_workers worker rows. */
-#ifndef DS_WORKER_MONITOR_H
-#define DS_WORKER_MONITOR_H
+#ifndef DS_WORKER_QMON_H
+#define DS_WORKER_QMON_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -14,7 +14,7 @@
 #include "common/log.h"
 #include "config/config.h"
 
-struct ds_monitor_opts {
+struct ds_qmon_opts {
 	struct ds_server servers[DS_MAX_SERVERS];
 	const char *server_strs[DS_MAX_SERVERS];	/* as given, for logs */
 	size_t nservers;
@@ -27,11 +27,11 @@ struct ds_monitor_opts {
 	struct ds_log_settings log;
 };
 
-/* monitor_opts.c: 0 to run, 1 for --help (printed), -1 with err set. */
-int ds_monitor_parse_args(int argc, char **argv, struct ds_monitor_opts *o,
+/* qmon_opts.c: 0 to run, 1 for --help (printed), -1 with err set. */
+int ds_qmon_parse_args(int argc, char **argv, struct ds_qmon_opts *o,
     char *err, size_t errlen);
 
-/* One server's part of a round (monitor_io.c). */
+/* One server's part of a round (qmon_io.c). */
 struct ds_admin_read {
 	int up;
 	char why[160];		/* when down */
@@ -45,7 +45,7 @@ void ds_admin_read_all(const struct ds_server *servers, size_t nservers,
     int64_t timeout_ms, struct ds_admin_read *r);
 void ds_admin_reads_free(struct ds_admin_read *r, size_t n);
 
-/* monitor.c: runs until a stop signal or the master's exit. */
-int ds_monitor_main(int argc, char **argv);
+/* qmon.c: runs until a stop signal or the master's exit. */
+int ds_qmon_main(int argc, char **argv);
 
 #endif

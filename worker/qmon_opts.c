@@ -1,6 +1,6 @@
-/* monitor_opts.c: the queue monitor's command line (monitor.h), built by
+/* qmon_opts.c: the queue monitor's command line (qmon.h), built by
  * the master with ds_monitor_argv_build() (common/worker_args.h). */
-#include "worker/monitor.h"
+#include "worker/qmon.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -55,7 +55,7 @@ usage(void)
 
 
 static int
-take(int c, const char *name, const char *a, struct ds_monitor_opts *o,
+take(int c, const char *name, const char *a, struct ds_qmon_opts *o,
     char *err, size_t errlen)
 {
 	char why[300];
@@ -108,7 +108,7 @@ cmp_str(const void *a, const void *b)
 }
 
 int
-ds_monitor_parse_args(int argc, char **argv, struct ds_monitor_opts *o,
+ds_qmon_parse_args(int argc, char **argv, struct ds_qmon_opts *o,
     char *err, size_t errlen)
 {
 	int c, idx;

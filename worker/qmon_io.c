@@ -1,8 +1,8 @@
-/* monitor_io.c: one round of the queue monitor's reads (monitor.h): every
+/* qmon_io.c: one round of the queue monitor's reads (qmon.h): every
  * server at once over non-blocking sockets, "status" and "workers" on one
  * connection, each server within the same deadline, so one that does not
  * answer (down, or cut off by a partition) delays no other. */
-#include "worker/monitor.h"
+#include "worker/qmon.h"
 
 #include <errno.h>
 #include <netdb.h>

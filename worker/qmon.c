@@ -1,5 +1,5 @@
-/* monitor.c: the queue monitor's loop (monitor.h). Each round: read every
- * server (monitor_io.c), check both replies whole with the pure parsers
+/* qmon.c: the queue monitor's loop (qmon.h). Each round: read every
+ * server (qmon_io.c), check both replies whole with the pure parsers
  * (common/admin.c), then report per server Q_SERVER, the Q_FUNC rows of
  * our functions and the Q_WORKER rows of our workers, and one Q_ROUND at
  * the end, which is when the master acts. A reply that does not parse
@@ -12,7 +12,7 @@
  * its last row, and the duplicates make one log line a round. Our workers
  * are reported up to max_workers a server. So what the master receives is
  * bounded by the config, not by what the servers send. */
-#include "worker/monitor.h"
+#include "worker/qmon.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -26,7 +26,7 @@
 
 #include "common/admin.h"
 #include "common/buf.h"
-#include "common/msg.h"
+#include "common/qmon_msg.h"
 #include "common/parse.h"
 #include "common/proctitle.h"
 #include "common/text.h"
@@ -44,7 +44,7 @@ struct batch {
 	size_t n;
 	struct mmsghdr mm[BATCH];
 	struct iovec iov[BATCH];
-	unsigned char buf[BATCH][DS_MSG_MAX_SIZE];
+	unsigned char buf[BATCH][DS_QMSG_MAX_SIZE];
 };
 
 /* The last status row of one of our functions on the server being read. */
@@ -54,7 +54,7 @@ struct frow {
 };
 
 struct report {
-	const struct ds_monitor_opts *o;
+	const struct ds_qmon_opts *o;
 	uint16_t server;
 	int master_gone;
 	struct batch *b;
@@ -104,18 +104,18 @@ batch_new(void)
 }
 
 static void
-send_msg(struct report *rp, const struct ds_msg *m)
+send_msg(struct report *rp, const struct ds_qmsg *m)
 {
 	struct batch *b = rp->b;
 
 	if (rp->o->master_fd < 0) {	/* by hand: say it */
 		printf("%s server=%u a=%u b=%u c=%u text=%s\n",
-		    ds_msg_type_name(m->type), m->server, m->a, m->b, m->c,
+		    ds_qmsg_type_name(m->type), m->server, m->a, m->b, m->c,
 		    m->text);
 		fflush(stdout);
 		return;
 	}
-	b->iov[b->n].iov_len = ds_msg_encode(m, b->buf[b->n]);
+	b->iov[b->n].iov_len = ds_qmsg_encode(m, b->buf[b->n]);
 	if (++b->n == BATCH)
 		flush(rp);
 }
@@ -124,7 +124,7 @@ static void
 send_q(struct report *rp, int type, uint32_t a, uint32_t b, uint32_t c,
     const char *text, size_t len)
 {
-	struct ds_msg m;
+	struct ds_qmsg m;
 
 	memset(&m, 0, sizeof(m));
 	m.type = (uint8_t)type;
@@ -132,8 +132,8 @@ send_q(struct report *rp, int type, uint32_t a, uint32_t b, uint32_t c,
 	m.a = a;
 	m.b = b;
 	m.c = c;
-	if (len > DS_MSG_STR_MAX)
-		len = DS_MSG_STR_MAX;
+	if (len > DS_QMSG_STR_MAX)
+		len = DS_QMSG_STR_MAX;
 	memcpy(m.text, text, len);
 	m.text[len] = '\0';
 	send_msg(rp, &m);
@@ -147,7 +147,7 @@ cmp_key(const void *key, const void *elem)
 
 /* The index of name among our functions, or -1. */
 static long
-ours(const struct ds_monitor_opts *o, const char *name, size_t len)
+ours(const struct ds_qmon_opts *o, const char *name, size_t len)
 {
 	char key[DS_MAX_FUNCTION_LEN + 1];
 	const char **p;
@@ -177,11 +177,11 @@ on_func(void *ctx, const struct ds_admin_func *f)
 static void
 report_funcs(struct report *rp)
 {
-	const struct ds_monitor_opts *o = rp->o;
+	const struct ds_qmon_opts *o = rp->o;
 
 	for (size_t k = 0; k < o->nfunctions; k++)
 		if (rp->rows[k].seen)
-			send_q(rp, DS_MSG_Q_FUNC, rp->rows[k].total,
+			send_q(rp, DS_QMSG_FUNC, rp->rows[k].total,
 			    rp->rows[k].running, rp->rows[k].available,
 			    o->functions[k], strlen(o->functions[k]));
 }
@@ -193,7 +193,7 @@ on_worker(void *ctx, const struct ds_admin_worker *w)
 {
 	struct report *rp = ctx;
 	const char *p, *end, *sp;
-	char pool[DS_MSG_STR_MAX + 1];
+	char pool[DS_QMSG_STR_MAX + 1];
 	int slot, pid, any = 0;
 
 	if (rp == NULL || ds_admin_our_id(w->id, w->id_len, pool, sizeof(pool),
@@ -213,7 +213,7 @@ on_worker(void *ctx, const struct ds_admin_worker *w)
 		return;
 	}
 	rp->workers++;
-	send_q(rp, DS_MSG_Q_WORKER, (uint32_t)slot, (uint32_t)pid, 0, pool,
+	send_q(rp, DS_QMSG_WORKER, (uint32_t)slot, (uint32_t)pid, 0, pool,
 	    strlen(pool));
 }
 
@@ -232,10 +232,10 @@ report_server(struct report *rp, const struct ds_admin_read *r)
 	const char *why = r->why;
 
 	if (!r->up || !replies_whole(r, &why)) {
-		send_q(rp, DS_MSG_Q_SERVER, 0, 0, 0, why, strlen(why));
+		send_q(rp, DS_QMSG_SERVER, 0, 0, 0, why, strlen(why));
 		return;
 	}
-	send_q(rp, DS_MSG_Q_SERVER, 1, 0, 0, "", 0);
+	send_q(rp, DS_QMSG_SERVER, 1, 0, 0, "", 0);
 	memset(rp->rows, 0, rp->o->nfunctions * sizeof(*rp->rows));
 	ds_admin_parse_status(r->buf, r->status_len, on_func, rp, &why);
 	report_funcs(rp);
@@ -276,7 +276,7 @@ log_dropped(struct dropped *d, size_t max_workers)
 }
 
 static void
-round_once(const struct ds_monitor_opts *o, struct batch *b,
+round_once(const struct ds_qmon_opts *o, struct batch *b,
     struct frow *rows, int64_t timeout, int *gone)
 {
 	struct ds_admin_read r[DS_MAX_SERVERS];
@@ -293,7 +293,7 @@ round_once(const struct ds_monitor_opts *o, struct batch *b,
 		count_dropped(&d, &rp);
 	}
 	rp.server = 0;		/* a round is of every server */
-	send_q(&rp, DS_MSG_Q_ROUND, (uint32_t)o->nservers, 0, 0, "", 0);
+	send_q(&rp, DS_QMSG_ROUND, (uint32_t)o->nservers, 0, 0, "", 0);
 	flush(&rp);
 	ds_admin_reads_free(r, o->nservers);
 	log_dropped(&d, o->max_workers);
@@ -303,7 +303,7 @@ round_once(const struct ds_monitor_opts *o, struct batch *b,
 /* Sleeps until due, waking for the master's exit (our socket readable:
  * the master never writes to us) or a stop signal. */
 static const char *
-wait_until(const struct ds_monitor_opts *o, int64_t due)
+wait_until(const struct ds_qmon_opts *o, int64_t due)
 {
 	struct pollfd pfd = {o->master_fd, POLLIN, 0};
 	int64_t left;
@@ -318,7 +318,7 @@ wait_until(const struct ds_monitor_opts *o, int64_t due)
 }
 
 static const char *
-run(const struct ds_monitor_opts *o)
+run(const struct ds_qmon_opts *o)
 {
 	int64_t timeout = o->interval_ms, start;
 	const char *why = NULL;
@@ -348,12 +348,12 @@ run(const struct ds_monitor_opts *o)
 }
 
 int
-ds_monitor_main(int argc, char **argv)
+ds_qmon_main(int argc, char **argv)
 {
-	struct ds_monitor_opts o;
+	struct ds_qmon_opts o;
 	char err[512];
 	const char *why;
-	int rc = ds_monitor_parse_args(argc, argv, &o, err, sizeof(err));
+	int rc = ds_qmon_parse_args(argc, argv, &o, err, sizeof(err));
 
 	if (rc != 0) {
 		if (rc < 0)

@@ -1,8 +1,8 @@
-/* test_monitor_options.c: the queue monitor's command line
- * (worker/monitor.h): what the master builds (ds_monitor_argv_build) the
+/* test_qmon_options.c: the queue monitor's command line
+ * (worker/qmon.h): what the master builds (ds_monitor_argv_build) the
  * monitor parses back to the same servers, functions and bounds, and a
  * bad --max_workers is refused naming the option. */
-#include "worker/monitor.h"
+#include "worker/qmon.h"
 #include "common/worker_args.h"
 
 #include "unit.h"
@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
-static struct ds_monitor_opts o;
+static struct ds_qmon_opts o;
 static char err[512];
 static struct ds_args args;
 
@@ -25,7 +25,7 @@ run_list(const char *const *list)
 {
 	ds_args_set_list(&args, "driveshaft-worker", list);
 	memset(err, 0, sizeof(err));
-	return ds_monitor_parse_args(args.argc, args.argv, &o, err,
+	return ds_qmon_parse_args(args.argc, args.argv, &o, err,
 	    sizeof(err));
 }
 
@@ -91,9 +91,9 @@ START_TEST(max_workers)
 END_TEST
 
 static Suite *
-monitor_options_suite(void)
+qmon_options_suite(void)
 {
-	Suite *s = suite_create("monitor_options");
+	Suite *s = suite_create("qmon_options");
 	TCase *tc = ds_tcase(s, "parse", NULL, teardown);
 
 	tcase_add_test(tc, built_argv_parses_back);
@@ -101,4 +101,4 @@ monitor_options_suite(void)
 	return s;
 }
 
-DS_CHECK_MAIN(monitor_options_suite)
+DS_CHECK_MAIN(qmon_options_suite)
