@@ -16,6 +16,7 @@
 #include "common/text.h"
 #include "master/children.h"
 #include "master/monitor.h"
+#include "master/stuck_rule.h"
 #include "master/table.h"
 
 static struct ds_stuck_rec *
@@ -98,14 +99,16 @@ static int
 replace(struct ds_master *m, struct ds_queue *q, size_t i,
     const struct ds_qfunc *f, int64_t now, struct ds_buf *pids)
 {
-	int64_t after = m->cfg.stuck_after_ms;
+	struct ds_stuck_in in = {now, m->cfg.stuck_after_ms, f->waiting_since,
+		f->acted_ms, 0};
 	int n = 0;
 
 	for (size_t k = 0; k < q->nstuck; k++) {
 		struct ds_stuck_rec *r = &q->stuck[k];
 		struct ds_child *c = ds_child_by_pid(m, r->pid);
 
-		if (r->server != i || now - r->since < after || c == NULL ||
+		in.idle_since = r->since;
+		if (r->server != i || !ds_stuck_due(&in) || c == NULL ||
 		    c->slot < 0 || !pool_has(m, c->pool, f->name))
 			continue;
 		ds_buf_printf(pids, "%s%d", n ? "," : "", (int)c->pid);
@@ -119,16 +122,12 @@ static void
 check(struct ds_master *m, struct ds_queue *q, size_t i, struct ds_qfunc *f,
     int64_t now)
 {
-	int64_t after = m->cfg.stuck_after_ms;
 	struct ds_buf pids = {0};
 	struct ds_lv fn;
 	size_t len;
 	char *list;
 	int n;
 
-	if (f->waiting_since == 0 || now - f->waiting_since < after ||
-	    (f->acted_ms && now - f->acted_ms < after))
-		return;
 	if ((n = replace(m, q, i, f, now, &pids)) > 0) {
 		f->acted_ms = now;
 		list = ds_buf_take(&pids, &len);
