@@ -18,6 +18,7 @@
 #include "master/master.h"
 #include "master/monitor.h"
 #include "master/query.h"
+#include "master/pools.h"
 #include "master/reload.h"
 #include "master/status_reply.h"
 #include "master/supervisor.h"

@@ -5,7 +5,7 @@
 #include "master/scale.h"
 
 #include "master/monitor.h"
-#include "master/reload.h"
+#include "master/pools.h"
 #include "master/sizing.h"
 #include "master/table.h"
 

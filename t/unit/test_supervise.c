@@ -2,7 +2,7 @@
  * restart backoff, kill deadlines, what a stop sends, which workers a
  * shrink stops. Signals go to a recorder through ds_master.kill_fn. */
 #include "master/children.h"
-#include "master/reload.h"
+#include "master/pools.h"
 #include "master/slot_page.h"
 
 #include "common/parse.h"
