@@ -75,8 +75,9 @@ struct ds_child {
 
 enum ds_stopping { DS_RUNNING = 0, DS_STOP, DS_DRAIN };
 
-struct ds_queue;	/* the queue monitor and its view (monitor.h) */
+struct ds_queue;	/* the queue monitor and its view (queue.h) */
 struct ds_pending;	/* a spawn in the spawner's hands (spawn_turn.c) */
+struct ds_stuck_rec;	/* a worker seen idle (stuck.h) */
 
 struct ds_master {
 	struct ds_master_opts *opts;
@@ -95,6 +96,8 @@ struct ds_master {
 	struct ds_metrics metrics;
 	int (*kill_fn)(pid_t, int);	/* NULL: kill(2); tests record */
 	struct ds_queue *queue;		/* NULL: no queue view */
+	struct ds_stuck_rec *stuck;	/* workers seen idle (stuck.c) */
+	size_t nstuck, capstuck;
 	/* a start is under way: the last turn left spawns in the spawner's
 	 * hands (master/spawn_turn.c), and turns come one spawn apart */
 	int starting;

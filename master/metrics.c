@@ -290,5 +290,4 @@ ds_metrics_render(const struct ds_metrics *mt,
 	    "Config loads applied since start, the first being 1.");
 	ds_buf_printf(b, "driveshaft_config_generation %llu\n",
 	    (unsigned long long)g->generation);
-	ds_metrics_render_queue(g, b);
 }

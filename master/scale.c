@@ -4,7 +4,7 @@
  * and idle workers first. One log line per change, with its figures. */
 #include "master/scale.h"
 
-#include "master/monitor.h"
+#include "master/queue.h"
 #include "master/pools.h"
 #include "master/sizing.h"
 #include "master/table.h"

@@ -132,6 +132,7 @@ render_metrics(struct ds_master *m, struct ds_buf *b)
 	}
 	g.connected = count_connected(m, &g.nservers);
 	ds_metrics_render(&m->metrics, &g, b);
+	ds_metrics_render_queue(&g, b);
 	free((void *)g.connected);
 	free(pg);
 }
