@@ -181,6 +181,28 @@ START_TEST(stop_deadlines)
 }
 END_TEST
 
+/* A retired idle worker (a shrink, a reload) takes no new job: it has
+ * loop_timeout to see the signal, then the grace, before the kill. */
+START_TEST(idle_retirement_deadline)
+{
+	struct ds_pool_rt *p = add_pool("P", 2);
+	struct ds_child *idle = add_child(p, 1, 602, DS_SLOT_IDLE);
+	int64_t before = ds_now_ms(), after;
+
+	ds_retire(&m, idle, SIGUSR1);
+	after = ds_now_ms();
+	ck_assert(was_sent(602, SIGUSR1));
+	ck_assert_int_eq(idle->slot, -1);
+	ck_assert_int_eq(p->slots[1].pid, 0);
+	ck_assert_int_ge(idle->kill_at, before + o.loop_timeout_ms +
+	    DS_KILL_GRACE_MS);
+	ck_assert_int_le(idle->kill_at, after + o.loop_timeout_ms +
+	    DS_KILL_GRACE_MS);
+	m.stopping = DS_DRAIN;	/* the empty slot is no deadline then */
+	ck_assert_int_eq(ds_children_next_deadline(&m), idle->kill_at);
+}
+END_TEST
+
 /* Slots B I . I B (busy, idle, empty) shrunk to n: who is stopped. */
 START_TEST(shrink_stops_the_cheapest_first)
 {
@@ -317,6 +339,7 @@ supervise_suite(void)
 	tcase_add_test(tc, overdue_busy_child_is_killed_once);
 	tcase_add_test(tc, a_start_reads_pages_rarely_and_kills_on_a_fresh_look);
 	tcase_add_test(tc, stop_deadlines);
+	tcase_add_test(tc, idle_retirement_deadline);
 	tcase_add_test(tc, shrink_stops_the_cheapest_first);
 	tcase_add_test(tc, slot_page_counts_once);
 	suite_add_tcase(s, tc);
