@@ -39,6 +39,7 @@ add_child(pid_t pid, const char *pool, int slot, int state,
 		    m.cap_children * sizeof(*m.children));
 		ck_assert_ptr_nonnull(m.children);
 	}
+	ck_assert_int_eq(ds_pidmap_put(&m.pids, pid, m.nchildren), 0);
 	c = &m.children[m.nchildren++];
 	memset(c, 0, sizeof(*c));
 	c->pid = pid;
@@ -120,6 +121,7 @@ teardown(void)
 	for (size_t i = 0; i < m.nchildren; i++)
 		free(m.children[i].pool);
 	free(m.children);
+	ds_pidmap_free(&m.pids);
 	ds_metrics_free(&m.metrics);
 	memset(&m, 0, sizeof(m));
 }

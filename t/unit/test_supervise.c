@@ -50,6 +50,7 @@ teardown(void)
 	for (size_t i = 0; i < m.nchildren; i++)
 		free(m.children[i].pool);
 	free(m.children);
+	ds_pidmap_free(&m.pids);
 	for (size_t i = 0; i < m.npools; i++) {
 		free(m.pools[i].name);
 		free(m.pools[i].slots);
@@ -83,6 +84,7 @@ add_child(struct ds_pool_rt *p, int slot, pid_t pid, enum ds_slot_state st)
 		m.children = calloc(16, sizeof(*c));
 	ck_assert_ptr_nonnull(m.children);
 	ck_assert_uint_lt(m.nchildren, 16);
+	ck_assert_int_eq(ds_pidmap_put(&m.pids, pid, m.nchildren), 0);
 	c = &m.children[m.nchildren++];
 	memset(c, 0, sizeof(*c));
 	c->pid = pid;
