@@ -2,6 +2,7 @@
  * answer) and test_status_metrics.c (the metrics text) share: a master state
  * built by hand without any process, as the fixture setup()/teardown(), and
  *
+ *   counted_job(...)       one finished job, through a real slot page
  *   run(fn, &len)          one formatter run into a fresh buffer
  *   metrics_reply          the `metrics` command's reply, as such a formatter
  *   reply_is(line, want)   the reply to a status-port line is exactly want */
@@ -11,6 +12,7 @@
 #include "master/children.h"
 #include "master/status_reply.h"
 #include "master/metrics.h"
+#include "master/slot_page.h"
 #include "master/status.h"
 
 #include "unit.h"
@@ -18,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/buf.h"
 #include "common/parse.h"
@@ -125,6 +128,36 @@ teardown(void)
 	ds_metrics_free(&m.metrics);
 	memset(&m, 0, sizeof(m));
 }
+/* One finished job of pool's function, counted the way a worker counts
+ * it: in a real slot page (ds_slot_count), read by the master's look
+ * (ds_child_sync) into mt. A scratch master with no pools, so that only
+ * the metrics see it. */
+static inline void
+counted_job(struct ds_metrics *mt, const char *pool, const char *function,
+    int outcome, uint32_t duration_ms, int http_status)
+{
+	struct ds_master scratch;
+	struct ds_child c;
+	char *jobs[] = {(char *)function};
+	struct ds_pool pc = {.name = (char *)pool, .jobs = jobs, .njobs = 1};
+	int fd;
+
+	memset(&scratch, 0, sizeof(scratch));
+	memset(&c, 0, sizeof(c));
+	scratch.metrics = *mt;
+	c.pid = 1;
+	c.fd = -1;
+	c.pool = (char *)pool;
+	c.slot = -1;
+	c.started_ms = ds_now_ms();
+	ck_assert_int_ge(fd = ds_slot_page_open(&c, &pc), 0);
+	close(fd);
+	ds_slot_count(c.page, 0, outcome, http_status, duration_ms);
+	ds_child_sync(&scratch, &c);
+	ds_slot_page_close(&c);
+	*mt = scratch.metrics;
+}
+
 /* The `metrics` command's reply, as a (master, buffer) filler. */
 static inline void
 metrics_reply(struct ds_master *mm, struct ds_buf *b)
