@@ -247,7 +247,7 @@ ds_children_next_deadline(const struct ds_master *m)
 
 		/* a job it takes after this look is overdue no sooner than
 		 * this: look again then, and not before */
-		if (c->page != NULL && !c->killed && c->state != DS_SLOT_BUSY &&
+		if (!c->killed && c->state != DS_SLOT_BUSY &&
 		    (due == 0 || now + c->max_running_ms + DS_KILL_GRACE_MS < due))
 			due = now + c->max_running_ms + DS_KILL_GRACE_MS;
 		if (due && (next == 0 || due < next))

@@ -64,7 +64,7 @@ struct ds_child {
 	char handle[DS_SLOT_STR_MAX + 1];
 	char unique[DS_SLOT_STR_MAX + 1];
 	char function[DS_SLOT_STR_MAX + 1];
-	/* its shared slot page (slot_page.c); NULL in unit tests */
+	/* its shared slot page (slot_page.c), always mapped */
 	struct ds_slot_shm *page;
 	size_t nfunctions;
 	char **functions;		/* what its counts are filed under */

@@ -88,8 +88,6 @@ count_connected(const struct ds_master *m, size_t *n)
 	for (size_t i = 0; c != NULL && i < m->nchildren; i++) {
 		uint64_t up;
 
-		if (m->children[i].page == NULL)
-			continue;
 		up = ds_slot_read_servers(m->children[i].page,
 		    m->children[i].nfunctions);
 		/* bits past the servers: a page not to believe */

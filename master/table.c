@@ -40,8 +40,8 @@ ds_pool_oldest_job_ms(const struct ds_master *m, const struct ds_pool_rt *p,
 	for (size_t i = 0; i < m->nchildren; i++) {
 		const struct ds_child *c = &m->children[i];
 
-		/* a start past now is one a unit test set by hand: ds_child_sync
-		 * bounds a page's by the time of its look */
+		/* ds_child_sync bounds a page's start by the time of its
+		 * look; a look after the caller's now counts as no age */
 		if (c->state == DS_SLOT_BUSY && c->busy_since_ms <= now &&
 		    now - c->busy_since_ms > oldest &&
 		    strcmp(c->pool, p->name) == 0)

@@ -1,6 +1,7 @@
 /* status_unit.h: what test_status.c (threads, pools, replies, the HTTP
  * answer) and test_status_metrics.c (the metrics text) share: a master state
- * built by hand without any process, as the fixture setup()/teardown(), and
+ * without any process, its children's states written in real slot pages
+ * and read by the master's look, as the fixture setup()/teardown(), and
  *
  *   counted_job(...)       one finished job, through a real slot page
  *   run(fn, &len)          one formatter run into a fresh buffer
@@ -30,11 +31,17 @@ static struct ds_master m;
 static struct ds_master_opts opts;
 static struct ds_pool cfg[2];
 
+/* A child with a real slot page (its one function Sum), in state st as
+ * its worker writes it, and the master's look at it: a busy one has
+ * handle, unique and function (Sum or none) in hand since now. */
 static inline void
 add_child(pid_t pid, const char *pool, int slot, int state,
     const char *handle, const char *unique, const char *function)
 {
+	static char *jobs[] = {"Sum"};
+	struct ds_pool pc = {.jobs = jobs, .njobs = 1};
 	struct ds_child *c;
+	int fd;
 
 	if (m.nchildren == m.cap_children) {
 		m.cap_children = m.cap_children ? 2 * m.cap_children : 4;
@@ -49,10 +56,32 @@ add_child(pid_t pid, const char *pool, int slot, int state,
 	c->fd = -1;
 	c->pool = strdup(pool);
 	c->slot = slot;
-	c->state = state;
-	snprintf(c->handle, sizeof(c->handle), "%s", handle);
-	snprintf(c->unique, sizeof(c->unique), "%s", unique);
-	snprintf(c->function, sizeof(c->function), "%s", function);
+	c->state = DS_SLOT_STARTING;
+	c->started_ms = ds_now_ms() - 3600000;	/* jobs may start back then */
+	ck_assert_int_ge(fd = ds_slot_page_open(c, &pc), 0);
+	close(fd);
+	ck_assert(function[0] == '\0' || strcmp(function, "Sum") == 0);
+	ds_slot_begin(c->page);
+	c->page->state = (uint32_t)state;
+	c->page->function = 0;
+	c->page->jobs_started = state == DS_SLOT_BUSY;
+	c->page->busy_since_ms = ds_now_ms();
+	snprintf(c->page->handle, sizeof(c->page->handle), "%s", handle);
+	snprintf(c->page->unique, sizeof(c->page->unique), "%s", unique);
+	ds_slot_end(c->page);
+	ds_child_sync(&m, c);
+}
+
+/* Child i's worker writes that its job began ago_ms back. */
+static inline void
+busy_for(size_t i, int64_t ago_ms)
+{
+	struct ds_child *c = &m.children[i];
+
+	ds_slot_begin(c->page);
+	c->page->busy_since_ms = ds_now_ms() - ago_ms;
+	ds_slot_end(c->page);
+	ds_child_sync(&m, c);
 }
 
 static inline void
@@ -97,8 +126,8 @@ setup(void)
 	    "Sum");
 	add_child(103, "Idle", 0, DS_SLOT_STARTING, "", "", "");
 	add_child(104, "Web", -1, DS_SLOT_BUSY, "H:host:9", "r", "Sum");
-	m.children[1].busy_since_ms = ds_now_ms() - 42500;
-	m.children[3].busy_since_ms = ds_now_ms() - 1000;
+	busy_for(1, 42500);
+	busy_for(3, 1000);
 	m.pools[0].slots[0].pid = 101;
 	m.pools[0].slots[1].pid = 102;
 	m.pools[0].slots[2].quick_deaths = 2;
@@ -121,8 +150,10 @@ teardown(void)
 		free(m.pools[i].slots);
 	}
 	free(m.pools);
-	for (size_t i = 0; i < m.nchildren; i++)
+	for (size_t i = 0; i < m.nchildren; i++) {
+		ds_slot_page_close(&m.children[i]);
 		free(m.children[i].pool);
+	}
 	free(m.children);
 	ds_pidmap_free(&m.pids);
 	ds_metrics_free(&m.metrics);

@@ -6,6 +6,7 @@
 #include "master/children.h"
 #include "master/pools.h"
 #include "master/reload.h"
+#include "master/slot_page.h"
 
 #include "common/parse.h"
 #include "unit.h"
@@ -56,12 +57,13 @@ write_config(const char *text)
 	ck_assert_int_eq(fclose(f), 0);
 }
 
-/* A worker idle in slot of pool. */
+/* A worker idle in slot of pool, as its real slot page says. */
 static void
 add_child(const char *pool, int slot, pid_t pid)
 {
 	struct ds_pool_rt *p = ds_pool_rt_find(&m, pool);
 	struct ds_child *c = ds_child_room(&m);
+	int fd;
 
 	ck_assert_ptr_nonnull(p);
 	ck_assert_ptr_nonnull(c);
@@ -71,7 +73,14 @@ add_child(const char *pool, int slot, pid_t pid)
 	c->fd = -1;
 	c->pool = strdup(pool);
 	c->slot = c->last_slot = slot;
-	c->state = DS_SLOT_IDLE;
+	c->state = DS_SLOT_STARTING;
+	ck_assert_int_ge(fd = ds_slot_page_open(c, p->cfg), 0);
+	close(fd);
+	ds_slot_begin(c->page);
+	c->page->state = DS_SLOT_IDLE;
+	ds_slot_end(c->page);
+	ds_child_sync(&m, c);
+	ck_assert_int_eq(c->state, DS_SLOT_IDLE);
 	p->slots[slot].pid = pid;
 }
 
@@ -109,12 +118,15 @@ setup(void)
 static void
 teardown(void)
 {
-	for (size_t i = 0; i < m.nchildren; i++)
+	for (size_t i = 0; i < m.nchildren; i++) {
+		ds_slot_page_close(&m.children[i]);
 		free(m.children[i].pool);
+	}
 	free(m.children);
 	ds_pidmap_free(&m.pids);
 	ds_pools_free(&m);
 	ds_config_free(&m.cfg);
+	ds_metrics_free(&m.metrics);
 	unlink(path);
 }
 
