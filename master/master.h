@@ -94,7 +94,10 @@ struct ds_master {
 	int64_t started_wall_ms;
 	uint64_t reloads, reloads_failed;
 	struct ds_metrics metrics;
-	int (*kill_fn)(pid_t, int);	/* NULL: kill(2); tests record */
+	/* The one test seam of the master: every signal to a worker goes
+	 * through children.c's signal_child(), which calls this when set
+	 * (unit tests record the signals) and kill(2) when NULL. */
+	int (*kill_fn)(pid_t, int);
 	struct ds_queue *queue;		/* NULL: no queue view */
 	struct ds_stuck_rec *stuck;	/* workers seen idle (stuck.c) */
 	size_t nstuck, capstuck;
