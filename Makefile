@@ -121,6 +121,7 @@ check: deps
 	$(MAKE) --no-print-directory soak SOAK_SECONDS=60 MULTIHOST_SECONDS=0
 
 # Static analysis as a habit: cppcheck, shellcheck on every shell script,
+# no include or call cycle between the files of master/ (t/cycles.py),
 # the build once more under gcc -fanalyzer (warnings are errors; a false
 # one is silenced at its line with the reason), and the master linking
 # neither libgearman nor libcurl.
@@ -133,6 +134,7 @@ lint:
 	    -DDS_VERSION='"lint"' -I. common config master worker
 	shellcheck $(SHELL_SCRIPTS)
 	shellcheck -s sh contrib/default/driveshaft	# sourced: no #!
+	@python3 t/cycles.py > $(BUILD)/cycles.txt || { cat $(BUILD)/cycles.txt; exit 1; }	# no include or call cycle in master/
 	$(MAKE) --no-print-directory BUILD=build/analyzer \
 	    CFLAGS='-O1 -g -fanalyzer' build/analyzer/driveshaft \
 	    build/analyzer/driveshaft-worker

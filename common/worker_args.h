@@ -1,13 +1,15 @@
 /* worker_args.h: the contract between the master, which starts a worker,
  * and the worker, which parses what it was given: the option names, the
- * descriptor it inherits, the environment variable, and the limits both
- * sides (and the config loader) check. One owner, so they cannot drift. */
+ * descriptor it inherits, the environment variable; the limits both
+ * sides (and the config loader) check are common/bounds.h's. One owner,
+ * so they cannot drift. */
 #ifndef DS_WORKER_ARGS_H
 #define DS_WORKER_ARGS_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/bounds.h"
 #include "common/log.h"
 #include "config/config.h"
 
@@ -21,13 +23,6 @@
  * carry user:password@ travels there. */
 #define DS_WORKER_URI_ENV "DRIVESHAFT_URI"
 
-#define DS_MAX_RUNNING_SECONDS 86400
-#define DS_MAX_LOOP_TIMEOUT_SECONDS 3600
-/* The limits above as text, for messages. */
-#define DS_XSTR(x) DS_STR_(x)
-#define DS_STR_(x) #x
-#define DS_MAX_FUNCTION_LEN 512		/* libgearman's limit */
-#define DS_MAX_RESPONSE_BYTES_CAP 1073741824	/* 1 GiB */
 
 /* Long option names of driveshaft-worker. */
 #define DS_WARG_POOL "pool"

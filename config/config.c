@@ -6,7 +6,7 @@
 #include "config/cfg.h"
 
 #include "common/text.h"
-#include "common/worker_args.h"
+#include "common/bounds.h"
 #include "config/json_syntax.h"
 
 #include <sys/stat.h>

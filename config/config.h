@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/bounds.h"
 #include "config/server.h"
 
 enum ds_request_format { DS_FORMAT_JSON = 0, DS_FORMAT_FORM = 1 };
@@ -25,7 +26,6 @@ enum ds_request_format { DS_FORMAT_JSON = 0, DS_FORMAT_FORM = 1 };
 #define DS_DEFAULT_STUCK_AFTER_MS 60000
 #define DS_DEFAULT_SCALE_DOWN_MS 60000
 #define DS_MAX_QUEUE_POLL_SECONDS 3600
-#define DS_MAX_QUEUE_SECONDS 86400	/* stuck_after, scale_down_after */
 /* The monitor gets every function of every pool on its command line. */
 #define DS_MAX_MONITOR_FUNCTIONS 1024
 

@@ -3,7 +3,7 @@
 #include "config/cfg.h"
 
 #include "common/text.h"
-#include "common/worker_args.h"
+#include "common/bounds.h"
 #include "config/fcgi_uri.h"
 #include "config/server.h"
 

@@ -1,5 +1,5 @@
 /* children.c: the master's process table: make room for a worker (started
- * by spawn_turn.c), follow its state in its slot page (slot_page.c), reap
+ * by spawn_turn.c, called from the loop), follow its state in its slot page (slot_page.c), reap
  * it, restart it with backoff, and kill one that stays busy past its
  * max_running_time plus a grace period. */
 #include <errno.h>
@@ -14,9 +14,7 @@
 #include "common/text.h"
 #include "master/limits.h"
 #include "master/children.h"
-#include "master/monitor.h"
 #include "master/slot_page.h"
-#include "master/spawn_turn.h"
 
 /* Every signal to a child goes through here, so that the supervision rules
  * can be tested without processes (ds_master.kill_fn). */
@@ -164,7 +162,7 @@ child_exited(struct ds_master *m, struct ds_child *c, int status)
 }
 
 void
-ds_reap(struct ds_master *m)
+ds_reap(struct ds_master *m, ds_reaped_fn *other)
 {
 	pid_t pid;
 	int status;
@@ -172,12 +170,9 @@ ds_reap(struct ds_master *m)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		struct ds_child *c = ds_child_by_pid(m, pid);
 
-		/* the child of a spawn in flight, gone before the spawner
-		 * handed it back: the spawner is done with it, so the wait
-		 * is for at most the spawns posted before it */
-		if (c == NULL && !ds_monitor_reaped(m, pid, status))
-			while (c == NULL && ds_spawn_wait(m, -1))
-				c = ds_child_by_pid(m, pid);
+		/* not in the table: the caller knows whose it is */
+		if (c == NULL)
+			c = other(m, pid, status);
 		if (c != NULL) {
 			/* count what it did before it went */
 			ds_child_sync(m, c);
@@ -231,9 +226,6 @@ ds_children_tick(struct ds_master *m, int64_t now)
 {
 	int starting = m->starting || m->pending != NULL;
 
-	/* spawns done while we slept: the spawner's pipe woke us */
-	while (ds_spawn_wait(m, 0))
-		;
 	/* the only look at the slot pages when no one asks: a deadline, a
 	 * reap or a signal woke us. Not on every turn of a long start,
 	 * whose turns come one spawn apart: a look at 2,000 pages is ms */
@@ -242,7 +234,6 @@ ds_children_tick(struct ds_master *m, int64_t now)
 		m->synced_ms = now;
 	}
 	kill_overdue(m, now);
-	m->starting = ds_spawn_turn(m, now);
 }
 
 int64_t
@@ -256,7 +247,7 @@ ds_children_next_deadline(const struct ds_master *m)
 
 		/* a job it takes after this look is overdue no sooner than
 		 * this: look again then, and not before */
-		if (c->page != NULL && !c->killed && c->state != DS_SLOT_BUSY &&
+		if (!c->killed && c->state != DS_SLOT_BUSY &&
 		    (due == 0 || now + c->max_running_ms + DS_KILL_GRACE_MS < due))
 			due = now + c->max_running_ms + DS_KILL_GRACE_MS;
 		if (due && (next == 0 || due < next))

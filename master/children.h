@@ -15,7 +15,11 @@ struct ds_child *ds_child_room(struct ds_master *m);
  * in hand (SIGUSR1), or within 2 x loop_timeout (SIGTERM). */
 void ds_retire(struct ds_master *m, struct ds_child *c, int sig);
 void ds_signal_all(struct ds_master *m, int sig, int64_t kill_at);
-void ds_reap(struct ds_master *m);
+/* What ds_reap does with a pid not in the table (the queue monitor, a
+ * spawn in flight): returns the child it turns out to be, or NULL. */
+typedef struct ds_child *ds_reaped_fn(struct ds_master *m, pid_t pid,
+    int status);
+void ds_reap(struct ds_master *m, ds_reaped_fn *other);
 void ds_children_tick(struct ds_master *m, int64_t now);
 int64_t ds_children_next_deadline(const struct ds_master *m);
 

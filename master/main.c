@@ -18,6 +18,7 @@
 #include "master/master.h"
 #include "master/monitor.h"
 #include "master/query.h"
+#include "master/pools.h"
 #include "master/reload.h"
 #include "master/status_reply.h"
 #include "master/supervisor.h"
@@ -231,6 +232,22 @@ free_args(int argc, char **args)
 	free(args);
 }
 
+/* driveshaft --query: prints the reply and returns 0, or prints why not to
+ * standard error and returns 2. */
+static int
+query_main(const struct ds_master_opts *o)
+{
+	char err[512];
+
+	if (ds_query(o->status_addr, o->status_port, o->query,
+	    DS_QUERY_CONNECT_MS, DS_QUERY_REPLY_MS, stdout, err,
+	    sizeof(err)) < 0) {
+		fprintf(stderr, "driveshaft: --query %s: %s\n", o->query, err);
+		return 2;
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -261,7 +278,7 @@ main(int argc, char **argv)
 		printf("driveshaft %s\n", DS_VERSION);
 		rc = 0;
 	} else if (rc == DS_OPTS_QUERY) {
-		rc = ds_query_main(&o);
+		rc = query_main(&o);
 	} else if (load_log_config(&o, &m.log) < 0 ||
 	    load_jobs_config(&o, &m.cfg) < 0) {
 		rc = 1;

@@ -64,7 +64,7 @@ struct ds_child {
 	char handle[DS_SLOT_STR_MAX + 1];
 	char unique[DS_SLOT_STR_MAX + 1];
 	char function[DS_SLOT_STR_MAX + 1];
-	/* its shared slot page (slot_page.c); NULL in unit tests */
+	/* its shared slot page (slot_page.c), always mapped */
 	struct ds_slot_shm *page;
 	size_t nfunctions;
 	char **functions;		/* what its counts are filed under */
@@ -75,8 +75,9 @@ struct ds_child {
 
 enum ds_stopping { DS_RUNNING = 0, DS_STOP, DS_DRAIN };
 
-struct ds_queue;	/* the queue monitor and its view (monitor.h) */
+struct ds_queue;	/* the queue monitor and its view (queue.h) */
 struct ds_pending;	/* a spawn in the spawner's hands (spawn_turn.c) */
+struct ds_stuck_rec;	/* a worker seen idle (stuck.h) */
 
 struct ds_master {
 	struct ds_master_opts *opts;
@@ -93,8 +94,13 @@ struct ds_master {
 	int64_t started_wall_ms;
 	uint64_t reloads, reloads_failed;
 	struct ds_metrics metrics;
-	int (*kill_fn)(pid_t, int);	/* NULL: kill(2); tests record */
+	/* The one test seam of the master: every signal to a worker goes
+	 * through children.c's signal_child(), which calls this when set
+	 * (unit tests record the signals) and kill(2) when NULL. */
+	int (*kill_fn)(pid_t, int);
 	struct ds_queue *queue;		/* NULL: no queue view */
+	struct ds_stuck_rec *stuck;	/* workers seen idle (stuck.c) */
+	size_t nstuck, capstuck;
 	/* a start is under way: the last turn left spawns in the spawner's
 	 * hands (master/spawn_turn.c), and turns come one spawn apart */
 	int starting;

@@ -79,26 +79,6 @@ ds_metrics_http(struct ds_metrics *mt, const char *pool, uint32_t code,
 }
 
 void
-ds_metrics_job(struct ds_metrics *mt, const char *pool, const char *function,
-    int outcome, uint32_t duration_ms, int http_status)
-{
-	struct ds_fn_counts d;
-	int b = ds_duration_bucket(duration_ms);
-
-	memset(&d, 0, sizeof(d));
-	if (http_status != 0 && http_status != 200)
-		ds_metrics_http(mt, pool, (uint32_t)http_status, 1);
-	if (outcome < 0 || outcome > DS_OUT_LAST)
-		return;
-	d.outcome[outcome] = 1;
-	if (b < DS_DURATION_NBUCKETS)
-		d.buckets[b] = 1;
-	d.count = 1;
-	d.sum_ms = duration_ms;
-	ds_metrics_add(mt, pool, function, &d);
-}
-
-void
 ds_metrics_worker_start(struct ds_metrics *mt, const char *pool)
 {
 	count(&mt->starts, &mt->nstarts, pool, "", 1);
@@ -290,5 +270,4 @@ ds_metrics_render(const struct ds_metrics *mt,
 	    "Config loads applied since start, the first being 1.");
 	ds_buf_printf(b, "driveshaft_config_generation %llu\n",
 	    (unsigned long long)g->generation);
-	ds_metrics_render_queue(g, b);
 }

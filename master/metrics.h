@@ -40,9 +40,6 @@ void ds_metrics_add(struct ds_metrics *mt, const char *pool,
     const char *function, const struct ds_fn_counts *delta);
 void ds_metrics_http(struct ds_metrics *mt, const char *pool, uint32_t code,
     uint64_t n);
-/* One finished job, as ds_metrics_add() of a one-job delta. */
-void ds_metrics_job(struct ds_metrics *mt, const char *pool,
-    const char *function, int outcome, uint32_t duration_ms, int http_status);
 void ds_metrics_worker_start(struct ds_metrics *mt, const char *pool);
 void ds_metrics_worker_exit(struct ds_metrics *mt, const char *pool,
     const char *reason);

@@ -378,7 +378,7 @@ ds_monitor_reload(struct ds_master *m)
 		if (spec == NULL || !same_servers(spec, q->spec)) {
 			/* another server list: what we knew is of no use */
 			ds_qview_free(&q->view);
-			ds_stuck_forget(q);
+			ds_stuck_forget(m);
 			(void)ds_qview_init(&q->view, m->cfg.nservers);
 		}
 		/* out of memory: the view keeps no row until the next */
@@ -409,7 +409,7 @@ ds_monitor_free(struct ds_master *m)
 	if (m->queue->fd >= 0)
 		close(m->queue->fd);
 	ds_qview_free(&m->queue->view);
-	ds_stuck_forget(m->queue);
+	ds_stuck_forget(m);
 	free(m->queue->spec);
 	free(m->queue);
 	m->queue = NULL;

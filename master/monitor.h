@@ -11,24 +11,7 @@
 #include <sys/types.h>
 
 #include "master/master.h"
-#include "master/queue_view.h"
-
-struct ds_stuck_rec;
-
-struct ds_queue {
-	pid_t pid;		/* 0: none running */
-	int fd;
-	int64_t started_ms;
-	int64_t restart_at;	/* monotonic ms; when pid is 0 */
-	int64_t kill_at;	/* no round by then: it is hung */
-	int quick_deaths;
-	int replace;		/* what it reads has changed: restart it */
-	uint64_t bad;		/* messages refused this round */
-	char *spec;		/* servers, functions, interval it was given */
-	struct ds_queue_view view;
-	struct ds_stuck_rec *stuck;	/* stuck.c */
-	size_t nstuck, capstuck;
-};
+#include "master/queue.h"
 
 void ds_monitor_tick(struct ds_master *m, int64_t now);
 int64_t ds_monitor_next_deadline(const struct ds_master *m);

@@ -196,6 +196,19 @@ take(int c, const char *opt, const char *a, struct ds_master_opts *o,
 	return -1;
 }
 
+/* After the options are parsed: --query needs --status_port. Returns
+ * DS_OPTS_QUERY, or -1 with err. */
+static int
+query_opts_check(const struct ds_master_opts *o, char *err, size_t errlen)
+{
+	if (o->status_port == 0) {
+		snprintf(err, errlen, "--query %s needs --status_port PORT",
+		    o->query);
+		return -1;
+	}
+	return DS_OPTS_QUERY;
+}
+
 int
 ds_master_parse_args(int argc, char **argv, struct ds_master_opts *o,
     char *err, size_t errlen)
@@ -234,7 +247,7 @@ ds_master_parse_args(int argc, char **argv, struct ds_master_opts *o,
 		return -1;
 	}
 	if (o->query != NULL)
-		return ds_query_opts_check(o, err, errlen);
+		return query_opts_check(o, err, errlen);
 	if (o->jobsconfig == NULL) {
 		snprintf(err, errlen, "missing --jobsconfig FILE");
 		return -1;

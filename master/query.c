@@ -15,7 +15,6 @@
 
 #include "common/parse.h"
 #include "common/text.h"
-#include "master/options.h"
 
 static const char *const commands[] = {"threads", "pools", "metrics",
     "version"};
@@ -214,29 +213,4 @@ ds_query(const char *addr, int port, const char *cmd, int connect_ms,
 		write_reply(out, buf, len);
 	free(buf);
 	return rc;
-}
-
-int
-ds_query_opts_check(const struct ds_master_opts *o, char *err, size_t errlen)
-{
-	if (o->status_port == 0) {
-		snprintf(err, errlen, "--query %s needs --status_port PORT",
-		    o->query);
-		return -1;
-	}
-	return DS_OPTS_QUERY;
-}
-
-int
-ds_query_main(const struct ds_master_opts *o)
-{
-	char err[512];
-
-	if (ds_query(o->status_addr, o->status_port, o->query,
-	    DS_QUERY_CONNECT_MS, DS_QUERY_REPLY_MS, stdout, err,
-	    sizeof(err)) < 0) {
-		fprintf(stderr, "driveshaft: --query %s: %s\n", o->query, err);
-		return 2;
-	}
-	return 0;
 }

@@ -6,7 +6,6 @@
 #include <stddef.h>
 #include <stdio.h>
 
-struct ds_master_opts;
 
 /* How long a query waits to connect, and for the whole reply. */
 #define DS_QUERY_CONNECT_MS	3000
@@ -23,14 +22,5 @@ int ds_query_command_ok(const char *cmd);
  * not answer. */
 int ds_query(const char *addr, int port, const char *cmd, int connect_ms,
     int reply_ms, FILE *out, char *err, size_t errlen);
-
-/* After the options are parsed: --query needs --status_port. Returns
- * DS_OPTS_QUERY, or -1 with err. */
-int ds_query_opts_check(const struct ds_master_opts *o, char *err,
-    size_t errlen);
-
-/* driveshaft --query: prints the reply and returns 0, or prints why not to
- * standard error and returns 2. */
-int ds_query_main(const struct ds_master_opts *o);
 
 #endif

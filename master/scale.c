@@ -4,8 +4,8 @@
  * and idle workers first. One log line per change, with its figures. */
 #include "master/scale.h"
 
-#include "master/monitor.h"
-#include "master/reload.h"
+#include "master/queue.h"
+#include "master/pools.h"
 #include "master/sizing.h"
 #include "master/table.h"
 

@@ -123,10 +123,7 @@ join_table(struct ds_master *m, struct ds_pending *q)
 	struct ds_child *c = ds_child_room(m);	/* made by post() */
 	pid_t pid = q->req.pid;
 
-	*c = q->c;
-	if (ds_pidmap_put(&m->pids, pid, m->nchildren) < 0)
-		ds_log(LOG_ERR, "event=out_of_memory where=pidmap pid=%d",
-		    (int)pid);	/* found by a scan instead: slower, right */
+	*c = q->c;		/* the caller put pid in the map */
 	m->nchildren++;
 	c->pid = pid;
 	c->fd = q->fd;
@@ -169,10 +166,19 @@ finished(struct ds_master *m, struct ds_pending *q)
 	*at = q->next;
 	m->npending--;
 	ds_spawn_release(&q->req);
-	if (q->req.pid > 0) {
+	if (q->req.pid > 0 &&
+	    ds_pidmap_put(&m->pids, q->req.pid, m->nchildren) == 0) {
 		join_table(m, q);
 		pending_free(q);
 		return;
+	}
+	if (q->req.pid > 0) {
+		/* a child the table cannot find by its pid is one it cannot
+		 * reap or supervise: it goes, and the slot backs off */
+		ds_log(LOG_ERR, "event=out_of_memory where=pidmap pid=%d",
+		    (int)q->req.pid);
+		kill(q->req.pid, SIGKILL);
+		q->req.err = ENOMEM;
 	}
 	close(q->fd);
 	ds_slot_page_close(&q->c);

@@ -88,8 +88,6 @@ count_connected(const struct ds_master *m, size_t *n)
 	for (size_t i = 0; c != NULL && i < m->nchildren; i++) {
 		uint64_t up;
 
-		if (m->children[i].page == NULL)
-			continue;
 		up = ds_slot_read_servers(m->children[i].page,
 		    m->children[i].nfunctions);
 		/* bits past the servers: a page not to believe */
@@ -132,6 +130,7 @@ render_metrics(struct ds_master *m, struct ds_buf *b)
 	}
 	g.connected = count_connected(m, &g.nservers);
 	ds_metrics_render(&m->metrics, &g, b);
+	ds_metrics_render_queue(&g, b);
 	free((void *)g.connected);
 	free(pg);
 }

@@ -15,33 +15,34 @@
 #include "common/buf.h"
 #include "common/text.h"
 #include "master/children.h"
-#include "master/monitor.h"
+#include "master/queue.h"
+#include "master/stuck_rule.h"
 #include "master/table.h"
 
 static struct ds_stuck_rec *
-rec_find(struct ds_queue *q, pid_t pid, size_t server)
+rec_find(struct ds_master *m, pid_t pid, size_t server)
 {
-	for (size_t i = 0; i < q->nstuck; i++)
-		if (q->stuck[i].pid == pid && q->stuck[i].server == server)
-			return &q->stuck[i];
+	for (size_t i = 0; i < m->nstuck; i++)
+		if (m->stuck[i].pid == pid && m->stuck[i].server == server)
+			return &m->stuck[i];
 	return NULL;
 }
 
 static void
-rec_see(struct ds_queue *q, pid_t pid, size_t server, int64_t now)
+rec_see(struct ds_master *m, pid_t pid, size_t server, int64_t now)
 {
-	struct ds_stuck_rec *r = rec_find(q, pid, server), *p;
+	struct ds_stuck_rec *r = rec_find(m, pid, server), *p;
 
 	if (r == NULL) {
-		if (q->nstuck == q->capstuck) {
-			size_t cap = q->capstuck ? 2 * q->capstuck : 16;
+		if (m->nstuck == m->capstuck) {
+			size_t cap = m->capstuck ? 2 * m->capstuck : 16;
 
-			if ((p = realloc(q->stuck, cap * sizeof(*p))) == NULL)
+			if ((p = realloc(m->stuck, cap * sizeof(*p))) == NULL)
 				return;
-			q->stuck = p;
-			q->capstuck = cap;
+			m->stuck = p;
+			m->capstuck = cap;
 		}
-		r = &q->stuck[q->nstuck++];
+		r = &m->stuck[m->nstuck++];
 		r->pid = pid;
 		r->server = server;
 		r->since = now;
@@ -67,19 +68,19 @@ sample(struct ds_master *m, struct ds_queue *q, int64_t now)
 {
 	size_t k = 0;
 
-	for (size_t i = 0; i < q->nstuck; i++)
-		q->stuck[i].seen = 0;
+	for (size_t i = 0; i < m->nstuck; i++)
+		m->stuck[i].seen = 0;
 	for (size_t i = 0; i < q->view.ns; i++) {
 		const struct ds_qserver *s = &q->view.s[i];
 
 		for (size_t j = 0; s->state == DS_Q_UP && j < s->now.nw; j++)
 			if (idle_child(m, &s->now.w[j]) != NULL)
-				rec_see(q, (pid_t)s->now.w[j].pid, i, now);
+				rec_see(m, (pid_t)s->now.w[j].pid, i, now);
 	}
-	for (size_t i = 0; i < q->nstuck; i++)
-		if (q->stuck[i].seen)
-			q->stuck[k++] = q->stuck[i];
-	q->nstuck = k;
+	for (size_t i = 0; i < m->nstuck; i++)
+		if (m->stuck[i].seen)
+			m->stuck[k++] = m->stuck[i];
+	m->nstuck = k;
 }
 
 static int
@@ -95,17 +96,19 @@ pool_has(const struct ds_master *m, const char *pool, const char *function)
 
 /* Replaces the workers stuck for f on server i; returns how many. */
 static int
-replace(struct ds_master *m, struct ds_queue *q, size_t i,
+replace(struct ds_master *m, size_t i,
     const struct ds_qfunc *f, int64_t now, struct ds_buf *pids)
 {
-	int64_t after = m->cfg.stuck_after_ms;
+	struct ds_stuck_in in = {now, m->cfg.stuck_after_ms, f->waiting_since,
+		f->acted_ms, 0};
 	int n = 0;
 
-	for (size_t k = 0; k < q->nstuck; k++) {
-		struct ds_stuck_rec *r = &q->stuck[k];
+	for (size_t k = 0; k < m->nstuck; k++) {
+		struct ds_stuck_rec *r = &m->stuck[k];
 		struct ds_child *c = ds_child_by_pid(m, r->pid);
 
-		if (r->server != i || now - r->since < after || c == NULL ||
+		in.idle_since = r->since;
+		if (r->server != i || !ds_stuck_due(&in) || c == NULL ||
 		    c->slot < 0 || !pool_has(m, c->pool, f->name))
 			continue;
 		ds_buf_printf(pids, "%s%d", n ? "," : "", (int)c->pid);
@@ -116,20 +119,16 @@ replace(struct ds_master *m, struct ds_queue *q, size_t i,
 }
 
 static void
-check(struct ds_master *m, struct ds_queue *q, size_t i, struct ds_qfunc *f,
+check(struct ds_master *m, size_t i, struct ds_qfunc *f,
     int64_t now)
 {
-	int64_t after = m->cfg.stuck_after_ms;
 	struct ds_buf pids = {0};
 	struct ds_lv fn;
 	size_t len;
 	char *list;
 	int n;
 
-	if (f->waiting_since == 0 || now - f->waiting_since < after ||
-	    (f->acted_ms && now - f->acted_ms < after))
-		return;
-	if ((n = replace(m, q, i, f, now, &pids)) > 0) {
+	if ((n = replace(m, i, f, now, &pids)) > 0) {
 		f->acted_ms = now;
 		list = ds_buf_take(&pids, &len);
 		ds_log(LOG_WARNING, "event=stuck_workers server=%s function=%s "
@@ -155,14 +154,14 @@ ds_stuck_round(struct ds_master *m, int64_t now)
 		struct ds_qserver *s = &q->view.s[i];
 
 		for (size_t j = 0; s->state == DS_Q_UP && j < s->now.nf; j++)
-			check(m, q, i, &s->now.f[j], now);
+			check(m, i, &s->now.f[j], now);
 	}
 }
 
 void
-ds_stuck_forget(struct ds_queue *q)
+ds_stuck_forget(struct ds_master *m)
 {
-	free(q->stuck);
-	q->stuck = NULL;
-	q->nstuck = q->capstuck = 0;
+	free(m->stuck);
+	m->stuck = NULL;
+	m->nstuck = m->capstuck = 0;
 }

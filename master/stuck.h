@@ -8,8 +8,6 @@
 
 #include "master/master.h"
 
-struct ds_queue;
-
 /* One of our workers seen idle and listed on a server, round after round
  * since `since`. */
 struct ds_stuck_rec {
@@ -20,6 +18,6 @@ struct ds_stuck_rec {
 };
 
 void ds_stuck_round(struct ds_master *m, int64_t now);
-void ds_stuck_forget(struct ds_queue *q);
+void ds_stuck_forget(struct ds_master *m);
 
 #endif

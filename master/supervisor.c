@@ -19,6 +19,7 @@
 #include "master/children.h"
 #include "master/monitor.h"
 #include "master/reload.h"
+#include "master/spawn_turn.h"
 #include "master/spawner.h"
 
 static volatile sig_atomic_t got_hup, got_chld;
@@ -92,6 +93,33 @@ begin_stop(struct ds_master *m, enum ds_stopping kind)
 		ds_signal_all(m, SIGUSR1, 0);
 }
 
+/* A pid ds_reap does not know: the queue monitor's, or the child of a
+ * spawn in flight, gone before the spawner handed it back (the spawner
+ * is done with it, so the wait is for at most the spawns posted before
+ * it). */
+static struct ds_child *
+reaped_other(struct ds_master *m, pid_t pid, int status)
+{
+	struct ds_child *c = NULL;
+
+	if (ds_monitor_reaped(m, pid, status))
+		return NULL;
+	while (c == NULL && ds_spawn_wait(m, -1))
+		c = ds_child_by_pid(m, pid);
+	return c;
+}
+
+/* The process table's turn: spawns done while we slept (the spawner's
+ * pipe woke us), then the table's deadlines, then the next spawns. */
+static void
+children_tick(struct ds_master *m, int64_t now)
+{
+	while (ds_spawn_wait(m, 0))
+		;
+	ds_children_tick(m, now);
+	m->starting = ds_spawn_turn(m, now);
+}
+
 static void
 act_on_signals(struct ds_master *m)
 {
@@ -101,7 +129,7 @@ act_on_signals(struct ds_master *m)
 		;
 	if (got_chld) {
 		got_chld = 0;
-		ds_reap(m);
+		ds_reap(m, reaped_other);
 	}
 	while (got_stop != done_stop || got_drain != done_drain) {
 		enum ds_stopping kind = got_stop != done_stop ? DS_STOP :
@@ -159,7 +187,7 @@ ds_supervise(struct ds_master *m, struct ds_status *st)
 
 		act_on_signals(m);
 		now = ds_now_ms();
-		ds_children_tick(m, now);
+		children_tick(m, now);
 		ds_monitor_tick(m, now);
 		if (m->stopping && m->nchildren == 0 && m->pending == NULL &&
 		    !ds_monitor_alive(m))

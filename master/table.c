@@ -16,14 +16,9 @@ ds_child_by_pid(struct ds_master *m, pid_t pid)
 {
 	size_t i = ds_pidmap_get(&m->pids, pid);
 
+	/* every child is in the map: a spawn it cannot enter fails */
 	if (i < m->nchildren && m->children[i].pid == pid)
 		return &m->children[i];
-	if (m->pids.n == m->nchildren)
-		return NULL;	/* the map is whole: not ours */
-	/* a table filled by hand (unit tests) has no map */
-	for (i = 0; i < m->nchildren; i++)
-		if (m->children[i].pid == pid)
-			return &m->children[i];
 	return NULL;
 }
 
@@ -45,8 +40,8 @@ ds_pool_oldest_job_ms(const struct ds_master *m, const struct ds_pool_rt *p,
 	for (size_t i = 0; i < m->nchildren; i++) {
 		const struct ds_child *c = &m->children[i];
 
-		/* a start past now is one a unit test set by hand: ds_child_sync
-		 * bounds a page's by the time of its look */
+		/* ds_child_sync bounds a page's start by the time of its
+		 * look; a look after the caller's now counts as no age */
 		if (c->state == DS_SLOT_BUSY && c->busy_since_ms <= now &&
 		    now - c->busy_since_ms > oldest &&
 		    strcmp(c->pool, p->name) == 0)

@@ -8,7 +8,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "common/parse.h"
+#include "master/slot_page.h"
 #include "master/status_reply.h"
 #include "master/table.h"
 
@@ -31,7 +34,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ds_pool_rt pool;
 	struct ds_child child;
 	char *line = malloc(size + 1), *out, *rest;
+	static char *jobs[] = {"fuzz"};
 	size_t len, rlen, hl;
+	int fd;
 
 	assert(line != NULL);
 	memcpy(line, data, size);
@@ -60,16 +65,29 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	child.fd = -1;
 	child.pool = "fuzz";
 	child.slot = 0;
-	child.state = DS_SLOT_BUSY;
+	child.state = DS_SLOT_STARTING;
+	/* the worker's real page: the reply's look reads the job from it */
+	cfg.jobs = jobs;
+	cfg.njobs = 1;
+	fd = ds_slot_page_open(&child, &cfg);
+	assert(fd >= 0);
+	close(fd);
 	rest = len < size ? line + len + 1 : line + size;
 	hl = strnlen(rest, DS_SLOT_STR_MAX);
-	memcpy(child.handle, rest, hl);
-	child.handle[hl] = '\0';
-	memcpy(child.unique, child.handle, hl + 1);
+	ds_slot_begin(child.page);
+	child.page->state = DS_SLOT_BUSY;
+	child.page->jobs_started = 1;
+	child.page->busy_since_ms = ds_now_ms();
+	memcpy(child.page->handle, rest, hl);
+	child.page->handle[hl] = '\0';
+	memcpy(child.page->unique, rest, hl + 1);
+	child.page->unique[hl] = '\0';
+	ds_slot_end(child.page);
 	m.pools = &pool;
 	m.npools = 1;
 	m.children = &child;
 	m.nchildren = m.cap_children = 1;
+	assert(ds_pidmap_put(&m.pids, child.pid, 0) == 0);
 	out = ds_status_reply(&m, line, &rlen);
 	check_reply(out, rlen);
 	if (strcmp(line, "threads") == 0)
@@ -79,6 +97,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    (out[i] == '\r' && out[i + 1] == '\n') ||
 			    (out[i] == '\n' && i > 0 && out[i - 1] == '\r'));
 	free(out);
+	ds_slot_page_close(&child);
+	ds_pidmap_free(&m.pids);
+	ds_metrics_free(&m.metrics);
 	free(line);
 	return 0;
 }

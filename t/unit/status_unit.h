@@ -1,7 +1,9 @@
 /* status_unit.h: what test_status.c (threads, pools, replies, the HTTP
  * answer) and test_status_metrics.c (the metrics text) share: a master state
- * built by hand without any process, as the fixture setup()/teardown(), and
+ * without any process, its children's states written in real slot pages
+ * and read by the master's look, as the fixture setup()/teardown(), and
  *
+ *   counted_job(...)       one finished job, through a real slot page
  *   run(fn, &len)          one formatter run into a fresh buffer
  *   metrics_reply          the `metrics` command's reply, as such a formatter
  *   reply_is(line, want)   the reply to a status-port line is exactly want */
@@ -11,6 +13,7 @@
 #include "master/children.h"
 #include "master/status_reply.h"
 #include "master/metrics.h"
+#include "master/slot_page.h"
 #include "master/status.h"
 
 #include "unit.h"
@@ -18,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/buf.h"
 #include "common/parse.h"
@@ -27,11 +31,17 @@ static struct ds_master m;
 static struct ds_master_opts opts;
 static struct ds_pool cfg[2];
 
+/* A child with a real slot page (its one function Sum), in state st as
+ * its worker writes it, and the master's look at it: a busy one has
+ * handle, unique and function (Sum or none) in hand since now. */
 static inline void
 add_child(pid_t pid, const char *pool, int slot, int state,
     const char *handle, const char *unique, const char *function)
 {
+	static char *jobs[] = {"Sum"};
+	struct ds_pool pc = {.jobs = jobs, .njobs = 1};
 	struct ds_child *c;
+	int fd;
 
 	if (m.nchildren == m.cap_children) {
 		m.cap_children = m.cap_children ? 2 * m.cap_children : 4;
@@ -39,16 +49,39 @@ add_child(pid_t pid, const char *pool, int slot, int state,
 		    m.cap_children * sizeof(*m.children));
 		ck_assert_ptr_nonnull(m.children);
 	}
+	ck_assert_int_eq(ds_pidmap_put(&m.pids, pid, m.nchildren), 0);
 	c = &m.children[m.nchildren++];
 	memset(c, 0, sizeof(*c));
 	c->pid = pid;
 	c->fd = -1;
 	c->pool = strdup(pool);
 	c->slot = slot;
-	c->state = state;
-	snprintf(c->handle, sizeof(c->handle), "%s", handle);
-	snprintf(c->unique, sizeof(c->unique), "%s", unique);
-	snprintf(c->function, sizeof(c->function), "%s", function);
+	c->state = DS_SLOT_STARTING;
+	c->started_ms = ds_now_ms() - 3600000;	/* jobs may start back then */
+	ck_assert_int_ge(fd = ds_slot_page_open(c, &pc), 0);
+	close(fd);
+	ck_assert(function[0] == '\0' || strcmp(function, "Sum") == 0);
+	ds_slot_begin(c->page);
+	c->page->state = (uint32_t)state;
+	c->page->function = 0;
+	c->page->jobs_started = state == DS_SLOT_BUSY;
+	c->page->busy_since_ms = ds_now_ms();
+	snprintf(c->page->handle, sizeof(c->page->handle), "%s", handle);
+	snprintf(c->page->unique, sizeof(c->page->unique), "%s", unique);
+	ds_slot_end(c->page);
+	ds_child_sync(&m, c);
+}
+
+/* Child i's worker writes that its job began ago_ms back. */
+static inline void
+busy_for(size_t i, int64_t ago_ms)
+{
+	struct ds_child *c = &m.children[i];
+
+	ds_slot_begin(c->page);
+	c->page->busy_since_ms = ds_now_ms() - ago_ms;
+	ds_slot_end(c->page);
+	ds_child_sync(&m, c);
 }
 
 static inline void
@@ -93,8 +126,8 @@ setup(void)
 	    "Sum");
 	add_child(103, "Idle", 0, DS_SLOT_STARTING, "", "", "");
 	add_child(104, "Web", -1, DS_SLOT_BUSY, "H:host:9", "r", "Sum");
-	m.children[1].busy_since_ms = ds_now_ms() - 42500;
-	m.children[3].busy_since_ms = ds_now_ms() - 1000;
+	busy_for(1, 42500);
+	busy_for(3, 1000);
 	m.pools[0].slots[0].pid = 101;
 	m.pools[0].slots[1].pid = 102;
 	m.pools[0].slots[2].quick_deaths = 2;
@@ -117,12 +150,45 @@ teardown(void)
 		free(m.pools[i].slots);
 	}
 	free(m.pools);
-	for (size_t i = 0; i < m.nchildren; i++)
+	for (size_t i = 0; i < m.nchildren; i++) {
+		ds_slot_page_close(&m.children[i]);
 		free(m.children[i].pool);
+	}
 	free(m.children);
+	ds_pidmap_free(&m.pids);
 	ds_metrics_free(&m.metrics);
 	memset(&m, 0, sizeof(m));
 }
+/* One finished job of pool's function, counted the way a worker counts
+ * it: in a real slot page (ds_slot_count), read by the master's look
+ * (ds_child_sync) into mt. A scratch master with no pools, so that only
+ * the metrics see it. */
+static inline void
+counted_job(struct ds_metrics *mt, const char *pool, const char *function,
+    int outcome, uint32_t duration_ms, int http_status)
+{
+	struct ds_master scratch;
+	struct ds_child c;
+	char *jobs[] = {(char *)function};
+	struct ds_pool pc = {.name = (char *)pool, .jobs = jobs, .njobs = 1};
+	int fd;
+
+	memset(&scratch, 0, sizeof(scratch));
+	memset(&c, 0, sizeof(c));
+	scratch.metrics = *mt;
+	c.pid = 1;
+	c.fd = -1;
+	c.pool = (char *)pool;
+	c.slot = -1;
+	c.started_ms = ds_now_ms();
+	ck_assert_int_ge(fd = ds_slot_page_open(&c, &pc), 0);
+	close(fd);
+	ds_slot_count(c.page, 0, outcome, http_status, duration_ms);
+	ds_child_sync(&scratch, &c);
+	ds_slot_page_close(&c);
+	*mt = scratch.metrics;
+}
+
 /* The `metrics` command's reply, as a (master, buffer) filler. */
 static inline void
 metrics_reply(struct ds_master *mm, struct ds_buf *b)

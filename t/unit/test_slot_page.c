@@ -75,6 +75,7 @@ setup(void)
 	m.npools = 1;
 	m.children = &c;
 	m.nchildren = m.cap_children = 1;
+	ck_assert_int_eq(ds_pidmap_put(&m.pids, PID, 0), 0);
 	fd = ds_slot_page_open(&c, &pc);
 	ck_assert_int_ge(fd, 0);
 	hostile = mmap(NULL, ds_slot_size(1), PROT_READ | PROT_WRITE,
@@ -91,6 +92,7 @@ teardown(void)
 {
 	munmap(hostile, ds_slot_size(1));
 	ds_slot_page_close(&m.children[0]);
+	ds_pidmap_free(&m.pids);
 	ds_metrics_free(&m.metrics);
 }
 

@@ -128,7 +128,7 @@ START_TEST(http_metrics)
 	size_t blen, len;
 	char *body, *want, *got;
 
-	ds_metrics_job(&m.metrics, "Web", "Sum", DS_OUT_COMPLETE, 3, 200);
+	counted_job(&m.metrics, "Web", "Sum", DS_OUT_COMPLETE, 3, 200);
 	body = run(metrics_reply, &blen);
 	ck_assert_uint_gt(blen, 1000);
 	want = malloc(blen + 256);

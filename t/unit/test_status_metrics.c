@@ -122,12 +122,12 @@ START_TEST(metrics_text)
 
 	/* durations on bucket bounds fall in that bucket; past the last
 	 * bound only in +Inf */
-	ds_metrics_job(mt, "Web", "Sum", DS_OUT_COMPLETE, 3, 200);
-	ds_metrics_job(mt, "Web", "Sum", DS_OUT_COMPLETE, 10, 200);
-	ds_metrics_job(mt, "Web", "Sum", DS_OUT_FAIL, 1500, 500);
-	ds_metrics_job(mt, "Web", "Sum", DS_OUT_TIMEOUT, 400000, 0);
-	ds_metrics_job(mt, "Web", "a\"b\\c", DS_OUT_ABORTED, 0, 0);
-	ds_metrics_job(mt, "Web", "Sum", DS_OUT_FAIL, 20, 404);
+	counted_job(mt, "Web", "Sum", DS_OUT_COMPLETE, 3, 200);
+	counted_job(mt, "Web", "Sum", DS_OUT_COMPLETE, 10, 200);
+	counted_job(mt, "Web", "Sum", DS_OUT_FAIL, 1500, 500);
+	counted_job(mt, "Web", "Sum", DS_OUT_TIMEOUT, 400000, 0);
+	counted_job(mt, "Web", "a\"b\\c", DS_OUT_ABORTED, 0, 0);
+	counted_job(mt, "Web", "Sum", DS_OUT_FAIL, 20, 404);
 	ds_metrics_worker_start(mt, "Web");
 	ds_metrics_worker_start(mt, "Web");
 	ds_metrics_worker_start(mt, "Idle");
@@ -173,7 +173,7 @@ START_TEST(metrics_long_labels)
 	fn[sizeof(fn) - 1] = '\0';
 	free(m.pools[1].name);
 	m.pools[1].name = strdup(pool);
-	ds_metrics_job(&m.metrics, pool, fn, DS_OUT_COMPLETE, 1, 200);
+	counted_job(&m.metrics, pool, fn, DS_OUT_COMPLETE, 1, 200);
 	ds_metrics_worker_exit(&m.metrics, pool, "signal");
 	s = run(metrics_reply, &len);
 	snprintf(want, sizeof(want), "driveshaft_workers{pool=\"%s\","

@@ -2,7 +2,7 @@
  * restart backoff, kill deadlines, what a stop sends, which workers a
  * shrink stops. Signals go to a recorder through ds_master.kill_fn. */
 #include "master/children.h"
-#include "master/reload.h"
+#include "master/pools.h"
 #include "master/slot_page.h"
 
 #include "common/parse.h"
@@ -47,9 +47,13 @@ setup(void)
 static void
 teardown(void)
 {
-	for (size_t i = 0; i < m.nchildren; i++)
+	for (size_t i = 0; i < m.nchildren; i++) {
+		ds_slot_page_close(&m.children[i]);
 		free(m.children[i].pool);
+	}
 	free(m.children);
+	ds_pidmap_free(&m.pids);
+	ds_metrics_free(&m.metrics);
 	for (size_t i = 0; i < m.npools; i++) {
 		free(m.pools[i].name);
 		free(m.pools[i].slots);
@@ -72,29 +76,54 @@ add_pool(const char *name, int nslots)
 	return p;
 }
 
-/* A child in slot of p (or retired when slot < 0) in state st. */
+/* What the worker writes in its page: state st, a job of function fn
+ * since busy_since when busy; then the master's look at it. */
+static void
+worker_writes(struct ds_child *c, enum ds_slot_state st, uint32_t fn,
+    int64_t busy_since)
+{
+	ds_slot_begin(c->page);
+	c->page->state = st;
+	if (st == DS_SLOT_BUSY) {
+		c->page->function = fn;
+		c->page->jobs_started++;
+		c->page->busy_since_ms = busy_since;
+	}
+	ds_slot_end(c->page);
+	ds_child_sync(&m, c);
+}
+
+/* A child in slot of p (or retired when slot < 0) in state st, with a
+ * real slot page for functions Fa and Fb; a busy one since now. */
 static struct ds_child *
 add_child(struct ds_pool_rt *p, int slot, pid_t pid, enum ds_slot_state st)
 {
+	static char *jobs[] = {"Fa", "Fb"};
+	struct ds_pool cfg = {.jobs = jobs, .njobs = 2};
 	struct ds_child *c;
+	int fd;
 
 	/* room for all at once: callers keep pointers across calls */
 	if (m.children == NULL)
 		m.children = calloc(16, sizeof(*c));
 	ck_assert_ptr_nonnull(m.children);
 	ck_assert_uint_lt(m.nchildren, 16);
+	ck_assert_int_eq(ds_pidmap_put(&m.pids, pid, m.nchildren), 0);
 	c = &m.children[m.nchildren++];
 	memset(c, 0, sizeof(*c));
 	c->pid = pid;
 	c->fd = -1;
 	c->pool = strdup(p->name);
 	c->slot = c->last_slot = slot;
-	c->state = st;
-	c->started_ms = ds_now_ms();
-	c->busy_since_ms = ds_now_ms();
+	c->state = DS_SLOT_STARTING;
+	/* spawned long ago: a job's start may be set far back */
+	c->started_ms = ds_now_ms() - 100 * o.max_running_ms;
 	c->max_running_ms = o.max_running_ms;
+	ck_assert_int_ge(fd = ds_slot_page_open(c, &cfg), 0);
+	close(fd);
 	if (slot >= 0)
 		p->slots[slot].pid = pid;
+	worker_writes(c, st, 0, ds_now_ms());
 	return c;
 }
 
@@ -144,9 +173,12 @@ START_TEST(overdue_busy_child_is_killed_once)
 	struct ds_child *soon = add_child(p, 1, 102, DS_SLOT_BUSY);
 	struct ds_child *idle = add_child(p, 2, 103, DS_SLOT_IDLE);
 
-	late->busy_since_ms = now - o.max_running_ms - DS_KILL_GRACE_MS - 1;
-	soon->busy_since_ms = now - o.max_running_ms;
-	idle->busy_since_ms = now - 10 * o.max_running_ms;
+	worker_writes(late, DS_SLOT_BUSY, 0,
+	    now - o.max_running_ms - DS_KILL_GRACE_MS - 1);
+	worker_writes(soon, DS_SLOT_BUSY, 0, now - o.max_running_ms);
+	/* idle after a job long ago: nothing to kill */
+	worker_writes(idle, DS_SLOT_BUSY, 0, now - 10 * o.max_running_ms);
+	worker_writes(idle, DS_SLOT_IDLE, 0, 0);
 	m.stopping = DS_DRAIN;	/* no spawning in this test */
 	ds_children_tick(&m, now);
 	ck_assert_int_eq(nsent, 1);
@@ -178,6 +210,28 @@ START_TEST(stop_deadlines)
 	    DS_KILL_GRACE_MS);
 	ck_assert_int_le(idle->kill_at, after + 2 * o.loop_timeout_ms +
 	    DS_KILL_GRACE_MS);
+}
+END_TEST
+
+/* A retired idle worker (a shrink, a reload) takes no new job: it has
+ * loop_timeout to see the signal, then the grace, before the kill. */
+START_TEST(idle_retirement_deadline)
+{
+	struct ds_pool_rt *p = add_pool("P", 2);
+	struct ds_child *idle = add_child(p, 1, 602, DS_SLOT_IDLE);
+	int64_t before = ds_now_ms(), after;
+
+	ds_retire(&m, idle, SIGUSR1);
+	after = ds_now_ms();
+	ck_assert(was_sent(602, SIGUSR1));
+	ck_assert_int_eq(idle->slot, -1);
+	ck_assert_int_eq(p->slots[1].pid, 0);
+	ck_assert_int_ge(idle->kill_at, before + o.loop_timeout_ms +
+	    DS_KILL_GRACE_MS);
+	ck_assert_int_le(idle->kill_at, after + o.loop_timeout_ms +
+	    DS_KILL_GRACE_MS);
+	m.stopping = DS_DRAIN;	/* the empty slot is no deadline then */
+	ck_assert_int_eq(ds_children_next_deadline(&m), idle->kill_at);
 }
 END_TEST
 
@@ -231,17 +285,11 @@ START_TEST(a_start_reads_pages_rarely_and_kills_on_a_fresh_look)
 	struct ds_pool_rt *p = add_pool("P", 2);
 	struct ds_child *done = add_child(p, 0, 501, DS_SLOT_BUSY);
 	struct ds_child *counted = add_child(p, 1, 502, DS_SLOT_IDLE);
-	char *jobs[] = {"F"};
-	struct ds_pool cfg = {.jobs = jobs, .njobs = 1};
 	int64_t now = ds_now_ms();
-	int fd;
 
-	ck_assert_int_ge(fd = ds_slot_page_open(done, &cfg), 0);
-	close(fd);
-	ck_assert_int_ge(fd = ds_slot_page_open(counted, &cfg), 0);
-	close(fd);
 	/* the last look saw a job far past its time; it has ended since */
-	done->busy_since_ms = now - o.max_running_ms - DS_KILL_GRACE_MS - 1;
+	worker_writes(done, DS_SLOT_BUSY, 0,
+	    now - o.max_running_ms - DS_KILL_GRACE_MS - 1);
 	done->page->state = DS_SLOT_IDLE;
 	ds_slot_count(counted->page, 0, DS_OUT_COMPLETE, 200, 3);
 	m.stopping = DS_DRAIN;	/* no spawning in this test */
@@ -265,12 +313,7 @@ START_TEST(slot_page_counts_once)
 {
 	struct ds_pool_rt *p = add_pool("P", 1);
 	struct ds_child *c = add_child(p, 0, 401, DS_SLOT_STARTING);
-	char *jobs[] = {"Fa", "Fb"};
-	struct ds_pool cfg = {.jobs = jobs, .njobs = 2};
-	int fd = ds_slot_page_open(c, &cfg);
 
-	ck_assert_int_ge(fd, 0);
-	close(fd);
 	ds_slot_count(c->page, 1, DS_OUT_COMPLETE, 200, 3);
 	ds_slot_count(c->page, 1, DS_OUT_TIMEOUT, 0, 400000);
 	ds_slot_count(c->page, 0, DS_OUT_FAIL, 503, 20);
@@ -317,6 +360,7 @@ supervise_suite(void)
 	tcase_add_test(tc, overdue_busy_child_is_killed_once);
 	tcase_add_test(tc, a_start_reads_pages_rarely_and_kills_on_a_fresh_look);
 	tcase_add_test(tc, stop_deadlines);
+	tcase_add_test(tc, idle_retirement_deadline);
 	tcase_add_test(tc, shrink_stops_the_cheapest_first);
 	tcase_add_test(tc, slot_page_counts_once);
 	suite_add_tcase(s, tc);
