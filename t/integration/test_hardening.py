@@ -13,7 +13,7 @@ import subprocess
 import time
 
 from harness import (MASTER, Background, open_fds as fds, MasterTestCase, children_of, free_port, port_open,
-                     status, submit, threads, wait_for, write_config)
+                     scaled, status, submit, threads, wait_for, write_config)
 
 TEST_USER = "dstestuser"
 
@@ -344,7 +344,14 @@ class HardeningTest(MasterTestCase):
         # on HUP: one line, and the running config stays in force
         pools = self.pool(ep, count=2)
         self.start_master_limited(["prlimit", "--nofile=300:300"], pools)
-        before = sorted(r[0] for r in threads(self.status_port))
+
+        def pids():
+            return sorted(r[0] for r in threads(self.status_port))
+        # the status port opens before the spawns: a slot not yet spawned
+        # shows pid 0, and would change under the comparison below
+        wait_for(lambda: len(pids()) == 2 and 0 not in pids(), scaled(10),
+                 "both workers spawned")
+        before = pids()
         pools["P"]["worker_count"] = 20
         self.reload(pools)
         wait_for(lambda: "event=reload_failed" in self.master_log(), 5, "reload_failed")
