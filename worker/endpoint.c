@@ -3,7 +3,6 @@
  * as a complete or a fail with a reason; nothing here exits. */
 #include "worker/endpoint.h"
 
-#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 #include "common/parse.h"
 #include "config/fcgi_uri.h"
 #include "worker/fcgi_client.h"
+#include "worker/memtune.h"
 #include "worker/response.h"
 
 #define CONNECT_TIMEOUT_MS 5000
@@ -20,7 +20,6 @@
  * large answer does not stay resident for the rest of a worker's life while
  * a run of them does not map and fault in a new buffer each. */
 #define BODY_KEEP_BYTES (64 * 1024)
-#define MMAP_THRESHOLD_BYTES (128 * 1024)
 
 int
 ds_endpoint_body_add(struct ds_endpoint *ep, const void *ptr, size_t n)
@@ -99,15 +98,8 @@ ds_endpoint_init(struct ds_endpoint *ep, const struct ds_worker_opts *o,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	/* Response-sized blocks must go back to the kernel when freed. By
-	 * default glibc raises its mmap threshold to the size of any mmapped
-	 * block freed (up to 32 MiB), so after one large answer the next ones
-	 * come from the heap and stay resident; a fixed threshold turns that
-	 * off. It sits above the 64 KiB upload buffer libcurl allocates and
-	 * frees for each form POST: at 64 KiB that buffer was an mmap, a
-	 * page fault and an munmap per job (form jobs cost 1.44 x the limit's
-	 * CPU). */
-	mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES);
+	/* response-sized blocks go back to the kernel when freed */
+	ds_memtune_init();
 	/* a fastcgi:// pool: no libcurl at all (fcgi_client.c) */
 	if (ds_is_fcgi_uri(o->uri))
 		return ds_fcgi_client_init(ep, err, errlen);
@@ -348,7 +340,7 @@ ds_endpoint_idle(struct ds_endpoint *ep)
 		ds_fcgi_client_idle(ep->fcgi);
 	/* and the pages of what the jobs freed inside the heap: a waiting
 	 * worker holds no more than it needs to take the next job */
-	malloc_trim(0);
+	ds_memtune_trim();
 }
 
 void

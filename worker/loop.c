@@ -8,7 +8,6 @@
  * another worker, so a kill loses nothing either. */
 #include "worker/loop.h"
 
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +20,7 @@
 #include "common/text.h"
 #include "worker/endpoint.h"
 #include "worker/gm_sched.h"
+#include "worker/memtune.h"
 #include "worker/report.h"
 #include "worker/signals.h"
 
@@ -49,7 +49,7 @@ should_abort(void *ctx)
 	return now - l->stop_seen_ms >= 2 * l->o->loop_timeout_ms;
 }
 
-static __attribute__((noinline)) void
+static DS_OWN_FRAME void
 log_job_failure(const struct loop *l, const char *function,
     const char *handle, const struct ds_call *call)
 {
@@ -62,7 +62,7 @@ log_job_failure(const struct loop *l, const char *function,
 	    DS_LV(r, call->reason));
 }
 
-static __attribute__((noinline)) void
+static DS_OWN_FRAME void
 log_job_done(const struct loop *l, const char *function, const char *handle,
     int64_t ms)
 {
@@ -75,7 +75,7 @@ log_job_done(const struct loop *l, const char *function, const char *handle,
 	    DS_LV(h, handle), (long long)ms);
 }
 
-static __attribute__((noinline)) void
+static DS_OWN_FRAME void
 log_answer_lost(const struct loop *l, const char *server)
 {
 	/* gearmand gives the job to another worker when it sees this
@@ -192,7 +192,7 @@ out:
 	free(b);
 	/* the libraries' start-up leaves free chunks inside the heap: their
 	 * pages go back now rather than stay resident all the worker's life */
-	malloc_trim(0);
+	ds_memtune_trim();
 	return rc;
 }
 

@@ -13,6 +13,7 @@
 #include "common/proctitle.h"
 #include "common/worker_args.h"
 #include "worker/loop.h"
+#include "worker/memtune.h"
 #include "worker/qmon.h"
 #include "worker/options.h"
 #include "worker/report.h"
@@ -37,7 +38,7 @@ start(const struct ds_worker_opts *o)
 /* Parses the options into o and maps the slot page: -1 to go on to
  * start(), else the exit status. Its buffer is gone by the time the job
  * loop runs below main's frame. */
-static __attribute__((noinline)) int
+static DS_OWN_FRAME int
 prepare(int argc, char **args, struct ds_worker_opts *o)
 {
 	char err[512];

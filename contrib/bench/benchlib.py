@@ -5,21 +5,19 @@ import json
 import os
 import resource
 import signal
-import socket
 import subprocess
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-TOP = os.path.dirname(os.path.dirname(HERE))
-BUILD = os.environ.get("DS_BUILD", os.path.join(TOP, "build"))
-MASTER = os.path.join(BUILD, "driveshaft")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "t"))
+import testlib  # noqa: E402
+from testlib import BUILD, MASTER, TOP, free_port, port_open  # noqa: E402,F401
+
 BENCH = os.path.join(BUILD, "bench")
 LOADGEN = os.path.join(BENCH, "loadgen")
 LIMIT = os.path.join(BENCH, "limit")
 FLOOR = os.path.join(BENCH, "floor")
 SPAWNLOOP = os.path.join(BENCH, "spawnloop")
-GEARMAND = "/usr/sbin/gearmand"
 NGINX = "/usr/sbin/nginx"
 QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
 OK_BODY = '{"gearman_ret":0,"response_string":"ok"}'
@@ -50,29 +48,10 @@ def log(msg):
     print(f"bench: {msg}", file=sys.stderr, flush=True)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def wait_for(cond, timeout, what, step=0.005):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = cond()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(step)
-
-
-def port_open(port):
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return True
-    except OSError:
-        return False
+    """t/testlib.py's, polling fast (the bench times what it waits for)
+    and failing the step rather than a test."""
+    return testlib.wait_for(cond, timeout, what, step=step, error=RuntimeError)
 
 
 def raise_limits():
@@ -182,14 +161,7 @@ def cpu_delta(before, after):
     return sum(after.get(p, 0) - before.get(p, 0) for p in before)
 
 def stop_proc(p, sig=signal.SIGTERM, timeout=60):
-    if p.poll() is None:
-        p.send_signal(sig)
-        try:
-            p.wait(timeout)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-
+    testlib.stop_proc(p, sig, timeout)
 
 
 def write_config(path, servers, pools):

@@ -9,28 +9,24 @@ import socket
 import subprocess
 import time
 
-from benchlib import (FLOOR, GEARMAND, LIMIT, MASTER, NGINX, OK_BODY, SPAWNLOOP,
+from benchlib import (FLOOR, LIMIT, MASTER, NGINX, OK_BODY, SPAWNLOOP,
                       children, free_port, port_open, stop_proc, wait_for,
                       write_config)
+import testlib  # noqa: E402  (benchlib puts t/ on the path)
 
 
-class Gearmand:
+class Gearmand(testlib.Gearmand):
+    """t/testlib.py's gearmand, with an admin connection kept open: the
+    bench polls the worker count often and a gearadmin run each time
+    would cost more than the pools it watches."""
+
     def __init__(self, tmp):
-        self.port = free_port()
-        self.proc = subprocess.Popen(
-            # a listen backlog of 32 (gearmand's default) drops some of the
-            # load generator's 64 connections at once: each drop cost that
-            # run a 1 s SYN retransmit (a run in six or so, either side)
-            [GEARMAND, "-L", "127.0.0.1", "-p", str(self.port), "-t", "2",
-             "--backlog", "1024",
-             f"--log-file={tmp}/gearmand.log", "--verbose=ERROR"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL)
-        wait_for(lambda: port_open(self.port) or self.proc.poll() is not None,
-                 10, "gearmand")
-        if self.proc.poll() is not None:
-            raise RuntimeError(f"gearmand exited with {self.proc.returncode}")
-        self.server = f"127.0.0.1:{self.port}"
+        # a listen backlog of 32 (gearmand's default) drops some of the
+        # load generator's 64 connections at once: each drop cost that
+        # run a 1 s SYN retransmit (a run in six or so, either side)
+        super().__init__(tmp, log_name="gearmand.log", error=RuntimeError,
+                         extra=("--backlog", "1024", "--verbose=ERROR"))
+        self.start()
         self.admin = socket.create_connection(("127.0.0.1", self.port))
         self.admin_buf = b""
 
@@ -74,7 +70,7 @@ class Gearmand:
 
     def stop(self):
         self.admin.close()
-        stop_proc(self.proc)
+        super().stop()
 
 
 class Nginx:

@@ -1,148 +1,30 @@
 """Shared pieces of the integration tests: a real gearmand on a free
 loopback port, the test endpoints, the gmclient submitter, processes that
-are always cleaned up, and waiting on conditions with deadlines."""
+are always cleaned up, and waiting on conditions with deadlines. What the
+soak, the multi-host run and the bench share with these is t/testlib.py;
+a test module imports only this file (and ops_helpers.py, fpm.py), never
+another test module: what two of them share lives here."""
 import os
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
 
-TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BUILD = os.environ.get("DS_BUILD", os.path.join(TOP, "build"))
-WORKER = os.path.join(BUILD, "driveshaft-worker")
-MASTER = os.path.join(BUILD, "driveshaft")
-GMCLIENT = os.path.join(BUILD, "t", "gmclient")
-GEARMAND = "/usr/sbin/gearmand"
-
-sys.path.insert(0, os.path.join(TOP, "t"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))))
 import endpoint  # noqa: E402
+from testlib import (BUILD, GEARMAND, GMCLIENT, MASTER, TOP, WORKER,  # noqa: E402,F401
+                     Gearmand, alive, free_port, is_monitor, machine_factor,
+                     port_open, scaled, stop_proc, wait_for)
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-_factor = None
-# 50 spawns and reaps of /bin/true on the machine the deadlines were set on
-# (2 cores, idle: 35-41 ms); a slower machine scales them by its own time
-FACTOR_REFERENCE_S = 0.050
-
-
-def machine_factor():
-    """How much slower than the reference this machine starts processes:
-    the median of three rounds of 50 /bin/true spawned and reaped, over
-    FACTOR_REFERENCE_S, never below 1.0. Measured once per process and
-    printed, so that a slow run says why its deadlines were long."""
-    global _factor
-    if _factor is None:
-        rounds = []
-        for _ in range(3):
-            t = time.monotonic()
-            for _ in range(50):
-                os.waitpid(os.posix_spawn("/bin/true", ["/bin/true"], os.environ), 0)
-            rounds.append(time.monotonic() - t)
-        _factor = max(1.0, sorted(rounds)[1] / FACTOR_REFERENCE_S)
-        print(f"\n  machine factor {_factor:.2f} (50 x /bin/true: "
-              f"{sorted(rounds)[1] * 1000:.0f} ms)", file=sys.stderr, flush=True)
-    return _factor
-
-
-def scaled(seconds):
-    """A deadline that covers process start-up, stretched by the machine
-    factor. Not for the product's own latency bounds: those hold as they
-    are on any machine."""
-    return seconds * machine_factor()
-
-
-def wait_for(cond, timeout, what):
-    """Polls cond() until it returns something true; fails the test with
-    `what` when the deadline passes."""
-    deadline = time.monotonic() + timeout
-    while True:
-        v = cond()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.3g}s waiting for {what}")
-        time.sleep(0.02)
-
-
-def port_open(port):
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return True
-    except OSError:
-        return False
-
-
-def alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:  # a zombie is not alive
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-class Gearmand:
-    def __init__(self, tmp, port=None):
-        self._fixed = port is not None
-        self.port = port or free_port()
-        self.tmp = tmp
-        self.proc = None
-
-    def start(self, tries=3):
-        """Starts gearmand; a port another test took since free_port()
-        said it was free is traded for a new one (not for a fixed one)."""
-        fixed = self._fixed
-        for attempt in range(tries):
-            try:
-                return self._start()
-            except AssertionError:
-                if fixed or attempt == tries - 1:
-                    raise
-                self.port = free_port()
-
-    def _start(self):
-        log = os.path.join(self.tmp, f"gearmand-{self.port}.log")
-        self.proc = subprocess.Popen(
-            [GEARMAND, "-L", "127.0.0.1", "-p", str(self.port), "-t", "2",
-             f"--log-file={log}"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL)
-        wait_for(lambda: port_open(self.port) or self.proc.poll() is not None,
-                 scaled(10), f"gearmand on port {self.port}")
-        if self.proc.poll() is not None:
-            raise AssertionError(f"gearmand exited with {self.proc.returncode}")
-        return self
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
-
-    @property
-    def server(self):
-        return f"127.0.0.1:{self.port}"
-
-    def workers(self):
-        out = subprocess.run(["gearadmin", "-h", "127.0.0.1", "-p", str(self.port),
-                              "--workers"], capture_output=True, text=True,
-                             timeout=10).stdout
-        return [ln for ln in out.splitlines() if ln and ln != "."]
+# ASan's shadow memory and quarantine make RSS figures meaningless.
+try:
+    with open(WORKER, "rb") as _f:
+        SANITIZED = b"__asan_init" in _f.read()
+except OSError:  # not built yet: the tests that need it say so
+    SANITIZED = False
 
 
 def submit(server, jobs, timeout=60):
@@ -169,6 +51,72 @@ def submit(server, jobs, timeout=60):
                              f"{[r for r in results if r[0] not in ('OK', 'FAIL')][:5]} "
                              f"{p.stderr.strip()}")
     return results
+
+
+def status_kb(pid, field):
+    """A kB figure of /proc/PID/status (VmRSS, VmHWM)."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise AssertionError(f"no {field} in /proc/{pid}/status")
+
+
+def reset_peak(pid):
+    """Sets VmHWM back to the current VmRSS (Linux 4.0 and later)."""
+    with open(f"/proc/{pid}/clear_refs", "w") as f:
+        f.write("5")
+
+
+VERSION = b"driveshaft 0.1.0\r\n"  # the status port's `version` reply
+
+
+def raw(port, data, timeout=5, shut=False):
+    """Sends data as is to the status port, reads until the master closes;
+    returns bytes."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(data)
+        if shut:
+            s.shutdown(socket.SHUT_WR)
+        out = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                return out
+            out += chunk
+
+
+def pools_rows(port):
+    """The first nine columns of the `pools` reply; the size and bounds
+    appended after them are test_queue.py's."""
+    return [ln.split("\t")[:9] for ln in
+            raw(port, b"pools\n").decode().split("\r\n") if ln]
+
+
+def gm_line(function, workload, unique=None):
+    """One gmclient input line, workload (and unique) hex-encoded."""
+    ln = f"{function}\thex:{workload.hex()}"
+    if unique is not None:
+        ln += f"\thex:{unique.hex()}"
+    return ln + "\n"
+
+
+class Background:
+    """A gmclient run in the background, for jobs in flight."""
+
+    def __init__(self, test, lines, timeout=60):
+        server = test.gearmand.server
+        self.p = subprocess.Popen([GMCLIENT, "-s", server, "-t", str(timeout)],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        test.procs.append(self.p)  # killed at cleanup if the test fails
+        self.p.stdin.write("".join(f"{fn}\t{w}\n" for fn, w in lines))
+        self.p.stdin.close()
+
+    def results(self, timeout=90):
+        out = self.p.stdout.read()
+        rc = self.p.wait(timeout)
+        return rc, [ln.split("\t")[1:] for ln in out.splitlines()]
 
 
 class ProcTestCase(unittest.TestCase):
@@ -259,18 +207,6 @@ def pool_pids(port, pool, shutdown=None):
                   (shutdown is None or r[2] == shutdown))
 
 
-def is_monitor(pid):
-    """The master's queue monitor: by its title, or its command line
-    before it has set one."""
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            args = f.read().split(b"\0")
-    except OSError:
-        return False
-    return args[0].startswith(b"driveshaft-worker: queue monitor") or \
-        b"--monitor" in args[1:2]
-
-
 def open_fds(pid):
     """fd number -> what it points at, for one process."""
     d = f"/proc/{pid}/fd"
@@ -338,6 +274,33 @@ class MasterTestCase(ProcTestCase):
             wait_for(lambda: self.ready_workers() == want, scaled(15),
                      f"{want} workers waiting for work")
         return m
+
+    def mux_pool(self, ep, name="Mux", count=3, function="Mux", path="/mux"):
+        return {name: {"worker_count": count, "jobs_list": [function],
+                       "uri": f"http://127.0.0.1:{ep.port}{path}"}}
+
+    def gmclient_bg(self, lines, timeout=90):
+        """Starts gmclient on lines in the background; its output goes to a
+        file (read with gm_results) so jobs stay in flight meanwhile."""
+        out = open(os.path.join(self.tmp, f"gm-{len(self.procs)}.out"), "w+b")
+        p = subprocess.Popen([GMCLIENT, "-s", self.gearmand.server, "-t",
+                              str(timeout)], stdin=subprocess.PIPE,
+                             stdout=out, stderr=subprocess.STDOUT)
+        self.procs.append(p)
+        p.stdin.write("".join(lines).encode())
+        p.stdin.close()
+        p.out = out
+        return p
+
+    def gm_results(self, p, timeout):
+        self.assertEqual(p.wait(timeout), 0, "gmclient: every job answered once")
+        p.out.seek(0)
+        res = []
+        for ln in p.out.read().decode().splitlines():
+            parts = ln.split("\t")
+            res.append((parts[1], bytes.fromhex(parts[2]) if len(parts) > 2 else None))
+        p.out.close()
+        return res
 
     def ready_workers(self):
         return sum(1 for r in threads(self.status_port) if r[3] == "Waiting for work")

@@ -11,7 +11,7 @@ import subprocess
 import harness
 from fpm import COUNT_PHP, Fpm
 from harness import GMCLIENT, MasterTestCase, status, submit, wait_for
-from test_ops_kit import php_endpoint
+from ops_helpers import php_endpoint
 
 STATUS_PHP = os.path.join(harness.TOP, "t", "integration", "fpm_status.php")
 ENV_PHP = os.path.join(harness.TOP, "t", "integration", "fpm_env.php")

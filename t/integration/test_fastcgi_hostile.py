@@ -9,8 +9,8 @@ import subprocess
 import sys
 
 import harness
-from harness import MASTER, MasterTestCase, ProcTestCase, submit, wait_for
-from test_hostile_response import SANITIZED, reset_peak, status_kb
+from harness import (MASTER, SANITIZED, MasterTestCase, ProcTestCase, reset_peak,
+                     status_kb, submit, wait_for)
 
 sys.path.insert(0, os.path.join(harness.TOP, "t"))
 import fcgi_hostile  # noqa: E402

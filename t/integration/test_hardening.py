@@ -12,7 +12,7 @@ import stat
 import subprocess
 import time
 
-from harness import (MASTER, open_fds as fds, MasterTestCase, children_of, free_port, port_open,
+from harness import (MASTER, Background, open_fds as fds, MasterTestCase, children_of, free_port, port_open,
                      scaled, status, submit, threads, wait_for, write_config)
 
 TEST_USER = "dstestuser"
@@ -298,7 +298,6 @@ class HardeningTest(MasterTestCase):
         pools = {"P": {"worker_count": 1, "jobs_list": ["Big"],
                        "uri": f"http://127.0.0.1:{ep.port}/slow/1500/big/8000000"}}
         self.start_master(pools)
-        from test_master import Background
         bg = Background(self, [("Big", "x")], timeout=20)
         wait_for(lambda: len(ep.requests) == 1, 10, "the job at the endpoint")
         port = self.gearmand.port

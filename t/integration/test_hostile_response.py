@@ -2,28 +2,11 @@
 point 4): whatever the body, the worker's peak memory (VmHWM) stays within
 3 x the body + 16 MiB, the client gets the right answer, the worker goes on,
 and its memory comes back down after a large answer."""
-from harness import WORKER, ProcTestCase, alive, endpoint, submit, wait_for
+from harness import (SANITIZED, ProcTestCase, alive, endpoint, reset_peak, status_kb,
+                     submit, wait_for)
 
 MiB = 1 << 20
 BODY = 16 * MiB  # the default max_response_bytes
-
-# ASan's shadow memory and quarantine make RSS figures meaningless.
-with open(WORKER, "rb") as _f:
-    SANITIZED = b"__asan_init" in _f.read()
-
-
-def status_kb(pid, field):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise AssertionError(f"no {field} in /proc/{pid}/status")
-
-
-def reset_peak(pid):
-    """Sets VmHWM back to the current VmRSS (Linux 4.0 and later)."""
-    with open(f"/proc/{pid}/clear_refs", "w") as f:
-        f.write("5")
 
 
 class HostileResponseTest(ProcTestCase):

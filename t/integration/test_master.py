@@ -7,31 +7,13 @@ import signal
 import subprocess
 import time
 
-from harness import (GMCLIENT, open_fds, MASTER, WORKER, MasterTestCase, alive, children_of,
+from harness import (open_fds, MASTER, WORKER, Background, MasterTestCase, alive, children_of,
                      pool_pids, submit, threads, voluntary_switches, wait_for, write_config)
 
 
 def sum_jobs(fn, n, base=0):
     jobs = [(fn, f"{i + base} 1") for i in range(n)]
     return jobs, [("OK", str(i + base + 1).encode()) for i in range(n)]
-
-
-class Background:
-    """A gmclient run in the background, for jobs in flight."""
-
-    def __init__(self, test, lines, timeout=60):
-        server = test.gearmand.server
-        self.p = subprocess.Popen([GMCLIENT, "-s", server, "-t", str(timeout)],
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True)
-        test.procs.append(self.p)  # killed at cleanup if the test fails
-        self.p.stdin.write("".join(f"{fn}\t{w}\n" for fn, w in lines))
-        self.p.stdin.close()
-
-    def results(self, timeout=90):
-        out = self.p.stdout.read()
-        rc = self.p.wait(timeout)
-        return rc, [ln.split("\t")[1:] for ln in out.splitlines()]
 
 
 class MasterTest(MasterTestCase):

@@ -4,8 +4,8 @@ status query, a deadline or a signal, not for each job; threads still
 shows each job in hand."""
 import os
 
-from harness import MasterTestCase, scaled, status, submit, threads, wait_for
-from test_master import Background
+from harness import (Background, MasterTestCase, scaled, status, submit, threads,
+                     wait_for)
 
 
 def switches(pid):

@@ -12,8 +12,8 @@ import subprocess
 import time
 import unittest
 
-from harness import MasterTestCase, pool_pids, status, submit, threads, wait_for
-from test_master import Background
+from harness import (Background, MasterTestCase, pool_pids, status, submit, threads,
+                     wait_for)
 
 # struct ds_slot_shm (common/slot.h): six uint32_t, then jobs_started,
 # then busy_since_ms

@@ -13,27 +13,12 @@ import subprocess
 import threading
 import time
 
-from harness import (GMCLIENT, MasterTestCase, children_of, submit, threads,
-                     wait_for)
+from harness import (VERSION, MasterTestCase, children_of, gm_line, pools_rows,
+                     raw, submit, threads, wait_for)
 
 PROMTOOL = "/usr/bin/promtool"
-VERSION = b"driveshaft 0.1.0\r\n"
 UNRECOGNIZED = b"Error: unrecognized command\r\n"
 TOO_LONG = b"Error: line too long\r\n"
-
-
-def raw(port, data, timeout=5, shut=False):
-    """Sends data as is, reads until the master closes; returns bytes."""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-        s.sendall(data)
-        if shut:
-            s.shutdown(socket.SHUT_WR)
-        out = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                return out
-            out += chunk
 
 
 def parse_metrics(text):
@@ -46,48 +31,7 @@ def parse_metrics(text):
     return out
 
 
-def pools_rows(port):
-    """The nine columns these tests are about; the size and bounds
-    appended after them are test_queue.py's."""
-    return [ln.split("\t")[:9] for ln in
-            raw(port, b"pools\n").decode().split("\r\n") if ln]
-
-
-def gm_line(function, workload, unique=None):
-    ln = f"{function}\thex:{workload.hex()}"
-    if unique is not None:
-        ln += f"\thex:{unique.hex()}"
-    return ln + "\n"
-
-
 class StatusTest(MasterTestCase):
-
-    def mux_pool(self, ep, name="Mux", count=3, function="Mux", path="/mux"):
-        return {name: {"worker_count": count, "jobs_list": [function],
-                       "uri": f"http://127.0.0.1:{ep.port}{path}"}}
-
-    def gmclient_bg(self, lines, timeout=90):
-        """Starts gmclient on lines in the background; its output goes to a
-        file (read with gm_results) so jobs stay in flight meanwhile."""
-        out = open(os.path.join(self.tmp, f"gm-{len(self.procs)}.out"), "w+b")
-        p = subprocess.Popen([GMCLIENT, "-s", self.gearmand.server, "-t",
-                              str(timeout)], stdin=subprocess.PIPE,
-                             stdout=out, stderr=subprocess.STDOUT)
-        self.procs.append(p)
-        p.stdin.write("".join(lines).encode())
-        p.stdin.close()
-        p.out = out
-        return p
-
-    def gm_results(self, p, timeout):
-        self.assertEqual(p.wait(timeout), 0, "gmclient: every job answered once")
-        p.out.seek(0)
-        res = []
-        for ln in p.out.read().decode().splitlines():
-            parts = ln.split("\t")
-            res.append((parts[1], bytes.fromhex(parts[2]) if len(parts) > 2 else None))
-        p.out.close()
-        return res
 
     def metrics(self):
         return raw(self.status_port, b"metrics\n").decode()

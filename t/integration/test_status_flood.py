@@ -9,8 +9,8 @@ import socket
 import threading
 import time
 
-import test_status as ts
-from harness import MasterTestCase, children_of, threads, wait_for
+from harness import (VERSION, MasterTestCase, children_of, gm_line, pools_rows,
+                     raw, threads, wait_for)
 
 MAX_CLIENTS = 256   # DS_STATUS_MAX_CLIENTS in master/status.h
 IDLE_S = 5          # DS_STATUS_IDLE_MS
@@ -67,7 +67,7 @@ def is_closed(sock):
 
 def timed(port, line, timeout=15):
     t0 = time.monotonic()
-    reply = ts.raw(port, line, timeout=timeout)
+    reply = raw(port, line, timeout=timeout)
     return reply, time.monotonic() - t0
 
 
@@ -85,24 +85,20 @@ def slow_conn(port, line):
 
 class StatusFloodTest(MasterTestCase):
 
-    mux_pool = ts.StatusTest.mux_pool
-    gmclient_bg = ts.StatusTest.gmclient_bg
-    gm_results = ts.StatusTest.gm_results
-
     def load(self, n, ms):
         """n jobs on a 2-worker pool whose endpoint takes ms each; returns
         the gmclient and the answers it must print."""
         ep = self.endpoint()
         m = self.start_master(self.mux_pool(ep, name="Sum", count=2,
                                             function="Sum", path=f"/slow/{ms}"))
-        gm = self.gmclient_bg([ts.gm_line("Sum", f"{i} {i * 3}".encode())
+        gm = self.gmclient_bg([gm_line("Sum", f"{i} {i * 3}".encode())
                                for i in range(n)], timeout=120)
-        wait_for(lambda: int(ts.pools_rows(self.status_port)[0][5]) > 0, 10,
+        wait_for(lambda: int(pools_rows(self.status_port)[0][5]) > 0, 10,
                  "the load under way")
         return m, gm, [("OK", str(i * 4).encode()) for i in range(n)]
 
     def completed(self):
-        return int(ts.pools_rows(self.status_port)[0][5])
+        return int(pools_rows(self.status_port)[0][5])
 
     # (a)
     def test_flood_of_held_connections_evicts_the_idle_longest(self):
@@ -141,7 +137,7 @@ class StatusFloodTest(MasterTestCase):
             closed = [is_closed(s) for s in held]
             self.assertGreaterEqual(sum(closed[:300]), 350 + 1 - MAX_CLIENTS)
             self.assertEqual(sum(closed[300:]), 0)
-        for line, want_reply in ((b"version\n", ts.VERSION),
+        for line, want_reply in ((b"version\n", VERSION),
                                  (b"pools\n", None)):
             reply, took = timed(port, line)
             self.assertLess(took, 1.0, line)
@@ -160,7 +156,7 @@ class StatusFloodTest(MasterTestCase):
                 "uri": f"http://127.0.0.1:{ep.port}/sum"}
         m = self.start_master({"A": zero, "B": dict(zero)},
                               expect_workers=False)
-        self.assertEqual(len(ts.pools_rows(self.status_port)), 2)
+        self.assertEqual(len(pools_rows(self.status_port)), 2)
         for line in (b"threads\n", b"threads\r\n"):
             reply, took = timed(self.status_port, line)
             print(f"\n  empty threads reply closed after {took:.3f}s", flush=True)
@@ -178,9 +174,9 @@ class StatusFloodTest(MasterTestCase):
         m = self.start_master(pools, expect_workers=False)
         port = self.status_port
         # the text is the same from the queue view's first read on
-        wait_for(lambda: b"driveshaft_gearman_up{" in ts.raw(port, b"metrics\n"),
+        wait_for(lambda: b"driveshaft_gearman_up{" in raw(port, b"metrics\n"),
                  15, "the queue view's first read")
-        full = ts.raw(port, b"metrics\n")
+        full = raw(port, b"metrics\n")
         self.assertGreater(len(full), 400 * 1024)
 
         # one reads at most 1 KiB every 25 ms (under 41 KiB/s: at the idle
@@ -253,7 +249,7 @@ class StatusFloodTest(MasterTestCase):
             worst = 0.0
             for _ in range(10):
                 reply, took = timed(port, b"version\n")
-                self.assertEqual(reply, ts.VERSION)
+                self.assertEqual(reply, VERSION)
                 worst = max(worst, took)
                 t0 = time.monotonic()
                 self.assertEqual(len(threads(port)), 2)

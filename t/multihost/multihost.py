@@ -31,15 +31,10 @@ import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-TOP = os.path.dirname(os.path.dirname(HERE))
-BUILD = os.environ.get("DS_BUILD", os.path.join(TOP, "build"))
-if not os.path.isabs(BUILD):
-    BUILD = os.path.join(TOP, BUILD)
-MASTER = os.path.join(BUILD, "driveshaft")
-GMCLIENT = os.path.join(BUILD, "t", "gmclient")
-GEARMAND = "/usr/sbin/gearmand"
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.dirname(HERE))
 import netns  # noqa: E402
+from testlib import GMCLIENT, MASTER, gearmand_argv, wait_for  # noqa: E402
 
 GM_PORT, EP_PORT, STATUS_PORT = 4730, 8080, 9090
 JOB_MS = 300
@@ -136,21 +131,15 @@ class Scenario:
 
     def start_gearmand(self, gm):
         self.gearmand = getattr(self, "gearmand", {})
-        self.gearmand[gm] = self.spawn(gm, [GEARMAND, "-L", "0.0.0.0", "-p", str(GM_PORT),
-                                            "-t", "2", f"--log-file={self.tmp}/{gm}.log",
-                                            # a partitioned worker's FIN never
-                                            # arrives: without keepalive gearmand
-                                            # keeps its job assigned forever
-                                            "--keepalive", "--keepalive-idle=3",
-                                            "--keepalive-interval=1",
-                                            "--keepalive-count=3"],
-                                       f"{gm}.out")
-        deadline = time.time() + 10
-        while netns.run(*self.net.argv(gm, "gearadmin", "-p", str(GM_PORT), "--status"),
-                        check=False).returncode != 0:
-            if time.time() > deadline:
-                raise RuntimeError(f"gearmand on {gm} did not start")
-            time.sleep(0.1)
+        self.gearmand[gm] = self.spawn(gm, gearmand_argv(
+            GM_PORT, f"{self.tmp}/{gm}.log", listen="0.0.0.0",
+            # a partitioned worker's FIN never arrives: without keepalive
+            # gearmand keeps its job assigned forever
+            extra=("--keepalive", "--keepalive-idle=3", "--keepalive-interval=1",
+                   "--keepalive-count=3")), f"{gm}.out")
+        wait_for(lambda: netns.run(*self.net.argv(gm, "gearadmin", "-p", str(GM_PORT),
+                                                  "--status"), check=False).returncode == 0,
+                 10, f"gearmand on {gm}", step=0.1, error=RuntimeError)
 
     def write_config(self, h):
         doc = {"gearman_servers_list": [f"{self.addr[(h, gm)]}:{GM_PORT}"

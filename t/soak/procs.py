@@ -2,13 +2,13 @@
 with its sqlite queue, t/soakclient as the load) and what /proc tells of a
 process (t/soak/soak.py)."""
 import os
-import signal
 import subprocess
 import threading
 import time
 
-from soaklib import LOAD_BATCH, LOAD_THREADS, SOAKCLIENT, SoakError, log, wait_for
-from harness import GEARMAND, free_port, port_open  # noqa: E402  (soaklib: path)
+from soaklib import LOAD_BATCH, LOAD_THREADS, SOAKCLIENT, SoakError, log
+import testlib  # noqa: E402  (soaklib: path)
+from testlib import free_port  # noqa: E402
 
 
 def proc_stat(pid):
@@ -58,54 +58,26 @@ def all_pids():
     return [int(d) for d in os.listdir("/proc") if d.isdigit()]
 
 
-class Gearmand:
+class Gearmand(testlib.Gearmand):
     """gearmand on a fixed port with a sqlite queue that outlives restarts."""
 
     def __init__(self, tmp):
-        self.port = free_port()
-        self.db = os.path.join(tmp, "gearmand-queue.sqlite")
-        self.log = os.path.join(tmp, "gearmand.log")
-        self.proc = None
+        db = os.path.join(tmp, "gearmand-queue.sqlite")
+        super().__init__(tmp, port=free_port(), log_name="gearmand.log",
+                         extra=("-q", "libsqlite3", f"--libsqlite3-db={db}"),
+                         error=SoakError)
+        self.db = db
 
     def start(self):
         for _ in range(50):  # the port may still be held a moment
-            self.proc = subprocess.Popen(
-                [GEARMAND, "-L", "127.0.0.1", "-p", str(self.port), "-t", "2",
-                 "-q", "libsqlite3", f"--libsqlite3-db={self.db}",
-                 f"--log-file={self.log}"],
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL)
-            wait_for(lambda: port_open(self.port) or self.proc.poll() is not None,
-                     10, f"gearmand on port {self.port}")
-            if self.proc.poll() is None:
-                return
-            time.sleep(0.2)
+            try:
+                return self._start()
+            except SoakError:
+                time.sleep(0.2)
         raise SoakError(f"gearmand will not start on port {self.port}")
 
-    def stop(self, sig=signal.SIGTERM):
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
-
-    @property
-    def server(self):
-        return f"127.0.0.1:{self.port}"
-
     def admin(self, what):
-        try:
-            out = subprocess.run(["gearadmin", "-h", "127.0.0.1", "-p",
-                                  str(self.port), what], capture_output=True,
-                                 text=True, timeout=5).stdout
-        except subprocess.TimeoutExpired:
-            return None
-        return [ln for ln in out.splitlines() if ln and ln != "."]
+        return self.gearadmin(what, timeout=5)
 
     def queued(self, function):
         """Jobs gearmand holds for function (queued + running); 0 when

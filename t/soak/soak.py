@@ -40,14 +40,14 @@ import sys
 import tempfile
 import time
 
-# soaklib first: it puts t/ and t/integration on the path
+# soaklib first: it puts t/ on the path
 from soaklib import (JOB_TIMEOUT_S, MAX_RUNNING_S, SOAKCLIENT, SoakError,
                      log, status_query, wait_for)
 import endpoint  # noqa: E402
 from chaos import Chaos  # noqa: E402
-from harness import (BUILD, GEARMAND, MASTER, WORKER, free_port,  # noqa: E402
-                     is_monitor, port_open)
 from ledger import Ledger  # noqa: E402
+from testlib import (BUILD, GEARMAND, MASTER, WORKER, free_port,  # noqa: E402
+                     is_monitor, port_open)
 from procs import (Gearmand, Load, all_pids, proc_cmdline,  # noqa: E402
                    proc_exe, proc_fds, proc_rss_kb, proc_stat)
 

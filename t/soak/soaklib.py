@@ -1,6 +1,6 @@
 """soaklib.py: what every part of the soak shares (t/soak/soak.py): the
 paths to the programs, the soak's limits, its error, its log line, waiting
-for a condition and one status-port query."""
+for a condition (t/testlib.py's) and one status-port query."""
 import os
 import socket
 import sys
@@ -9,8 +9,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(TOP, "t"))
-sys.path.insert(0, os.path.join(TOP, "t", "integration"))
-from harness import BUILD  # noqa: E402
+import testlib  # noqa: E402
+from testlib import BUILD  # noqa: E402
 
 SOAKCLIENT = os.path.join(BUILD, "t", "soakclient")
 MAX_RUNNING_S = 3          # every pool's max_running_time
@@ -32,14 +32,8 @@ def log(msg):
 
 
 def wait_for(cond, timeout, what):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = cond()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise SoakError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.05)
+    """testlib.wait_for, failing the soak rather than a test."""
+    return testlib.wait_for(cond, timeout, what, step=0.05, error=SoakError)
 
 
 def status_query(port, command, timeout=5.0):

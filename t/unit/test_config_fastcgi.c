@@ -113,6 +113,41 @@ START_TEST(uri_parts)
 }
 END_TEST
 
+/* The host's length at its bound, plain and as [IPv6]: 255 bytes fit
+ * the buffer with its NUL, 256 are refused by name. */
+static const struct {
+	size_t n;
+	int bracket, rc;
+} host_len_cases[] = {
+	{255, 0, 0}, {256, 0, -1}, {255, 1, 0}, {256, 1, -1}, {1000, 0, -1},
+};
+
+START_TEST(host_length)
+{
+	struct ds_fcgi_uri u;
+	char uri[1100], host[1001], why[160];
+	size_t n = host_len_cases[_i].n;
+	int rc;
+
+	memset(host, 'h', n);
+	host[n] = '\0';
+	snprintf(uri, sizeof(uri), host_len_cases[_i].bracket ?
+	    "fastcgi://[%s]:9000/srv/job.php" : "fastcgi://%s:9000/srv/job.php",
+	    host);
+	why[0] = '\0';
+	rc = ds_fcgi_uri_parse(uri, 0, &u, why, sizeof(why));
+	ck_assert_msg(rc == host_len_cases[_i].rc, "%zu bytes: rc %d (%s)", n,
+	    rc, why);
+	if (rc == 0) {
+		ck_assert_uint_eq(strlen(u.host), n);
+		ck_assert_int_eq(u.port, 9000);
+	} else {
+		ck_assert_msg(strstr(why, "a host of at most 255 bytes") != NULL,
+		    "%s", why);
+	}
+}
+END_TEST
+
 static Suite *
 config_fastcgi_suite(void)
 {
@@ -122,6 +157,7 @@ config_fastcgi_suite(void)
 	tcase_add_loop_test(tc, bad_uris, 0, NELEM(bad_cases));
 	tcase_add_loop_test(tc, good_uris, 0, NELEM(good_cases));
 	tcase_add_test(tc, uri_parts);
+	tcase_add_loop_test(tc, host_length, 0, NELEM(host_len_cases));
 	return s;
 }
 

@@ -115,6 +115,23 @@ START_TEST(unresponsive_bound)
 }
 END_TEST
 
+/* A header not yet whole asks for the header and no more: the size field
+ * is not read before its last byte is in. The bytes after len say 16 (a
+ * reader that looked there would ask for 28). */
+static const char short_header[] = RES("\x11", "\x10") "0123456789abcdef";
+
+START_TEST(short_header_wants_the_header)
+{
+	struct ds_gm_packet pk;
+	const char *why = NULL;
+	size_t need = 0;
+
+	ck_assert_int_eq(ds_gm_parse(short_header, (size_t)_i, &pk, &need,
+	    &why), 0);
+	ck_assert_msg(need == DS_GM_HEADER, "%d bytes in: need %zu", _i, need);
+}
+END_TEST
+
 static Suite *
 gm_proto_suite(void)
 {
@@ -123,6 +140,7 @@ gm_proto_suite(void)
 
 	tcase_add_loop_test(tc, parse, 0, NELEM(parse_cases));
 	tcase_add_test(tc, put_packets);
+	tcase_add_loop_test(tc, short_header_wants_the_header, 0, DS_GM_HEADER);
 	tcase_add_loop_test(tc, unresponsive_bound, 0, NELEM(bound_cases));
 	suite_add_tcase(s, tc);
 	return s;

@@ -317,6 +317,44 @@ START_TEST(value_names)
 }
 END_TEST
 
+/* The level is the highest priority logged: a line at the level shows, one
+ * below it (a larger value) does not. Read back from stderr, where an
+ * operator running in the foreground sees it. */
+static const struct {
+	int level, prio, shown;
+} level_cases[] = {
+	{LOG_INFO, LOG_ERR, 1}, {LOG_INFO, LOG_INFO, 1},
+	{LOG_INFO, LOG_DEBUG, 0}, {LOG_WARNING, LOG_WARNING, 1},
+	{LOG_WARNING, LOG_NOTICE, 0}, {LOG_DEBUG, LOG_DEBUG, 1},
+	{LOG_ERR, LOG_ERR, 1}, {LOG_ERR, LOG_WARNING, 0},
+};
+
+START_TEST(level_filters)
+{
+	char out[256] = "";
+	int saved = dup(STDERR_FILENO);
+	FILE *f = tmpfile();
+	size_t n;
+
+	ck_assert(saved >= 0 && f != NULL);
+	dup2(fileno(f), STDERR_FILENO);
+	snprintf(ls.ident, sizeof(ls.ident), "ds-unit-test");
+	ls.level = level_cases[_i].level;
+	ls.to_stderr = 1;
+	ds_log_open(&ls);
+	ds_log(level_cases[_i].prio, "event=unit_test");
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	rewind(f);
+	n = fread(out, 1, sizeof(out) - 1, f);
+	out[n] = '\0';
+	fclose(f);
+	ck_assert_msg((strstr(out, "event=unit_test") != NULL) ==
+	    level_cases[_i].shown, "level %d, prio %d: got \"%s\"",
+	    level_cases[_i].level, level_cases[_i].prio, out);
+}
+END_TEST
+
 static Suite *
 log_suite(void)
 {
@@ -334,6 +372,7 @@ log_suite(void)
 	tcase_add_loop_test(tc, bad_config, 0, NELEM(bad_cases));
 	tcase_add_test(tc, xml_file);
 	tcase_add_test(tc, unreadable);
+	tcase_add_loop_test(tc, level_filters, 0, NELEM(level_cases));
 
 	tc = ds_tcase(s, "names", NULL, NULL);
 	tcase_add_loop_test(tc, parse_names, 0, NELEM(parse_cases));

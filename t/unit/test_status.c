@@ -38,6 +38,32 @@ START_TEST(threads_while_stopping)
 }
 END_TEST
 
+/* Every state but busy and starting reads as waiting, whatever handle the
+ * worker left behind: one that lost gearmand or is stopping has no job to
+ * show. */
+static const enum ds_slot_state waiting_states[] = {
+	DS_SLOT_IDLE, DS_SLOT_DISCONNECTED, DS_SLOT_STOPPING,
+};
+
+START_TEST(threads_not_busy_is_waiting)
+{
+	size_t len;
+	char *s, *state;
+
+	m.children[0].state = waiting_states[_i];
+	snprintf(m.children[0].handle, sizeof(m.children[0].handle),
+	    "H:stale:1");
+	s = run(ds_status_threads, &len);
+	/* the first line is pid 101's; SHUTDOWN is 1 while it stops */
+	ck_assert_msg(strncmp(s, "101\tWeb\t", 8) == 0, "%s", s);
+	state = strchr(s + 8, '\t');
+	ck_assert_ptr_nonnull(state);
+	ck_assert_msg(strncmp(state, "\tWaiting for work\r\n", 19) == 0,
+	    "state %d: %s", (int)waiting_states[_i], s);
+	free(s);
+}
+END_TEST
+
 /* A handle and a unique of the longest size a message carries, all control
  * characters, still come out whole: every byte as \xNN. */
 START_TEST(threads_longest_escapes)
@@ -159,6 +185,8 @@ status_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, threads_every_state);
 	tcase_add_test(tc, threads_while_stopping);
+	tcase_add_loop_test(tc, threads_not_busy_is_waiting, 0,
+	    NELEM(waiting_states));
 	tcase_add_test(tc, threads_longest_escapes);
 	tcase_add_test(tc, pools_counts);
 	tcase_add_test(tc, empty_master);
