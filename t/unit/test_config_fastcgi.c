@@ -148,6 +148,36 @@ START_TEST(host_length)
 }
 END_TEST
 
+/* Every problem of a config is reported at once, a bad URI with the
+ * forms it may take. */
+START_TEST(all_problems_reported)
+{
+	fails("{\"gearman_servers_list\": [\"[::1\"], \"pools_list\": {"
+	    "\"Regular\": {\"worker_count\": \"3\", \"jobs_list\": [], "
+	    "\"job_processing_uri\": \"gopher://h\", \"request_format\": "
+	    "\"xml\", \"workr_count\": 1}, "
+	    "\"Other\": {\"worker_count\": -1}}}",
+	    "jobs.json: gearman_servers_list[0]: \"[::1\": missing ']' after "
+	    "IPv6 address\n"
+	    "jobs.json: pools_list.Regular.worker_count: expected integer "
+	    ">= 0, got \"3\"\n"
+	    "jobs.json: pools_list.Regular.jobs_list: expected non-empty array "
+	    "of job names, got an empty array\n"
+	    "jobs.json: pools_list.Regular.job_processing_uri: expected "
+	    "http:// or https:// URL with a host, or "
+	    "fastcgi://HOST:PORT/abs/script.php, got \"gopher://h\"\n"
+	    "jobs.json: pools_list.Regular.request_format: expected \"json\" "
+	    "or \"form\", got \"xml\"\n"
+	    "jobs.json: pools_list.Other.worker_count: expected integer >= 0, "
+	    "got -1\n"
+	    "jobs.json: pools_list.Other: missing required key jobs_list\n"
+	    "jobs.json: pools_list.Other: missing required key "
+	    "job_processing_uri");
+	ck_assert_str_eq(join(diag.warnings, diag.nwarnings),
+	    "jobs.json: pools_list.Regular.workr_count: unknown key, ignored");
+}
+END_TEST
+
 static Suite *
 config_fastcgi_suite(void)
 {
@@ -158,6 +188,7 @@ config_fastcgi_suite(void)
 	tcase_add_loop_test(tc, good_uris, 0, NELEM(good_cases));
 	tcase_add_test(tc, uri_parts);
 	tcase_add_loop_test(tc, host_length, 0, NELEM(host_len_cases));
+	tcase_add_test(tc, all_problems_reported);
 	return s;
 }
 

@@ -448,34 +448,6 @@ START_TEST(pool_name_length)
 }
 END_TEST
 
-START_TEST(all_problems_reported)
-{
-	fails("{\"gearman_servers_list\": [\"[::1\"], \"pools_list\": {"
-	    "\"Regular\": {\"worker_count\": \"3\", \"jobs_list\": [], "
-	    "\"job_processing_uri\": \"gopher://h\", \"request_format\": "
-	    "\"xml\", \"workr_count\": 1}, "
-	    "\"Other\": {\"worker_count\": -1}}}",
-	    "jobs.json: gearman_servers_list[0]: \"[::1\": missing ']' after "
-	    "IPv6 address\n"
-	    "jobs.json: pools_list.Regular.worker_count: expected integer "
-	    ">= 0, got \"3\"\n"
-	    "jobs.json: pools_list.Regular.jobs_list: expected non-empty array "
-	    "of job names, got an empty array\n"
-	    "jobs.json: pools_list.Regular.job_processing_uri: expected "
-	    "http:// or https:// URL with a host, or "
-	    "fastcgi://HOST:PORT/abs/script.php, got \"gopher://h\"\n"
-	    "jobs.json: pools_list.Regular.request_format: expected \"json\" "
-	    "or \"form\", got \"xml\"\n"
-	    "jobs.json: pools_list.Other.worker_count: expected integer >= 0, "
-	    "got -1\n"
-	    "jobs.json: pools_list.Other: missing required key jobs_list\n"
-	    "jobs.json: pools_list.Other: missing required key "
-	    "job_processing_uri");
-	ck_assert_str_eq(join(diag.warnings, diag.nwarnings),
-	    "jobs.json: pools_list.Regular.workr_count: unknown key, ignored");
-}
-END_TEST
-
 START_TEST(reuse_after_failure)
 {
 	/* A failed parse leaves nothing to free; a later one works. */
@@ -495,7 +467,6 @@ config_pool_suite(void)
 	tc = ds_tcase(s, "pools", NULL, teardown);
 	tcase_add_loop_test(tc, bad_pools, 0, NELEM(pool_cases));
 	tcase_add_test(tc, same_job_in_two_pools);
-	tcase_add_test(tc, all_problems_reported);
 	tcase_add_test(tc, reuse_after_failure);
 
 	tc = ds_tcase(s, "keys", NULL, teardown);
