@@ -134,7 +134,7 @@ lint:
 	    -DDS_VERSION='"lint"' -I. common config master worker
 	shellcheck $(SHELL_SCRIPTS)
 	shellcheck -s sh contrib/default/driveshaft	# sourced: no #!
-	@python3 t/cycles.py > $(BUILD)/cycles.txt || { cat $(BUILD)/cycles.txt; exit 1; }	# no include or call cycle in master/
+	@mkdir -p $(BUILD); python3 t/cycles.py > $(BUILD)/cycles.txt || { cat $(BUILD)/cycles.txt; exit 1; }	# no include or call cycle in master/
 	$(MAKE) --no-print-directory BUILD=build/analyzer \
 	    CFLAGS='-O1 -g -fanalyzer' build/analyzer/driveshaft \
 	    build/analyzer/driveshaft-worker
