@@ -19,6 +19,7 @@
 #include "master/monitor.h"
 #include "master/query.h"
 #include "master/pools.h"
+#include "master/priority.h"
 #include "master/reload.h"
 #include "master/status_reply.h"
 #include "master/supervisor.h"
@@ -191,6 +192,8 @@ run(struct ds_master *m)
 		ds_pidfile_remove(o->pid_file, pidfd);
 		return fail(2, "cannot write the pid file");
 	}
+	/* while still allowed to: raising a priority needs privilege */
+	ds_priority_boost_loop();
 	if (o->user && ds_drop_user(o->user, err, sizeof(err)) < 0) {
 		ds_pidfile_remove(o->pid_file, pidfd);
 		return fail(2, err);

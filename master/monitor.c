@@ -4,6 +4,7 @@
  * backs off when it keeps dying, and like every timer here its restart and
  * its watchdog are deadlines, not ticks. */
 #include "master/monitor.h"
+#include "master/priority.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -144,6 +145,7 @@ spawn(struct ds_master *m, struct ds_queue *q, const char **f, size_t nf)
 	ds_worker_argv_free(&a);
 	if (pid < 0)
 		return -1;
+	ds_priority_unboost(pid);	/* it runs at the workers' nice */
 	q->pid = pid;
 	q->bad = 0;
 	q->started_ms = ds_now_ms();

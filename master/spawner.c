@@ -11,6 +11,7 @@
  * its two pipes: pointers to requests go in on one and come back on the
  * other. It blocks every signal, so that they reach the loop's thread. */
 #include "master/spawner.h"
+#include "master/priority.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +29,7 @@ run(void *arg)
 	ssize_t n;
 
 	(void)arg;
+	ds_priority_unboost(0);	/* its children start at the usual nice */
 	for (;;) {
 		n = read(to_thread[0], &r, sizeof(r));
 		if (n < 0 && errno == EINTR)

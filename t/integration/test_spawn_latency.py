@@ -114,3 +114,33 @@ class SpawnLatencyTest(MasterTestCase):
         self.assertEqual([p for p in pids if alive(p)], [])
         self.assertLessEqual(hup_ms, SIGNAL_MS)
         self.assertLessEqual(term_ms, SIGNAL_MS)
+
+
+def nice_of(path):
+    """The nice value in a /proc/.../stat (fields counted after the name,
+    which may hold spaces)."""
+    with open(path) as f:
+        return int(f.read().rsplit(")", 1)[1].split()[16])
+
+
+class LoopPriorityTest(MasterTestCase):
+
+    def test_the_loop_alone_runs_above_the_workers(self):
+        # the loop's thread is raised (it must not wait behind thousands of
+        # starting workers of its own scheduling group); its spawner thread,
+        # its workers and its queue monitor stay at the usual nice
+        if os.geteuid() != 0:
+            self.skipTest("raising a priority needs root")
+        ep = self.endpoint()
+        m = self.start_master({"P": {"worker_count": 2, "jobs_list": ["Sum"],
+                                     "uri": f"http://127.0.0.1:{ep.port}/sum"}})
+        base = os.getpriority(os.PRIO_PROCESS, 0)
+        tasks = sorted(int(t) for t in os.listdir(f"/proc/{m.pid}/task"))
+        self.assertEqual(nice_of(f"/proc/{m.pid}/task/{m.pid}/stat"), max(base - 10, -20))
+        others = [t for t in tasks if t != m.pid]
+        self.assertEqual(len(others), 1, tasks)  # the spawner thread
+        self.assertEqual(nice_of(f"/proc/{m.pid}/task/{others[0]}/stat"), base)
+        kids = children_of(m.pid, monitor=True)
+        self.assertEqual(len(kids), 3, kids)  # two workers and the monitor
+        self.assertEqual([nice_of(f"/proc/{k}/stat") for k in kids], [base] * 3)
+
