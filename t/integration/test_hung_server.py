@@ -179,17 +179,19 @@ class HungServerTest(MasterTestCase):
 
     def test_b_behind_a_proxy_that_delays_every_byte(self):
         """B answers, 2 s late each way: A's jobs keep their latency."""
-        base = self.p50_through_a([self.gearmand.server])
+        # each figure is the least of two runs: a burst of the machine's
+        # other load lifts one run's median, not both
+        base = min(self.p50_through_a([self.gearmand.server]) for _ in range(2))
         proxy = tcpproxy.Proxy(self.b.port, delay=2.0).start()
         self.addCleanup(proxy.stop)
         b = f"127.0.0.1:{proxy.port}"
         for servers in ([self.gearmand.server, b], [b, self.gearmand.server]):
-            p50 = self.p50_through_a(servers)
+            p50 = min(self.p50_through_a(servers) for _ in range(2))
             print(f"\n  p50 through A: {base * 1000:.2f} ms alone, "
                   f"{p50 * 1000:.2f} ms with B delayed 2 s, as {servers}")
             # 2x, and 2 ms for the timer noise of a shared machine
             self.assertLess(p50, 2 * base + 0.002)
-        self.assert_each_ran_once(3 * 60)
+        self.assert_each_ran_once(6 * 60)
 
     def test_long_jobs_do_not_drop_a_slow_server(self):
         """B answers 0.6 s late (within the 1 s bound), so its idle check

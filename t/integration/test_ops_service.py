@@ -8,7 +8,7 @@ import subprocess
 import time
 
 import harness
-from harness import (MASTER, MasterTestCase, pool_pids, threads, wait_for,
+from harness import (MASTER, MasterTestCase, pool_pids, scaled, threads, wait_for,
                      write_config)
 from ops_helpers import TEST_USER, ensure_test_user, install_tree, owner
 
@@ -148,7 +148,9 @@ class InitScriptTest(MasterTestCase):
         self.assertEqual(rc, 0, out)
         master = self.master_pid()
         self.assertEqual(owner(master), self.uid)
-        wait_for(lambda: len(threads(self.status_port)) == 2, 10, "2 workers")
+        # the status port answers before the workers are spawned
+        wait_for(lambda: "pool A: 1 configured, 1 running" in self.service("status")[1],
+                 scaled(10), "pool A's worker running")
         rc, out = self.service("status")
         self.assertEqual(rc, 0, out)
         self.assertIn("pool A: 1 configured, 1 running", out)

@@ -280,6 +280,8 @@ class QueueTest(MasterTestCase):
         finally:
             st.terminate()
             st.wait()
+        # a call strace was detached in the middle of has no result
+        lines = [ln for ln in lines if ln.rsplit("=", 1)[-1].strip().isdigit()]
         kinds = {ln.split("(")[0] for ln in lines}
         self.assertEqual(kinds, {"sendmmsg"}, lines[:3])
         # a round: one Q_SERVER, six Q_FUNC, six Q_WORKER and the Q_ROUND
