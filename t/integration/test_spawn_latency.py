@@ -55,8 +55,21 @@ class SpawnLatencyTest(MasterTestCase):
         reply = status(self.status_port, cmd)
         return reply, (time.monotonic() - t) * 1000
 
+    def client_priority(self):
+        """The querying client runs at the master loop's priority where it
+        may (root), so that what is measured is the master's latency, not
+        this process waiting behind the hogs it started for a CPU; a
+        scraper usually runs on another host."""
+        base = os.getpriority(os.PRIO_PROCESS, 0)
+        try:
+            os.setpriority(os.PRIO_PROCESS, 0, base - 10)
+        except OSError:
+            return
+        self.addCleanup(os.setpriority, os.PRIO_PROCESS, 0, base)
+
     def test_status_port_answers_while_two_thousand_workers_start(self):
         self.start_big()
+        self.client_priority()
         times = {c: [] for c in COMMANDS}
         deadline = time.monotonic() + scaled(240)
         ready = 0
