@@ -38,6 +38,13 @@ extern char **environ;
 #define SERVE_BUDGET_MS 10
 #define SERVE_CHECK_EVERY 64	/* messages between looks at the clock */
 
+/* A round arrives as packets that the kernel may hand over a few at a
+ * time: the loop, woken by one, runs above the monitor and would wake
+ * again for each that follows. A part of a round read, the socket waits
+ * this long out of the poll set, so that a round costs two wake-ups at
+ * most, not one a row. */
+#define GATHER_MS 5
+
 static int
 cmp_str(const void *a, const void *b)
 {
@@ -148,6 +155,7 @@ spawn(struct ds_master *m, struct ds_queue *q, const char **f, size_t nf)
 	ds_priority_unboost(pid);	/* it runs at the workers' nice */
 	q->pid = pid;
 	q->bad = 0;
+	q->gather_until = 0;
 	q->started_ms = ds_now_ms();
 	q->kill_at = q->started_ms + m->cfg.queue_poll_ms + WATCHDOG_SLACK_MS;
 	ds_log(LOG_INFO, "event=monitor_start pid=%d servers=%zu functions=%zu "
@@ -213,7 +221,8 @@ ds_monitor_next_deadline(const struct ds_master *m)
 	if (q == NULL)
 		return 0;
 	if (q->pid != 0)
-		return q->kill_at;
+		return q->gather_until && (q->kill_at == 0 ||
+		    q->gather_until < q->kill_at) ? q->gather_until : q->kill_at;
 	return wanted(m) ? q->restart_at : 0;
 }
 
@@ -221,6 +230,8 @@ size_t
 ds_monitor_pollfd(const struct ds_master *m, struct pollfd *pfd)
 {
 	if (m->queue == NULL || m->queue->fd < 0)
+		return 0;
+	if (m->queue->gather_until > ds_now_ms())
 		return 0;
 	*pfd = (struct pollfd){m->queue->fd, POLLIN, 0};
 	return 1;
@@ -307,15 +318,18 @@ ds_monitor_serve(struct ds_master *m, const struct pollfd *pfd, size_t n)
 	ssize_t r;
 	int64_t until = ds_now_ms() + SERVE_BUDGET_MS;
 	unsigned k = 0;
+	int in_round = 0;
 
 	if (n == 0 || q == NULL || q->fd < 0 || pfd->fd != q->fd ||
 	    !pfd->revents)
 		return;
+	q->gather_until = 0;
 	while ((r = recv(q->fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
 		if (ds_qmsg_decode(buf, (size_t)r, &msg, &why) < 0)
 			bad_message(q, 0, why);
 		else
 			on_message(m, q, &msg, ds_now_ms());
+		in_round = msg.type != DS_QMSG_ROUND;
 		/* the rest is read at the next turn: poll says so at once */
 		if (++k % SERVE_CHECK_EVERY == 0 && ds_now_ms() >= until)
 			return;
@@ -323,6 +337,8 @@ ds_monitor_serve(struct ds_master *m, const struct pollfd *pfd, size_t n)
 	if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
 		close(q->fd);
 		q->fd = -1;
+	} else if (in_round) {
+		q->gather_until = ds_now_ms() + GATHER_MS;
 	}
 }
 

@@ -16,6 +16,7 @@ struct ds_queue {
 	int64_t started_ms;
 	int64_t restart_at;	/* monotonic ms; when pid is 0 */
 	int64_t kill_at;	/* no round by then: it is hung */
+	int64_t gather_until;	/* the rest of a round, read then; 0 none */
 	int quick_deaths;
 	int replace;		/* what it reads has changed: restart it */
 	uint64_t bad;		/* messages refused this round */
