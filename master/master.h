@@ -21,6 +21,7 @@
 /* During a start, how often the loop still reads every slot page: a kill
  * deadline is seconds away, a look at 2,000 pages costs ms */
 #define DS_SYNC_EVERY_MS 100
+#define DS_VERSION_MAX 31	/* a version string, as DS_VERSION */
 
 struct ds_pool_stats {
 	uint64_t completed, failed, timed_out, answer_lost;
@@ -64,8 +65,13 @@ struct ds_child {
 	char handle[DS_SLOT_STR_MAX + 1];
 	char unique[DS_SLOT_STR_MAX + 1];
 	char function[DS_SLOT_STR_MAX + 1];
-	/* its shared slot page (slot_page.c), always mapped */
+	/* its shared slot page (slot_page.c), always mapped; the memfd
+	 * stays open so that an upgraded image maps it again */
 	struct ds_slot_shm *page;
+	int page_fd;
+	size_t page_len;
+	/* what the worker said it runs (its slot page); "" unknown */
+	char version[DS_VERSION_MAX + 1];
 	size_t nfunctions;
 	char **functions;		/* what its counts are filed under */
 	struct ds_fn_counts *seen;	/* counted so far, per function */
@@ -78,6 +84,7 @@ enum ds_stopping { DS_RUNNING = 0, DS_STOP, DS_DRAIN };
 struct ds_queue;	/* the queue monitor and its view (queue.h) */
 struct ds_pending;	/* a spawn in the spawner's hands (spawn_turn.c) */
 struct ds_stuck_rec;	/* a worker seen idle (stuck.h) */
+struct ds_upgrade;	/* an upgrade under way (upgrade.c) */
 
 struct ds_master {
 	struct ds_master_opts *opts;
@@ -107,6 +114,12 @@ struct ds_master {
 	struct ds_pending *pending;	/* spawns in flight, oldest first */
 	int npending;
 	int64_t synced_ms;	/* the tick's last look at every slot page */
+	/* in-place upgrades (upgrade.c): done and refused, over every
+	 * image of this pid; the one under way, NULL none */
+	uint64_t upgrades, upgrades_failed;
+	struct ds_upgrade *upgrade;
+	int status_listen_fd;	/* for the upgrade's hand-over; -1 */
+	int pid_fd;		/* the pid file's, locked; -1 */
 	size_t spawn_first_pool;	/* where the next turn's spawns begin */
 };
 

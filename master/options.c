@@ -16,6 +16,7 @@ enum {
 	OPT_JOBSCONFIG = 256, OPT_MAX_RUNNING, OPT_LOOP_TIMEOUT, OPT_PORT,
 	OPT_ADDR, OPT_USER, OPT_PIDFILE, OPT_DAEMONIZE, OPT_LOGCONFIG,
 	OPT_CHECK, OPT_VERSION, OPT_HELP, OPT_WORKER, OPT_QUERY,
+	OPT_UPGRADE, OPT_UPGRADE_CHECK, OPT_UPGRADE_STATE,
 };
 
 static const struct option longopts[] = {
@@ -33,6 +34,9 @@ static const struct option longopts[] = {
 	{"help", no_argument, NULL, OPT_HELP},
 	{"worker", required_argument, NULL, OPT_WORKER},
 	{"query", required_argument, NULL, OPT_QUERY},
+	{"upgrade", no_argument, NULL, OPT_UPGRADE},
+	{"upgrade-check", no_argument, NULL, OPT_UPGRADE_CHECK},
+	{"upgrade-state", required_argument, NULL, OPT_UPGRADE_STATE},
 	{NULL, 0, NULL, 0},
 };
 
@@ -63,11 +67,17 @@ ds_master_usage(void)
 "                            print the reply; exit 2 when nothing answers\n"
 "  --worker PATH             driveshaft-worker to run (default: the one\n"
 "                            beside driveshaft, else ../libexec/driveshaft/)\n"
+"  --upgrade                 signal the master of --pid_file to upgrade in\n"
+"                            place (USR2), wait for the outcome on\n"
+"                            --status_port; exit 0 upgraded, 1 refused\n"
+"  --upgrade-check           can this binary take over a running master\n"
+"                            with these options: exit 0 or 1\n"
 "  --version, --help         print and exit\n"
 "\n"
 "Signals: HUP reloads the jobs and log config; TERM or INT stops (jobs in\n"
 "hand get 2 x loop_timeout); QUIT or USR1 drains (jobs in hand get their\n"
-"max_running_time); a second signal stops at once.\n"
+"max_running_time); a second signal stops at once. USR2 upgrades in place:\n"
+"same pid, same workers, then the workers roll to the new binary.\n"
 "Exit status: 0 clean stop, 1 usage or config error, 2 runtime failure.\n");
 }
 
@@ -81,6 +91,20 @@ absolute(const char *path)
 	if (asprintf(&out, "%s/%s", cwd, path) < 0)
 		return NULL;
 	return out;
+}
+
+/* The master binary's path now, before an upgrade replaces the file: an
+ * upgrade runs whatever is at this path then. */
+static char *
+self_path(void)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n <= 0)
+		return NULL;
+	self[n] = '\0';
+	return strdup(self);
 }
 
 /* The build tree has the worker beside the master; an installed tree has
@@ -175,6 +199,17 @@ take(int c, const char *opt, const char *a, struct ds_master_opts *o,
 	case OPT_CHECK:
 		o->check = 1;
 		return 0;
+	case OPT_UPGRADE:
+		o->upgrade = 1;
+		return 0;
+	case OPT_UPGRADE_CHECK:
+		o->upgrade_check = 1;
+		return 0;
+	case OPT_UPGRADE_STATE:
+		if (ds_parse_int64(a, 3, INT_MAX, &v) < 0)
+			break;
+		o->upgrade_state_fd = (int)v;
+		return 0;
 	case OPT_QUERY:
 		if (!ds_query_command_ok(a))
 			break;
@@ -192,6 +227,7 @@ take(int c, const char *opt, const char *a, struct ds_master_opts *o,
 	    c == OPT_PORT ? "a port number from 0 to 65535" :
 	    c == OPT_ADDR ? "an address" :
 	    c == OPT_QUERY ? "threads, pools, metrics or version" :
+	    c == OPT_UPGRADE_STATE ? "a descriptor number from 3" :
 	    "a user name", a);
 	return -1;
 }
@@ -219,6 +255,7 @@ ds_master_parse_args(int argc, char **argv, struct ds_master_opts *o,
 	o->max_running_ms = 300 * 1000;
 	o->loop_timeout_ms = 5 * 1000;
 	o->status_addr = strdup("127.0.0.1");
+	o->upgrade_state_fd = -1;
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":", longopts, &idx)) != -1) {
@@ -248,13 +285,23 @@ ds_master_parse_args(int argc, char **argv, struct ds_master_opts *o,
 	}
 	if (o->query != NULL)
 		return query_opts_check(o, err, errlen);
+	if (o->upgrade) {
+		if (o->pid_file == NULL || o->status_port == 0) {
+			snprintf(err, errlen, "--upgrade needs --pid_file FILE "
+			    "and --status_port PORT: the master to signal, "
+			    "and where to see the outcome");
+			return -1;
+		}
+		return DS_OPTS_UPGRADE;
+	}
 	if (o->jobsconfig == NULL) {
 		snprintf(err, errlen, "missing --jobsconfig FILE");
 		return -1;
 	}
 	if (o->worker_path == NULL)
 		o->worker_path = worker_beside_self();
-	return DS_OPTS_RUN;
+	o->self_path = self_path();
+	return o->upgrade_check ? DS_OPTS_UPGRADE_CHECK : DS_OPTS_RUN;
 }
 
 void
@@ -267,5 +314,6 @@ ds_master_opts_free(struct ds_master_opts *o)
 	free(o->logconfig);
 	free(o->worker_path);
 	free(o->query);
+	free(o->self_path);
 	memset(o, 0, sizeof(*o));
 }

@@ -19,10 +19,16 @@ struct ds_master_opts {
 	int daemonize;
 	int check;
 	char *query;		/* --query CMD, or NULL */
+	char *self_path;	/* the master binary, as started: what an
+				 * upgrade runs (docs/operations.md) */
+	int upgrade;		/* --upgrade: signal the running master */
+	int upgrade_check;	/* --upgrade-check: can this binary adopt
+				 * the running master (upgrade_check.c) */
+	int upgrade_state_fd;	/* --upgrade-state FD; -1 when not given */
 };
 
 enum { DS_OPTS_RUN = 0, DS_OPTS_HELP = 1, DS_OPTS_VERSION = 2,
-	DS_OPTS_QUERY = 3 };
+	DS_OPTS_QUERY = 3, DS_OPTS_UPGRADE = 4, DS_OPTS_UPGRADE_CHECK = 5 };
 
 /* Returns DS_OPTS_*, or -1 with err naming the option at fault. Paths are
  * made absolute against the current directory. */
