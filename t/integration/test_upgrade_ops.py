@@ -158,6 +158,8 @@ class UpgradeCliTest(MasterTestCase):
         self.start_master({"A": {"worker_count": 1, "jobs_list": ["NoA"],
                                  "uri": "http://127.0.0.1:9/"}},
                           "--pid_file", pidfile, status=False, expect_workers=False)
+        wait_for(lambda: os.path.exists(pidfile) and read(pidfile).strip() ==
+                 str(self.master.pid), scaled(10), "the pid file")
         port = harness.free_port()
         p = self.upgrade(pidfile, port)
         self.assertEqual(p.returncode, 1)
