@@ -10,17 +10,9 @@
 
 #include "master/master.h"
 
-/* The state versions this binary can read; master/upgrade_state.h (the
- * codec) defines them, this is the fallback while it is absent. */
-#if __has_include("master/upgrade_state.h")
+/* DS_UPGRADE_STATE_MIN and DS_UPGRADE_STATE_VERSION: the state versions
+ * this binary can read (the codec's). */
 #include "master/upgrade_state.h"
-#endif
-#ifndef DS_UPGRADE_STATE_VERSION
-#define DS_UPGRADE_STATE_VERSION	1
-#endif
-#ifndef DS_UPGRADE_STATE_MIN
-#define DS_UPGRADE_STATE_MIN		1
-#endif
 
 /* The line a check that passes prints (no newline):
  * "upgrade-check ok version=V reads_state=LOW-HIGH". Returns its length
