@@ -195,6 +195,8 @@ us_get_span(struct us_reader *r, const char *what, size_t max,
 {
 	uint32_t x;
 
+	*p = NULL;
+	*n = 0;
 	if (us_get_u32(r, what, &x) < 0)
 		return -1;
 	if (x > max)
