@@ -82,6 +82,7 @@ ds_slot_page_open(struct ds_child *c, const struct ds_pool *p)
 		return -1;
 	}
 	c->page = page;
+	c->page_len = len;
 	ds_slot_init(c->page, p->njobs);
 	return fd;
 }
@@ -90,7 +91,8 @@ void
 ds_slot_page_close(struct ds_child *c)
 {
 	if (c->page != NULL)
-		munmap(c->page, ds_slot_size(c->nfunctions));
+		munmap(c->page, c->page_len ? c->page_len :
+		    ds_slot_size(c->nfunctions));
 	c->page = NULL;
 	free_names(c);
 }
@@ -199,6 +201,23 @@ take_view(struct ds_child *c, const struct ds_slot_view *v, int64_t now)
 	return fresh;
 }
 
+_Static_assert(DS_VERSION_MAX + 1 == DS_SLOT_VERSION_LEN,
+    "a worker's version fits ds_child.version");
+
+/* What the worker says it runs, once it said it: read from page_len, not
+ * from this release's layout, for a page an older master made (after an
+ * upgrade in place) has no room for it and stays "" (unknown). Read
+ * before the state: the worker writes it before its first change. */
+static void
+read_version(struct ds_child *c)
+{
+	if (c->version[0] != '\0' || ds_slot_tail_parts(c->page_len,
+	    c->nfunctions) != DS_SLOT_WITH_VERSION)
+		return;
+	(void)ds_slot_read_version(ds_slot_tail(c->page, c->nfunctions),
+	    c->version, sizeof(c->version));
+}
+
 void
 ds_child_sync(struct ds_master *m, struct ds_child *c)
 {
@@ -206,6 +225,7 @@ ds_child_sync(struct ds_master *m, struct ds_child *c)
 
 	add_counts(m, c, ds_pool_rt_find(m, c->pool));
 	add_http(m, c);
+	read_version(c);
 	if (ds_slot_read(c->page, c->nfunctions, &v) < 0)
 		return;		/* changing under us: the next look */
 	/* retired while idle, then got a job: it has its time */
