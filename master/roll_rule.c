@@ -38,10 +38,12 @@ int
 ds_roll_room(uint64_t workers, uint64_t reserve, uint64_t nofile,
     uint64_t nproc)
 {
-	uint64_t need = workers + 1;
+	uint64_t need;
 
-	if (need > (UINT64_MAX - reserve) / DS_ROLL_FDS_PER_WORKER)
+	/* past this, need x descriptors per worker + reserve overflows */
+	if (workers >= (UINT64_MAX - reserve) / DS_ROLL_FDS_PER_WORKER)
 		return 0;
+	need = workers + 1;
 	if (need * DS_ROLL_FDS_PER_WORKER + reserve > nofile)
 		return 0;
 	/* the queue monitor is a process of the master's too */
