@@ -33,6 +33,7 @@ struct pool_look {
 	struct ds_child *idle_old;	/* an idle old worker in a slot */
 	const char *from;		/* an old worker's version */
 	int old, old_idle, starting;	/* starting: of unknown version */
+	int filling;			/* due slots, starting workers */
 };
 
 static int
@@ -43,9 +44,13 @@ in_its_slot(const struct ds_pool_rt *p, const struct ds_child *c)
 }
 
 static void
-look_at_pool(struct ds_master *m, struct ds_pool_rt *p, struct pool_look *l)
+look_at_pool(struct ds_master *m, struct ds_pool_rt *p, struct pool_look *l,
+    int64_t now)
 {
 	memset(l, 0, sizeof(*l));
+	for (int s = 0; s < p->nslots; s++)
+		l->filling += p->slots[s].pid == 0 &&
+		    p->slots[s].restart_at <= now;
 	for (size_t i = 0; i < m->nchildren; i++) {
 		struct ds_child *c = &m->children[i];
 
@@ -55,7 +60,10 @@ look_at_pool(struct ds_master *m, struct ds_pool_rt *p, struct pool_look *l)
 			l->spare = c;
 			continue;
 		}
-		if (!in_its_slot(p, c) || strcmp(c->version, DS_VERSION) == 0)
+		if (!in_its_slot(p, c))
+			continue;
+		l->filling += c->state == DS_SLOT_STARTING;
+		if (strcmp(c->version, DS_VERSION) == 0)
 			continue;
 		/* its version is not known before it is up */
 		if (c->state == DS_SLOT_STARTING) {
@@ -198,6 +206,8 @@ next_look(const struct ds_pool_rt *p, const struct pool_look *l, int64_t now)
 		return 0;
 	if (l->old > 0 && p->roll.retry_at > now)
 		return p->roll.retry_at;
+	if (l->old > 0 && l->filling > 0)
+		return now + DS_ROLL_LOOK_MS;	/* the start's end: no wake-up */
 	return l->old > 0 || l->starting > 0 ? now + DS_ROLL_SLOW_LOOK_MS : 0;
 }
 
@@ -210,10 +220,10 @@ roll_pool(struct ds_master *m, struct ds_pool_rt *p, int64_t now)
 	p->roll.look_at = 0;
 	if (m->stopping)
 		return;		/* the stop retires the spare with the rest */
-	look_at_pool(m, p, &l);
+	look_at_pool(m, p, &l, now);
 	in = (struct ds_roll_in){
 		.stalled = p->roll.stalled, .rolling = p->roll.rolling,
-		.old = l.old, .old_idle = l.old_idle,
+		.old = l.old, .old_idle = l.old_idle, .filling = l.filling,
 		.spare = spare_state(m, p, l.spare),
 		.fails = p->roll.fails, .now = now,
 		.retry_at = p->roll.retry_at,

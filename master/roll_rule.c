@@ -29,7 +29,9 @@ ds_roll_rule(const struct ds_roll_in *in)
 		return DS_ROLL_WAIT;
 	if (in->old == 0)
 		return in->rolling ? DS_ROLL_DONE : DS_ROLL_WAIT;
-	if (in->now < in->retry_at || !in->room)
+	/* a spare while the pool fills would compete with its start, whose
+	 * workers are of the binary on disk anyway */
+	if (in->filling > 0 || in->now < in->retry_at || !in->room)
 		return DS_ROLL_WAIT;
 	return DS_ROLL_SPAWN;
 }

@@ -34,6 +34,8 @@ struct ds_roll_in {
 	int old;		/* workers in slots on another version (unknown
 				 * included), those still starting excluded */
 	int old_idle;		/* of those, idle: one may be retired now */
+	int filling;		/* slots due a worker, and workers in slots
+				 * still starting: the pool's own start */
 	enum ds_roll_spare spare;
 	int spare_current;	/* the spare says the master's version */
 	int fails;		/* spares lost in a row so far */

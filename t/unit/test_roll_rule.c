@@ -8,10 +8,12 @@
 #define T0 1000000		/* a monotonic "now" well past 0 */
 
 /* The fields in the order of struct ds_roll_in: stopping, stalled,
- * rolling, old, old_idle, spare, spare_current, fails, room, now,
- * retry_at. */
+ * rolling, old, old_idle, filling, spare, spare_current, fails, room,
+ * now, retry_at. */
 #define IN(stalled, rolling, old, idle, spare, cur, fails, room, retry) \
-	{0, stalled, rolling, old, idle, spare, cur, fails, room, T0, retry}
+	{0, stalled, rolling, old, idle, 0, spare, cur, fails, room, T0, retry}
+#define FILLING(n, spare) \
+	{0, 0, 0, 3, 1, n, spare, 1, 0, 1, T0, 0}
 
 static const struct {
 	const char *what;
@@ -56,6 +58,12 @@ static const struct {
 	{"spare lost the last time allowed: stalls, no endless respawn",
 	    IN(0, 1, 3, 1, DS_SPARE_LOST, 0, DS_ROLL_MAX_FAILS - 1, 1, 0),
 	    DS_ROLL_STALL},
+	{"a slot due a worker (the pool's start): no spare yet",
+	    FILLING(1, DS_SPARE_NONE), DS_ROLL_WAIT},
+	{"the pool filled: a spare",
+	    FILLING(0, DS_SPARE_NONE), DS_ROLL_SPAWN},
+	{"a spare up while a slot refills: the handover goes on",
+	    FILLING(1, DS_SPARE_UP), DS_ROLL_HANDOVER},
 	{"rolling, no old one left, no spare: done",
 	    IN(0, 1, 0, 0, DS_SPARE_NONE, 0, 0, 1, 0), DS_ROLL_DONE},
 	{"rolling, no old one left, no room: done all the same",
