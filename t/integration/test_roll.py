@@ -18,7 +18,8 @@ from harness import (BUILD, WORKER, MasterTestCase, scaled, status, submit,
 
 OTHER = os.path.join(BUILD, "t", "other-version", "driveshaft-worker")
 OTHER_VERSION = "9.9.9-test"
-N = 4  # the pool's size
+# the pool's size; DS_ROLL_N=100 measures a larger roll
+N = int(os.environ.get("DS_ROLL_N", "4"))
 
 
 def version_of(binary):
@@ -130,22 +131,22 @@ class RollTest(MasterTestCase):
 
     def test_versions_shown_stall_then_roll_under_load(self):
         port = self.status_port
-        # the workers say the version of the binary they run
+        # the spare from the same binary says the same as the workers it
+        # should replace: one stall, and the spare leaves
+        wait_for(lambda: f"event=roll_stalled pool=R version={OTHER_VERSION}\n"
+                 in self.master_log(), scaled(15), "roll_stalled")
+        # then the workers say the version of the binary they run
         wait_for(lambda: self.worker_lines() == [f"workers {OTHER_VERSION} {N}"],
-                 scaled(10), "the workers' version in the version reply")
+                 scaled(10), "the workers' version in the version reply, "
+                 "the stalled roll's spare gone")
         reply = status(port, "version").split("\r\n")
         self.assertEqual(reply[0], f"driveshaft {self.master_version}")
         self.assertEqual(reply[-2], "upgrades 0 failed 0")
+        metrics = status(port, "metrics")
         self.assertIn(f'driveshaft_workers_by_version{{version="{OTHER_VERSION}"}} {N}\n',
-                      status(port, "metrics"))
-        self.assertIn('driveshaft_upgrades_total{result="done"} 0\n',
-                      status(port, "metrics"))
-        # the spare from the same binary says the same: one stall, and
-        # the spare leaves
-        wait_for(lambda: f"event=roll_stalled pool=R version={OTHER_VERSION}\n"
-                 in self.master_log(), scaled(15), "roll_stalled")
-        wait_for(lambda: self.worker_lines() == [f"workers {OTHER_VERSION} {N}"],
-                 scaled(10), "the stalled roll's spare gone")
+                      metrics)
+        self.assertIn('driveshaft_upgrades_total{result="done"} 0\n', metrics)
+        self.assertIn('driveshaft_upgrades_total{result="failed"} 0\n', metrics)
         starts = self.count("child_start")
         self.assertEqual(starts, N + 1, "the slots' workers and one spare")
         # no respawn: 50 looks of the roll (20 ms apart) pass, nothing starts
