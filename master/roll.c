@@ -199,8 +199,16 @@ act(struct ds_master *m, struct ds_pool_rt *p, const struct pool_look *l,
 static int64_t
 next_look(const struct ds_pool_rt *p, const struct pool_look *l, int64_t now)
 {
-	if (p->roll.want_spare || p->roll.spare_posted || (l->spare != NULL &&
-	    l->spare->slot == DS_SLOT_SPARE))
+	const struct ds_child *s = l->spare;
+
+	/* a spare that cannot reach gearmand for long (it is down): no
+	 * need to look 50 times a second until it can */
+	if (s != NULL && s->slot == DS_SLOT_SPARE &&
+	    s->state != DS_SLOT_IDLE && s->state != DS_SLOT_BUSY &&
+	    now - s->started_ms >= DS_ROLL_SLOW_LOOK_MS)
+		return now + DS_ROLL_SLOW_LOOK_MS;
+	if (p->roll.want_spare || p->roll.spare_posted || (s != NULL &&
+	    s->slot == DS_SLOT_SPARE))
 		return now + DS_ROLL_LOOK_MS;
 	if (p->roll.stalled)
 		return 0;
