@@ -46,12 +46,16 @@ ep_port=$(free_port)
 st_port=$(free_port)
 
 say "gearmand on 127.0.0.1:$gm_port, php -S contrib/endpoint/job.php on 127.0.0.1:$ep_port"
-/usr/sbin/gearmand -L 127.0.0.1 -p "$gm_port" --log-file=none >/dev/null 2>&1 &
+# gearmand and php in sessions of their own: a Ctrl-C reaches the demo
+# and its foreground step, which stops, rather than gearmand under that
+# step first (its client would fail and the demo exit 1, not 130);
+# cleanup stops them by pid either way
+setsid /usr/sbin/gearmand -L 127.0.0.1 -p "$gm_port" --log-file=none >/dev/null 2>&1 &
 pids+=("$!")
 # the demo's pools carry no credentials: a secret set in this shell would
 # have job.php refuse every job
-env -u DRIVESHAFT_ENDPOINT_SECRET php -S "127.0.0.1:$ep_port" contrib/endpoint/job.php \
-	>"$work/php.log" 2>&1 &
+setsid env -u DRIVESHAFT_ENDPOINT_SECRET php -S "127.0.0.1:$ep_port" \
+	contrib/endpoint/job.php >"$work/php.log" 2>&1 &
 pids+=("$!")
 wait_port "$gm_port"
 wait_port "$ep_port"

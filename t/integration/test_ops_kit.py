@@ -5,6 +5,7 @@ and the .deb (test_ops_service.py has the init script and rsyslog,
 test_ops_guard.py what the kit refuses and warns of)."""
 import os
 import pwd
+import re
 import signal
 import socket
 import subprocess
@@ -129,6 +130,15 @@ class PhpEndpointTest(MasterTestCase):
         self.assertIn("gearman_ret", line)
 
 
+def demo_ports(text):
+    """The ports of the gearmand and the endpoint the demo says it started:
+    they run in sessions of their own, so a look at the demo's session
+    does not see them."""
+    m = re.search(r"gearmand on 127\.0\.0\.1:(\d+), php -S \S+ on 127\.0\.0\.1:(\d+)", text)
+    assert m, text[:500]
+    return int(m.group(1)), int(m.group(2))
+
+
 def session_procs(sid):
     out = subprocess.run(["ps", "-o", "pid=,args=", "-s", str(sid)],
                          capture_output=True, text=True).stdout
@@ -167,6 +177,8 @@ class DemoTest(harness.ProcTestCase):
         self.assertIn("driveshaft exited 0", out)
         self.assertIn("event=reload", out)
         wait_for(lambda: session_procs(p.pid) == [], 5, "no process of the demo left")
+        for port in demo_ports(out):
+            wait_for(lambda: not harness.port_open(port), 5, f"port {port} closed")
 
     def test_demo_interrupted_leaves_nothing(self):
         p = self.demo()
@@ -181,6 +193,8 @@ class DemoTest(harness.ProcTestCase):
         self.assertEqual(p.wait(30), 130, "".join(seen) + out)
         wait_for(lambda: session_procs(p.pid) == [], 10,
                  f"no process of the demo left: {session_procs(p.pid)}")
+        for port in demo_ports("".join(seen)):
+            wait_for(lambda: not harness.port_open(port), 10, f"port {port} closed")
 
 
 class PackagingTest(harness.ProcTestCase):
