@@ -31,21 +31,26 @@ int
 ds_config_fits(const struct ds_config *cfg, uint64_t nofile, char *err,
     size_t errlen)
 {
-	uint64_t workers = 0;
+	uint64_t workers = 0, spares = 0, need;
 
-	for (size_t i = 0; i < cfg->npools; i++)
+	for (size_t i = 0; i < cfg->npools; i++) {
 		/* a queue-sized pool may grow to its max_workers */
-		workers += (uint64_t)(cfg->pools[i].max_workers >
+		uint64_t n = (uint64_t)(cfg->pools[i].max_workers >
 		    cfg->pools[i].worker_count ? cfg->pools[i].max_workers :
 		    cfg->pools[i].worker_count);
-	if (workers + DS_FD_RESERVE <= nofile)
+
+		workers += n;
+		spares += n > 0;	/* the roll's replacement (roll.c) */
+	}
+	need = DS_FDS_PER_WORKER * (workers + spares) + DS_FD_RESERVE;
+	if (need <= nofile)
 		return 0;
-	snprintf(err, errlen, "%llu workers need %llu descriptors (one each "
-	    "and %d for the master), but RLIMIT_NOFILE is %llu: lower "
-	    "worker_count or raise the limit (ulimit -n, LimitNOFILE=)",
-	    (unsigned long long)workers,
-	    (unsigned long long)(workers + DS_FD_RESERVE), DS_FD_RESERVE,
-	    (unsigned long long)nofile);
+	snprintf(err, errlen, "%llu workers need %llu descriptors (%d each, "
+	    "one more worker a pool while an upgrade rolls them, and %d for "
+	    "the master), but RLIMIT_NOFILE is %llu: lower worker_count or "
+	    "raise the limit (ulimit -n, LimitNOFILE=)",
+	    (unsigned long long)workers, (unsigned long long)need,
+	    DS_FDS_PER_WORKER, DS_FD_RESERVE, (unsigned long long)nofile);
 	return -1;
 }
 

@@ -1,5 +1,6 @@
 /* limits.h: what the host lets the master run: a worker costs the master
- * one descriptor (its socketpair end) and the host one process. A config
+ * two descriptors (its socketpair end and its slot page's memfd, kept for
+ * an upgrade to map again) and the host one process. A config
  * that cannot fit is refused up front instead of failing spawn by spawn;
  * what still fails at spawn time (RLIMIT_NPROC, memory) backs off. */
 #ifndef DS_LIMITS_H
@@ -13,6 +14,7 @@
 /* Descriptors the master needs besides one per worker: the status port's
  * clients and listener, the self-pipe, pid file, syslog, stdio, slack. */
 #define DS_FD_RESERVE (256 + 32)
+#define DS_FDS_PER_WORKER 2
 
 /* Raises the soft RLIMIT_NOFILE to the hard one; returns the soft limit
  * now in force. */

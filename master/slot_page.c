@@ -82,6 +82,8 @@ ds_slot_page_open(struct ds_child *c, const struct ds_pool *p)
 		return -1;
 	}
 	c->page = page;
+	c->page_fd = fd;
+	c->page_len = len;
 	ds_slot_init(c->page, p->njobs);
 	return fd;
 }
@@ -89,9 +91,14 @@ ds_slot_page_open(struct ds_child *c, const struct ds_pool *p)
 void
 ds_slot_page_close(struct ds_child *c)
 {
-	if (c->page != NULL)
-		munmap(c->page, ds_slot_size(c->nfunctions));
+	/* page_fd is only ever set with page: a zeroed record has no fd 0 */
+	if (c->page != NULL) {
+		munmap(c->page, c->page_len);
+		if (c->page_fd >= 0)
+			close(c->page_fd);
+	}
 	c->page = NULL;
+	c->page_fd = -1;
 	free_names(c);
 }
 

@@ -184,7 +184,6 @@ ds_spawn_prepare(struct ds_master *m, struct ds_pool_rt *p, int slot,
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		int saved = errno;
 
-		close(r->page);
 		ds_slot_page_close(c);
 		errno = saved;
 		return -1;
@@ -193,7 +192,6 @@ ds_spawn_prepare(struct ds_master *m, struct ds_pool_rt *p, int slot,
 	if ((r->env = build_env(p->cfg->uri)) == NULL ||
 	    build_argv(m, p, slot, &r->argv) < 0) {
 		free_env(r->env);
-		close(r->page);
 		close(sv[0]);
 		close(sv[1]);
 		ds_slot_page_close(c);
@@ -219,6 +217,6 @@ ds_spawn_release(struct ds_spawn_req *r)
 	free_env(r->env);
 	r->env = NULL;
 	close(r->sock);
-	close(r->page);	/* the mapping stays */
+	/* the page's memfd stays with the child's record (slot_page.c) */
 	r->sock = r->page = -1;
 }

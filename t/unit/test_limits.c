@@ -46,9 +46,11 @@ START_TEST(config_fits_descriptors)
 	} cases[] = {
 		{{0, 0, 0}, DS_FD_RESERVE, 1},
 		{{0, 0, 0}, DS_FD_RESERVE - 1, 0},
-		{{700, 36, 0}, 1024, 1},
-		{{700, 37, 0}, 1024, 0},
-		{{10000, 10000, 10000}, 30000 + DS_FD_RESERVE, 1},
+		/* two each, and a spare a pool that has workers */
+		{{350, 16, 0}, 1024, 1},
+		{{350, 17, 0}, 1024, 0},
+		{{10000, 10000, 10000}, 60006 + DS_FD_RESERVE, 1},
+		{{10000, 10000, 10000}, 60005 + DS_FD_RESERVE, 0},
 		{{10000, 10000, 10000}, UINT64_MAX, 1},
 		{{1, 0, 0}, 40, 0},
 	};
@@ -71,10 +73,11 @@ START_TEST(config_too_big_says_what_to_do)
 	char err[512], want[512];
 
 	ck_assert_int_eq(ds_config_fits(&cfg, 1024, err, sizeof(err)), -1);
-	snprintf(want, sizeof(want), "1000 workers need %d descriptors (one "
-	    "each and %d for the master), but RLIMIT_NOFILE is 1024: lower "
-	    "worker_count or raise the limit (ulimit -n, LimitNOFILE=)",
-	    1000 + DS_FD_RESERVE, DS_FD_RESERVE);
+	snprintf(want, sizeof(want), "1000 workers need %d descriptors (2 "
+	    "each, one more worker a pool while an upgrade rolls them, and %d "
+	    "for the master), but RLIMIT_NOFILE is 1024: lower worker_count "
+	    "or raise the limit (ulimit -n, LimitNOFILE=)",
+	    2 * 1001 + DS_FD_RESERVE, DS_FD_RESERVE);
 	ck_assert_str_eq(err, want);
 	free(cfg.pools);
 }

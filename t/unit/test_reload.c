@@ -74,8 +74,8 @@ add_child(const char *pool, int slot, pid_t pid)
 	c->pool = strdup(pool);
 	c->slot = c->last_slot = slot;
 	c->state = DS_SLOT_STARTING;
+	/* the memfd stays open in c, as the master keeps it */
 	ck_assert_int_ge(fd = ds_slot_page_open(c, p->cfg), 0);
-	close(fd);
 	ds_slot_begin(c->page);
 	c->page->state = DS_SLOT_IDLE;
 	ds_slot_end(c->page);

@@ -84,7 +84,6 @@ setup(void)
 	/* the worker's end: it maps its copy and closes it */
 	ck_assert_int_eq(ds_report_init(-1, dup(fd), (const char *const *)jobs,
 	    1, err, sizeof(err)), 0);
-	close(fd);
 }
 
 static void
@@ -250,7 +249,6 @@ START_TEST(page_cannot_be_resized)
 	ck_assert_int_eq(errno, EPERM);
 	ck_assert_int_eq(fcntl(page, F_ADD_SEALS, F_SEAL_WRITE), -1);
 	ck_assert_int_eq(errno, EPERM);
-	close(page);
 	ds_slot_page_close(&c);
 }
 END_TEST

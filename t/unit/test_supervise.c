@@ -120,7 +120,6 @@ add_child(struct ds_pool_rt *p, int slot, pid_t pid, enum ds_slot_state st)
 	c->started_ms = ds_now_ms() - 100 * o.max_running_ms;
 	c->max_running_ms = o.max_running_ms;
 	ck_assert_int_ge(fd = ds_slot_page_open(c, &cfg), 0);
-	close(fd);
 	if (slot >= 0)
 		p->slots[slot].pid = pid;
 	worker_writes(c, st, 0, ds_now_ms());
