@@ -22,8 +22,16 @@
 #include "master/priority.h"
 #include "master/reload.h"
 #include "master/status_reply.h"
+#include "master/spawner.h"
 #include "master/supervisor.h"
+#include "master/upgrade.h"
+#include "master/upgrade_adopt.h"
+#include "master/upgrade_state.h"
 #include "master/warn.h"
+
+/* Set when an upgrade's state could not be read: this start is a fresh
+ * one in a process that is already the daemon, as its user. */
+static int after_upgrade;
 
 static int
 fail(int status, const char *msg)
@@ -182,8 +190,10 @@ run(struct ds_master *m)
 	/* the lock first, so a second instance is told who holds it rather
 	 * than that the port is taken; the daemon inherits the lock */
 	if (o->pid_file && (pidfd = ds_pidfile_lock(o->pid_file, err,
-	    sizeof(err))) < 0)
+	    sizeof(err))) < 0 && !after_upgrade)
 		return fail(2, err);
+	if (pidfd < 0 && o->pid_file)	/* as the user: carry on without */
+		ds_log(LOG_ERR, "event=pid_file_lost error=%s", DS_LV(v, err));
 	if ((rc = start(m, &st)) != 0) {
 		ds_pidfile_remove(o->pid_file, pidfd);
 		return rc;
@@ -192,9 +202,12 @@ run(struct ds_master *m)
 		ds_pidfile_remove(o->pid_file, pidfd);
 		return fail(2, "cannot write the pid file");
 	}
+	m->pid_fd = pidfd;
 	/* while still allowed to: raising a priority needs privilege */
-	ds_priority_boost_loop();
-	if (o->user && ds_drop_user(o->user, err, sizeof(err)) < 0) {
+	if (!after_upgrade)
+		ds_priority_boost_loop();
+	if (o->user && !after_upgrade &&
+	    ds_drop_user(o->user, err, sizeof(err)) < 0) {
 		ds_pidfile_remove(o->pid_file, pidfd);
 		return fail(2, err);
 	}
@@ -223,7 +236,52 @@ run(struct ds_master *m)
 	ds_log(LOG_NOTICE, "event=stop mode=%s", m->stopping == DS_DRAIN ?
 	    "drain" : "stop");
 	ds_status_close(&st);
-	ds_pidfile_remove(o->pid_file, pidfd);
+	ds_pidfile_remove(o->pid_file, m->pid_fd);
+	return 0;
+}
+
+/* The new image of an upgrade: adopt what the old one handed over, or,
+ * when its state cannot be read after all, let go of everything (the old
+ * workers see their socket close and leave after the job in hand) and
+ * start afresh in this same process. */
+static int
+run_adopted(struct ds_master *m)
+{
+	struct ds_master_opts *o = m->opts;
+	struct ds_status st;
+	struct ds_lv v;
+	char err[1024];
+
+	if (ds_upgrade_adopt(m, &st, o->upgrade_state_fd, err,
+	    sizeof(err)) < 0) {
+		ds_log(LOG_ERR, "event=upgrade_state_unreadable error=%s",
+		    DS_LV(v, err));
+		ds_close_inherited(-1);
+		ds_log_open(&m->log);
+		after_upgrade = 1;
+		o->daemonize = 0;
+		return run(m);
+	}
+	if (ds_signals_init() < 0)
+		return fail(2, "cannot set up signal handling");
+	if (ds_spawner_start() < 0)	/* retried at the first spawn */
+		ds_log(LOG_ERR, "event=spawner_failed error=%d", errno);
+	ds_setproctitle("driveshaft: master %s", o->jobsconfig);
+	ds_supervise(m, &st);
+	ds_log(LOG_NOTICE, "event=stop mode=%s", m->stopping == DS_DRAIN ?
+	    "drain" : "stop");
+	ds_status_close(&st);
+	ds_pidfile_remove(o->pid_file, m->pid_fd);
+	return 0;
+}
+
+/* An upgrade's new image: what it inherited is its state, not strays. */
+static int
+upgrading(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (strncmp(argv[i], "--upgrade-state", 15) == 0)
+			return 1;
 	return 0;
 }
 
@@ -262,7 +320,8 @@ main(int argc, char **argv)
 
 	/* before anything of ours is open: what the caller left open (a
 	 * launcher's pipe, a file) must reach neither us nor the workers */
-	ds_close_inherited(-1);
+	if (!upgrading(argc, argv))
+		ds_close_inherited(-1);
 	if ((args = ds_proctitle_init(argc, argv)) == NULL) {
 		fprintf(stderr, "driveshaft: out of memory\n");
 		return 2;
@@ -271,6 +330,7 @@ main(int argc, char **argv)
 
 	memset(&m, 0, sizeof(m));
 	m.opts = &o;
+	m.pid_fd = m.status_listen_fd = -1;
 	if (rc < 0) {
 		fprintf(stderr, "driveshaft: %s (see --help)\n", err);
 		rc = 1;
@@ -291,10 +351,16 @@ main(int argc, char **argv)
 		print_warnings(&o, &m.cfg);
 		print_plan(&o, &m.cfg);
 		rc = 0;
+	} else if (o.upgrade_check) {	/* TEMP until upgrade_check.c */
+		printf("upgrade-check ok version=%s reads_state=%d-%d\n",
+		    DS_VERSION, DS_UPGRADE_STATE_MIN, DS_UPGRADE_STATE_VERSION);
+		rc = 0;
 	} else {
+		ds_upgrade_set_args(argc, args);
 		ds_log_open(&m.log);
-		rc = run(&m);
+		rc = o.upgrade_state_fd >= 0 ? run_adopted(&m) : run(&m);
 	}
+	ds_upgrade_free(&m);
 	ds_pools_free(&m);
 	ds_monitor_free(&m);
 	ds_metrics_free(&m.metrics);

@@ -118,6 +118,7 @@ struct ds_master {
 	 * image of this pid; the one under way, NULL none */
 	uint64_t upgrades, upgrades_failed;
 	struct ds_upgrade *upgrade;
+	int hold_spawns;	/* an exec is next: post no new spawn */
 	int status_listen_fd;	/* for the upgrade's hand-over; -1 */
 	int pid_fd;		/* the pid file's, locked; -1 */
 	size_t spawn_first_pool;	/* where the next turn's spawns begin */

@@ -39,3 +39,20 @@ ds_priority_unboost(pid_t who)
 	if (boosted)
 		(void)setpriority(PRIO_PROCESS, (id_t)who, base_nice);
 }
+
+void
+ds_priority_adopt(pid_t child)
+{
+	int now, base;
+
+	errno = 0;
+	now = getpriority(PRIO_PROCESS, 0);
+	if (now == -1 && errno != 0)
+		return;
+	errno = 0;
+	base = child > 0 ? getpriority(PRIO_PROCESS, (id_t)child) : now;
+	if (base == -1 && errno != 0)
+		return;
+	base_nice = base;
+	boosted = base != now;
+}

@@ -18,4 +18,8 @@ void ds_priority_boost_loop(void);
  * loop's boost. */
 void ds_priority_unboost(pid_t who);
 
+/* After an upgrade's exec: the loop's thread kept its nice; the value to
+ * put children back at is child's (0: none, then the loop's own). */
+void ds_priority_adopt(pid_t child);
+
 #endif

@@ -237,7 +237,7 @@ ds_spawn_turn(struct ds_master *m, int64_t now)
 	struct ds_spawn_turn t = {0, 0, 0};
 	int64_t first = now_us(), mark = first, left, begin, end;
 
-	if (m->stopping || m->npools == 0)
+	if (m->stopping || m->npools == 0 || m->hold_spawns)
 		return 0;
 	/* a pool further on each turn, so that a large pool filling does
 	 * not hold back the pools after it */

@@ -87,6 +87,12 @@ start(void)
 }
 
 int
+ds_spawner_start(void)
+{
+	return to_thread[1] >= 0 ? 0 : start();
+}
+
+int
 ds_spawner_post(struct ds_spawn_req *r)
 {
 	ssize_t n;

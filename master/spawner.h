@@ -4,6 +4,10 @@
 
 #include "master/spawn.h"
 
+/* Starts the thread now rather than at the first post: an upgraded image
+ * holds the same descriptors as the image before it. 0, or -1 errno. */
+int ds_spawner_start(void);
+
 /* Hands r to the spawner thread, started at the first call. 0, or -1
  * with errno set (r untouched). */
 int ds_spawner_post(struct ds_spawn_req *r);

@@ -21,8 +21,10 @@
 #include "master/reload.h"
 #include "master/spawn_turn.h"
 #include "master/spawner.h"
+#include "master/upgrade.h"
 
-static volatile sig_atomic_t got_hup, got_chld;
+/* got_chld starts set: children an earlier image left may be waiting */
+static volatile sig_atomic_t got_hup, got_chld = 1, got_usr2;
 /* only the handler writes these; the loop counts what it has acted on */
 static volatile sig_atomic_t got_stop, got_drain;
 static sig_atomic_t done_stop, done_drain;
@@ -40,6 +42,9 @@ on_signal(int sig)
 	case SIGCHLD:
 		got_chld = 1;
 		break;
+	case SIGUSR2:
+		got_usr2 = 1;
+		break;
 	case SIGTERM:
 	case SIGINT:
 		got_stop++;
@@ -56,7 +61,9 @@ int
 ds_signals_init(void)
 {
 	struct sigaction sa;
-	int sigs[] = {SIGHUP, SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGUSR1};
+	int sigs[] = {SIGHUP, SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGUSR1,
+	    SIGUSR2};
+	sigset_t mine;
 
 	if (pipe2(wake_fds, O_CLOEXEC | O_NONBLOCK) < 0)
 		return -1;
@@ -68,6 +75,12 @@ ds_signals_init(void)
 		sigaction(sigs[i], &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
+	/* an upgrade's exec runs with these blocked (upgrade.c): what came
+	 * in its window is delivered now, to the handlers */
+	sigemptyset(&mine);
+	for (size_t i = 0; i < NELEM(sigs); i++)
+		sigaddset(&mine, sigs[i]);
+	sigprocmask(SIG_UNBLOCK, &mine, NULL);
 	return 0;
 }
 
@@ -102,7 +115,8 @@ reaped_other(struct ds_master *m, pid_t pid, int status)
 {
 	struct ds_child *c = NULL;
 
-	if (ds_monitor_reaped(m, pid, status))
+	if (ds_monitor_reaped(m, pid, status) ||
+	    ds_upgrade_reaped(m, pid, status))
 		return NULL;
 	while (c == NULL && ds_spawn_wait(m, -1))
 		c = ds_child_by_pid(m, pid);
@@ -146,6 +160,12 @@ act_on_signals(struct ds_master *m)
 		if (!m->stopping)
 			ds_reload(m);
 	}
+	/* after the reload: a HUP and a USR2 together upgrade to the new
+	 * config */
+	if (got_usr2) {
+		got_usr2 = 0;
+		ds_upgrade_request(m);
+	}
 }
 
 static int
@@ -158,6 +178,9 @@ poll_timeout(const struct ds_master *m, const struct ds_status *st,
 	if (s && (next == 0 || s < next))
 		next = s;
 	s = ds_monitor_next_deadline(m);
+	if (s && (next == 0 || s < next))
+		next = s;
+	s = ds_upgrade_next_deadline(m);
 	if (s && (next == 0 || s < next))
 		next = s;
 	if (next == 0)
@@ -189,6 +212,7 @@ ds_supervise(struct ds_master *m, struct ds_status *st)
 		now = ds_now_ms();
 		children_tick(m, now);
 		ds_monitor_tick(m, now);
+		ds_upgrade_tick(m, st, now);
 		if (m->stopping && m->nchildren == 0 && m->pending == NULL &&
 		    !ds_monitor_alive(m))
 			break;

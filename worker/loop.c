@@ -93,8 +93,8 @@ why_stop(const struct loop *l)
 		return "drain";
 	if (l->o->max_jobs > 0 && l->jobs_done >= l->o->max_jobs)
 		return "max_jobs_per_worker";
-	/* a poll per job would cost a system call each: look when idle;
-	 * a busy worker hears of its master's death from PR_SET_PDEATHSIG */
+	/* a poll per job would cost a system call each: look when idle; a
+	 * busy worker finishes its job first, as a drain would */
 	if (!l->in_job && ds_report_master_gone())
 		return "master_gone";
 	return NULL;

@@ -24,12 +24,14 @@ start(const struct ds_worker_opts *o)
 {
 	/* the master blocks stops across exec until the handlers are in */
 	ds_worker_signals_init();
-	if (o->master_fd >= 0) {
-		/* the master's death drains us, like EOF on the socketpair */
-		prctl(PR_SET_PDEATHSIG, SIGUSR1);
-		if (o->master_pid ? getppid() != o->master_pid : getppid() == 1)
-			return 0;
-	}
+	/* No PR_SET_PDEATHSIG: it fires when the thread that started us
+	 * ends, and the master starts workers from its spawner thread, which
+	 * an upgrade's execve ends while the master lives on. The master's
+	 * death shows as EOF on the socketpair (loop.c), looked at between
+	 * jobs; the job in hand is finished, as a drain would. */
+	if (o->master_fd >= 0 &&
+	    (o->master_pid ? getppid() != o->master_pid : getppid() == 1))
+		return 0;
 	ds_log_open(&o->log);
 	ds_setproctitle("driveshaft-worker: pool=%s slot=%d", o->pool, o->slot);
 	return ds_worker_run(o);

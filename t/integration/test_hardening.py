@@ -351,7 +351,7 @@ class HardeningTest(MasterTestCase):
         self.reload(pools)
         wait_for(lambda: "event=reload_failed" in self.master_log(), 5, "reload_failed")
         self.assertEqual(self.master_log().count("event=reload_failed"), 1)
-        self.assertIn("20 workers need 308 descriptors", self.master_log())
+        self.assertIn("20 workers need 330 descriptors", self.master_log())
         self.assertEqual(sorted(r[0] for r in threads(self.status_port)), before)
         self.assertEqual(submit(self.gearmand.server, [("Sum", "2 3")]), [("OK", b"5")])
 
