@@ -139,14 +139,22 @@ class Load:
             u, w = f"bg-{i}", f"{i} 1 2"
             with self.lock:
                 self.bg_sent[u] = w
-            self.bgp.stdin.write(f"{self.bg_fn}\t{u}\t{w}\n".encode())
-            self.bgp.stdin.flush()
+            try:
+                self.bgp.stdin.write(f"{self.bg_fn}\t{u}\t{w}\n".encode())
+                self.bgp.stdin.flush()
+            except OSError:  # soakclient gone: the ledger tells
+                return
             i += 1
             self.stopping.wait(max(0.0, start + i / self.bg_rate - time.monotonic()))
 
     def counts(self):
         with self.lock:
             return len(self.fg), len(self.bg_sent)
+
+    def answered(self):
+        """Foreground jobs with an answer so far."""
+        with self.lock:
+            return sum(1 for j in self.fg.values() if j["a"])
 
     def stop(self, timeout):
         """No new jobs; the ones in hand finish (soakclient ends its
@@ -217,6 +225,31 @@ class Load:
             ran = {r["u"] for r in ep.soak_runs if "t1" in r}
         with self.lock:
             return self.bg_taken <= ran
+
+
+def own_fds(pid, port):
+    """The descriptors of pid but its status-port clients (a query of the
+    moment): fd number -> what it points at."""
+    clients = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                rows = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            c = row.split()
+            if int(c[1].rsplit(":", 1)[1], 16) == port and c[3] != "0A":
+                clients.add(f"socket:[{c[9]}]")
+    out = {}
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if target not in clients:
+            out[int(fd)] = target
+    return out
 
 
 class Poller(threading.Thread):
