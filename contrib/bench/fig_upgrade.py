@@ -146,6 +146,8 @@ class UpgradeFigures:
         to = got[1].decode()
         time.sleep(0.1)  # the answers right after the exec count too
         gap, slow = poller.around(t0, t1)
+        if not workers_by_version(m):  # a master without the roll
+            return int(got[3]), (t1 - t0) * 1000, gap, slow, None
         wait_for(lambda: workers_by_version(m) == {to: n} and
                  m.query("threads").count("\r\n") == n, 600,
                  f"{n} workers on {to}", step=0.05)
@@ -157,7 +159,8 @@ class UpgradeFigures:
         wall = [r[1] for r in rounds]
         gap = max(r[2] for r in rounds)
         slow = max(r[3] for r in rounds)
-        roll = statistics.median(r[4] for r in rounds)
+        rolls = [r[4] for r in rounds if r[4] is not None]
+        roll = statistics.median(rolls) if rolls else None
         key = f"upgrade_{n}"
         self.put(f"{key}_exec_ms", '"' + " ".join(str(x) for x in ms) + '"')
         self.put(f"{key}_exec_max_ms", max(ms))
@@ -165,7 +168,7 @@ class UpgradeFigures:
         self.put(f"{key}_status_gap_max_ms", round(gap))
         self.put(f"{key}_status_slowest_ms", round(slow))
         self.put(f"{key}_status_failures", failures)
-        self.put(f"{key}_roll_ms", round(roll))
+        self.put(f"{key}_roll_ms", round(roll) if rolls else '"no roll"')
         big = n >= 2000
         self.row(f"upgrade, {n} workers: USR2 to event=upgrade, ms= (max of "
                  f"{len(ms)})", str(max(ms)), "-", f"wall {max(wall):.0f} ms",
@@ -177,7 +180,7 @@ class UpgradeFigures:
                  self.met(slow <= ANSWER_TARGET_MS and not failures,
                           f"<= {ANSWER_TARGET_MS} ms") if big else "")
         self.row(f"upgrade, {n} workers: roll to the new binary, ms (median)",
-                 f"{roll:.0f}", "-", "", "")
+                 f"{roll:.0f}" if rolls else "no roll", "-", "", "")
 
     @staticmethod
     def met(ok, target):

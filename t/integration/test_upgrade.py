@@ -106,8 +106,12 @@ class UpgradeCase(MasterTestCase):
         n = len(self.upgrades())
         self.kit.install(version, self.bin)
         self.usr2()
-        wait_for(lambda: len(self.upgrades()) > n or self.master.poll() is not None,
-                 scaled(deadline), f"event=upgrade to={version}")
+        try:
+            wait_for(lambda: len(self.upgrades()) > n or self.master.poll() is not None,
+                     scaled(deadline), f"event=upgrade to={version}")
+        except AssertionError as e:  # what the master said meanwhile
+            raise AssertionError(f"{e}; the log's last upgrade and roll lines: "
+                                 f"{self.events('upgrade[a-z_]*|roll[a-z_]*')[-6:]}")
         self.assertIsNone(self.master.poll(), "the master exited on USR2")
         return self.upgrades()[n]
 
