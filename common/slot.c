@@ -3,6 +3,7 @@
  * counters have one writer and are read with relaxed atomic loads. */
 #include "common/slot.h"
 
+#include <stddef.h>
 #include <string.h>
 
 const uint32_t ds_duration_bucket_ms[DS_DURATION_NBUCKETS] = {
@@ -198,6 +199,63 @@ ds_slot_count(struct ds_slot_shm *s, uint32_t i, int outcome,
 	STORE(&f->sum_ms, f->sum_ms + duration_ms);
 	STORE(&f->outcome[outcome], f->outcome[outcome] + 1);
 	STORE(&f->count, f->count + 1);
+}
+
+enum ds_slot_parts
+ds_slot_tail_parts(size_t len, size_t nfunctions)
+{
+	size_t base = ds_slot_base_size(nfunctions);
+
+	if (len >= ds_slot_size(nfunctions))
+		return DS_SLOT_WITH_VERSION;
+	if (len >= base + offsetof(struct ds_slot_tail, version_seq))
+		return DS_SLOT_SERVERS;
+	return DS_SLOT_NO_TAIL;
+}
+
+void
+ds_slot_write_version(struct ds_slot_tail *t, const char *version)
+{
+	size_t n = strnlen(version, DS_SLOT_VERSION_LEN - 1);
+	uint32_t seq = t->version_seq | 1;
+
+	__atomic_store_n(&t->version_seq, seq, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	memset(t->version, 0, sizeof(t->version));
+	memcpy(t->version, version, n);
+	__atomic_store_n(&t->version_seq, seq + 1, __ATOMIC_RELEASE);
+}
+
+static int
+version_byte(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_' ||
+	    c == '+' || c == '~';
+}
+
+int
+ds_slot_read_version(const struct ds_slot_tail *t, char *out, size_t outlen)
+{
+	char v[DS_SLOT_VERSION_LEN];
+	uint32_t seq = __atomic_load_n(&t->version_seq, __ATOMIC_ACQUIRE);
+	size_t n;
+
+	out[0] = '\0';
+	if (seq == 0 || (seq & 1))
+		return -1;	/* not written, or being written */
+	memcpy(v, t->version, sizeof(v));
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (__atomic_load_n(&t->version_seq, __ATOMIC_RELAXED) != seq)
+		return -1;	/* written again while we copied */
+	n = strnlen(v, sizeof(v));
+	if (n == 0 || n == sizeof(v) || n >= outlen)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (!version_byte(v[i]))
+			return -1;
+	memcpy(out, v, n + 1);
+	return 0;
 }
 
 uint64_t

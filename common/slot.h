@@ -34,6 +34,7 @@
 #define DS_DURATION_NBUCKETS 14		/* and +Inf, which is the count */
 #define DS_SLOT_HTTP_CODES 16		/* distinct non-200 codes kept */
 #define DS_SLOT_STR_MAX 512		/* a handle or unique kept */
+#define DS_SLOT_VERSION_LEN 32		/* a worker's version, NUL included */
 
 /* What the worker is doing, as it writes it in its page. The values are
  * the page's since version 1, where 4 meant a job just done, which no
@@ -104,7 +105,34 @@ struct ds_slot_shm {
  * pages without it, and the new worker binary it starts writes none. */
 struct ds_slot_tail {
 	uint64_t gearman_up;		/* bit i: the worker's server i answers */
+	/* Since 0.1.0's upgrade in place: the worker's DS_VERSION, written
+	 * once at its start under a seqlock of its own (version_seq 0: not
+	 * written, odd: being written, else whole), so that the master can
+	 * tell which workers run an old binary. A page made by an older
+	 * master ends before version_seq: that worker writes none. */
+	uint32_t version_seq;
+	char version[DS_SLOT_VERSION_LEN];
 };
+
+/* What a page of len bytes for n functions holds past fn[]: a worker and
+ * a master of another release may have made it with a shorter tail. */
+enum ds_slot_parts {
+	DS_SLOT_NO_TAIL = 0,	/* fn[] and nothing after it */
+	DS_SLOT_SERVERS,	/* gearman_up only */
+	DS_SLOT_WITH_VERSION,	/* the whole tail of this release */
+};
+enum ds_slot_parts ds_slot_tail_parts(size_t len, size_t nfunctions);
+
+/* Worker: writes its version (cut to DS_SLOT_VERSION_LEN - 1 bytes) into a
+ * page whose tail has DS_SLOT_WITH_VERSION. */
+void ds_slot_write_version(struct ds_slot_tail *t, const char *version);
+/* Master: the version in t as out (outlen bytes, at least 1): 0, or -1
+ * and out "" when none is written yet, it is being written, or it is
+ * not a version (empty, not NUL-terminated, or a byte other than a
+ * letter, a digit or one of ".-_+~": a page anyone can write must not
+ * put a space or a quote into a status line or a metric label). */
+int ds_slot_read_version(const struct ds_slot_tail *t, char *out,
+    size_t outlen);
 
 /* Bytes of a slot for n functions, its tail included. */
 size_t ds_slot_size(size_t nfunctions);

@@ -19,6 +19,7 @@
 #include "master/monitor.h"
 #include "master/query.h"
 #include "master/pools.h"
+#include "master/preflight.h"
 #include "master/priority.h"
 #include "master/reload.h"
 #include "master/status_reply.h"
@@ -26,7 +27,8 @@
 #include "master/supervisor.h"
 #include "master/upgrade.h"
 #include "master/upgrade_adopt.h"
-#include "master/upgrade_state.h"
+#include "master/upgrade_check.h"
+#include "master/upgrade_cli.h"
 #include "master/warn.h"
 
 /* Set when an upgrade's state could not be read: this start is a fresh
@@ -44,59 +46,6 @@ fail(int status, const char *msg)
 	else if (!ds_log_current()->to_stderr)
 		fprintf(stderr, "driveshaft: %s\n", msg);
 	return status;
-}
-
-static int
-load_log_config(const struct ds_master_opts *o, struct ds_log_settings *ls)
-{
-	char err[512], warn[512];
-
-	if (ds_master_log_settings(o, ls, err, sizeof(err), warn,
-	    sizeof(warn)) < 0) {
-		fprintf(stderr, "driveshaft: --logconfig %s\n", err);
-		return -1;
-	}
-	if (warn[0])
-		fprintf(stderr, "driveshaft: warning: %s\n", warn);
-	return 0;
-}
-
-static int
-load_jobs_config(const struct ds_master_opts *o, struct ds_config *cfg)
-{
-	struct ds_diag diag;
-	char err[512];
-	int rc = ds_config_load(o->jobsconfig, cfg, &diag);
-
-	for (size_t i = 0; i < diag.nwarnings; i++)
-		fprintf(stderr, "driveshaft: warning: %s\n", diag.warnings[i]);
-	for (size_t i = 0; i < diag.nerrors; i++)
-		fprintf(stderr, "driveshaft: %s\n", diag.errors[i]);
-	ds_diag_free(&diag);
-	if (rc == 0 && ds_config_fits(cfg, ds_raise_nofile(), err,
-	    sizeof(err)) < 0) {
-		fprintf(stderr, "driveshaft: %s: %s\n", o->jobsconfig, err);
-		return -1;
-	}
-	return rc;
-}
-
-/* Reloads read the configs as the --user: refuse a start that would make
- * every later HUP fail. */
-static int
-user_can_read_configs(const struct ds_master_opts *o)
-{
-	struct ds_user_file files[] = {
-		{"--jobsconfig", o->jobsconfig},
-		{"--logconfig", o->logconfig},
-	};
-	char err[2048];
-
-	if (ds_user_can_read(o->user, files, 2, err, sizeof(err)) == 0)
-		return 1;
-	for (char *line = strtok(err, "\n"); line; line = strtok(NULL, "\n"))
-		fprintf(stderr, "driveshaft: %s\n", line);
-	return 0;
 }
 
 static void
@@ -342,18 +291,18 @@ main(int argc, char **argv)
 		rc = 0;
 	} else if (rc == DS_OPTS_QUERY) {
 		rc = query_main(&o);
-	} else if (load_log_config(&o, &m.log) < 0 ||
-	    load_jobs_config(&o, &m.cfg) < 0) {
+	} else if (rc == DS_OPTS_UPGRADE) {
+		rc = ds_upgrade_cli(&o);
+	} else if (rc == DS_OPTS_UPGRADE_CHECK) {
+		rc = ds_upgrade_check(&o, &m.log, &m.cfg);
+	} else if (ds_preflight_log(&o, &m.log) < 0 ||
+	    ds_preflight_jobs(&o, &m.cfg) < 0) {
 		rc = 1;
-	} else if (o.user && !user_can_read_configs(&o)) {
+	} else if (o.user && !ds_preflight_user_reads(&o)) {
 		rc = o.check ? 1 : 2;
 	} else if (o.check) {
 		print_warnings(&o, &m.cfg);
 		print_plan(&o, &m.cfg);
-		rc = 0;
-	} else if (o.upgrade_check) {	/* TEMP until upgrade_check.c */
-		printf("upgrade-check ok version=%s reads_state=%d-%d\n",
-		    DS_VERSION, DS_UPGRADE_STATE_MIN, DS_UPGRADE_STATE_VERSION);
 		rc = 0;
 	} else {
 		ds_upgrade_set_args(argc, args);

@@ -22,6 +22,9 @@
  * deadline is seconds away, a look at 2,000 pages costs ms */
 #define DS_SYNC_EVERY_MS 100
 #define DS_VERSION_MAX 31	/* a version string, as DS_VERSION */
+/* ds_child.slot of a roll's replacement (roll.c): a worker of its pool
+ * in no slot yet, until an old worker's slot is handed to it */
+#define DS_SLOT_SPARE 0x7fffffff
 
 struct ds_pool_stats {
 	uint64_t completed, failed, timed_out, answer_lost;
@@ -31,6 +34,20 @@ struct ds_slot {
 	pid_t pid;		/* 0: no child in this slot */
 	int quick_deaths;	/* children that died within the window */
 	int64_t restart_at;	/* monotonic ms; when pid is 0 */
+};
+
+/* A pool's roll to the master's version (roll.c): its replacement worker
+ * in hand, and whether the roll stalled (until the next HUP or upgrade). */
+struct ds_pool_roll {
+	int rolling;		/* roll_start logged, roll_done not yet */
+	int stalled;		/* roll_stalled logged: no spare until restart */
+	int want_spare;		/* the next spawn turn posts the spare */
+	int spare_posted;	/* a spare was asked for and is not settled */
+	int fails;		/* spares lost before they were up, in a row */
+	int replaced;		/* workers handed over in this roll */
+	int64_t started_ms;	/* monotonic: roll_start */
+	int64_t retry_at;	/* monotonic: no spare before it */
+	int64_t look_at;	/* monotonic: roll.c's next look; 0 none */
 };
 
 struct ds_pool_rt {
@@ -44,6 +61,7 @@ struct ds_pool_rt {
 	/* sized by the queue (master/scale.c) */
 	uint32_t backlog;	/* at the last round */
 	int64_t zero_since;	/* monotonic ms the backlog is 0 since; 0 */
+	struct ds_pool_roll roll;
 };
 
 struct ds_child {
@@ -51,7 +69,8 @@ struct ds_child {
 	int fd;			/* our end of the socketpair, never read: the
 				 * worker sees the master gone by its EOF */
 	char *pool;
-	int slot;		/* -1: retired, leaves after its job */
+	int slot;		/* -1: retired, leaves after its job;
+				 * DS_SLOT_SPARE: a roll's replacement */
 	int last_slot;		/* the slot it had, for the log */
 	enum ds_slot_state state;
 	int64_t started_ms;	/* monotonic */

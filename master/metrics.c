@@ -240,6 +240,28 @@ render_workers(const struct ds_master_gauges *g, struct ds_buf *b)
 	free(pl.data);
 }
 
+/* Which binaries run: the workers by the version they say, and the
+ * in-place upgrades of the master. */
+static void
+render_versions(const struct ds_master_gauges *g, struct ds_buf *b)
+{
+	struct ds_buf vl = {0};
+
+	ds_metrics_header(b, "driveshaft_workers_by_version", "gauge",
+	    "Worker processes by the version they say (unknown: none).");
+	for (size_t i = 0; i < g->nversions; i++)
+		ds_buf_printf(b, "driveshaft_workers_by_version{version=\"%s\"} "
+		    "%d\n", ds_metrics_lv(&vl, g->versions[i].version),
+		    g->versions[i].n);
+	free(vl.data);
+	ds_metrics_header(b, "driveshaft_upgrades_total", "counter",
+	    "In-place upgrades of the master (USR2), by result.");
+	ds_buf_printf(b, "driveshaft_upgrades_total{result=\"done\"} %llu\n",
+	    (unsigned long long)g->upgrades);
+	ds_buf_printf(b, "driveshaft_upgrades_total{result=\"failed\"} "
+	    "%llu\n", (unsigned long long)g->upgrades_failed);
+}
+
 void
 ds_metrics_render(const struct ds_metrics *mt,
     const struct ds_master_gauges *g, struct ds_buf *b)
@@ -266,6 +288,7 @@ ds_metrics_render(const struct ds_metrics *mt,
 	    "When the master started, seconds since the epoch.");
 	ds_buf_printf(b, "driveshaft_start_time_seconds %.3f\n",
 	    g->started_wall_ms / 1000.0);
+	render_versions(g, b);
 	ds_metrics_header(b, "driveshaft_config_generation", "gauge",
 	    "Config loads applied since start, the first being 1.");
 	ds_buf_printf(b, "driveshaft_config_generation %llu\n",

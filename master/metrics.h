@@ -65,6 +65,12 @@ struct ds_pool_gauges {
 	int64_t oldest_job_ms;	/* the longest job in hand has run; 0 */
 };
 
+/* Workers that say one version ("unknown": none). */
+struct ds_version_count {
+	const char *version;
+	int n;
+};
+
 struct ds_master_gauges {
 	const struct ds_pool_gauges *pools;
 	size_t npools;
@@ -77,6 +83,10 @@ struct ds_master_gauges {
 	 * answers come from (metrics_queue.c) */
 	const uint32_t *connected;
 	size_t nservers;
+	/* every worker by the version it says, sorted by version */
+	const struct ds_version_count *versions;
+	size_t nversions;
+	uint64_t upgrades, upgrades_failed;	/* in-place upgrades */
 };
 
 

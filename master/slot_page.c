@@ -93,7 +93,8 @@ ds_slot_page_close(struct ds_child *c)
 {
 	/* page_fd is only ever set with page: a zeroed record has no fd 0 */
 	if (c->page != NULL) {
-		munmap(c->page, c->page_len);
+		munmap(c->page, c->page_len ? c->page_len :
+		    ds_slot_size(c->nfunctions));
 		if (c->page_fd >= 0)
 			close(c->page_fd);
 	}
@@ -206,6 +207,23 @@ take_view(struct ds_child *c, const struct ds_slot_view *v, int64_t now)
 	return fresh;
 }
 
+_Static_assert(DS_VERSION_MAX + 1 == DS_SLOT_VERSION_LEN,
+    "a worker's version fits ds_child.version");
+
+/* What the worker says it runs, once it said it: read from page_len, not
+ * from this release's layout, for a page an older master made (after an
+ * upgrade in place) has no room for it and stays "" (unknown). Read
+ * before the state: the worker writes it before its first change. */
+static void
+read_version(struct ds_child *c)
+{
+	if (c->version[0] != '\0' || ds_slot_tail_parts(c->page_len,
+	    c->nfunctions) != DS_SLOT_WITH_VERSION)
+		return;
+	(void)ds_slot_read_version(ds_slot_tail(c->page, c->nfunctions),
+	    c->version, sizeof(c->version));
+}
+
 void
 ds_child_sync(struct ds_master *m, struct ds_child *c)
 {
@@ -213,6 +231,7 @@ ds_child_sync(struct ds_master *m, struct ds_child *c)
 
 	add_counts(m, c, ds_pool_rt_find(m, c->pool));
 	add_http(m, c);
+	read_version(c);
 	if (ds_slot_read(c->page, c->nfunctions, &v) < 0)
 		return;		/* changing under us: the next look */
 	/* retired while idle, then got a job: it has its time */

@@ -74,7 +74,9 @@ post(struct ds_master *m, struct ds_pool_rt *p, int slot)
 		errno = ENOMEM;
 		return -1;
 	}
-	if (ds_spawn_prepare(m, p, slot, &q->c, &q->req, &q->fd) < 0) {
+	/* a roll's spare (roll.c) is told the slot past the pool's last */
+	if (ds_spawn_prepare(m, p, slot == DS_SLOT_SPARE ? p->nslots : slot,
+	    &q->c, &q->req, &q->fd) < 0) {
 		saved = errno;
 		pending_free(q);
 		errno = saved;
@@ -105,8 +107,11 @@ its_slot(struct ds_master *m, const struct ds_pending *q)
 {
 	struct ds_pool_rt *p = ds_pool_rt_find(m, q->pool);
 
-	if (p == NULL || m->stopping || q->slot >= p->nslots ||
-	    p->slots[q->slot].pid != 0)
+	if (p == NULL || m->stopping)
+		return NULL;
+	if (q->slot == DS_SLOT_SPARE)
+		return p;	/* a spare needs no slot: it is handed one */
+	if (q->slot >= p->nslots || p->slots[q->slot].pid != 0)
 		return NULL;
 	return p;
 }
@@ -130,18 +135,22 @@ join_table(struct ds_master *m, struct ds_pending *q)
 	c->pool = q->pool;
 	q->pool = NULL;
 	c->slot = c->last_slot = q->slot;
+	if (q->slot == DS_SLOT_SPARE)
+		c->last_slot = p != NULL ? p->nslots : -1;
 	c->state = DS_SLOT_STARTING;
 	c->started_ms = ds_now_ms();
 	c->max_running_ms = p != NULL ? ds_pool_max_running_ms(m, p->cfg) :
 	    m->opts->max_running_ms;
 	ds_metrics_worker_start(&m->metrics, c->pool);
 	ds_log(LOG_INFO, "event=child_start pool=%s slot=%d pid=%d", c->pool,
-	    c->slot, (int)pid);
+	    c->last_slot, (int)pid);
 	if (p == NULL) {
 		c->slot = -1;
 		ds_retire(m, c, m->stopping == DS_DRAIN ? SIGUSR1 : SIGTERM);
 		return;
 	}
+	if (q->slot == DS_SLOT_SPARE)
+		return;
 	p->slots[q->slot].pid = pid;
 	p->slots[q->slot].restart_at = 0;
 	if (p->spawn_failures) {
@@ -198,13 +207,26 @@ ds_spawn_wait(struct ds_master *m, int timeout_ms)
 	return 1;
 }
 
-/* 1 when p's slot s is in the spawner's hands. */
-static int
-in_flight(const struct ds_master *m, const struct ds_pool_rt *p, int s)
+int
+ds_spawn_in_flight(const struct ds_master *m, const char *pool, int slot)
 {
 	for (const struct ds_pending *q = m->pending; q != NULL; q = q->next)
-		if (q->slot == s && strcmp(q->pool, p->name) == 0)
+		if (q->slot == slot && strcmp(q->pool, pool) == 0)
 			return 1;
+	return 0;
+}
+
+/* A roll's spare of p, when roll.c asked for one; 1 when it went. */
+static int
+post_spare(struct ds_master *m, struct ds_pool_rt *p, int64_t now)
+{
+	if (!p->roll.want_spare || p->spawn_retry_at > now ||
+	    ds_spawn_in_flight(m, p->name, DS_SLOT_SPARE))
+		return 0;
+	p->roll.want_spare = 0;	/* asked once: roll.c sees it lost */
+	if (post(m, p, DS_SLOT_SPARE) == 0)
+		return 1;
+	ds_pool_spawn_failed(p, strerror(errno), now);
 	return 0;
 }
 
@@ -220,12 +242,15 @@ post_next(struct ds_master *m, int64_t now)
 
 		for (int s = 0; s < p->nslots && p->spawn_retry_at <= now; s++) {
 			if (p->slots[s].pid != 0 ||
-			    p->slots[s].restart_at > now || in_flight(m, p, s))
+			    p->slots[s].restart_at > now ||
+			    ds_spawn_in_flight(m, p->name, s))
 				continue;
 			if (post(m, p, s) == 0)
 				return 1;
 			ds_pool_spawn_failed(p, strerror(errno), now);
 		}
+		if (post_spare(m, p, now))
+			return 1;
 	}
 	return 0;
 }

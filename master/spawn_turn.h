@@ -15,4 +15,9 @@ int ds_spawn_turn(struct ds_master *m, int64_t now);
  * up to timeout_ms (-1: until it is); 1 when it was. */
 int ds_spawn_wait(struct ds_master *m, int timeout_ms);
 
+/* 1 when the worker of pool's slot (DS_SLOT_SPARE: its roll's spare) is
+ * in the spawner's hands. */
+int ds_spawn_in_flight(const struct ds_master *m, const char *pool,
+    int slot);
+
 #endif

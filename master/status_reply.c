@@ -51,9 +51,44 @@ ds_status_threads(struct ds_master *m, struct ds_buf *b)
 			    (c != NULL && c->state == DS_SLOT_STOPPING));
 		}
 	}
+	/* a roll's spare (master/roll.c) is a worker in no slot yet: a
+	 * line of its own, SHUTDOWN 0 */
 	for (size_t i = 0; i < m->nchildren; i++)
-		if (m->children[i].slot < 0)
-			thread_line(b, &m->children[i], m->children[i].pool, 1);
+		if (m->children[i].slot < 0 ||
+		    m->children[i].slot == DS_SLOT_SPARE)
+			thread_line(b, &m->children[i], m->children[i].pool,
+			    m->children[i].slot < 0);
+}
+
+/* "0.1.0:3,unknown:1": the pool's workers by version; "-" none. */
+static void
+pool_versions(struct ds_master *m, const char *pool, struct ds_buf *b)
+{
+	size_t n;
+	struct ds_version_count *vc = ds_version_counts(m, pool, &n);
+
+	if (n == 0)
+		ds_buf_printf(b, "-");
+	for (size_t i = 0; i < n; i++)
+		ds_buf_printf(b, "%s%s:%d", i ? "," : "", vc[i].version,
+		    vc[i].n);
+	free(vc);
+}
+
+/* The first line is the reply of old: scripts read it alone. */
+static void
+status_version(struct ds_master *m, struct ds_buf *b)
+{
+	size_t n;
+	struct ds_version_count *vc = ds_version_counts(m, NULL, &n);
+
+	ds_buf_printf(b, "driveshaft %s\r\n", DS_VERSION);
+	for (size_t i = 0; i < n; i++)
+		ds_buf_printf(b, "workers %s %d\r\n", vc[i].version, vc[i].n);
+	ds_buf_printf(b, "upgrades %llu failed %llu\r\n",
+	    (unsigned long long)m->upgrades,
+	    (unsigned long long)m->upgrades_failed);
+	free(vc);
 }
 
 void
@@ -67,13 +102,15 @@ ds_status_pools(struct ds_master *m, struct ds_buf *b)
 		 * scripts that read the original eight columns keep working;
 		 * a queue-sized pool's count is its size now */
 		ds_buf_printf(b, "%s\t%d\t%d\t%d\t%d\t%llu\t%llu\t%llu\t%llu"
-		    "\t%d\t%d\t%d\r\n", p->name, p->cfg->queue_sized ?
+		    "\t%d\t%d\t%d\t", p->name, p->cfg->queue_sized ?
 		    p->nslots : p->cfg->worker_count, running, n[DS_WG_BUSY],
 		    n[DS_WG_IDLE], (unsigned long long)p->stats.completed,
 		    (unsigned long long)p->stats.failed,
 		    (unsigned long long)p->stats.timed_out,
 		    (unsigned long long)p->stats.answer_lost, p->nslots,
 		    p->cfg->min_workers, p->cfg->max_workers);
+		pool_versions(m, p->name, b);
+		ds_buf_printf(b, "\r\n");
 	}
 }
 
@@ -88,6 +125,11 @@ count_connected(const struct ds_master *m, size_t *n)
 	for (size_t i = 0; c != NULL && i < m->nchildren; i++) {
 		uint64_t up;
 
+		/* a page an older master made (an upgrade in place) may
+		 * have no tail */
+		if (ds_slot_tail_parts(m->children[i].page_len,
+		    m->children[i].nfunctions) == DS_SLOT_NO_TAIL)
+			continue;
 		up = ds_slot_read_servers(m->children[i].page,
 		    m->children[i].nfunctions);
 		/* bits past the servers: a page not to believe */
@@ -129,8 +171,12 @@ render_metrics(struct ds_master *m, struct ds_buf *b)
 		pg[i].oldest_job_ms = ds_pool_oldest_job_ms(m, p, now);
 	}
 	g.connected = count_connected(m, &g.nservers);
+	g.versions = ds_version_counts(m, NULL, &g.nversions);
+	g.upgrades = m->upgrades;
+	g.upgrades_failed = m->upgrades_failed;
 	ds_metrics_render(&m->metrics, &g, b);
 	ds_metrics_render_queue(&g, b);
+	free((void *)g.versions);
 	free((void *)g.connected);
 	free(pg);
 }
@@ -155,7 +201,7 @@ ds_status_reply(void *ctx, const char *line, size_t *len)
 	else if (strcmp(line, "pools") == 0)
 		ds_status_pools(m, &b);
 	else if (strcmp(line, "version") == 0)
-		ds_buf_printf(&b, "driveshaft %s\r\n", DS_VERSION);
+		status_version(m, &b);
 	else if (strcmp(line, "metrics") == 0)
 		render_metrics(m, &b);
 	else if (is_http_metrics(line)) {

@@ -56,7 +56,9 @@ idle_child(struct ds_master *m, const struct ds_qworker *w)
 {
 	struct ds_child *c = ds_child_by_pid(m, (pid_t)w->pid);
 
-	if (c == NULL || c->slot < 0 || c->slot != w->slot ||
+	/* by pid and pool, not by the slot in its client id: a roll's spare
+	 * takes over a slot other than the one it was started for */
+	if (c == NULL || c->slot < 0 || c->slot == DS_SLOT_SPARE ||
 	    strcmp(c->pool, w->pool) != 0 || c->state != DS_SLOT_IDLE)
 		return NULL;
 	return c;

@@ -19,6 +19,7 @@
 #include "master/children.h"
 #include "master/monitor.h"
 #include "master/reload.h"
+#include "master/roll.h"
 #include "master/spawn_turn.h"
 #include "master/spawner.h"
 #include "master/upgrade.h"
@@ -131,6 +132,7 @@ children_tick(struct ds_master *m, int64_t now)
 	while (ds_spawn_wait(m, 0))
 		;
 	ds_children_tick(m, now);
+	ds_roll_tick(m, now);	/* may ask the spawn turn for a spare */
 	m->starting = ds_spawn_turn(m, now);
 }
 
@@ -157,8 +159,10 @@ act_on_signals(struct ds_master *m)
 	}
 	if (got_hup) {
 		got_hup = 0;
-		if (!m->stopping)
+		if (!m->stopping) {
 			ds_reload(m);
+			ds_roll_restart(m);	/* a stalled roll tries again */
+		}
 	}
 	/* after the reload: a HUP and a USR2 together upgrade to the new
 	 * config */
@@ -181,6 +185,9 @@ poll_timeout(const struct ds_master *m, const struct ds_status *st,
 	if (s && (next == 0 || s < next))
 		next = s;
 	s = ds_upgrade_next_deadline(m);
+	if (s && (next == 0 || s < next))
+		next = s;
+	s = ds_roll_next_deadline(m);
 	if (s && (next == 0 || s < next))
 		next = s;
 	if (next == 0)

@@ -3,6 +3,7 @@
  * need none of children.c. */
 #include "master/table.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 int64_t
@@ -84,4 +85,51 @@ ds_pool_gauges(struct ds_master *m, const struct ds_pool_rt *p,
 		}
 	}
 	return running;
+}
+
+const char *
+ds_version_name(const char *version)
+{
+	return version[0] != '\0' ? version : "unknown";
+}
+
+static int
+by_version(const void *a, const void *b)
+{
+	return strcmp(((const struct ds_version_count *)a)->version,
+	    ((const struct ds_version_count *)b)->version);
+}
+
+/* Adds one worker of version v to the n distinct ones in vc. */
+static void
+count_version(struct ds_version_count *vc, size_t *n, const char *v)
+{
+	for (size_t k = 0; k < *n; k++)
+		if (strcmp(vc[k].version, v) == 0) {
+			vc[k].n++;
+			return;
+		}
+	vc[*n].version = v;
+	vc[(*n)++].n = 1;
+}
+
+struct ds_version_count *
+ds_version_counts(const struct ds_master *m, const char *pool, size_t *n)
+{
+	struct ds_version_count *vc;
+
+	*n = 0;
+	if (m->nchildren == 0 ||
+	    (vc = calloc(m->nchildren, sizeof(*vc))) == NULL)
+		return NULL;
+	for (size_t i = 0; i < m->nchildren; i++)
+		if (pool == NULL || strcmp(m->children[i].pool, pool) == 0)
+			count_version(vc, n,
+			    ds_version_name(m->children[i].version));
+	if (*n == 0) {
+		free(vc);
+		return NULL;
+	}
+	qsort(vc, *n, sizeof(*vc), by_version);
+	return vc;
 }

@@ -16,4 +16,13 @@ int ds_pool_gauges(struct ds_master *m, const struct ds_pool_rt *p,
 int64_t ds_pool_oldest_job_ms(const struct ds_master *m,
     const struct ds_pool_rt *p, int64_t now);
 
+/* A worker's version as the status port names it: "unknown" for "". */
+const char *ds_version_name(const char *version);
+/* The workers of pool (NULL: of every pool), in slots, spares and
+ * retired alike, by the version they say, sorted by ds_version_name; *n
+ * of them. NULL with *n 0 when there are none or memory ran out; free()
+ * it. Valid until the table changes. */
+struct ds_version_count *ds_version_counts(const struct ds_master *m,
+    const char *pool, size_t *n);
+
 #endif

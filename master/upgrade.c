@@ -21,6 +21,7 @@
 
 #include "common/parse.h"
 #include "common/text.h"
+#include "master/children.h"
 #include "master/reload.h"
 #include "master/slot_page.h"
 #include "master/upgrade_reply.h"
@@ -302,6 +303,11 @@ exec_new(struct ds_master *m, struct ds_status *st)
 	size_t n = 0;
 	int *fds = NULL, fd, saved;
 
+	/* a roll's spare is in no slot: it leaves after its job, and the
+	 * new image's roll starts its own */
+	for (size_t i = 0; i < m->nchildren; i++)
+		if (m->children[i].slot == DS_SLOT_SPARE)
+			ds_retire(m, &m->children[i], SIGUSR1);
 	if ((fd = state_fd(m, st, &why)) < 0) {
 		refuse(m, "state_write", why);
 		return;

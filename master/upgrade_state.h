@@ -92,7 +92,8 @@ int ds_upgrade_state_decode(const unsigned char *buf, size_t len,
  * file, each child's fd and page_fd, the queue monitor's fd; malloc'd */
 int *ds_upgrade_state_fds(const struct ds_master *m,
     const struct ds_status *st, size_t *n);
-/* frees what decode allocated in m and st (not fds, nor mapped pages) */
+/* frees what decode allocated in m and st, the queue view too if the
+ * caller filled it since (not fds, nor mapped pages) */
 void ds_upgrade_state_free(struct ds_master *m, struct ds_status *st);
 
 #endif

@@ -4,7 +4,7 @@
  * as two; pids unique; and pools, slots and children agreeing both ways,
  * so that the new image never finds a slot whose child it does not know
  * or a child in a slot that is not its. */
-#include "master/upgrade_state_wire.h"
+#include "master/upgrade_state.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,23 +12,23 @@
 #include <string.h>
 
 #include "master/queue.h"
+#include "master/upgrade_state_wire.h"
 
-int
-us_fail(struct us_reader *r, const char *fmt, ...)
+void
+us_failv(struct us_reader *r, const char *fmt, ...)
 {
 	size_t n = 0;
 	va_list ap;
 
 	if (r->errlen == 0)
-		return -1;
+		return;
 	if (r->ctx[0] != '\0')
 		n = (size_t)snprintf(r->err, r->errlen, "%s: ", r->ctx);
 	if (n >= r->errlen)
-		return -1;
+		return;
 	va_start(ap, fmt);
 	vsnprintf(r->err + n, r->errlen - n, fmt, ap);
 	va_end(ap);
-	return -1;
 }
 
 int

@@ -41,8 +41,8 @@ header(struct us_reader *r, struct ds_upgrade_meta *meta)
 		return us_fail(r, "length field says %llu bytes, the state has "
 		    "%zu (at most %u)", (unsigned long long)total, r->len,
 		    DS_UPGRADE_STATE_MAX_BYTES);
-	if (us_get_str(r, "from_version", DS_VERSION_MAX,
-	    meta->from_version) < 0 || TIME("t0_ms", &meta->t0_ms) < 0)
+	if (us_get_version(r, "from_version", meta->from_version) < 0 ||
+	    TIME("t0_ms", &meta->t0_ms) < 0)
 		return -1;
 	if (meta->from_version[0] == '\0')
 		return us_fail(r, "from_version is empty");
@@ -216,7 +216,7 @@ child(struct us_reader *r, struct ds_child *c, size_t i)
 	    us_get_str(r, "handle", DS_SLOT_STR_MAX, c->handle) < 0 ||
 	    us_get_str(r, "unique", DS_SLOT_STR_MAX, c->unique) < 0 ||
 	    us_get_str(r, "function", DS_SLOT_STR_MAX, c->function) < 0 ||
-	    us_get_str(r, "version", DS_VERSION_MAX, c->version) < 0)
+	    us_get_version(r, "version", c->version) < 0)
 		return -1;
 	if (c->max_running_ms > (int64_t)DS_MAX_RUNNING_SECONDS * 1000)
 		return us_fail(r, "max_running_ms %lld past %d s",

@@ -55,7 +55,11 @@ ds_upgrade_state_read_fd(int fd, unsigned char **buf, size_t *len,
 		    seals < 0 ? strerror(errno) : "seals missing");
 		return -1;
 	}
-	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_size <= 0 ||
+	if (fstat(fd, &sb) < 0) {
+		snprintf(err, errlen, "fd %d: %s", fd, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(sb.st_mode) || sb.st_size <= 0 ||
 	    (uint64_t)sb.st_size > DS_UPGRADE_STATE_MAX_BYTES) {
 		snprintf(err, errlen, "fd %d: size %lld is not 1 to %u bytes",
 		    fd, (long long)sb.st_size, DS_UPGRADE_STATE_MAX_BYTES);
@@ -195,6 +199,8 @@ us_get_span(struct us_reader *r, const char *what, size_t max,
 {
 	uint32_t x;
 
+	*p = NULL;
+	*n = 0;
 	if (us_get_u32(r, what, &x) < 0)
 		return -1;
 	if (x > max)
@@ -220,6 +226,18 @@ us_get_str(struct us_reader *r, const char *what, size_t max, char *dst)
 		return us_fail(r, "%s holds a NUL byte", what);
 	memcpy(dst, p, n);
 	dst[n] = '\0';
+	return 0;
+}
+
+int
+us_get_version(struct us_reader *r, const char *what, char *dst)
+{
+	if (us_get_str(r, what, DS_VERSION_MAX, dst) < 0)
+		return -1;
+	for (const char *c = dst; *c != '\0'; c++)
+		if (*c < 0x21 || *c > 0x7e)
+			return us_fail(r, "%s holds a byte that is not printable "
+			    "ASCII", what);
 	return 0;
 }
 

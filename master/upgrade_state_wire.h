@@ -9,7 +9,6 @@
 
 #include "master/master.h"
 #include "master/status.h"
-#include "master/upgrade_state.h"
 
 #define US_MAGIC 0x44535550u	/* "DSUP" */
 #define US_HEADER 16		/* magic, version, total length */
@@ -65,6 +64,9 @@ int us_get_span(struct us_reader *r, const char *what, size_t max,
     const unsigned char **p, size_t *n);
 /* a string of at most max bytes without NUL, into dst[max + 1] */
 int us_get_str(struct us_reader *r, const char *what, size_t max, char *dst);
+/* a version as DS_VERSION: printable ASCII without spaces, for log lines
+ * and labels, into dst[DS_VERSION_MAX + 1]; may be empty */
+int us_get_version(struct us_reader *r, const char *what, char *dst);
 /* the same, malloc'd into *dst, which once set is the caller's to free,
  * on error too; then one that must not be empty; then a pool name */
 int us_dup_str(struct us_reader *r, const char *what, size_t max,
@@ -75,9 +77,11 @@ int us_dup_pool_name(struct us_reader *r, const char *what, char **dst);
 /* a section's tag; clears r->ctx */
 int us_expect_tag(struct us_reader *r, uint32_t tag, const char *name);
 
-/* "ctx: " and the message into r->err; returns -1. */
-int us_fail(struct us_reader *r, const char *fmt, ...)
+/* "ctx: " and the message into r->err; us_fail is -1 where the caller
+ * (and the analyzer) sees it. */
+void us_failv(struct us_reader *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+#define us_fail(...) (us_failv(__VA_ARGS__), -1)
 /* A pool name as config/ allows one: 1-128 of letters, digits, _.:- */
 int us_pool_name_ok(const char *s);
 /* The checks across sections: fds named once, pids unique, pools, slots

@@ -14,6 +14,7 @@
 
 #include "common/parse.h"
 #include "common/slot.h"
+#include "worker/version.h"
 
 static int master_fd = -1;
 static struct ds_slot_shm *slot;
@@ -26,6 +27,7 @@ static int
 map_slot(int fd, size_t n, char *err, size_t errlen)
 {
 	struct stat st;
+	enum ds_slot_parts parts;
 	size_t len;
 	void *p;
 
@@ -34,9 +36,11 @@ map_slot(int fd, size_t n, char *err, size_t errlen)
 		    "functions", fd, n);
 		return -1;
 	}
-	/* a master of before the tail makes the page without it */
-	len = (size_t)st.st_size < ds_slot_size(n) ? ds_slot_base_size(n) :
-	    ds_slot_size(n);
+	/* a master of another release makes the page with a shorter tail
+	 * or none: the worker writes only what the page has room for */
+	parts = ds_slot_tail_parts((size_t)st.st_size, n);
+	len = parts == DS_SLOT_WITH_VERSION ? ds_slot_size(n) :
+	    (size_t)st.st_size;
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED) {
 		snprintf(err, errlen, "--shm_fd %d: %s", fd, strerror(errno));
@@ -51,8 +55,12 @@ map_slot(int fd, size_t n, char *err, size_t errlen)
 		slot = NULL;
 		return -1;
 	}
-	if (len == ds_slot_size(n))
+	if (parts != DS_SLOT_NO_TAIL)
 		tail = ds_slot_tail(slot, n);
+	/* before the first state change: a master that sees the worker
+	 * idle finds its version there */
+	if (parts == DS_SLOT_WITH_VERSION)
+		ds_slot_write_version(tail, ds_worker_version);
 	return 0;
 }
 

@@ -5,14 +5,15 @@
 #
 #   t/fuzz/run.sh [seconds] [target ...]    (default 60 s, every target)
 #
-# Targets: response config qmon_msg text status admin fcgi gm. Binaries, the grown corpus and
-# any crash-* / leak-* / timeout-* files go to build/fuzz/.
+# Targets: response config qmon_msg text status admin fcgi gm upgrade_state.
+# Binaries, the grown corpus and any crash-* / leak-* / timeout-* files go
+# to build/fuzz/.
 set -eu
 
 cd "$(dirname "$0")/../.."
 SECS=${1:-60}
 [ $# -gt 0 ] && shift
-TARGETS=${*:-response config qmon_msg text status admin fcgi gm}
+TARGETS=${*:-response config qmon_msg text status admin fcgi gm upgrade_state}
 OUT=build/fuzz
 CC=${CC_FUZZ:-clang}
 CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE -I."
@@ -34,6 +35,11 @@ srcs() {
 		    master/metrics_queue.c master/slot_page.c master/pidmap.c \
 		    common/slot.c \
 		    common/buf.c common/text.c common/parse.c ;;
+	upgrade_state) echo master/upgrade_state.c \
+		    master/upgrade_state_read.c master/upgrade_state_decode.c \
+		    master/upgrade_state_check.c master/metrics.c \
+		    master/metrics_queue.c master/queue_view.c \
+		    common/qmon_msg.c common/buf.c common/slot.c ;;
 	*)	echo "run.sh: unknown target $1" >&2; exit 1 ;;
 	esac
 }

@@ -5,6 +5,7 @@ soak, the multi-host run and the bench share with these is t/testlib.py;
 a test module imports only this file (and ops_helpers.py, fpm.py), never
 another test module: what two of them share lives here."""
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -68,7 +69,17 @@ def reset_peak(pid):
         f.write("5")
 
 
-VERSION = b"driveshaft 0.1.0\r\n"  # the status port's `version` reply
+VERSION = b"driveshaft 0.1.0\r\n"  # the first line of the `version` reply
+# the whole reply: that line, the workers by the version they say, the
+# master's in-place upgrades (docs/status-port.md)
+VERSION_RE = re.compile(rb"\A" + re.escape(VERSION) +
+                        rb"(?:workers [A-Za-z0-9._+~-]+ \d+\r\n)*"
+                        rb"upgrades \d+ failed \d+\r\n\Z")
+
+
+def is_version(reply):
+    """True when reply is a whole `version` reply."""
+    return VERSION_RE.match(reply) is not None
 
 
 def raw(port, data, timeout=5, shut=False):

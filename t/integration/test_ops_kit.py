@@ -372,8 +372,13 @@ class PackagingTest(harness.ProcTestCase):
         self.assert_postinst_gives_the_group(postinst)
         self.assertIn("defaults-disabled", postinst)  # registered, not enabled
         code = [ln for ln in postinst.splitlines() if not ln.lstrip().startswith("#")]
-        self.assertFalse(any(w in ln for ln in code for w in (" start", "systemctl",
-                                                              "invoke-rc.d")), postinst)
+        self.assertFalse(any(w in ln for ln in code for w in (" start", "systemctl")),
+                         postinst)
+        # a running service is upgraded in place, or restarted when it
+        # refuses; nothing else (test_upgrade_ops.py runs it)
+        self.assertEqual(sorted(ln.split("invoke-rc.d driveshaft ")[1].split()[0]
+                                for ln in code if "invoke-rc.d" in ln),
+                         ["restart", "upgrade"], postinst)
         # the binaries are stripped and run
         x = os.path.join(self.tmp, "x")
         subprocess.run(["dpkg-deb", "-x", deb, x], check=True)

@@ -33,7 +33,8 @@ def pools_row(port, name):
     for line in status(port, "pools").split("\r\n"):
         cols = line.split("\t")
         if cols[0] == name:
-            return [cols[0]] + [int(c) for c in cols[1:]]
+            # the numeric columns; the workers by version come after them
+            return [cols[0]] + [int(c) for c in cols[1:12]]
     return None
 
 

@@ -61,8 +61,10 @@ def well_formed(cmd, reply):
         return False
     if cmd == "threads":
         return all(len(ln.split("\t")) == 4 for ln in lines[:-1])
-    if cmd == "pools":  # 8 columns, 9 with answer_lost, 12 with size, min, max
-        return all(len(ln.split("\t")) in (8, 9, 12) for ln in lines[:-1])
+    # 8 columns, 9 with answer_lost, 12 with size, min, max, 13 with the
+    # workers by version
+    if cmd == "pools":
+        return all(len(ln.split("\t")) in (8, 9, 12, 13) for ln in lines[:-1])
     return reply.startswith("driveshaft ")
 
 

@@ -236,6 +236,93 @@ START_TEST(tail_after_the_counters)
 }
 END_TEST
 
+/* What a page of a length holds past fn[]: pages of an older layout
+ * (another release's master) are shorter. */
+static const struct { long delta; int from_end; int parts; } parts_cases[] = {
+	{-1, 0, DS_SLOT_NO_TAIL},	/* base - 1: not even a page */
+	{0, 0, DS_SLOT_NO_TAIL},	/* before the tail was added */
+	{7, 0, DS_SLOT_NO_TAIL},
+	{8, 0, DS_SLOT_SERVERS},	/* gearman_up only: an older master */
+	{-1, 1, DS_SLOT_SERVERS},	/* a byte short of this release's */
+	{0, 1, DS_SLOT_WITH_VERSION},
+	{4096, 1, DS_SLOT_WITH_VERSION},	/* a later release's, longer */
+};
+
+START_TEST(tail_parts)
+{
+	size_t len = (size_t)((long)(parts_cases[_i].from_end ?
+	    ds_slot_size(3) : ds_slot_base_size(3)) + parts_cases[_i].delta);
+
+	ck_assert_int_eq(ds_slot_tail_parts(len, 3), parts_cases[_i].parts);
+}
+END_TEST
+
+/* The version as the master reads it: what the worker wrote, or -1 and
+ * "" for none, one being written, or bytes that are not a version. */
+static const struct {
+	uint32_t seq;
+	const char *bytes;	/* NULL: DS_SLOT_VERSION_LEN x 'x', no NUL */
+	const char *want;	/* NULL: -1 and "" */
+} version_cases[] = {
+	{2, "0.1.0", "0.1.0"},
+	{2, "9.9.9-test", "9.9.9-test"},
+	{6, "1.2+deb12u1~bpo_1", "1.2+deb12u1~bpo_1"},
+	{0, "0.1.0", NULL},		/* never written */
+	{1, "0.1.0", NULL},		/* being written */
+	{2, "", NULL},
+	{2, "0.1 0", NULL},		/* would split a status line */
+	{2, "0.1\"0", NULL},		/* would end a metric label */
+	{2, "0.1\n", NULL},
+	{2, "\xc3\xa9", NULL},
+	{2, NULL, NULL},		/* no NUL in the field */
+};
+
+START_TEST(version_read)
+{
+	struct ds_slot_tail *t = ds_slot_tail(s, 3);
+	char out[DS_SLOT_VERSION_LEN] = "stale";
+	int rc;
+
+	t->version_seq = version_cases[_i].seq;
+	if (version_cases[_i].bytes != NULL)
+		snprintf(t->version, sizeof(t->version), "%s",
+		    version_cases[_i].bytes);
+	else
+		memset(t->version, 'x', sizeof(t->version));
+	rc = ds_slot_read_version(t, out, sizeof(out));
+	if (version_cases[_i].want == NULL) {
+		ck_assert_int_eq(rc, -1);
+		ck_assert_str_eq(out, "");
+	} else {
+		ck_assert_int_eq(rc, 0);
+		ck_assert_str_eq(out, version_cases[_i].want);
+	}
+}
+END_TEST
+
+/* What the worker writes is what the master reads, cut to the field, and
+ * a buffer too short for it gets none rather than a part. */
+START_TEST(version_round_trip)
+{
+	struct ds_slot_tail *t = ds_slot_tail(s, 3);
+	char out[DS_SLOT_VERSION_LEN], small[4];
+	char longv[DS_SLOT_VERSION_LEN + 10];
+
+	ck_assert_int_eq(ds_slot_read_version(t, out, sizeof(out)), -1);
+	ds_slot_write_version(t, "0.1.0");
+	ck_assert_int_eq(ds_slot_read_version(t, out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "0.1.0");
+	ck_assert_int_eq(ds_slot_read_version(t, small, sizeof(small)), -1);
+	ck_assert_str_eq(small, "");
+	memset(longv, '7', sizeof(longv) - 1);
+	longv[sizeof(longv) - 1] = '\0';
+	ds_slot_write_version(t, longv);
+	ck_assert_int_eq(ds_slot_read_version(t, out, sizeof(out)), 0);
+	ck_assert_uint_eq(strlen(out), DS_SLOT_VERSION_LEN - 1);
+	ck_assert_uint_eq(ds_slot_read_servers(s, 3), 0);
+}
+END_TEST
+
 static Suite *
 slot_suite(void)
 {
@@ -250,6 +337,9 @@ slot_suite(void)
 	tcase_add_test(tc, job_view);
 	tcase_add_test(tc, hostile_page);
 	tcase_add_test(tc, tail_after_the_counters);
+	tcase_add_loop_test(tc, tail_parts, 0, NELEM(parts_cases));
+	tcase_add_loop_test(tc, version_read, 0, NELEM(version_cases));
+	tcase_add_test(tc, version_round_trip);
 	tcase_add_loop_test(tc, every_state, 0, NELEM(state_cases));
 	tcase_add_loop_test(tc, names, 0, NELEM(name_cases));
 	tcase_add_loop_test(tc, seq_whole, 0, NELEM(seq_cases));

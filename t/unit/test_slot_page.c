@@ -253,6 +253,69 @@ START_TEST(page_cannot_be_resized)
 }
 END_TEST
 
+/* The worker writes its version into the page when it maps it (before its
+ * first state change); the master's next look reads it, and the status
+ * port shows it. */
+START_TEST(worker_version_read)
+{
+	char *s;
+
+	ds_child_sync(&m, &m.children[0]);
+	ck_assert_str_eq(m.children[0].version, DS_VERSION);
+	s = reply("version");
+	ck_assert_ptr_nonnull(strstr(s, "\r\nworkers " DS_VERSION " 1\r\n"));
+	free(s);
+}
+END_TEST
+
+/* A page made by an older master (after an upgrade in place) ends where
+ * its tail ended: the worker writes no version into it, the master reads
+ * none (by page_len, not by this release's layout) and says "unknown";
+ * a version being written, or one a hostile writer left not a version,
+ * reads as unknown too, never as a guess. */
+START_TEST(version_unknown)
+{
+	struct ds_child *c = &m.children[0];
+	struct ds_slot_tail *t = ds_slot_tail(hostile, 1);
+	char err[128], *s;
+	size_t old_len = ds_slot_base_size(1) + sizeof(uint64_t);
+	struct ds_slot_shm *old;
+	int fd = memfd_create("old-master-page", 0);
+
+	/* the worker's side of an old master's page */
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, (off_t)old_len), 0);
+	old = mmap(NULL, old_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ck_assert_ptr_ne(old, MAP_FAILED);
+	old->magic = DS_SLOT_MAGIC;
+	old->version = DS_SLOT_VERSION;
+	old->nfunctions = 1;
+	ck_assert_int_eq(ds_report_init(-1, fd, (const char *const *)jobs, 1,
+	    err, sizeof(err)), 0);
+	ck_assert_uint_eq(ds_slot_tail_parts(old_len, 1), DS_SLOT_SERVERS);
+	/* past the file's end but in its last page: a write there would
+	 * not fault, so look that none happened */
+	for (size_t i = 0; i < sizeof(*t) - sizeof(uint64_t); i++)
+		ck_assert_int_eq(((volatile char *)old)[old_len + i], 0);
+	munmap(old, old_len);
+	/* the master's side: our page read as an old master's */
+	c->page_len = old_len;
+	ds_child_sync(&m, c);
+	ck_assert_str_eq(c->version, "");
+	c->page_len = ds_slot_size(1);
+	t->version_seq = 3;	/* being written */
+	ds_child_sync(&m, c);
+	ck_assert_str_eq(c->version, "");
+	t->version_seq = 4;
+	memcpy(t->version, "1.0 \"x", 7);
+	ds_child_sync(&m, c);
+	ck_assert_str_eq(c->version, "");
+	s = reply("version");
+	ck_assert_ptr_nonnull(strstr(s, "\r\nworkers unknown 1\r\n"));
+	free(s);
+}
+END_TEST
+
 static Suite *
 slot_page_suite(void)
 {
@@ -263,6 +326,8 @@ slot_page_suite(void)
 	    NELEM(starts));
 	tcase_add_test(tc, rewrites_do_not_postpone_the_kill);
 	tcase_add_test(tc, page_cannot_be_resized);
+	tcase_add_test(tc, worker_version_read);
+	tcase_add_test(tc, version_unknown);
 	return su;
 }
 

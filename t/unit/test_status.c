@@ -96,8 +96,73 @@ START_TEST(pools_counts)
 	char *s = run(ds_status_pools, &len);
 
 	ck_assert_str_eq(s,
-	    "Web\t3\t2\t1\t1\t5\t2\t1\t4\t3\t3\t3\r\n"
-	    "Idle\t1\t1\t0\t0\t0\t0\t0\t0\t1\t1\t4\r\n");
+	    "Web\t3\t2\t1\t1\t5\t2\t1\t4\t3\t3\t3\tunknown:3\r\n"
+	    "Idle\t1\t1\t0\t0\t0\t0\t0\t0\t1\t1\t4\tunknown:1\r\n");
+	free(s);
+}
+END_TEST
+
+/* Child i's worker writes the version it runs into its page. */
+static void
+says_version(size_t i, const char *version)
+{
+	struct ds_child *c = &m.children[i];
+
+	ds_slot_write_version(ds_slot_tail(c->page, c->nfunctions), version);
+	ds_child_sync(&m, c);
+}
+
+/* The version reply: the master's line as before, then the workers by
+ * the version their pages say (none: unknown), sorted, then the
+ * upgrades; `pools` gains the pool's own counts as its last field. */
+START_TEST(versions)
+{
+	size_t len;
+	char *s;
+
+	says_version(0, "0.1.0");
+	says_version(1, "9.9.9-test");
+	m.upgrades = 3;
+	m.upgrades_failed = 1;
+	reply_is("version", "driveshaft " DS_VERSION "\r\n"
+	    "workers 0.1.0 1\r\n"
+	    "workers 9.9.9-test 1\r\n"
+	    "workers unknown 2\r\n"
+	    "upgrades 3 failed 1\r\n");
+	s = run(ds_status_pools, &len);
+	ck_assert_str_eq(s,
+	    "Web\t3\t2\t1\t1\t5\t2\t1\t4\t3\t3\t3\t"
+	    "0.1.0:1,9.9.9-test:1,unknown:1\r\n"
+	    "Idle\t1\t1\t0\t0\t0\t0\t0\t0\t1\t1\t4\tunknown:1\r\n");
+	free(s);
+}
+END_TEST
+
+/* A roll's spare is in no slot: a line of its own after the slots,
+ * SHUTDOWN 0, in the original's format; it counts in its pool's
+ * versions but not as one of its slots' workers. */
+START_TEST(threads_spare)
+{
+	size_t len;
+	char *s;
+
+	add_child(105, "Web", DS_SLOT_SPARE, DS_SLOT_IDLE, "", "", "");
+	says_version(4, DS_VERSION);
+	s = run(ds_status_threads, &len);
+	ck_assert_str_eq(s,
+	    "101\tWeb\t0\tWaiting for work\r\n"
+	    "102\tWeb\t0\tjob_handle=H:host:1\\x0A "
+	    "job_unique=u\\x01\\x09q\\x5C\\x7F\r\n"
+	    "0\tWeb\t0\tStarting up\r\n"
+	    "103\tIdle\t0\tStarting up\r\n"
+	    "104\tWeb\t1\tjob_handle=H:host:9 job_unique=r\r\n"
+	    "105\tWeb\t0\tWaiting for work\r\n");
+	free(s);
+	s = run(ds_status_pools, &len);
+	ck_assert_str_eq(s,
+	    "Web\t3\t2\t1\t1\t5\t2\t1\t4\t3\t3\t3\t"
+	    DS_VERSION ":1,unknown:3\r\n"
+	    "Idle\t1\t1\t0\t0\t0\t0\t0\t0\t1\t1\t4\tunknown:1\r\n");
 	free(s);
 }
 END_TEST
@@ -129,7 +194,8 @@ START_TEST(replies)
 	char *t = run(ds_status_threads, &len);
 	char *p;
 
-	reply_is("version", "driveshaft " DS_VERSION "\r\n");
+	reply_is("version", "driveshaft " DS_VERSION "\r\n"
+	    "workers unknown 4\r\nupgrades 0 failed 0\r\n");
 	reply_is("threads", t);
 	free(t);
 	p = run(ds_status_pools, &len);
@@ -189,6 +255,8 @@ status_suite(void)
 	    NELEM(waiting_states));
 	tcase_add_test(tc, threads_longest_escapes);
 	tcase_add_test(tc, pools_counts);
+	tcase_add_test(tc, versions);
+	tcase_add_test(tc, threads_spare);
 	tcase_add_test(tc, empty_master);
 	tcase_add_test(tc, replies);
 	tcase_add_test(tc, http_metrics);

@@ -94,6 +94,14 @@ Q("1") Q("2.5") Q("5") Q("10") Q("30") Q("60") Q("300") Q("+Inf")
 "# HELP driveshaft_start_time_seconds When the master started, seconds since the epoch.\n"
 "# TYPE driveshaft_start_time_seconds gauge\n"
 "driveshaft_start_time_seconds 1700000000.123\n"
+"# HELP driveshaft_workers_by_version Worker processes by the version they say (unknown: none).\n"
+"# TYPE driveshaft_workers_by_version gauge\n"
+"driveshaft_workers_by_version{version=\"0.1.0\"} 1\n"
+"driveshaft_workers_by_version{version=\"unknown\"} 3\n"
+"# HELP driveshaft_upgrades_total In-place upgrades of the master (USR2), by result.\n"
+"# TYPE driveshaft_upgrades_total counter\n"
+"driveshaft_upgrades_total{result=\"done\"} 2\n"
+"driveshaft_upgrades_total{result=\"failed\"} 5\n"
 "# HELP driveshaft_config_generation Config loads applied since start, the first being 1.\n"
 "# TYPE driveshaft_config_generation gauge\n"
 "driveshaft_config_generation 2\n"
@@ -135,6 +143,10 @@ START_TEST(metrics_text)
 	ds_metrics_worker_exit(mt, "Web", "signal");
 	ds_metrics_worker_exit(mt, "Web", "killed");
 	ds_metrics_worker_exit(mt, "Web", "signal");
+	/* child 0's worker says its version; the others' pages none */
+	ds_slot_write_version(ds_slot_tail(m.children[0].page, 1), "0.1.0");
+	m.upgrades = 2;
+	m.upgrades_failed = 5;
 	s = run(metrics_reply, &len);
 	assert_same_lines(s, metrics_want);
 	free(s);

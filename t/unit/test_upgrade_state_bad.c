@@ -79,6 +79,8 @@ MUT(first_pool, x->m.spawn_first_pool = 1)
 MUT(in_long, CL0->inlen = DS_STATUS_LINE_MAX + 1)
 MUT(outoff_past, CL0->outoff = 8)
 MUT(from_empty, x->meta.from_version[0] = '\0')
+MUT(from_space, x->meta.from_version[1] = ' ')
+MUT(version_nl, snprintf(C0->version, sizeof(C0->version), "0.1\n"))
 /* for the rows that poke the bytes where a change shows */
 MUT(killed_1, C0->killed = 1)
 MUT(paused_1, x->st->paused = 1)
@@ -207,6 +209,10 @@ static const struct bad_case {
 	{"outoff past", outoff_past, NONE, 0, 0,
 	    "status client 0: outoff 8 past outlen 7"},
 	{"from empty", from_empty, NONE, 0, 0, "from_version is empty"},
+	{"from space", from_space, NONE, 0, 0,
+	    "from_version holds a byte that is not printable ASCII"},
+	{"version newline", version_nl, NONE, 0, 0,
+	    "child 0: version holds a byte that is not printable ASCII"},
 	{"killed 2", killed_1, BYTE, 2, 0, "child 0: killed 2 is not 0 or 1"},
 	{"paused 2", paused_1, BYTE, 2, 0, "paused 2 is not 0 or 1"},
 	{"handle NUL", handle_x, BYTE, 0, 0, "child 0: handle holds a NUL byte"},
