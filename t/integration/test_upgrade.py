@@ -195,7 +195,8 @@ class UpgradeLedgerTest(UpgradeCase):
         poller.pause()
         L, examples = load.ledger(ep)
         rate = (L["submitted"] + L["bg_submitted"]) / secs
-        print(f"\n  ledger of {len(exec_ms) + bool(old)} upgrades ({secs:.1f} s, {rate:.0f} jobs/s): "
+        print(f"\n  ledger of {len(exec_ms) + 1} upgrades ({secs:.1f} s, "
+              f"{rate:.0f} jobs/s): "
               + " ".join(f"{k}={v}" for k, v in sorted(L.items()))
               + f"\n  exec+adoption ms (event=upgrade ms=): max {max(exec_ms)} "
               f"median {sorted(exec_ms)[10]}\n  poller: {poller.queries} queries, "
