@@ -183,7 +183,13 @@ $(BUILD)/bench/%: contrib/bench/%.c
 bench-deps:
 	@sh contrib/deps.sh bench
 
+# The upgrade step (contrib/bench/fig_upgrade.py) swaps the binaries under
+# a running master for this second build: the same tree, another version.
+BENCH_UPGRADE_B := $(BUILD)/bench/upgrade-b
+
 bench: deps bench-deps all $(BENCH_BINS)
+	$(MAKE) --no-print-directory BUILD=$(BENCH_UPGRADE_B) VERSION=$(VERSION)-b \
+	    $(BENCH_UPGRADE_B)/driveshaft $(BENCH_UPGRADE_B)/driveshaft-worker
 	python3 contrib/bench/bench.py
 
 # Load and chaos for SOAK_SECONDS against a real gearmand, endpoints and

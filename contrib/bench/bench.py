@@ -11,11 +11,12 @@ Figures decided by what noise cannot move (instructions by callgrind,
 context switches, bytes) are printed beside the timed ones.
 
 BENCH_ONLY=step[,step] runs only those steps (ab, startup, hup, scale500,
-scale2000, growth, syscalls, callgrind, php).
+scale2000, growth, syscalls, callgrind, php, upgrade).
 
 This file holds the run (its steps, the table, main); fig_ab.py,
-fig_scale.py, fig_cost.py and fig_php.py (PHP on php-fpm, through nginx
-and over FastCGI) the figures of each step, services.py the
+fig_scale.py, fig_cost.py, fig_php.py (PHP on php-fpm, through nginx
+and over FastCGI) and fig_upgrade.py (USR2: exec, adoption, the status
+port meanwhile, the roll) the figures of each step, services.py the
 programs it starts, benchlib.py what they share."""
 import os
 import random
@@ -30,9 +31,10 @@ from fig_ab import ABFigures
 from fig_cost import CostFigures
 from fig_php import PhpFigures
 from fig_scale import ScaleFigures
+from fig_upgrade import UpgradeFigures
 
 
-class Bench(ABFigures, ScaleFigures, CostFigures, PhpFigures):
+class Bench(ABFigures, ScaleFigures, CostFigures, PhpFigures, UpgradeFigures):
     def __init__(self, tmp):
         self.tmp = tmp
         self.fig = {}      # key -> value, printed as key=value
@@ -152,7 +154,8 @@ def main():
             steps += [(f"scale{n}", lambda n=n: b.scale(n))
                       for n in P["scale"]]
             steps += [("growth", b.scale_growth), ("syscalls", b.syscalls),
-                      ("callgrind", b.callgrind), ("php", b.php)]
+                      ("callgrind", b.callgrind), ("php", b.php),
+                      ("upgrade", b.upgrade)]
             for name, fn in steps:
                 if only and name not in only and not (
                         name == "uss" and "ab" in only):

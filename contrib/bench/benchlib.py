@@ -39,6 +39,8 @@ P = dict(  # what a run measures; BENCH_QUICK=1 keeps it under 2 minutes
     sys_jobs=500 if QUICK else 2000,
     cg_bin_jobs=(10, 60),
     cg_variants=("json",) if QUICK else ("json", "form", "bin"),
+    upgrade=[100, 500] if QUICK else [100, 2000],  # workers (fig_upgrade.py)
+    upgrade_rounds=2 if QUICK else 3,
 )
 VARIANTS = ("json", "form", "bin")
 FUNC = {"json": "BenchJson", "form": "BenchForm", "bin": "BenchBin"}

@@ -146,15 +146,15 @@ http {{
 
 
 class Master:
-    def __init__(self, tmp, name, gm, pools, wrapper=()):
-        self.tmp, self.gm = tmp, gm
+    def __init__(self, tmp, name, gm, pools, wrapper=(), binary=MASTER):
+        self.tmp, self.gm, self.binary = tmp, gm, binary
         self.config = os.path.join(tmp, f"{name}.json")
         write_config(self.config, [gm.server], pools)
         self.status_port = free_port()
         self.log = open(os.path.join(tmp, f"{name}.log"), "wb")
         self.t0 = time.monotonic()
         self.proc = subprocess.Popen(
-            [*wrapper, MASTER, "--jobsconfig", self.config,
+            [*wrapper, binary, "--jobsconfig", self.config,
              "--status_port", str(self.status_port)],
             stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log)
         # In the bench's own session, as the limit programs are: with
