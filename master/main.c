@@ -126,6 +126,18 @@ start(struct ds_master *m, struct ds_status *st)
 	return 0;
 }
 
+/* The loop until a stop or a drain ends, then the way out. */
+static int
+serve(struct ds_master *m, struct ds_status *st)
+{
+	ds_supervise(m, st);
+	ds_log(LOG_NOTICE, "event=stop mode=%s", m->stopping == DS_DRAIN ?
+	    "drain" : "stop");
+	ds_status_close(st);
+	ds_pidfile_remove(m->opts->pid_file, m->pid_fd);
+	return 0;
+}
+
 static int
 run(struct ds_master *m)
 {
@@ -181,12 +193,7 @@ run(struct ds_master *m)
 	    "user=%s", DS_VERSION, m->cfg.npools, o->status_port,
 	    o->user ? o->user : "-");
 	ds_daemon_ready();
-	ds_supervise(m, &st);
-	ds_log(LOG_NOTICE, "event=stop mode=%s", m->stopping == DS_DRAIN ?
-	    "drain" : "stop");
-	ds_status_close(&st);
-	ds_pidfile_remove(o->pid_file, m->pid_fd);
-	return 0;
+	return serve(m, &st);
 }
 
 /* The new image of an upgrade: adopt what the old one handed over, or,
@@ -216,12 +223,7 @@ run_adopted(struct ds_master *m)
 	if (ds_spawner_start() < 0)	/* retried at the first spawn */
 		ds_log(LOG_ERR, "event=spawner_failed error=%d", errno);
 	ds_setproctitle("driveshaft: master %s", o->jobsconfig);
-	ds_supervise(m, &st);
-	ds_log(LOG_NOTICE, "event=stop mode=%s", m->stopping == DS_DRAIN ?
-	    "drain" : "stop");
-	ds_status_close(&st);
-	ds_pidfile_remove(o->pid_file, m->pid_fd);
-	return 0;
+	return serve(m, &st);
 }
 
 /* An upgrade's new image: what it inherited is its state, not strays. */
