@@ -321,7 +321,7 @@ exec_new(struct ds_master *m, struct ds_status *st)
 		return;
 	}
 	ds_log(LOG_NOTICE, "event=upgrade_exec binary=%s children=%zu "
-	    "state_bytes_fd=%d", m->opts->self_path, m->nchildren, fd);
+	    "state_fd=%d", m->opts->self_path, m->nchildren, fd);
 	/* a signal in the exec's window waits for the new image's handlers
 	 * instead of meeting the default action (a USR2 would kill us) */
 	sigfillset(&all);
