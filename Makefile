@@ -123,9 +123,11 @@ integration: all
 
 # The same integration tests with the master, the workers and the client
 # built with ASan+UBSan: a memory error in a real process fails its test.
+# Reports also go to files (DS_SAN_REPORTS), so that one of a daemon whose
+# standard error is /dev/null fails the run too.
 san-integration:
 	$(MAKE) --no-print-directory BUILD=build/san SAN=1 CFLAGS='-O1 -g' all
-	DS_BUILD=build/san python3 t/integration/run.py
+	DS_BUILD=build/san DS_SAN_REPORTS=build/san/reports python3 t/integration/run.py
 
 check: deps
 	$(MAKE) --no-print-directory lint

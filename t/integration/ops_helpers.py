@@ -11,18 +11,20 @@ import harness
 TEST_USER = "dsopstest"
 
 
-def ensure_test_user(test):
+def ensure_test_user(test, user=TEST_USER):
     """A system user for the service, as the package's would be; removed
-    at the end when this test made it."""
+    at the end when this test made it. A module whose masters run while
+    test_ops_service kills every process of TEST_USER (its leftovers)
+    takes a user of its own."""
     import pwd
     try:
-        pwd.getpwnam(TEST_USER)
+        pwd.getpwnam(user)
     except KeyError:
         subprocess.run(["useradd", "--system", "--no-create-home", "--home-dir",
-                        "/nonexistent", "--shell", "/usr/sbin/nologin", TEST_USER],
+                        "/nonexistent", "--shell", "/usr/sbin/nologin", user],
                        check=True)
-        test.addCleanup(subprocess.run, ["userdel", TEST_USER], check=False)
-    return pwd.getpwnam(TEST_USER).pw_uid
+        test.addCleanup(subprocess.run, ["userdel", user], check=False)
+    return pwd.getpwnam(user).pw_uid
 
 
 def install_tree(test, prefix="/usr", **env):

@@ -43,6 +43,43 @@ def run_module(name, out):
     print(f"==== {name} ({time.monotonic() - t0:.0f}s)\n{text}", flush=True)
 
 
+def san_reports_begin():
+    """With DS_SAN_REPORTS, every sanitizer report of every process also
+    goes to a file there (a daemon's standard error is /dev/null): the
+    directory starts empty."""
+    d = os.environ.get("DS_SAN_REPORTS")
+    if not d:
+        return None
+    d = os.path.abspath(d)
+    os.makedirs(d, exist_ok=True)
+    for f in os.listdir(d):
+        os.unlink(os.path.join(d, f))
+    for var in ("ASAN_OPTIONS", "UBSAN_OPTIONS"):
+        prev = os.environ.get(var, "")
+        os.environ[var] = (prev + ":" if prev else "") + f"log_path={d}/report"
+    return d
+
+
+# what a report of an error says; a note alone (LeakSanitizer's "Unable to
+# get registers from thread" when a process exits with a vfork child in
+# flight) is not one
+SAN_ERROR = re.compile(r"ERROR: \w+Sanitizer|runtime error:|SUMMARY: \w+Sanitizer")
+
+
+def san_reports_end(d):
+    """The reports of errors written meanwhile, printed; how many."""
+    if d is None:
+        return 0
+    found = 0
+    for f in sorted(os.listdir(d)):
+        with open(os.path.join(d, f), errors="replace") as fh:
+            text = fh.read()
+        if SAN_ERROR.search(text):
+            found += 1
+            print(f"==== sanitizer report {f}\n{text[:20000]}", flush=True)
+    return found
+
+
 def run_parallel(names, jobs, out):
     lock = threading.Lock()
     queue = list(names)
@@ -67,6 +104,7 @@ def main():
     if "DS_BUILD" in os.environ:  # the modules run from this directory
         os.environ["DS_BUILD"] = os.path.abspath(os.environ["DS_BUILD"])
     names = modules(pattern)
+    reports = san_reports_begin()
     out = {}
     rest = [n for n in names if n not in ALONE]
     rest.sort(key=lambda n: (n not in LONG, LONG.index(n) if n in LONG else 0, n))
@@ -81,9 +119,11 @@ def main():
     for name, (_, c, _, secs) in sorted(out.items()):
         if c.get("failures") or c.get("errors"):
             print(f"FAILED module: {name} ({secs:.0f}s)")
+    nreports = san_reports_end(reports)
     print(f"integration: {passed} passed, {failed} failed"
-          + (f", {skipped} skipped" if skipped else ""))
-    sys.exit(1 if failed or ran == 0 else 0)
+          + (f", {skipped} skipped" if skipped else "")
+          + (f", {nreports} sanitizer reports" if nreports else ""))
+    sys.exit(1 if failed or ran == 0 or nreports else 0)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,12 @@ import threading
 
 import harness
 from harness import MASTER, MasterTestCase, scaled, submit, wait_for, write_config
-from ops_helpers import TEST_USER, ensure_test_user, install_tree
+from ops_helpers import ensure_test_user, install_tree
+
+# not ops_helpers.TEST_USER: test_ops_service, beside this module, kills
+# every process of that user when a test of its ends (one of these masters
+# was SIGKILLed so, and --upgrade found its status port closed)
+TEST_USER = "dsupgtest"
 
 VERSION = subprocess.run([MASTER, "--version"], capture_output=True,
                          text=True).stdout.split()[-1]
@@ -217,7 +222,7 @@ class InitScriptUpgradeTest(MasterTestCase):
     def setUp(self):
         super().setUp()
         os.chmod(self.tmp, 0o755)  # the service user reaches the tree
-        ensure_test_user(self)
+        ensure_test_user(self, TEST_USER)
         self.root = install_tree(self)
         self.ep = self.endpoint()
         self.config = os.path.join(self.tmp, "jobs.json")
