@@ -24,7 +24,7 @@ import unittest
 from harness import (SANITIZED, Background, MasterTestCase, alive, free_port,
                      port_open, scaled, status, submit, threads, wait_for,
                      write_config)
-from upgrade_kit import UPGRADE_RE, Builds, Load, Poller, own_fds
+from upgrade_kit import UPGRADE_RE, Builds, Load, Poller, own_fds, settled_fds
 
 _kit = None
 _kit_dir = None
@@ -161,7 +161,7 @@ class UpgradeLedgerTest(UpgradeCase):
         self.start({"Fg": {"worker_count": 8, "jobs_list": ["up_fg"], "uri": soak},
                     "Bg": {"worker_count": 2, "jobs_list": ["up_bg"], "uri": soak}})
         pid = self.master.pid
-        fds_before = own_fds(pid, self.status_port)
+        fds_before = settled_fds(pid, self.status_port)
         poller = Poller(self.status_port, 0.05)
         poller.start()
         self.addCleanup(poller.stop)

@@ -21,7 +21,7 @@ import subprocess
 import threading
 import time
 
-from harness import BUILD, MASTER, SANITIZED, TOP, WORKER
+from harness import BUILD, MASTER, SANITIZED, TOP, WORKER, scaled, wait_for
 
 SOAKCLIENT = os.path.join(BUILD, "t", "soakclient")
 NAMES = ("driveshaft-worker", "driveshaft")
@@ -250,6 +250,21 @@ def own_fds(pid, port):
         if target not in clients:
             out[int(fd)] = target
     return out
+
+
+def settled_fds(pid, port, looks=3, every=0.5):
+    """own_fds once the same over `looks` looks `every` seconds apart: at
+    the start a descriptor of the moment (a CI run counted one socket more
+    before the upgrades than after, none of the status port's) must not
+    make the count to come back to."""
+    seen = []
+
+    def same():
+        seen.append(own_fds(pid, port))
+        del seen[:-looks]
+        return len(seen) == looks and all(x == seen[0] for x in seen) and seen[0]
+    return wait_for(same, scaled(15), "the master's descriptors settled",
+                    step=every)
 
 
 class Poller(threading.Thread):
