@@ -95,7 +95,7 @@ $(BUILD)/t/other-version/driveshaft-worker: $(BUILD)/worker/main.o \
     $(BUILD)/libdscommon.a
 	$(CC) $(SAN_LDFLAGS) $(LDFLAGS_ALL) $(LDFLAGS) -o $@ $^ $(WORKER_LIBS)
 
-$(BUILD)/t/gmclient: $(BUILD)/t/gmclient.o
+$(BUILD)/t/gmclient: $(BUILD)/t/gmclient.o $(BUILD)/libdscommon.a
 	$(CC) $(SAN_LDFLAGS) $(LDFLAGS_ALL) -o $@ $^ $(GEARMAN_LIBS)
 
 $(BUILD)/t/soakclient: $(BUILD)/t/soakclient.o

@@ -8,6 +8,18 @@
 #include <string.h>
 
 int
+ds_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
 ds_utf8_valid(const char *buf, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)buf;

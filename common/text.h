@@ -6,6 +6,9 @@
 
 #include <stddef.h>
 
+/* The value of one hex digit (either case), or -1. */
+int ds_hex_digit(char c);
+
 /* True when buf[0..len) is well-formed UTF-8 with no NUL byte (what a C string
  * inside a JSON document can carry). */
 int ds_utf8_valid(const char *buf, size_t len);

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/text.h"
+
 struct job {
 	char *function;
 	char *unique;
@@ -22,18 +24,6 @@ struct job {
 	size_t result_len;
 };
 
-static int
-hexdigit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Not sscanf("%2x") a pair: glibc's sscanf measures the whole rest of the
  * string each call, quadratic in a 1 MiB workload (a minute of CPU). */
 static int
@@ -44,7 +34,7 @@ unhex(const char *s, char **out, size_t *len)
 	if (n % 2 || (*out = malloc(n / 2 + 1)) == NULL)
 		return -1;
 	for (size_t i = 0; i < n / 2; i++) {
-		int hi = hexdigit(s[2 * i]), lo = hexdigit(s[2 * i + 1]);
+		int hi = ds_hex_digit(s[2 * i]), lo = ds_hex_digit(s[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -1;

@@ -20,18 +20,6 @@
  * an address */
 #define JOB_PAIRS_MAX 256
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* %XX decoded into dst (room for len + 1); returns the length. */
 static size_t
 pct_decode(char *dst, const char *s, size_t len)
@@ -39,9 +27,9 @@ pct_decode(char *dst, const char *s, size_t len)
 	size_t o = 0;
 
 	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '%' && i + 2 < len && hexval(s[i + 1]) >= 0 &&
-		    hexval(s[i + 2]) >= 0) {
-			dst[o++] = (char)(hexval(s[i + 1]) << 4 | hexval(s[i + 2]));
+		if (s[i] == '%' && i + 2 < len && ds_hex_digit(s[i + 1]) >= 0 &&
+		    ds_hex_digit(s[i + 2]) >= 0) {
+			dst[o++] = (char)(ds_hex_digit(s[i + 1]) << 4 | ds_hex_digit(s[i + 2]));
 			i += 2;
 		} else
 			dst[o++] = s[i];

@@ -9,6 +9,7 @@
 #include "master/slot_page.h"
 
 #include "common/parse.h"
+#include "master_unit.h"
 #include "unit.h"
 
 #include <signal.h>
@@ -26,27 +27,6 @@
 static struct ds_master m;
 static struct ds_master_opts o;
 static char path[] = "/tmp/ds-reload-XXXXXX";
-static struct { pid_t pid; int sig; } sent[16];
-static int nsent;
-
-static int
-record_kill(pid_t pid, int sig)
-{
-	ck_assert_int_lt(nsent, 16);
-	sent[nsent].pid = pid;
-	sent[nsent++].sig = sig;
-	return 0;
-}
-
-static int
-was_sent(pid_t pid, int sig)
-{
-	for (int i = 0; i < nsent; i++)
-		if (sent[i].pid == pid && sent[i].sig == sig)
-			return 1;
-	return 0;
-}
-
 static void
 write_config(const char *text)
 {
@@ -87,24 +67,14 @@ add_child(const char *pool, int slot, pid_t pid)
 static void
 setup(void)
 {
-	struct ds_log_settings quiet;
 	struct ds_diag diag;
 	int fd;
 
-	ds_log_defaults(&quiet);
-	quiet.to_stderr = 0;
-	ds_log_open(&quiet);
-	memset(&m, 0, sizeof(m));
-	memset(&o, 0, sizeof(o));
+	ds_t_master_init(&m, &o);
 	strcpy(path, "/tmp/ds-reload-XXXXXX");
 	ck_assert_int_ge(fd = mkstemp(path), 0);
 	close(fd);
 	o.jobsconfig = path;
-	o.loop_timeout_ms = 1000;
-	o.max_running_ms = 60000;
-	m.opts = &o;
-	m.kill_fn = record_kill;
-	nsent = 0;
 	write_config(CONFIG(P("Keep", 2, URI) "," P("Gone", 1, URI) ","
 	    P("Grow", 1, URI)));
 	ck_assert_int_eq(ds_config_load(path, &m.cfg, &diag), 0);
@@ -118,15 +88,9 @@ setup(void)
 static void
 teardown(void)
 {
-	for (size_t i = 0; i < m.nchildren; i++) {
-		ds_slot_page_close(&m.children[i]);
-		free(m.children[i].pool);
-	}
-	free(m.children);
-	ds_pidmap_free(&m.pids);
+	ds_t_children_free(&m);
 	ds_pools_free(&m);
 	ds_config_free(&m.cfg);
-	ds_metrics_free(&m.metrics);
 	unlink(path);
 }
 
@@ -144,8 +108,8 @@ START_TEST(applies_the_difference)
 	ck_assert_int_eq(ds_pool_rt_find(&m, "New")->nslots, 1);
 	ck_assert_int_eq(ds_pool_rt_find(&m, "New")->slots[0].pid, 0);
 	ck_assert_ptr_null(ds_pool_rt_find(&m, "Gone"));
-	ck_assert_int_eq(nsent, 1);
-	ck_assert(was_sent(702, SIGUSR1));
+	ck_assert_int_eq(ds_t_nsent, 1);
+	ck_assert(ds_t_was_sent(702, SIGUSR1));
 	ck_assert_int_eq(ds_child_by_pid(&m, 702)->slot, -1);
 }
 END_TEST
@@ -165,9 +129,9 @@ START_TEST(a_changed_uri_replaces_the_pool)
 		setup();
 		write_config(uris[i]);
 		ck_assert_int_eq(ds_reload(&m), 0);
-		ck_assert_msg(was_sent(701, SIGUSR1), "config %zu: %s", i,
+		ck_assert_msg(ds_t_was_sent(701, SIGUSR1), "config %zu: %s", i,
 		    uris[i]);
-		ck_assert(!was_sent(703, SIGUSR1));
+		ck_assert(!ds_t_was_sent(703, SIGUSR1));
 		ck_assert_int_eq(ds_pool_rt_find(&m, "Keep")->slots[0].pid, 0);
 	}
 }
@@ -181,7 +145,7 @@ START_TEST(a_bad_config_changes_nothing)
 	ck_assert_uint_eq(m.generation, 0);
 	ck_assert_uint_eq(m.npools, 3);
 	ck_assert_int_eq(ds_pool_rt_find(&m, "Gone")->slots[0].pid, 702);
-	ck_assert_int_eq(nsent, 0);
+	ck_assert_int_eq(ds_t_nsent, 0);
 }
 END_TEST
 

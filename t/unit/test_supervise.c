@@ -6,6 +6,7 @@
 #include "master/slot_page.h"
 
 #include "common/parse.h"
+#include "master_unit.h"
 #include "unit.h"
 
 #include <signal.h>
@@ -15,45 +16,16 @@
 
 static struct ds_master m;
 static struct ds_master_opts o;
-static struct { pid_t pid; int sig; } sent[64];
-static int nsent;
-
-static int
-record_kill(pid_t pid, int sig)
-{
-	ck_assert_int_lt(nsent, 64);
-	sent[nsent].pid = pid;
-	sent[nsent++].sig = sig;
-	return 0;
-}
-
 static void
 setup(void)
 {
-	struct ds_log_settings quiet;
-
-	ds_log_defaults(&quiet);
-	quiet.to_stderr = 0;
-	ds_log_open(&quiet);
-	memset(&m, 0, sizeof(m));
-	memset(&o, 0, sizeof(o));
-	o.loop_timeout_ms = 1000;
-	o.max_running_ms = 60000;
-	m.opts = &o;
-	m.kill_fn = record_kill;
-	nsent = 0;
+	ds_t_master_init(&m, &o);
 }
 
 static void
 teardown(void)
 {
-	for (size_t i = 0; i < m.nchildren; i++) {
-		ds_slot_page_close(&m.children[i]);
-		free(m.children[i].pool);
-	}
-	free(m.children);
-	ds_pidmap_free(&m.pids);
-	ds_metrics_free(&m.metrics);
+	ds_t_children_free(&m);
 	for (size_t i = 0; i < m.npools; i++) {
 		free(m.pools[i].name);
 		free(m.pools[i].slots);
@@ -126,15 +98,6 @@ add_child(struct ds_pool_rt *p, int slot, pid_t pid, enum ds_slot_state st)
 	return c;
 }
 
-static int
-was_sent(pid_t pid, int sig)
-{
-	for (int i = 0; i < nsent; i++)
-		if (sent[i].pid == pid && sent[i].sig == sig)
-			return 1;
-	return 0;
-}
-
 START_TEST(restart_backoff)
 {
 	static const struct { int64_t lived_ms; int clean; int64_t delay; } deaths[] = {
@@ -180,12 +143,12 @@ START_TEST(overdue_busy_child_is_killed_once)
 	worker_writes(idle, DS_SLOT_IDLE, 0, 0);
 	m.stopping = DS_DRAIN;	/* no spawning in this test */
 	ds_children_tick(&m, now);
-	ck_assert_int_eq(nsent, 1);
-	ck_assert(was_sent(101, SIGKILL));
+	ck_assert_int_eq(ds_t_nsent, 1);
+	ck_assert(ds_t_was_sent(101, SIGKILL));
 	ck_assert_int_eq(ds_children_next_deadline(&m),
 	    soon->busy_since_ms + o.max_running_ms + DS_KILL_GRACE_MS);
 	ds_children_tick(&m, now + 1);
-	ck_assert_int_eq(nsent, 1);	/* killed once, then waited for */
+	ck_assert_int_eq(ds_t_nsent, 1);	/* killed once, then waited for */
 }
 END_TEST
 
@@ -199,8 +162,8 @@ START_TEST(stop_deadlines)
 	ds_retire(&m, busy, SIGUSR1);	/* drain: its whole max_running_time */
 	ds_retire(&m, idle, SIGTERM);	/* stop: 2 x loop_timeout + grace */
 	after = ds_now_ms();
-	ck_assert(was_sent(201, SIGUSR1));
-	ck_assert(was_sent(202, SIGTERM));
+	ck_assert(ds_t_was_sent(201, SIGUSR1));
+	ck_assert(ds_t_was_sent(202, SIGTERM));
 	ck_assert_int_eq(busy->slot, -1);
 	ck_assert_int_eq(p->slots[0].pid, 0);
 	ck_assert_int_eq(busy->kill_at, busy->busy_since_ms + o.max_running_ms +
@@ -222,7 +185,7 @@ START_TEST(idle_retirement_deadline)
 
 	ds_retire(&m, idle, SIGUSR1);
 	after = ds_now_ms();
-	ck_assert(was_sent(602, SIGUSR1));
+	ck_assert(ds_t_was_sent(602, SIGUSR1));
 	ck_assert_int_eq(idle->slot, -1);
 	ck_assert_int_eq(p->slots[1].pid, 0);
 	ck_assert_int_ge(idle->kill_at, before + o.loop_timeout_ms +
@@ -262,7 +225,7 @@ START_TEST(shrink_stops_the_cheapest_first)
 		ds_pool_resize(&m, p, cases[k].n);
 		ck_assert_int_eq(p->nslots, cases[k].n);
 		for (int i = 0; i < 4 && cases[k].stopped[i]; i++)
-			ck_assert_msg(was_sent(cases[k].stopped[i], SIGUSR1),
+			ck_assert_msg(ds_t_was_sent(cases[k].stopped[i], SIGUSR1),
 			    "n=%d: %d not stopped", cases[k].n,
 			    (int)cases[k].stopped[i]);
 		for (int i = 0; i < cases[k].n; i++) {
@@ -271,7 +234,7 @@ START_TEST(shrink_stops_the_cheapest_first)
 			ck_assert_int_eq(p->slots[i].pid, cases[k].kept[i]);
 			ck_assert_int_eq(c->slot, i);	/* ranks closed */
 		}
-		ck_assert_int_eq(nsent, 4 - cases[k].n);
+		ck_assert_int_eq(ds_t_nsent, 4 - cases[k].n);
 	}
 }
 END_TEST
@@ -295,7 +258,7 @@ START_TEST(a_start_reads_pages_rarely_and_kills_on_a_fresh_look)
 	m.starting = 1;
 	m.synced_ms = now;
 	ds_children_tick(&m, now + DS_SYNC_EVERY_MS - 1);
-	ck_assert_int_eq(nsent, 0);		/* looked again: not killed */
+	ck_assert_int_eq(ds_t_nsent, 0);		/* looked again: not killed */
 	ck_assert_int_eq(done->state, DS_SLOT_IDLE);
 	ck_assert_uint_eq(p->stats.completed, 0);	/* not read yet */
 	m.starting = 1;

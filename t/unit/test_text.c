@@ -454,6 +454,22 @@ START_TEST(uri_redact)
 }
 END_TEST
 
+/* --- hex digits --- */
+
+START_TEST(hex_digit_every_byte)
+{
+	for (int c = -128; c < 128; c++) {
+		const char *d = "0123456789abcdef", *u = "0123456789ABCDEF";
+		int want = -1;
+
+		for (int i = 0; i < 16; i++)
+			if (c != 0 && (c == d[i] || c == u[i]))
+				want = i;
+		ck_assert_msg(ds_hex_digit((char)c) == want, "byte %d", c);
+	}
+}
+END_TEST
+
 static Suite *
 text_suite(void)
 {
@@ -476,6 +492,7 @@ text_suite(void)
 	tcase_add_loop_test(tc, logval, 0, NELEM(logval_cases));
 	tcase_add_test(tc, logval_always_closed);
 	tcase_add_loop_test(tc, uri_redact, 0, NELEM(redact_cases));
+	tcase_add_test(tc, hex_digit_every_byte);
 	return s;
 }
 
