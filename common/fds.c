@@ -4,6 +4,7 @@
 #include "common/fds.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -41,4 +42,16 @@ ds_close_inherited(int keep)
 	}
 	if (rc < 0)
 		close_by_listing(keep);
+}
+
+void
+ds_set_cloexec(const int *fds, size_t n, int on)
+{
+	for (size_t i = 0; i < n; i++) {
+		int fl = fcntl(fds[i], F_GETFD);
+
+		if (fl >= 0)
+			fcntl(fds[i], F_SETFD, on ? fl | FD_CLOEXEC :
+			    fl & ~FD_CLOEXEC);
+	}
 }

@@ -270,6 +270,18 @@ ds_roll_next_deadline(const struct ds_master *m)
 }
 
 void
+ds_roll_drop_spares(struct ds_master *m)
+{
+	for (size_t i = 0; i < m->nchildren; i++) {
+		struct ds_child *c = &m->children[i];
+		struct ds_pool_rt *p = ds_pool_rt_find(m, c->pool);
+
+		if (c->slot == DS_SLOT_SPARE && p != NULL)
+			drop_spare(m, p, c);
+	}
+}
+
+void
 ds_roll_restart(struct ds_master *m)
 {
 	for (size_t i = 0; i < m->npools; i++) {

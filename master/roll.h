@@ -12,6 +12,9 @@ void ds_roll_tick(struct ds_master *m, int64_t now);
  * under way is looked at every DS_ROLL_LOOK_MS, for its workers tell the
  * master nothing. */
 int64_t ds_roll_next_deadline(const struct ds_master *m);
+/* Before an upgrade's exec: each spare, in no slot, leaves after its
+ * job, and its pool asks for none until its next look. */
+void ds_roll_drop_spares(struct ds_master *m);
 /* A HUP or an upgrade: the pools whose roll stalled try again. */
 void ds_roll_restart(struct ds_master *m);
 

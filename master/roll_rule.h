@@ -17,7 +17,9 @@
 #define DS_ROLL_SLOW_LOOK_MS 500
 /* Descriptors the master holds per worker: its socketpair end and its
  * slot page's memfd (kept for an upgrade in place). */
-#define DS_ROLL_FDS_PER_WORKER 2
+#include "master/limits.h"
+
+#define DS_ROLL_FDS_PER_WORKER DS_FDS_PER_WORKER	/* limits.h */
 
 /* Where the pool's replacement worker is. */
 enum ds_roll_spare {

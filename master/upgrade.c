@@ -19,9 +19,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/fds.h"
 #include "common/parse.h"
 #include "common/text.h"
-#include "master/children.h"
+#include "master/roll.h"
 #include "master/reload.h"
 #include "master/slot_page.h"
 #include "master/upgrade_reply.h"
@@ -193,21 +194,23 @@ ds_upgrade_request(struct ds_master *m)
 	    (int)u->check_pid, m->opts->self_path);
 }
 
+/* The check's output, its end kept: the answer is its last line, after
+ * however many warnings about the config. */
 static void
 read_output(struct ds_upgrade *u)
 {
-	char sink[512];
+	const size_t cap = sizeof(u->out) - 1;
 	ssize_t r;
 
 	for (;;) {
-		size_t room = sizeof(u->out) - 1 - u->outlen;
-
-		r = room > 0 ? read(u->out_fd, u->out + u->outlen, room) :
-		    read(u->out_fd, sink, sizeof(sink));
+		if (u->outlen == cap) {	/* the older half goes */
+			memmove(u->out, u->out + cap / 2, cap - cap / 2);
+			u->outlen = cap - cap / 2;
+		}
+		r = read(u->out_fd, u->out + u->outlen, cap - u->outlen);
 		if (r <= 0)
 			break;
-		if (room > 0)
-			u->outlen += (size_t)r;
+		u->outlen += (size_t)r;
 	}
 	u->out[u->outlen] = '\0';
 }
@@ -246,19 +249,6 @@ ds_upgrade_reaped(struct ds_master *m, pid_t pid, int status)
 	ds_log(LOG_INFO, "event=upgrade_checked ms=%lld",
 	    (long long)(ds_now_ms() - u->t0_ms));
 	return 1;
-}
-
-/* Sets or clears close-on-exec on each of fds. */
-static void
-set_cloexec(const int *fds, size_t n, int on)
-{
-	for (size_t i = 0; i < n; i++) {
-		int fl = fcntl(fds[i], F_GETFD);
-
-		if (fl >= 0)
-			fcntl(fds[i], F_SETFD, on ? fl | FD_CLOEXEC :
-			    fl & ~FD_CLOEXEC);
-	}
 }
 
 /* The memfd of the whole state, or -1 with why. */
@@ -305,9 +295,7 @@ exec_new(struct ds_master *m, struct ds_status *st)
 
 	/* a roll's spare is in no slot: it leaves after its job, and the
 	 * new image's roll starts its own */
-	for (size_t i = 0; i < m->nchildren; i++)
-		if (m->children[i].slot == DS_SLOT_SPARE)
-			ds_retire(m, &m->children[i], SIGUSR1);
+	ds_roll_drop_spares(m);
 	if ((fd = state_fd(m, st, &why)) < 0) {
 		refuse(m, "state_write", why);
 		return;
@@ -326,11 +314,11 @@ exec_new(struct ds_master *m, struct ds_status *st)
 	 * instead of meeting the default action (a USR2 would kill us) */
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
-	set_cloexec(fds, n, 0);
-	set_cloexec(&fd, 1, 0);
+	ds_set_cloexec(fds, n, 0);
+	ds_set_cloexec(&fd, 1, 0);
 	execve(m->opts->self_path, argv, environ);
 	saved = errno;
-	set_cloexec(fds, n, 1);
+	ds_set_cloexec(fds, n, 1);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	close(fd);
 	free(fds);

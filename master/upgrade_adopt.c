@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/fds.h"
 #include "common/parse.h"
 #include "common/text.h"
 #include "master/priority.h"
@@ -183,6 +184,19 @@ move_in(struct ds_master *m, struct ds_master *t, struct ds_status *st,
 	return 0;
 }
 
+/* The old image cleared close-on-exec on what it handed over; this image's
+ * children (workers, the monitor, the next check) must not inherit it. */
+static void
+cloexec_again(const struct ds_master *m, const struct ds_status *st)
+{
+	size_t n = 0;
+	int *fds = ds_upgrade_state_fds(m, st, &n);
+
+	if (fds != NULL)
+		ds_set_cloexec(fds, n, 1);
+	free(fds);
+}
+
 int
 ds_upgrade_adopt(struct ds_master *m, struct ds_status *st, int fd,
     char *err, size_t errlen)
@@ -216,6 +230,7 @@ ds_upgrade_adopt(struct ds_master *m, struct ds_status *st, int fd,
 		ds_upgrade_state_free(&t, &ts);
 		return -1;
 	}
+	cloexec_again(m, st);
 	/* nice is per thread and survives the exec; the base it came from
 	 * is any worker's */
 	ds_priority_adopt(m->nchildren ? m->children[0].pid : 0);

@@ -205,7 +205,7 @@ child(struct us_reader *r, struct ds_child *c, size_t i)
 	if (us_dup_pool_name(r, "pool", &c->pool) < 0 ||
 	    us_get_int(r, "slot", -1, DS_MAX_WORKERS_PER_POOL - 1,
 	    &c->slot) < 0 ||
-	    us_get_int(r, "last_slot", -1, DS_MAX_WORKERS_PER_POOL - 1,
+	    us_get_int(r, "last_slot", -1, DS_MAX_WORKERS_PER_POOL,
 	    &c->last_slot) < 0 || child_state(r, c) < 0 ||
 	    TIME("started_ms", &c->started_ms) < 0 ||
 	    TIME("busy_since_ms", &c->busy_since_ms) < 0 ||

@@ -152,6 +152,17 @@ class UpgradeCase(MasterTestCase):
         self.assertEqual(submit(self.gearmand.server, jobs), want)
 
 
+def close_on_exec(pid, fd):
+    """Whether pid's fd has O_CLOEXEC (/proc/PID/fdinfo flags, octal);
+    True for one gone meanwhile."""
+    try:
+        with open(f"/proc/{pid}/fdinfo/{fd}") as f:
+            flags = next(ln for ln in f if ln.startswith("flags:"))
+    except (OSError, StopIteration):
+        return True
+    return bool(int(flags.split()[1], 8) & 0o2000000)
+
+
 class UpgradeLedgerTest(UpgradeCase):
 
     def test_twenty_upgrades_under_load_lose_nothing(self):
@@ -223,6 +234,11 @@ class UpgradeLedgerTest(UpgradeCase):
                  f"the master's {len(fds_before)} descriptors, now "
                  f"{sorted(fds().values())}, were "
                  f"{sorted(fds_before.values())}")
+        # what the last exec handed over is close-on-exec again: no child
+        # of the new image inherits another worker's socket or page
+        inherit = [fd for fd in own_fds(pid, self.status_port) if fd > 2 and
+                   not close_on_exec(pid, fd)]
+        self.assertEqual(inherit, [], "descriptors a child would inherit")
         self.stop_clean()
 
 
