@@ -17,12 +17,18 @@ Workloads:
   app-status         END_REQUEST with appStatus 3
   overloaded         END_REQUEST with protocolStatus 2 (OVERLOADED)
   stall              the CGI headers, then nothing until the client closes
+
+Server(max_requests=N, late_close=S) closes every connection after N
+answers, as php-fpm does after pm.max_requests: the first one at once, each
+later one S seconds after its last answer (a slow machine), reading and
+dropping whatever the client sends meanwhile (counted in .dropped).
 """
 import json
 import socket
 import struct
 import sys
 import threading
+import time
 
 STDOUT, STDERR, END = 6, 7, 3
 GOOD = b'Status: 200 OK\r\nContent-Type: application/json\r\n\r\n' \
@@ -115,7 +121,10 @@ def workload(stdin):
 
 
 class Server:
-    def __init__(self, port=0):
+    def __init__(self, port=0, max_requests=0, late_close=0.0):
+        self.max_requests = max_requests
+        self.late_close = late_close
+        self.dropped = 0  # requests read and dropped by a closing connection
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", port))
@@ -140,6 +149,9 @@ class Server:
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn):
+        with self.lock:
+            first = self.connections == 1
+        served = 0
         try:
             while True:
                 stdin = read_request(conn)
@@ -150,9 +162,26 @@ class Server:
                     self.requests.append(kind)
                 if not answer(conn, kind):
                     break
+                served += 1
+                if served == self.max_requests:
+                    self._recycle(conn, 0 if first else self.late_close)
+                    break
         except OSError:
             pass  # the client closed on us: what a hostile answer earns
         conn.close()
+
+    def _recycle(self, conn, delay):
+        """php-fpm's close after pm.max_requests: at the end of its request
+        shutdown, delay after the answer; what came meanwhile is dropped."""
+        time.sleep(delay)
+        conn.shutdown(socket.SHUT_WR)
+        conn.settimeout(1.0)
+        try:
+            if conn.recv(65536):
+                with self.lock:
+                    self.dropped += 1
+        except OSError:
+            pass
 
     def stop(self):
         self.sock.close()

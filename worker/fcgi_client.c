@@ -173,8 +173,8 @@ read_some(struct ds_fcgi_client *c, size_t wrote, struct ds_call *res)
 		return X_FAILED;
 	}
 	if (n == 0) {
-		if (c->rd.at_start)
-			ds_fcgi_conn_learn(c);	/* dropped unread, or died at once */
+		if (c->rd.at_start)	/* dropped unread, or died at once */
+			ds_fcgi_recycle_closed(&c->recycle);
 		ds_call_fail(res, DS_OUT_FAIL, "FastCGI: %s closed the "
 		    "connection %s (%zu request bytes sent)", c->where,
 		    ds_fcgi_reader_at_record(&c->rd) ? "before END_REQUEST" :
@@ -297,8 +297,7 @@ ds_fcgi_client_call(struct ds_endpoint *ep, const struct ds_job_view *job,
 	c->rd.on_stderr = on_stderr;
 	c->rd.ctx = c;
 	if (exchange(c, c->pp.out, len, started, res) == X_DONE) {
-		c->served++;
-		c->end_ms = ds_now_ms();
+		ds_fcgi_recycle_answered(&c->recycle, ds_now_ms());
 		judge(c, res);
 	}
 	else

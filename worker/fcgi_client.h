@@ -10,6 +10,7 @@
 
 #include "worker/endpoint.h"
 #include "worker/fcgi.h"
+#include "worker/fcgi_recycle.h"
 #include "worker/request.h"
 
 /* The request's PARAMS and records (fcgi_params.c). */
@@ -39,11 +40,7 @@ struct ds_fcgi_client {
 	size_t err_total, err_len;
 	char err_text[DS_FCGI_STDERR_KEEP];
 	char stop_why[160];
-	/* when php-fpm closes kept connections (fcgi_conn.c) */
-	unsigned served;		/* requests answered on this connection */
-	unsigned recycle_at;		/* 0: no close seen (or it misled us) */
-	unsigned settles;		/* requests that waited to learn it */
-	int64_t end_ms;			/* the last END_REQUEST came */
+	struct ds_fcgi_recycle recycle;	/* when php-fpm closes it */
 };
 
 /* Reads the pool's fastcgi:// URI and sets ep->fcgi. Returns 0, or -1 with
@@ -81,9 +78,6 @@ int ds_fcgi_conn_ensure(struct ds_fcgi_client *c, int64_t started,
  * -1 the worker is asked to stop or poll failed (res says which). */
 int ds_fcgi_wait(struct ds_fcgi_client *c, short events, int64_t deadline,
     int64_t started, struct ds_call *res);
-
-/* The server closed the connection after c->served requests. */
-void ds_fcgi_conn_learn(struct ds_fcgi_client *c);
 
 void ds_fcgi_conn_close(struct ds_fcgi_client *c);
 

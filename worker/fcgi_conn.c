@@ -3,17 +3,12 @@
  * time, and deciding before each request whether the kept connection may
  * carry it.
  *
- * php-fpm closes a kept connection after pm.max_requests, but only after
- * the rest of its request shutdown, some time after the END_REQUEST that
- * ended the last job: a request written in that window is read and
- * dropped by the closing child, and the job would fail. So the count at
- * which this php-fpm closed a connection is learned, and at that count the
- * next request waits for the close; until a close has taught it, requests
- * wait out a short settling time after the last END_REQUEST. Nothing is
- * ever resent: these waits come before any byte of a request is written. */
+ * php-fpm's closing count is fcgi_recycle.c's to learn. Nothing is ever
+ * resent: its waits come before any byte of a request is written. */
 #include "worker/fcgi_client.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
@@ -26,13 +21,6 @@
 
 #define CONNECT_TIMEOUT_MS 5000
 #define ABORT_CHECK_MS 1000	/* should_abort() is asked this often */
-#define RECYCLE_WAIT_MS 200	/* for an expected close after max_requests */
-/* Until a close has taught the count, a request waits for a close until
- * this long after the last END_REQUEST, for a worker's first this many
- * requests (a pm.max_requests above it is learned at its first close, which
- * may cost a job; 0 never closes). */
-#define SETTLE_MS 2
-#define LEARN_REQUESTS 100
 
 void
 ds_fcgi_conn_close(struct ds_fcgi_client *c)
@@ -141,40 +129,24 @@ connect_tcp(struct ds_fcgi_client *c, int64_t deadline, int64_t started,
 	return rc;
 }
 
-/* The server closed a connection after c->served requests. */
-void
-ds_fcgi_conn_learn(struct ds_fcgi_client *c)
-{
-	/* a child that served others before our connection closes it early,
-	 * so the count is at most pm.max_requests, and the largest one seen
-	 * is the best guess: a smaller one would make a fresh child's
-	 * connection wait for a close that does not come */
-	if (c->served > c->recycle_at)
-		c->recycle_at = c->served;
-}
-
-/* Whether the kept connection is still good to write a request on: an idle
- * one has nothing to say, so anything (EOF after pm.max_requests, a reset,
- * stray bytes) means it is gone. */
+/* Whether the kept connection may carry a request: an idle one has
+ * nothing to say, so anything (EOF after pm.max_requests, a reset, stray
+ * bytes) means it is gone; and one at php-fpm's closing count is replaced
+ * even when its close is late (fcgi_recycle.h). The wait counts against
+ * the job's time, so it takes at most a quarter of it. */
 static int
 kept_alive(struct ds_fcgi_client *c)
 {
 	struct pollfd pfd = {c->fd, POLLIN | POLLRDHUP, 0};
-	int wait = c->recycle_at && c->served >= c->recycle_at;
-	int64_t settle = c->end_ms + SETTLE_MS - ds_now_ms();
-	int ms = wait ? RECYCLE_WAIT_MS : 0;
+	int64_t cap = c->ep->opts->max_running_ms / 4;
+	int ms = ds_fcgi_recycle_wait_ms(&c->recycle, ds_now_ms(),
+	    cap > INT_MAX ? INT_MAX : (int)cap);
 
-	if (c->recycle_at == 0 && c->settles < LEARN_REQUESTS && settle > 0) {
-		c->settles++;
-		ms = (int)settle;
-	}
-	if (poll(&pfd, 1, ms) != 0) {
-		ds_fcgi_conn_learn(c);
-		return 0;
-	}
-	if (wait)
-		c->recycle_at = 0;	/* no close came: not a recycling count */
-	return 1;
+	int n = poll(&pfd, 1, ms);
+
+	if (n < 0)
+		return 0;	/* a signal: start afresh, learning nothing */
+	return ds_fcgi_recycle_verdict(&c->recycle, n > 0);
 }
 
 /* A connection to use: the kept one when it is still good, else a new
@@ -190,7 +162,7 @@ ds_fcgi_conn_ensure(struct ds_fcgi_client *c, int64_t started, struct ds_call *r
 		ds_fcgi_conn_close(c);
 	if (c->fd >= 0)
 		return 0;
-	c->served = 0;
+	ds_fcgi_recycle_connected(&c->recycle);
 	cdl = started + CONNECT_TIMEOUT_MS < deadline ?
 	    started + CONNECT_TIMEOUT_MS : deadline;
 	if (c->unix_socket != NULL) {

@@ -134,8 +134,9 @@ class FastcgiRecycleTest(MasterTestCase):
                   "unix_socket": fpm.sock},
         })
         jobs = [("Sum", f"{i} 1") for i in range(500)]
-        self.assertEqual(submit(self.gearmand.server, jobs, timeout=240),
-                         [("OK", str(i + 1).encode()) for i in range(500)])
+        got = submit(self.gearmand.server, jobs, timeout=240)
+        self.assertEqual(got, [("OK", str(i + 1).encode()) for i in range(500)],
+                         "\n".join(log_lines(self, "job_failed")))
         with open(runs) as f:
             seen = f.read().split("\n")[:-1]
         self.assertEqual(len(seen), 500)

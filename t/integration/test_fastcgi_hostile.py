@@ -85,6 +85,22 @@ class FastcgiHostileTest(ProcTestCase):
             self.assertEqual(srv.connections, 2)
 
 
+    def test_a_late_close_after_max_requests_loses_no_job(self):
+        """php-fpm closes a kept connection after pm.max_requests some time
+        after the last answer, and drops a request written meanwhile: on a
+        slow machine, 400 ms. Once the first close has taught the count, a
+        connection that reaches it carries no more requests, however late
+        its close."""
+        srv = fcgi_hostile.Server(max_requests=3, late_close=0.4).start()
+        self.addCleanup(srv.stop)
+        self.worker("Recycle", ["Job"], f"fastcgi://127.0.0.1:{srv.port}/srv/job.php")
+        self.wait_registered("Job")
+        self.assertEqual(submit(self.gearmand.server, [("Job", "ok")] * 24, timeout=120),
+                         [("OK", b"ok")] * 24)
+        with srv.lock:
+            self.assertEqual((srv.dropped, len(srv.requests), srv.connections), (0, 24, 8))
+
+
 class FastcgiConfigTest(MasterTestCase):
 
     def test_bad_uri_at_check_and_on_hup(self):
