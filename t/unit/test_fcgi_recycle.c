@@ -166,8 +166,12 @@ START_TEST(a_lower_count_wins_only_when_seen_twice)
 	sim_init(&s, 10, 0);
 	sim_jobs(&s, 100, 0);
 	ck_assert_uint_eq(s.r.close_at, 10);
-	s.child_served = 6;	/* the child served 6 for someone else */
-	sim_jobs(&s, 10, 0);
+	sim_jobs(&s, 1, 0);	/* a new connection, to a child that */
+	s.child_served += 6;	/* had served 6 for someone else */
+	sim_jobs(&s, 4, 0);	/* it closes after our 4th */
+	ck_assert_uint_eq(s.r.close_at, 10);
+	ck_assert_uint_eq(s.r.lower, 4);
+	sim_jobs(&s, 30, 0);
 	ck_assert_uint_eq(s.r.close_at, 10);
 	s.max_requests = 4;
 	sim_jobs(&s, 100, 0);
@@ -178,11 +182,12 @@ END_TEST
 
 START_TEST(a_close_before_any_answer_teaches_nothing)
 {
-	struct ds_fcgi_recycle r = {0};
+	struct ds_fcgi_recycle r = {.close_at = 7, .served = 7};
 
 	ds_fcgi_recycle_connected(&r);
 	ds_fcgi_recycle_closed(&r);
-	ck_assert_uint_eq(r.close_at, 0);
+	ds_fcgi_recycle_closed(&r);
+	ck_assert_uint_eq(r.close_at, 7);
 	ck_assert_int_eq(ds_fcgi_recycle_verdict(&r, 0), 1);
 }
 END_TEST
