@@ -235,6 +235,17 @@ version_byte(char c)
 }
 
 int
+ds_version_text_ok(const char *v, size_t n)
+{
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!version_byte(v[i]))
+			return 0;
+	return 1;
+}
+
+int
 ds_slot_read_version(const struct ds_slot_tail *t, char *out, size_t outlen)
 {
 	char v[DS_SLOT_VERSION_LEN];
@@ -249,11 +260,8 @@ ds_slot_read_version(const struct ds_slot_tail *t, char *out, size_t outlen)
 	if (__atomic_load_n(&t->version_seq, __ATOMIC_RELAXED) != seq)
 		return -1;	/* written again while we copied */
 	n = strnlen(v, sizeof(v));
-	if (n == 0 || n == sizeof(v) || n >= outlen)
+	if (n == sizeof(v) || n >= outlen || !ds_version_text_ok(v, n))
 		return -1;
-	for (size_t i = 0; i < n; i++)
-		if (!version_byte(v[i]))
-			return -1;
 	memcpy(out, v, n + 1);
 	return 0;
 }

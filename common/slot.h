@@ -133,6 +133,9 @@ void ds_slot_write_version(struct ds_slot_tail *t, const char *version);
  * put a space or a quote into a status line or a metric label). */
 int ds_slot_read_version(const struct ds_slot_tail *t, char *out,
     size_t outlen);
+/* Whether v[0..n) is a version by that rule (n > 0, those bytes only);
+ * the upgrade state's reader holds the versions it carries to it too. */
+int ds_version_text_ok(const char *v, size_t n);
 
 /* Bytes of a slot for n functions, its tail included. */
 size_t ds_slot_size(size_t nfunctions);

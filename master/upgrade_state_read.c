@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/slot.h"
 #include "master/queue.h"
 #include "master/stuck.h"
 #include "master/upgrade_state_wire.h"
@@ -234,10 +235,9 @@ us_get_version(struct us_reader *r, const char *what, char *dst)
 {
 	if (us_get_str(r, what, DS_VERSION_MAX, dst) < 0)
 		return -1;
-	for (const char *c = dst; *c != '\0'; c++)
-		if (*c < 0x21 || *c > 0x7e)
-			return us_fail(r, "%s holds a byte that is not printable "
-			    "ASCII", what);
+	if (dst[0] != '\0' && !ds_version_text_ok(dst, strlen(dst)))
+		return us_fail(r, "%s holds a byte other than a letter, a "
+		    "digit or one of \".-_+~\"", what);
 	return 0;
 }
 

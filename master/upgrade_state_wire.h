@@ -64,8 +64,9 @@ int us_get_span(struct us_reader *r, const char *what, size_t max,
     const unsigned char **p, size_t *n);
 /* a string of at most max bytes without NUL, into dst[max + 1] */
 int us_get_str(struct us_reader *r, const char *what, size_t max, char *dst);
-/* a version as DS_VERSION: printable ASCII without spaces, for log lines
- * and labels, into dst[DS_VERSION_MAX + 1]; may be empty */
+/* a version as DS_VERSION, held to the slot page's rule (letters, digits,
+ * ".-_+~": it goes into log lines and metric labels), into
+ * dst[DS_VERSION_MAX + 1]; may be empty */
 int us_get_version(struct us_reader *r, const char *what, char *dst);
 /* the same, malloc'd into *dst, which once set is the caller's to free,
  * on error too; then one that must not be empty; then a pool name */

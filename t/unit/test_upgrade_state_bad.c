@@ -81,6 +81,8 @@ MUT(outoff_past, CL0->outoff = 8)
 MUT(from_empty, x->meta.from_version[0] = '\0')
 MUT(from_space, x->meta.from_version[1] = ' ')
 MUT(version_nl, snprintf(C0->version, sizeof(C0->version), "0.1\n"))
+/* printable, but a quote would end a metric label the version goes in */
+MUT(version_quote, snprintf(C0->version, sizeof(C0->version), "0.1\""))
 /* for the rows that poke the bytes where a change shows */
 MUT(killed_1, C0->killed = 1)
 MUT(paused_1, x->st->paused = 1)
@@ -209,10 +211,12 @@ static const struct bad_case {
 	{"outoff past", outoff_past, NONE, 0, 0,
 	    "status client 0: outoff 8 past outlen 7"},
 	{"from empty", from_empty, NONE, 0, 0, "from_version is empty"},
-	{"from space", from_space, NONE, 0, 0,
-	    "from_version holds a byte that is not printable ASCII"},
-	{"version newline", version_nl, NONE, 0, 0,
-	    "child 0: version holds a byte that is not printable ASCII"},
+	{"from space", from_space, NONE, 0, 0, "from_version holds a byte "
+	    "other than a letter, a digit or one of \".-_+~\""},
+	{"version newline", version_nl, NONE, 0, 0, "child 0: version holds a "
+	    "byte other than a letter, a digit or one of \".-_+~\""},
+	{"version quote", version_quote, NONE, 0, 0, "child 0: version holds a "
+	    "byte other than a letter, a digit or one of \".-_+~\""},
 	{"killed 2", killed_1, BYTE, 2, 0, "child 0: killed 2 is not 0 or 1"},
 	{"paused 2", paused_1, BYTE, 2, 0, "paused 2 is not 0 or 1"},
 	{"handle NUL", handle_x, BYTE, 0, 0, "child 0: handle holds a NUL byte"},
