@@ -1,7 +1,10 @@
 /* limits.c: descriptor budget and retry backoff (limits.h). */
 #include "master/limits.h"
 
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "master/status.h"
 
@@ -27,22 +30,31 @@ ds_raise_nofile(void)
 	return rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX : rl.rlim_cur;
 }
 
-int
-ds_config_fits(const struct ds_config *cfg, uint64_t nofile, char *err,
-    size_t errlen)
+/* Descriptors cfg needs, and its workers in *workers. */
+static uint64_t
+fds_needed(const struct ds_config *cfg, uint64_t *workers)
 {
-	uint64_t workers = 0, spares = 0, need;
+	uint64_t spares = 0;
 
+	*workers = 0;
 	for (size_t i = 0; i < cfg->npools; i++) {
 		/* a queue-sized pool may grow to its max_workers */
 		uint64_t n = (uint64_t)(cfg->pools[i].max_workers >
 		    cfg->pools[i].worker_count ? cfg->pools[i].max_workers :
 		    cfg->pools[i].worker_count);
 
-		workers += n;
+		*workers += n;
 		spares += n > 0;	/* the roll's replacement (roll.c) */
 	}
-	need = DS_FDS_PER_WORKER * (workers + spares) + DS_FD_RESERVE;
+	return DS_FDS_PER_WORKER * (*workers + spares) + DS_FD_RESERVE;
+}
+
+int
+ds_config_fits(const struct ds_config *cfg, uint64_t nofile, char *err,
+    size_t errlen)
+{
+	uint64_t workers, need = fds_needed(cfg, &workers);
+
 	if (need <= nofile)
 		return 0;
 	snprintf(err, errlen, "%llu workers need %llu descriptors (%d each, "
@@ -52,6 +64,25 @@ ds_config_fits(const struct ds_config *cfg, uint64_t nofile, char *err,
 	    (unsigned long long)workers, (unsigned long long)need,
 	    DS_FDS_PER_WORKER, DS_FD_RESERVE, (unsigned long long)nofile);
 	return -1;
+}
+
+void
+ds_fd_table_reserve(const struct ds_config *cfg, uint64_t nofile)
+{
+	uint64_t workers, need = fds_needed(cfg, &workers);
+	int fd;
+
+	if (need > nofile)
+		need = nofile;
+	if (need > INT_MAX || need < 2)
+		return;
+	/* any open descriptor will do to dup; the copy at need - 1 makes the
+	 * table that large, and it stays so once the copy is closed */
+	for (int from = 0; from < 3; from++)
+		if ((fd = fcntl(from, F_DUPFD_CLOEXEC, (int)need - 1)) >= 0) {
+			close(fd);
+			return;
+		}
 }
 
 int64_t

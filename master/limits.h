@@ -25,6 +25,13 @@ uint64_t ds_raise_nofile(void);
 int ds_config_fits(const struct ds_config *cfg, uint64_t nofile, char *err,
     size_t errlen);
 
+/* Grows the master's descriptor table at once to what cfg needs (at most
+ * nofile). It grows by doubling as workers' sockets and pages are opened,
+ * and in a process with threads each growth waits for an RCU grace
+ * period: tens of ms on a loaded machine, several times in the middle of
+ * a start, with the loop unable to answer. Best effort. */
+void ds_fd_table_reserve(const struct ds_config *cfg, uint64_t nofile);
+
 /* The wait before retry number `step` (1, 2, ...): 1 s, 2 s, 4 s ...
  * capped at 30 s; 0 for step <= 0. */
 int64_t ds_backoff_ms(int step);

@@ -188,6 +188,7 @@ run(struct ds_master *m)
 		    DS_LV(v, msg));
 	m->started_wall_ms = ds_wall_ms();
 	m->generation = 1;
+	ds_fd_table_reserve(&m->cfg, ds_raise_nofile());
 	ds_pools_start(m);
 	ds_log(LOG_NOTICE, "event=start version=%s pools=%zu status_port=%d "
 	    "user=%s", DS_VERSION, m->cfg.npools, o->status_port,
@@ -220,6 +221,7 @@ run_adopted(struct ds_master *m)
 	}
 	if (ds_signals_init() < 0)
 		return fail(2, "cannot set up signal handling");
+	ds_fd_table_reserve(&m->cfg, ds_raise_nofile());
 	if (ds_spawner_start() < 0)	/* retried at the first spawn */
 		ds_log(LOG_ERR, "event=spawner_failed error=%d", errno);
 	ds_setproctitle("driveshaft: master %s", o->jobsconfig);

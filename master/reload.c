@@ -150,6 +150,7 @@ ds_reload(struct ds_master *m)
 		m->reloads_failed++;
 		return -1;
 	}
+	ds_fd_table_reserve(&ncfg, ds_raise_nofile());
 	log_changed = reload_log_settings(m);
 	d = calloc(m->cfg.npools + ncfg.npools + 1, sizeof(*d));
 	npools = calloc(ncfg.npools + 1, sizeof(*npools));

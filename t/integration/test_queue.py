@@ -295,6 +295,25 @@ class QueueTest(MasterTestCase):
         # may cost a second wake-up, never one per row (14)
         self.assertLessEqual(sw1 - sw0, 2 * rounds + 2)
 
+    def test_descriptor_table_sized_before_the_workers_start(self):
+        # the table grows by doubling as workers' sockets and pages open,
+        # each growth a wait of the loop (an RCU grace period, the master
+        # having threads); so it is grown once, to what max_workers will
+        # need (2 a worker, a spare, 288 for the master), before any start
+        # and again on a HUP that raises it
+        def fdsize():
+            with open(f"/proc/{self.master.pid}/status") as f:
+                return int(re.search(r"^FDSize:\s+(\d+)", f.read(), re.M)[1])
+
+        ep = self.endpoint()
+        self.start(self.queue_pool(ep, lo=1, hi=1000), queue_poll_interval=0.5)
+        wait_for(lambda: self.ready("Q") == 1, 10, "the pool at its minimum")
+        self.assertGreaterEqual(fdsize(), 2 * 1001 + 288)
+        self.rehup(self.queue_pool(ep, lo=1, hi=2000))
+        wait_for(lambda: "event=reload " in self.master_log(), 10, "the reload")
+        self.assertGreaterEqual(fdsize(), 2 * 2001 + 288)
+        self.assertEqual(self.ready("Q"), 1)
+
     def test_monitor_is_a_supervised_child(self):
         ep = self.endpoint()
         self.start({"M": {"worker_count": 1, "jobs_list": ["MSum"],
