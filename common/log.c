@@ -83,6 +83,42 @@ ds_log_current(void)
 	return &current;
 }
 
+/* One write(2) a line, so that lines of several processes sharing the
+ * descriptor do not interleave; not dprintf, which also seeks the
+ * descriptor first: each call on a file a master shares with thousands of
+ * starting workers takes the file's position lock, and a worker holding
+ * it, waiting for a CPU, held the master's loop too. */
+static void
+copy_to_stderr(int prio, const char *line)
+{
+	char ts[32], *buf;
+	struct tm tm;
+	time_t now = time(NULL);
+	size_t len = DS_LOG_LINE_MAX + 128, off = 0;
+	int n;
+
+	if ((buf = malloc(len)) == NULL)
+		return;
+	localtime_r(&now, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+	n = snprintf(buf, len, "%s %s[%d]: %s %s\n", ts, current.ident,
+	    (int)getpid(), ds_log_level_name(prio), line);
+	if (n > 0 && (size_t)n >= len) {
+		n = (int)len - 1;
+		buf[n - 1] = '\n';
+	}
+	while (n > 0 && off < (size_t)n) {
+		ssize_t w = write(STDERR_FILENO, buf + off, (size_t)n - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	free(buf);
+}
+
 void
 ds_log(int prio, const char *fmt, ...)
 {
@@ -108,17 +144,8 @@ ds_log(int prio, const char *fmt, ...)
 	vsnprintf(line, DS_LOG_LINE_MAX, fmt, ap);
 	va_end(ap);
 	syslog(prio, "%s", line);
-	if (current.to_stderr > 0) {
-		char ts[32];
-		struct tm tm;
-		time_t now = time(NULL);
-
-		localtime_r(&now, &tm);
-		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-		/* one write so lines of several processes do not interleave */
-		dprintf(STDERR_FILENO, "%s %s[%d]: %s %s\n", ts, current.ident,
-		    (int)getpid(), ds_log_level_name(prio), line);
-	}
+	if (current.to_stderr > 0)
+		copy_to_stderr(prio, line);
 	free(line);
 }
 
