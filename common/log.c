@@ -85,9 +85,10 @@ ds_log_current(void)
 
 /* One write(2) a line, so that lines of several processes sharing the
  * descriptor do not interleave; not dprintf, which also seeks the
- * descriptor first: each call on a file a master shares with thousands of
- * starting workers takes the file's position lock, and a worker holding
- * it, waiting for a CPU, held the master's loop too. */
+ * descriptor first. On a file the master shares with thousands of starting
+ * workers, the seek and the write each take the file's position lock,
+ * which a worker waiting for a CPU may hold: one round of it a line, not
+ * two. */
 static void
 copy_to_stderr(int prio, const char *line)
 {

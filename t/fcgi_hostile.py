@@ -19,9 +19,11 @@ Workloads:
   stall              the CGI headers, then nothing until the client closes
 
 Server(max_requests=N, late_close=S) closes every connection after N
-answers, as php-fpm does after pm.max_requests: the first one at once, each
-later one S seconds after its last answer (a slow machine), reading and
-dropping whatever the client sends meanwhile (counted in .dropped).
+answers, as php-fpm does after pm.max_requests: the first one with its last
+answer (in the same TCP segment, so that no scheduling delay here can make
+it late), each later one S seconds after its last answer (a slow machine),
+reading and dropping whatever the client sends meanwhile (counted in
+.dropped).
 """
 import json
 import socket
@@ -160,10 +162,13 @@ class Server:
                 kind = workload(stdin)
                 with self.lock:
                     self.requests.append(kind)
+                last = served + 1 == self.max_requests
+                if last and first:  # the answer and the close in one segment
+                    conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
                 if not answer(conn, kind):
                     break
                 served += 1
-                if served == self.max_requests:
+                if last:
                     self._recycle(conn, 0 if first else self.late_close)
                     break
         except OSError:
@@ -175,6 +180,7 @@ class Server:
         shutdown, delay after the answer; what came meanwhile is dropped."""
         time.sleep(delay)
         conn.shutdown(socket.SHUT_WR)
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
         conn.settimeout(1.0)
         try:
             if conn.recv(65536):

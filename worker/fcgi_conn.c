@@ -21,6 +21,8 @@
 
 #define CONNECT_TIMEOUT_MS 5000
 #define ABORT_CHECK_MS 1000	/* should_abort() is asked this often */
+_Static_assert(DS_RECYCLE_WAIT_MS <= ABORT_CHECK_MS,
+    "the wait for php-fpm's close must not hold a stop longer");
 
 void
 ds_fcgi_conn_close(struct ds_fcgi_client *c)
@@ -133,7 +135,8 @@ connect_tcp(struct ds_fcgi_client *c, int64_t deadline, int64_t started,
  * nothing to say, so anything (EOF after pm.max_requests, a reset, stray
  * bytes) means it is gone; and one at php-fpm's closing count is replaced
  * even when its close is late (fcgi_recycle.h). The wait counts against
- * the job's time, so it takes at most a quarter of it. */
+ * the job's time, so it takes at most a quarter of it; and at most 1 s, no
+ * longer than a stop already waits between should_abort() checks. */
 static int
 kept_alive(struct ds_fcgi_client *c)
 {

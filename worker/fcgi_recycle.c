@@ -27,9 +27,11 @@ ds_fcgi_recycle_wait_ms(struct ds_fcgi_recycle *r, int64_t now, int cap_ms)
 	int64_t settle = r->end_ms + DS_RECYCLE_SETTLE_MS - now;
 	int ms = 0;
 
-	if (at_count(r))
+	r->full_wait = 0;
+	if (at_count(r)) {
 		ms = DS_RECYCLE_WAIT_MS;
-	else if (r->close_at == 0 && r->settles < DS_RECYCLE_LEARN &&
+		r->full_wait = cap_ms >= DS_RECYCLE_WAIT_MS;
+	} else if (r->close_at == 0 && r->settles < DS_RECYCLE_LEARN &&
 	    settle > 0) {
 		r->settles++;
 		ms = (int)settle;
@@ -39,8 +41,9 @@ ds_fcgi_recycle_wait_ms(struct ds_fcgi_recycle *r, int64_t now, int cap_ms)
 
 /* A connection at the count that did not close is still never written
  * to: on a slow machine the close may simply be late, and a request sent
- * into it would be lost. Only after closes failed to come twice in a row
- * is the count taken for a wrong guess (a php-fpm restart taught it). */
+ * into it would be lost. Only after closes failed to come twice in a row,
+ * each in a whole wait (not one cut short by a short max_running_time), is
+ * the count taken for a wrong guess (a php-fpm restart taught it). */
 int
 ds_fcgi_recycle_verdict(struct ds_fcgi_recycle *r, int closed)
 {
@@ -50,7 +53,7 @@ ds_fcgi_recycle_verdict(struct ds_fcgi_recycle *r, int closed)
 	}
 	if (!at_count(r))
 		return 1;
-	if (++r->misses >= DS_RECYCLE_MISSES) {
+	if (r->full_wait && ++r->misses >= DS_RECYCLE_MISSES) {
 		r->close_at = 0;
 		r->lower = 0;
 		r->settles = 0;

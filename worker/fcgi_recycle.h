@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #define DS_RECYCLE_WAIT_MS 1000	/* for the close due at the learned count */
-#define DS_RECYCLE_SETTLE_MS 2	/* after an END_REQUEST, while learning */
+#define DS_RECYCLE_SETTLE_MS 10	/* after an END_REQUEST, while learning */
 #define DS_RECYCLE_LEARN 100	/* requests that settle, at most */
 #define DS_RECYCLE_MISSES 2	/* waits in a row with no close: forget */
 
@@ -27,6 +27,7 @@ struct ds_fcgi_recycle {
 	unsigned lower;		/* a smaller count seen once: seen twice wins */
 	unsigned settles;	/* requests that waited to learn the count */
 	unsigned misses;	/* waits in a row at close_at with no close */
+	int full_wait;		/* this wait was DS_RECYCLE_WAIT_MS, not cut */
 	int64_t end_ms;		/* the last END_REQUEST came */
 };
 

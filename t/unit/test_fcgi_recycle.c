@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 struct sim {
+	int cap;		/* the wait's cap: a quarter of max_running_time */
 	/* the server */
 	unsigned max_requests;	/* 0: never closes */
 	int close_delay;	/* ms from the last answer to the close */
@@ -32,6 +33,7 @@ sim_init(struct sim *s, unsigned max_requests, int close_delay)
 	s->max_requests = max_requests;
 	s->close_delay = close_delay;
 	s->close_time = -1;
+	s->cap = 75000;
 }
 
 /* A fresh child accepts: pm = static, one child per kept connection. */
@@ -49,7 +51,7 @@ sim_connect(struct sim *s)
 static void
 sim_check(struct sim *s)
 {
-	int ms = ds_fcgi_recycle_wait_ms(&s->r, s->now, 75000);
+	int ms = ds_fcgi_recycle_wait_ms(&s->r, s->now, s->cap);
 	int closed = s->close_time >= 0 && s->close_time <= s->now + ms;
 
 	int64_t until = !closed ? s->now + ms :
@@ -99,8 +101,8 @@ struct recycle_case {
 };
 
 static const struct recycle_case cases[] = {
-	/* pm.max_requests = 7, a close 0.1 ms after the answer: nothing is
-	 * lost, one connection per 7 jobs, and no wait beyond the settling */
+	/* pm.max_requests = 7, a close as the answer ends: nothing is lost,
+	 * one connection per 7 jobs, and no wait beyond the settling */
 	{"fast close", 7, 0, 0, 700, 0, 100, 300},
 	/* every close comes 500 ms late, and jobs come back to back: the
 	 * first close costs its job (nothing had taught the count yet), and
@@ -180,6 +182,23 @@ START_TEST(a_lower_count_wins_only_when_seen_twice)
 }
 END_TEST
 
+/* A short max_running_time cuts the wait short: a close later than that
+ * is no sign of a wrong count, so the count is kept, and no job is lost
+ * to it (each connection at the count is replaced). */
+START_TEST(a_wait_cut_short_is_not_a_miss)
+{
+	struct sim s;
+
+	sim_init(&s, 7, 100);
+	s.cap = 25;
+	sim_jobs(&s, 700, 0);
+	ck_assert_uint_eq(s.r.close_at, 7);
+	ck_assert_uint_le(s.lost, 1);	/* the first close, while learning */
+	ck_assert_uint_le(s.waited, 100 * 25 + DS_RECYCLE_LEARN *
+	    DS_RECYCLE_SETTLE_MS);
+}
+END_TEST
+
 START_TEST(a_close_before_any_answer_teaches_nothing)
 {
 	struct ds_fcgi_recycle r = {.close_at = 7, .served = 7};
@@ -213,6 +232,7 @@ recycle_suite(void)
 	tcase_add_loop_test(tc, closes_at_pm_max_requests, 0, NELEM(cases));
 	tcase_add_test(tc, a_restart_teaches_a_count_that_is_forgotten);
 	tcase_add_test(tc, a_lower_count_wins_only_when_seen_twice);
+	tcase_add_test(tc, a_wait_cut_short_is_not_a_miss);
 	tcase_add_test(tc, a_close_before_any_answer_teaches_nothing);
 	tcase_add_test(tc, the_wait_is_capped);
 	return s;
