@@ -7,22 +7,41 @@
  * little CPU and never spins, so a higher weight costs the workers
  * nothing measurable and keeps the status port, signals and reaps prompt.
  *
+ * Nice orders threads only within their scheduling group, though: other
+ * sessions (each its own group under autogroup) still took turns with the
+ * master's whole group, and beside two CPU hogs in other sessions a status
+ * reply could wait 500 ms. So the loop's thread also takes the lowest
+ * real-time priority (SCHED_RR 1), which no fair-class task delays. It
+ * never spins and uses little CPU, and the kernel's real-time throttling
+ * (95% of a CPU by default) bounds what a bug could take. With
+ * SCHED_RESET_ON_FORK no thread or child it creates inherits the policy.
+ *
  * Nice is per thread on Linux: the boost is the loop's thread alone; the
  * spawner thread and every child are put back at the starting value. Not
- * being allowed to boost (no root, no CAP_SYS_NICE, RLIMIT_NICE) is fine:
- * the master then runs as before. */
+ * being allowed to boost (no root, no CAP_SYS_NICE, RLIMIT_NICE,
+ * RLIMIT_RTPRIO) is fine: the master then runs as before. */
 #include "master/priority.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <sys/resource.h>
 
 static int base_nice, boosted;
+
+static void
+boost_realtime(void)
+{
+	struct sched_param sp = {.sched_priority = DS_LOOP_RT_PRIORITY};
+
+	(void)sched_setscheduler(0, SCHED_RR | SCHED_RESET_ON_FORK, &sp);
+}
 
 void
 ds_priority_boost_loop(void)
 {
 	int now;
 
+	boost_realtime();
 	errno = 0;
 	now = getpriority(PRIO_PROCESS, 0);
 	if (now == -1 && errno != 0)

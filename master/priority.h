@@ -7,10 +7,13 @@
 
 /* How many nice steps the loop's thread is raised by, when allowed. */
 #define DS_LOOP_NICE_BOOST 10
+/* Its real-time priority (SCHED_RR), when allowed: the lowest. */
+#define DS_LOOP_RT_PRIORITY 1
 
-/* Raises the calling thread (the loop) by DS_LOOP_NICE_BOOST; call it
- * before privileges are dropped and before any other thread exists. Does
- * nothing, silently, where the process may not raise itself. */
+/* Raises the calling thread (the loop) by DS_LOOP_NICE_BOOST and to
+ * SCHED_RR (reset on fork); call it before privileges are dropped and
+ * before any other thread exists. Does nothing, silently, where the
+ * process may not raise itself. */
 void ds_priority_boost_loop(void);
 
 /* Puts who (0: the calling thread; else a child's pid) back at the nice

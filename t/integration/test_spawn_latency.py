@@ -112,6 +112,9 @@ class SpawnLatencyTest(MasterTestCase):
         self.assertLessEqual(term_ms, SIGNAL_MS)
 
 
+SCHED_RESET_ON_FORK = 0x40000000  # sched.h; Python has no name for it
+
+
 def nice_of(path):
     """The nice value in a /proc/.../stat (fields counted after the name,
     which may hold spaces)."""
@@ -123,8 +126,9 @@ class LoopPriorityTest(MasterTestCase):
 
     def test_the_loop_alone_runs_above_the_workers(self):
         # the loop's thread is raised (it must not wait behind thousands of
-        # starting workers of its own scheduling group); its spawner thread,
-        # its workers and its queue monitor stay at the usual nice
+        # starting workers of its own scheduling group, nor behind other
+        # groups); its spawner thread, its workers and its queue monitor
+        # stay at the usual nice and scheduling class
         if os.geteuid() != 0:
             self.skipTest("raising a priority needs root")
         ep = self.endpoint()
@@ -139,4 +143,11 @@ class LoopPriorityTest(MasterTestCase):
         kids = children_of(m.pid, monitor=True)
         self.assertEqual(len(kids), 3, kids)  # two workers and the monitor
         self.assertEqual([nice_of(f"/proc/{k}/stat") for k in kids], [base] * 3)
+        # the loop alone is real-time (the lowest priority), and reset on
+        # fork: its spawner thread, workers and monitor are of the fair class
+        self.assertEqual(os.sched_getscheduler(m.pid),
+                         os.SCHED_RR | SCHED_RESET_ON_FORK)
+        self.assertEqual(os.sched_getparam(m.pid).sched_priority, 1)
+        self.assertEqual([os.sched_getscheduler(t) for t in [others[0], *kids]],
+                         [os.SCHED_OTHER] * 4)
 
